@@ -1,0 +1,3 @@
+"""StyleRec Desktop: style-aware recommendations and restyling for catalog teams."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""The catalog API. Nothing outside this package talks SQL or imports sqlite-utils."""
+
+from stylerec_desktop.core.catalog.catalog import DB_NAME, Catalog, format_ts, parse_ts
+from stylerec_desktop.core.catalog.records import (
+    EVENT_KINDS,
+    CatalogCounts,
+    Customer,
+    CustomerRecord,
+    EventRecord,
+    HistoryItem,
+    ImageInfo,
+    Product,
+    ProductImage,
+    ProductRecord,
+    ProductTile,
+)
+from stylerec_desktop.core.catalog.schema import LATEST_VERSION
+
+__all__ = [
+    "DB_NAME",
+    "EVENT_KINDS",
+    "LATEST_VERSION",
+    "Catalog",
+    "CatalogCounts",
+    "Customer",
+    "CustomerRecord",
+    "EventRecord",
+    "HistoryItem",
+    "ImageInfo",
+    "Product",
+    "ProductImage",
+    "ProductRecord",
+    "ProductTile",
+    "format_ts",
+    "parse_ts",
+]

@@ -1,0 +1,99 @@
+"""Schema migrations, stepped by ``PRAGMA user_version``; each step runs in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from stylerec_desktop.core.errors import CatalogError
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE products (
+            id INTEGER PRIMARY KEY,
+            sku TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            brand TEXT NOT NULL DEFAULT '',
+            price REAL,
+            currency TEXT NOT NULL DEFAULT 'USD',
+            in_stock INTEGER NOT NULL DEFAULT 1,
+            tags TEXT NOT NULL DEFAULT '[]',
+            attributes TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE product_images (
+            id INTEGER PRIMARY KEY,
+            product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            is_primary INTEGER NOT NULL DEFAULT 0,
+            position INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (product_id, path)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            joined TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('view', 'like', 'cart', 'purchase')),
+            ts TEXT NOT NULL,
+            quantity INTEGER NOT NULL DEFAULT 1 CHECK (quantity >= 1),
+            UNIQUE (customer_id, product_id, kind, ts)
+        )"""
+    )
+    # The queries the app makes: the grid filtered by category and sorted by title, a customer's timeline,
+    # the primary image of a product, every event of a product (co-occurrence, popularity).
+    db["products"].create_index(["category", "title"], index_name="idx_products_category_title")
+    db["products"].create_index(["title"], index_name="idx_products_title")
+    db["product_images"].create_index(["product_id", "is_primary"], index_name="idx_images_product")
+    db["product_images"].create_index(["sha256"], index_name="idx_images_sha256")
+    db["events"].create_index(["customer_id", "ts"], index_name="idx_events_customer_ts")
+    db["events"].create_index(["product_id", "kind"], index_name="idx_events_product_kind")
+    db["events"].create_index(["ts"], index_name="idx_events_ts")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring ``db`` up to :data:`LATEST_VERSION`; returns the version it had before."""
+    before = schema_version(db)
+    if before > LATEST_VERSION:
+        raise CatalogError(
+            f"This catalog has schema version {before}, made by a newer StyleRec Desktop "
+            f"(this one knows up to {LATEST_VERSION}). Update the app to open it."
+        )
+    for version in range(before + 1, LATEST_VERSION + 1):
+        with db.atomic():
+            MIGRATIONS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return before

@@ -1,0 +1,23 @@
+"""Where things live on the user's machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "StyleRec"
+
+
+def default_catalog_dir() -> Path:
+    """The catalog used when none is named: ``$STYLEREC_CATALOG`` or ``<user data dir>/catalog``."""
+    env = os.environ.get("STYLEREC_CATALOG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "catalog"
+
+
+def resources_dir() -> Path:
+    """The repository's ``resources/`` folder (icons, style sheets)."""
+    return Path(__file__).resolve().parents[2] / "resources"
