@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,10 +127,8 @@ class Catalog:
     def close(self) -> None:
         with self._connections_lock:
             for conn in self._connections:
-                try:
+                with suppress(sqlite3.ProgrammingError):  # closed by its thread already
                     conn.close()
-                except sqlite3.ProgrammingError:
-                    pass  # closed by its thread already
             self._connections.clear()
         self._local = threading.local()
 
