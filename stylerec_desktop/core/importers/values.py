@@ -1,0 +1,204 @@
+"""Parsing one cell. Each parser takes what the file held (text from a CSV, any JSON value from JSON Lines)
+and returns a clean value, or raises :class:`BadValue` with the two halves of a :class:`RowError` message."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stylerec_desktop.core.catalog import EVENT_KINDS
+
+SKU_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+# Deliberately loose: one @, something on both sides, a dot in the domain, no spaces. Stricter checks reject
+# real addresses; the point is to catch shifted columns and typos like "anna.example.com".
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CURRENCY_PATTERN = re.compile(r"[A-Za-z]{3}")
+MAX_ID_LENGTH = 128
+
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+_QUOTE_LIMIT = 40  # long values are cut in messages, so one bad row stays one line
+
+
+class BadValue(ValueError):
+    """A value that does not fit its column: ``problem`` says what is wrong, ``expected`` what would fit."""
+
+    def __init__(self, problem: str, expected: str) -> None:
+        super().__init__(f"{problem} (expected {expected})")
+        self.problem = problem
+        self.expected = expected
+
+
+def quoted(value: Any) -> str:
+    """The value as the user wrote it, quoted and shortened for a message."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) > _QUOTE_LIMIT:
+        text = text[: _QUOTE_LIMIT - 3] + "..."
+    return repr(text)
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: Any) -> str:
+    """Any cell as text: strings stripped; JSON numbers and booleans as written; lists/objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def required_text(value: Any, what: str) -> str:
+    result = text(value)
+    if not result:
+        raise BadValue("empty", what)
+    return result
+
+
+def sku(value: Any) -> str:
+    result = text(value)
+    if not result:
+        raise BadValue("empty", "a sku: 1-64 letters, digits, '-', '_' or '.'")
+    if not SKU_PATTERN.fullmatch(result):
+        raise BadValue(f"{quoted(result)} is not a valid sku", "1-64 letters, digits, '-', '_' or '.'")
+    return result
+
+
+def identifier(value: Any, what: str) -> str:
+    """A customer id: any text without line breaks, at most :data:`MAX_ID_LENGTH` characters."""
+    result = required_text(value, what)
+    if len(result) > MAX_ID_LENGTH or any(ch in result for ch in "\r\n\t"):
+        raise BadValue(f"{quoted(result)} is not a usable id", f"{what}: one line, at most {MAX_ID_LENGTH} characters")
+    return result
+
+
+def price(value: Any) -> float | None:
+    """A decimal >= 0; empty means unknown (None)."""
+    expected = "a decimal >= 0, e.g. 19.99"
+    if is_empty(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadValue(f"{quoted(value)} is not a number", expected)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        hint = " (use a dot for decimals, no thousands separator)" if "," in str(value) else ""
+        raise BadValue(f"{quoted(value)} is not a number{hint}", expected) from None
+    if not number.is_finite():
+        raise BadValue(f"{quoted(value)} is not a number", expected)
+    if number < 0:
+        raise BadValue(f"{quoted(value)} is negative", expected)
+    return float(number)
+
+
+def currency(value: Any) -> str:
+    if is_empty(value):
+        return "USD"
+    result = text(value)
+    if not CURRENCY_PATTERN.fullmatch(result):
+        raise BadValue(f"{quoted(value)} is not a currency code", "3 letters, e.g. USD or EUR")
+    return result.upper()
+
+
+def boolean(value: Any, default: bool) -> bool:
+    if is_empty(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    word = text(value).lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise BadValue(f"{quoted(value)} is not true or false", "true/false, yes/no, y/n or 1/0")
+
+
+def string_list(value: Any, what: str) -> list[str]:
+    """``a;b;c`` text or a JSON list of strings -> stripped, non-empty, first occurrence kept."""
+    if is_empty(value):
+        return []
+    if isinstance(value, str):
+        items = value.split(";")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        raise BadValue(f"{quoted(value)} is not a list of text", f"{what} separated by ';', or a JSON list")
+    return list(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def email(value: Any) -> str:
+    result = text(value)
+    if result and not EMAIL_PATTERN.fullmatch(result):
+        raise BadValue(f"{quoted(value)} is not an email address", "an address like anna@example.com, or empty")
+    return result
+
+
+def iso_date(value: Any) -> str:
+    """An ISO date (``2024-03-01``), returned in that form; empty stays empty."""
+    result = text(value)
+    if not result:
+        return ""
+    try:
+        return date.fromisoformat(result).isoformat()
+    except ValueError:
+        raise BadValue(f"{quoted(value)} is not a date", "an ISO date, e.g. 2024-03-01") from None
+
+
+def timestamp(value: Any) -> datetime:
+    """ISO-8601 date and time; ``Z`` or an offset; no zone means UTC; a date alone means midnight UTC."""
+    expected = "an ISO-8601 time, e.g. 2024-03-01T14:30:00Z, 2024-03-01 14:30+02:00 or 2024-03-01"
+    result = text(value)
+    if not result:
+        raise BadValue("empty", expected)
+    try:
+        moment = datetime.fromisoformat(result)
+    except ValueError:
+        raise BadValue(f"{quoted(value)} is not a date and time", expected) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def quantity(value: Any) -> int:
+    """A whole number >= 1; empty means 1."""
+    expected = "a whole number >= 1"
+    if is_empty(value):
+        return 1
+    if isinstance(value, bool):
+        raise BadValue(f"{quoted(value)} is not a whole number", expected)
+    if isinstance(value, int):
+        number = value
+    else:
+        word = text(value)
+        if not re.fullmatch(r"\+?\d+", word):
+            raise BadValue(f"{quoted(value)} is not a whole number", expected)
+        number = int(word)
+    if number < 1:
+        raise BadValue(f"{quoted(value)} is less than 1", expected)
+    return number
+
+
+def event_kind(value: Any) -> str:
+    expected = " | ".join(EVENT_KINDS)
+    result = text(value).lower()
+    if not result:
+        raise BadValue("empty", expected)
+    if result not in EVENT_KINDS:
+        raise BadValue(f"{quoted(value)} is not an event kind", expected)
+    return result
+
+
+def attributes(value: Any) -> dict[str, str]:
+    """A JSON object of free attributes -> ``{name: text}``, empty values left out."""
+    if is_empty(value):
+        return {}
+    if not isinstance(value, dict):
+        raise BadValue(f"{quoted(value)} is not an object", 'a JSON object, e.g. {"colour": "red"}')
+    return {str(key).strip(): text(item) for key, item in value.items() if str(key).strip() and text(item)}

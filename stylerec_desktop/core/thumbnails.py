@@ -1,0 +1,71 @@
+"""The on-disk thumbnail cache: small JPEGs named by the SHA-256 of the image they were made from.
+
+Naming by content means a thumbnail never goes stale (a changed image has another hash), two products sharing
+one image share one thumbnail, and no index is needed. Safe to call from several worker threads (or processes)
+at once: a thumbnail appears on disk complete or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from stylerec_desktop.core.imaging import ImageError, load_image
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_JPEG_QUALITY = 88  # thumbnails of product shots: no visible blocking on flat studio backgrounds
+
+
+def thumbnail_path(thumbs_dir: Path, sha256: str, size: int) -> Path:
+    """Where the ``size`` px thumbnail of the image with hash ``sha256`` lives: ``thumbs_dir/ab/<sha256>_<size>.jpg``.
+
+    The two-character sub-folder keeps any one folder to a few hundred files even for 100,000 products,
+    which file managers and some file systems handle far better than one huge folder.
+    """
+    if not _SHA256.fullmatch(sha256):
+        # A hash from the catalog is always 64 lowercase hex digits; anything else would let a caller write
+        # outside thumbs_dir, so it is a programming error.
+        raise ValueError(f"not a lowercase SHA-256 hex digest: {sha256!r}")
+    if size < 1:
+        raise ValueError(f"thumbnail size must be >= 1, got {size}")
+    return Path(thumbs_dir) / sha256[:2] / f"{sha256}_{size}.jpg"
+
+
+def ensure_thumbnail(thumbs_dir: Path, image_path: Path, sha256: str, size: int = 256) -> Path:
+    """Return the cached thumbnail of ``image_path``, making it first if there is none.
+
+    The thumbnail keeps the image's aspect ratio with its longer side ``size`` px (smaller images are not
+    blown up); EXIF orientation, CMYK and transparency are handled as in
+    :func:`~stylerec_desktop.core.imaging.load_image`. ``sha256`` is the image's hash as the catalog stores it;
+    the cache trusts it and does not rehash the file. Raises :class:`ImageError` for an unusable image.
+    """
+    target = thumbnail_path(thumbs_dir, sha256, size)
+    if target.is_file():
+        return target
+    picture = load_image(image_path, max_side=size)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target and rename over it: os.replace is atomic on one file system, so a reader
+        # (or a second worker racing on the same thumbnail) sees either no file or a whole one, never half.
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ImageError(
+            target, f"cannot be created ({exc.strerror or exc})", "a writable thumbnail folder", "write"
+        ) from exc
+    temp_path = Path(temp_name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            picture.save(stream, format="JPEG", quality=_JPEG_QUALITY)
+        os.replace(temp_path, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp_path.unlink()
+        if isinstance(exc, OSError):
+            raise ImageError(
+                target, f"cannot be written ({exc.strerror or exc})", "free space in the catalog folder", "write"
+            ) from exc
+        raise
+    return target
