@@ -1,0 +1,107 @@
+"""What a user asks for: the style source and the render options shared by every engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from stylerec_desktop.core.errors import UserError
+
+MaskMode = Literal["all", "background", "product"]
+
+
+@dataclass(frozen=True)
+class StyleOptions:
+    """Options for one render.
+
+    - ``strength`` 0..1: how far towards the style (0 returns the content unchanged).
+    - ``preserve_colour``: keep the content's colours, take only luminance (brushwork, shading) from the style.
+    - ``size``: longest side of the output in pixels; None keeps the input's size.
+    - ``seed``: recorded with the render; the feed-forward engines are deterministic, optimisation engines use it.
+    - ``device`` auto|cpu|cuda|mps and ``precision`` fp32|fp16 (fp16 only takes effect on CUDA).
+    - ``mask``: all (stylize everything), background (keep the product untouched), product (stylize only it).
+    - ``histogram``: colour engine only; histogram matching on top of the Reinhard statistics.
+    - ``tile``: largest tile side for high-resolution renders (None: automatic).
+    """
+
+    strength: float = 1.0
+    preserve_colour: bool = False
+    size: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    mask: MaskMode = "all"
+    histogram: bool = False
+    tile: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"Strength must be between 0 and 1, got {self.strength}.")
+        if self.size is not None and self.size < 32:
+            raise UserError(f"Output size must be at least 32 pixels, got {self.size}.")
+        if self.mask not in ("all", "background", "product"):
+            raise UserError(f"Mask mode must be all, background or product, got '{self.mask}'.")
+        if self.precision not in ("fp32", "fp16"):
+            raise UserError(f"Precision must be fp32 or fp16, got '{self.precision}'.")
+        if self.tile is not None and self.tile < 128:
+            raise UserError(f"Tiles must be at least 128 pixels, got {self.tile}.")
+
+
+@dataclass(frozen=True)
+class StyleImage:
+    """Any picture used as the style (a painting, another product). ``source`` is a path or a PIL image."""
+
+    source: Path | str | Image.Image
+    label: str = ""
+
+    def load(self) -> Image.Image:
+        if isinstance(self.source, Image.Image):
+            return self.source.convert("RGB")
+        path = Path(self.source)
+        try:
+            with Image.open(path) as image:
+                return image.convert("RGB")
+        except FileNotFoundError:
+            raise UserError(f"Style image not found: {path}") from None
+        except OSError as error:
+            raise UserError(f"Cannot read style image {path}: {error}") from None
+
+
+@dataclass(frozen=True, eq=False)
+class StyleVector:
+    """A 100-d style vector (from the style predictor, or e.g. a customer's taste: a weighted mean of several)."""
+
+    vector: np.ndarray
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        vector = np.asarray(self.vector, dtype=np.float32).reshape(-1)
+        if vector.shape != (100,) or not np.isfinite(vector).all():
+            raise UserError(f"A style vector needs 100 finite numbers, got shape {np.shape(self.vector)}.")
+        object.__setattr__(self, "vector", vector)
+
+
+@dataclass(frozen=True)
+class PresetBlend:
+    """One or more of the 26 built-in styles, ``{index: weight}`` (weights are normalised to sum to 1)."""
+
+    weights: dict[int, float] = field(default_factory=lambda: {0: 1.0})
+
+    @classmethod
+    def parse(cls, text: str) -> PresetBlend:
+        """``"7"`` or ``"3:0.5,12:0.5"`` (the CLI's ``--preset`` syntax)."""
+        weights: dict[int, float] = {}
+        try:
+            for part in filter(None, (p.strip() for p in text.split(","))):
+                index, _, weight = part.partition(":")
+                weights[int(index)] = weights.get(int(index), 0.0) + (float(weight) if weight else 1.0)
+        except ValueError:
+            raise UserError(f"Bad preset '{text}'; use e.g. 7 or 3:0.5,12:0.5") from None
+        return cls(weights)
+
+
+StyleSource = StyleImage | StyleVector | PresetBlend
