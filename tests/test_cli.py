@@ -157,3 +157,15 @@ def test_console_script_is_installed_and_exits_2(tmp_path: Path) -> None:
     assert exe is not None
     result = subprocess.run([exe, "--catalog", str(tmp_path / "x"), "info"], capture_output=True, text=True)
     assert result.returncode == 2 and "No catalog" in result.stderr
+
+
+def test_demo_builds_a_small_catalog_and_refuses_a_full_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, catalog_dir: str
+) -> None:
+    cat = str(tmp_path / "demo")
+    code, out, err = run(capsys, "--catalog", cat, "demo", "--products", "14", "--customers", "4", "--json")
+    assert code == 0, err
+    counts = json.loads(out)["counts"]
+    assert counts["products"] == 14 and counts["customers"] == 4 and counts["events"] > 0
+    code, _, err = run(capsys, "--catalog", catalog_dir, "demo")
+    assert code == 2 and "already has 3 products" in err
