@@ -49,7 +49,8 @@ def make_dataset(n: int, size: int) -> Path:
         draw = ImageDraw.Draw(image)
         for _ in range(3):
             x, y = rng.integers(0, size - 64, 2)
-            draw.ellipse([int(x), int(y), int(x) + 64, int(y) + 64], fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+            colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+            draw.ellipse([int(x), int(y), int(x) + 64, int(y) + 64], fill=colour)
         name = f"P{i:06d}.jpg"
         image.save(images / name, quality=88)
         rows.append(
