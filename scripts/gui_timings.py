@@ -1,0 +1,203 @@
+"""The GUI's performance figures, measured the same way every time: ``python scripts/gui_timings.py``.
+
+* app start to first window (warm): ``python -m stylerec_desktop`` in a fresh process, from spawning it to the
+  main window's first paint; best and median of ``--runs`` (the first, cold run is reported apart).
+* 100,000-product grid: first paint after opening the catalog (best of 3; the catalog is built once into
+  ``--big PATH``, default ``bench/out/gui-100k``, about 20 s).
+* event-loop stall while importing ``--import-rows`` products with images: the longest gap between ticks of a
+  10 ms timer on the GUI thread while the import job runs.
+
+Runs offscreen. Numbers depend on the machine's other load: say which machine, and how busy, with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary folder removed when the script ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+sys.path.insert(0, str(ROOT / "tests" / "gui"))  # the catalog and CSV builders the GUI tests use
+
+# The child: time.monotonic() is system-wide on Linux, so the parent can subtract its own spawn time.
+_CHILD = """
+import sys, time
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow
+import stylerec_desktop.gui
+app = QApplication(sys.argv[:1])
+
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
+            print(f"FIRST_PAINT {time.monotonic():.6f}", flush=True)
+            app.removeEventFilter(self)
+            app.quit()
+        return False
+
+app.installEventFilter(FirstPaint(app))
+from stylerec_desktop.gui.app import main
+main(sys.argv[1:])
+"""
+
+
+def start_to_first_window(catalog: Path, runs: int) -> dict[str, float]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(scratch_dir("stylerec-config-"))}
+    times = []
+    for _ in range(runs + 1):
+        spawned = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, "--catalog", str(catalog)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        painted = float(next(line.split()[1] for line in out.splitlines() if line.startswith("FIRST_PAINT")))
+        times.append(painted - spawned)
+    cold, warm = times[0], times[1:]
+    return {
+        "cold_s": round(cold, 3),
+        "warm_best_s": round(min(warm), 3),
+        "warm_median_s": round(statistics.median(warm), 3),
+    }
+
+
+def grid_first_paint(big: Path) -> dict[str, float]:
+    from gui_catalogs import build_big_catalog
+    from PySide6.QtCore import QPoint
+
+    from stylerec_desktop.core.catalog import Catalog
+    from stylerec_desktop.gui.app import create_application
+    from stylerec_desktop.gui.jobs import JobRunner
+    from stylerec_desktop.gui.panels.catalog import CatalogPanel
+    from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+    if not Catalog.exists(big):
+        print(f"building 100,000 products in {big} …", file=sys.stderr)
+        build_big_catalog(big, 100_000).close()
+    app = create_application([sys.argv[0]])
+    catalog = Catalog.open(big)
+    runner, thumbnails = JobRunner(), ThumbnailLoader(catalog.thumbnails_dir)
+    panel = CatalogPanel(runner, thumbnails)
+    panel.resize(1000, 800)
+    panel.show()
+    app.processEvents()
+
+    def first_screen_loaded() -> bool:
+        index = panel.grid.indexAt(QPoint(20, 20))
+        return panel.result_count() == 100_000 and index.isValid() and panel.model.tile(index.row()) is not None
+
+    best = float("inf")
+    for _ in range(3):
+        panel.set_catalog(None)
+        app.processEvents()
+        started = time.perf_counter()
+        panel.set_catalog(catalog)
+        while not first_screen_loaded():
+            app.processEvents()
+            time.sleep(0.002)
+        panel.grid.viewport().repaint()
+        best = min(best, time.perf_counter() - started)
+    runner.shutdown()
+    thumbnails.shutdown()
+    panel.close()
+    return {"first_paint_best_of_3_s": round(best, 3)}
+
+
+def import_stall(rows: int) -> dict[str, float]:
+    import gc
+
+    from gui_catalogs import build_small_catalog, draw_images, write_products_csv
+    from PySide6.QtCore import QSettings, QTimer
+
+    from stylerec_desktop.gui.app import create_application
+    from stylerec_desktop.gui.jobs import JobRunner
+    from stylerec_desktop.gui.main_window import MainWindow
+    from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+    work = scratch_dir("stylerec-timings-")
+    app = create_application([sys.argv[0]])
+    build_small_catalog(work / "catalog").close()
+    images = draw_images(work / "import" / "images", 50, size=400)
+    csv_path = write_products_csv(work / "import" / "products.csv", rows, images)
+    runner, thumbnails = JobRunner(), ThumbnailLoader()
+    window = MainWindow(runner, thumbnails, QSettings(str(work / "s.ini"), QSettings.Format.IniFormat))
+    window.resize(1400, 900)
+    window.show()
+    window.open_catalog(work / "catalog")
+    deadline = time.monotonic() + 60
+    while (not runner.is_idle() or thumbnails.pending()) and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    gc.freeze()  # as main() does after start-up
+    ticks: list[float] = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    job_id = window.imports.start_import("products", csv_path, images_dir=csv_path.parent)
+    while not runner.job(job_id).state.finished:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    info = runner.job(job_id)
+    offset = time.perf_counter() - time.time()
+    inside = [t for t in ticks if info.started + offset <= t <= info.finished + offset]
+    gaps = [b - a for a, b in zip(inside, inside[1:], strict=False)]
+    result = {
+        "rows": rows,
+        "state": info.state.value,
+        "import_s": round(info.finished - info.started, 2),
+        "max_gap_ms": round(max(gaps) * 1000, 1),
+        "p99_gap_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] * 1000, 1),
+    }
+    window.close()
+    runner.shutdown()
+    thumbnails.shutdown()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="warm start-up runs")
+    parser.add_argument("--big", type=Path, default=ROOT / "bench" / "out" / "gui-100k")
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["startup", "grid", "import"])
+    args = parser.parse_args()
+    results: dict[str, object] = {"load_average_at_start": os.getloadavg()[0]}
+    if "startup" not in args.skip:
+        from gui_catalogs import build_small_catalog
+
+        small = scratch_dir("stylerec-startup-") / "catalog"
+        build_small_catalog(small).close()
+        results["start_to_first_window"] = start_to_first_window(small, args.runs)
+    if "grid" not in args.skip:
+        results["grid_100k"] = grid_first_paint(args.big)
+    if "import" not in args.skip:
+        results["import_event_loop"] = import_stall(args.import_rows)
+    results["load_average_at_end"] = os.getloadavg()[0]
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Screenshots of the app for the README: ``python scripts/screenshots.py --out docs/screenshots``.
+
+Runs offscreen (no display needed). Builds the demo catalog in a temporary folder through the app itself (so the
+jobs panel shows that job), or opens ``--catalog PATH``; selects a product and a customer, waits until every
+visible thumbnail has arrived, and saves ``main_window.png`` plus one picture per panel and the import error
+report (``import_error.png``, from a products file with a bad row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402 - the platform must be chosen before Qt loads
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+import stylerec_desktop.gui  # noqa: E402, F401 - Qt binding work-arounds
+from stylerec_desktop.core.catalog import Catalog, HistoryItem  # noqa: E402
+from stylerec_desktop.gui.app import create_application  # noqa: E402
+from stylerec_desktop.gui.jobs import JobRunner  # noqa: E402
+from stylerec_desktop.gui.main_window import MainWindow  # noqa: E402
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader  # noqa: E402
+
+SIZE = (1400, 900)
+MAX_BYTES = 300_000
+
+
+def spin(app: QApplication, until: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app: QApplication, window: MainWindow) -> None:
+    """Until no job runs and no thumbnail is pending, twice in a row (a repaint may ask for more)."""
+    for _ in range(2):
+        spin(
+            app,
+            lambda: window.runner.is_idle() and window.thumbnails.pending() == 0,
+            120,
+            "background work to finish",
+        )
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+
+def save(widget: QWidget, path: Path) -> None:
+    """Save a grab of ``widget``; fall back to 256 colours when the full-colour PNG is over the size budget."""
+    image = widget.grab().toImage()
+    image.save(str(path), "PNG")
+    if path.stat().st_size > MAX_BYTES:
+        # 256 colours chosen for this picture, without dithering noise (which compresses badly): flat UI
+        # and studio backdrops survive unchanged, and the file shrinks to a third or less.
+        from PIL import Image
+
+        with Image.open(path) as full:
+            reduced = full.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        reduced.save(path, optimize=True)
+    print(f"{path} ({path.stat().st_size // 1024} KB, {image.width()}x{image.height()})")
+
+
+def write_bad_products(folder: Path, catalog: Catalog) -> Path:
+    """A products file of three rows, the second with a price that is not a number, using a demo image."""
+    image = next(image.path for product in catalog.products(limit=1) for image in product.images)
+    path = folder / "new-products.csv"
+    path.write_text(
+        "sku,title,category,price,image\n"
+        f"NEW-1,Linen Shirt,shirts,39.00,{image}\n"
+        f"NEW-2,Canvas Tote,totes,twelve,{image}\n"
+        f"NEW-3,Wool Scarf,scarves,-5,{image}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--catalog", type=Path, default=None, help="an existing catalog (default: build the demo)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="stylerec-screenshots-"))
+    app = create_application([sys.argv[0]])
+    # Never the user's saved layout: the pictures must look the same on every machine.
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    runner, thumbnails = JobRunner(), ThumbnailLoader()
+    window = MainWindow(runner, thumbnails, settings)
+    window.resize(*SIZE)
+    window.show()
+    if args.catalog is not None:
+        window.open_catalog(args.catalog)
+    else:
+        print(f"Building the demo catalog in {work / 'catalog'} …")
+        window.build_demo(work / "catalog")
+    spin(app, lambda: window.catalog() is not None, 600, "the catalog")
+    catalog = window.catalog()
+    assert catalog is not None
+    settle(app, window)
+
+    # A failed import, so the jobs panel shows a finished and a failed job, and the report can be pictured.
+    window.imports.start_import("products", write_bad_products(work, catalog), images_dir=work)
+    spin(app, lambda: window.imports.last_error_dialog is not None, 60, "the import report")
+    dialog = window.imports.last_error_dialog
+    assert dialog is not None
+    settle(app, window)
+    save(dialog, args.out / "import_error.png")
+    dialog.close()
+
+    # A customer with a long history, and a product she liked that shows near the top of its category.
+    customers = sorted(catalog.customers(), key=lambda c: -c.event_count)
+    customer = customers[min(2, len(customers) - 1)]
+    window.customers_panel.choose(customer.customer_id)
+    history = sorted(
+        catalog.customer_history(customer.customer_id), key=lambda item: item.kind not in ("like", "purchase")
+    )
+    columns = 3  # at 1400 px with both side docks open
+
+    def place(item: HistoryItem) -> int:
+        return catalog.search_product_ids("", item.category).index(item.product_id)
+
+    liked = next((item for item in history if place(item) < 2 * columns), history[0])
+    window.catalog_panel.set_category(liked.category)
+    spin(app, lambda: window.catalog_panel.model.row_of(liked.product_id) is not None, 30, "the category")
+    window.catalog_panel.select_product(liked.product_id)
+    settle(app, window)
+
+    save(window, args.out / "main_window.png")
+    save(window.catalog_panel, args.out / "catalog_panel.png")
+    save(window.customers_panel, args.out / "customers_panel.png")
+    save(window.detail_panel, args.out / "product_panel.png")
+    save(window.jobs_panel, args.out / "jobs_panel.png")
+    window.close()
+    runner.shutdown()
+    thumbnails.shutdown()
+    catalog.close()
+    if args.catalog is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""``stylerec-desktop`` / ``python -m stylerec_desktop``: start the app.
+
+Start-up imports only Qt and the catalog: Pillow, numpy and torch load later, on the worker thread of the first
+job that needs them, so the window is up in well under the 3 s budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication
+
+from stylerec_desktop import __version__
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.paths import default_catalog_dir
+from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.jobs import JobRunner
+from stylerec_desktop.gui.main_window import MainWindow
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+ORGANIZATION = "StyleRec"
+APPLICATION = "StyleRec Desktop"
+DEMO_FOLDER_NAME = "demo"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="stylerec-desktop",
+        description="Style-aware recommendations and restyling for catalog teams.",
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="catalog folder to open (default: $STYLEREC_CATALOG or the per-user catalog, "
+        "which is filled with the demo catalog on first run)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo catalog (in --catalog PATH, or a 'demo' folder beside the default catalog), "
+        "building it first if needed",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Qt's own options (-style, -platform …) pass through to QApplication.
+    args, _qt_args = parser.parse_known_args(argv)
+    return args
+
+
+def start_folder(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The catalog folder to show first, and whether the demo may be built there when it holds no catalog."""
+    if args.demo:
+        return (args.catalog or default_catalog_dir().parent / DEMO_FOLDER_NAME), True
+    if args.catalog is not None:
+        return args.catalog, False  # never write a demo into a folder the user named for something else
+    return default_catalog_dir(), True
+
+
+def open_start_catalog(window: MainWindow, folder: Path, may_build_demo: bool) -> None:
+    """Open ``folder``; on first run build the demo there as a background job (progress on the start page)."""
+    folder = folder.expanduser()
+    if Catalog.exists(folder):
+        window.open_catalog(folder)
+    elif may_build_demo:
+        window.build_demo(folder)
+    else:
+        window.show_start(
+            f"There is no catalog in {folder}. Open another one, create an empty catalog, or build the demo."
+        )
+
+
+def create_application(argv: Sequence[str]) -> QApplication:
+    """The QApplication (reused when one exists, as under pytest-qt), named for QSettings, themed."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv))
+    assert isinstance(app, QApplication)
+    app.setApplicationDisplayName(APPLICATION)
+    theme.apply(app)
+    return app
+
+
+@dataclass
+class RunningApp:
+    """What :func:`start` set up; :meth:`stop` shuts the workers down."""
+
+    app: QApplication
+    window: MainWindow
+    runner: JobRunner
+    thumbnails: ThumbnailLoader
+
+    def stop(self) -> None:
+        self.runner.shutdown()
+        self.thumbnails.shutdown()
+        catalog = self.window.catalog()
+        if catalog is not None:
+            catalog.close()
+
+
+def start(argv: Sequence[str]) -> RunningApp:
+    """Everything :func:`main` does before running the event loop: the window is shown and the start
+    catalog opens (or the demo starts building) as soon as the loop runs."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_application([sys.argv[0], *argv])
+    runner = JobRunner()
+    thumbnails = ThumbnailLoader()
+    window = MainWindow(runner, thumbnails)
+    window.show()
+    # Everything made so far lives as long as the app: keep it out of the cyclic garbage collector's full
+    # passes, which otherwise scan it again and again and pause whichever thread triggered them.
+    gc.freeze()
+    folder, may_build_demo = start_folder(args)
+    # After the first paint: the window appears at once, even when the catalog takes a moment to open.
+    QTimer.singleShot(0, lambda: open_start_catalog(window, folder, may_build_demo))
+    return RunningApp(app, window, runner, thumbnails)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; returns the process exit code."""
+    running = start(list(sys.argv[1:] if argv is None else argv))
+    code = running.app.exec()
+    running.stop()
+    return code

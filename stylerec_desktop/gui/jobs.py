@@ -1,0 +1,408 @@
+"""The one job runner of the GUI: core jobs (Qt-free generators) run on thread pools, reported by signals.
+
+A core job is a generator that yields :class:`~stylerec_desktop.core.jobs.Progress` and returns its result.
+:class:`JobRunner` iterates it on a worker thread through :class:`_JobRunnable`, checks the job's
+:class:`~stylerec_desktop.core.jobs.CancelToken` between two steps and closes the generator on cancel, so the
+job's ``with catalog.transaction()`` rolls back. Everything the GUI sees arrives as queued signals on the GUI
+thread.
+
+Two lanes:
+
+* ``Lane.WRITE`` — one thread. Every catalog write (imports, the demo build) runs here, one after the other in
+  the order submitted, so two writers never wait on SQLite's lock and an import of events always sees the
+  products imported just before it.
+* ``Lane.READ`` — a few threads for reads and compute (search, grid pages, customer history).
+
+Errors: a :class:`~stylerec_desktop.core.errors.UserError` carries a sentence for the user, shown as is; any other
+exception is a bug, its traceback goes to the log and the user gets a short message. A cancelled job is not an
+error.
+
+:class:`LatestOnly` runs one-off background reads whose older answers are dropped when a newer question was
+asked meanwhile (search as you type, the customer picked last).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, replace
+from enum import Enum, StrEnum
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
+from shiboken6 import Shiboken
+
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+#: What :meth:`JobRunner.submit` accepts: a generator, or a callable run on the worker thread that returns
+#: either a generator (run as a job) or a plain value (the result of a one-step job).
+JobSource = Generator[Progress, None, Any] | Callable[[], Any]
+
+# Workers report progress at most this often; a job yielding thousands of steps a second would otherwise
+# flood the GUI thread's event queue with signals it can only show 60 times a second anyway.
+_PROGRESS_INTERVAL_S = 0.05
+_SWITCH_INTERVAL_S = 0.001
+_WORKER_NICE = 5
+
+
+class Lane(Enum):
+    """Which pool a job runs on."""
+
+    WRITE = "write"
+    READ = "read"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A snapshot of one job, as the GUI shows it. Times are ``time.time()`` seconds."""
+
+    id: int
+    title: str
+    lane: Lane
+    state: JobState = JobState.QUEUED
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+    error: str = ""  # the sentence shown to the user when the job failed
+    detail: str = ""  # the traceback of a programmer error (empty for a UserError)
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+    result: Any = field(default=None, compare=False, repr=False)
+    submitted: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    hidden: bool = False
+
+    @property
+    def fraction(self) -> float | None:
+        """Progress in 0..1, or None while the total is unknown."""
+        if not self.total:
+            return None
+        return min(1.0, max(0.0, self.done / self.total))
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+
+class _Relay(QObject):
+    """Carries what the workers report to the GUI thread (it lives there, so its signals are queued)."""
+
+    started = Signal(int)
+    progress = Signal(int, object)  # job id, Progress (object: totals may exceed a C++ int)
+    succeeded = Signal(int, object)
+    failed = Signal(int, str, str, object)  # job id, message for the user, traceback, exception
+    cancelled = Signal(int)
+
+
+class _JobRunnable(QRunnable):
+    """The thin adapter: iterates one core job on a pool thread and reports through the relay."""
+
+    def __init__(self, job_id: int, source: JobSource, token: CancelToken, relay: _Relay) -> None:
+        super().__init__()
+        self._job_id = job_id
+        self._source: JobSource | None = source
+        self._token = token
+        self._relay = relay
+
+    def run(self) -> None:
+        job_id, relay, token = self._job_id, self._relay, self._token
+        source, self._source = self._source, None  # the generator's frame must not outlive the job
+        if token.cancelled:  # cancelled while it waited in the queue
+            relay.cancelled.emit(job_id)
+            return
+        relay.started.emit(job_id)
+        yield_cpu_to_the_gui()
+        try:
+            job = source() if callable(source) and not isinstance(source, Generator) else source
+            if not isinstance(job, Generator):
+                relay.succeeded.emit(job_id, job)
+                return
+            last_report = 0.0
+            while True:
+                if token.cancelled:
+                    job.close()  # GeneratorExit unwinds the job's with-blocks: its transaction rolls back
+                    relay.cancelled.emit(job_id)
+                    return
+                try:
+                    step = next(job)
+                except StopIteration as stop:
+                    relay.succeeded.emit(job_id, stop.value)
+                    return
+                now = time.monotonic()
+                if now - last_report >= _PROGRESS_INTERVAL_S:
+                    last_report = now
+                    relay.progress.emit(job_id, step)
+        except Cancelled:
+            relay.cancelled.emit(job_id)
+        except UserError as exc:
+            relay.failed.emit(job_id, str(exc), "", exc.with_traceback(None))
+        except Exception as exc:
+            detail = traceback.format_exc()
+            log.error("job %d failed:\n%s", job_id, detail)
+            relay.failed.emit(job_id, _short_message(exc), detail, exc.with_traceback(None))
+
+
+_thread_state = threading.local()
+
+
+def yield_cpu_to_the_gui() -> None:
+    """Lower the calling worker thread's scheduling priority, once per thread (Linux only).
+
+    On a 2-core workstation an import and two thumbnail workers would otherwise share the cores equally with
+    the GUI thread, and the GUI stutters. Linux applies ``nice`` per thread; elsewhere this does nothing, as
+    ``setpriority`` there would address the whole process.
+    """
+    if getattr(_thread_state, "lowered", False) or not sys.platform.startswith("linux"):
+        return
+    _thread_state.lowered = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + _WORKER_NICE)
+    except OSError:  # a sandbox may refuse it; the job runs all the same
+        log.debug("could not lower the priority of worker thread %s", threading.get_native_id())
+
+
+def _short_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    what = type(exc).__name__ + (f": {text}" if text else "")
+    return f"Internal error ({what}). The details are in the log."
+
+
+@dataclass
+class _Entry:
+    info: JobInfo
+    token: CancelToken
+    on_result: Callable[[Any], None] | None
+    on_failure: Callable[[JobInfo], None] | None
+
+
+class JobRunner(QObject):
+    """Runs core jobs in the background, one lane for catalog writes and one for reads.
+
+    Signals carry the job id; :meth:`job` gives its latest :class:`JobInfo`. Hidden jobs (quick background
+    reads) emit no signals and are forgotten once they end.
+    """
+
+    jobAdded = Signal(int)
+    jobChanged = Signal(int)
+    jobFinished = Signal(int)
+
+    def __init__(self, parent: QObject | None = None, read_threads: int | None = None) -> None:
+        super().__init__(parent)
+        # Workers run Python (CSV parsing, image checks) while the GUI thread re-enters Python for every
+        # delegate paint and model call. A thread that wants the GIL waits up to the switch interval, so at
+        # the default 5 ms one repaint of a grid (dozens of such calls) stalled the GUI thread for 100-200 ms
+        # during an import. At 1 ms the longest stall measured is well under the 100 ms budget.
+        if sys.getswitchinterval() > _SWITCH_INTERVAL_S:
+            sys.setswitchinterval(_SWITCH_INTERVAL_S)
+        write_pool = QThreadPool(self)
+        write_pool.setMaxThreadCount(1)
+        read_pool = QThreadPool(self)
+        read_pool.setMaxThreadCount(read_threads or max(2, QThread.idealThreadCount()))
+        self._pools = {Lane.WRITE: write_pool, Lane.READ: read_pool}
+        self._entries: dict[int, _Entry] = {}
+        self._ids = itertools.count(1)
+        self._relay = _Relay(self)
+        self._relay.started.connect(self._on_started)
+        self._relay.progress.connect(self._on_progress)
+        self._relay.succeeded.connect(self._on_succeeded)
+        self._relay.failed.connect(self._on_failed)
+        self._relay.cancelled.connect(self._on_cancelled)
+
+    # -- submitting and cancelling ----------------------------------------------------------------------
+
+    def submit(
+        self,
+        title: str,
+        source: JobSource,
+        *,
+        lane: Lane = Lane.READ,
+        on_result: Callable[[Any], None] | None = None,
+        on_failure: Callable[[JobInfo], None] | None = None,
+        hidden: bool = False,
+    ) -> int:
+        """Queue a job and return its id. ``on_result``/``on_failure`` run on the GUI thread when it ends."""
+        job_id = next(self._ids)
+        token = CancelToken()
+        info = JobInfo(job_id, title, lane, submitted=time.time(), hidden=hidden)
+        self._entries[job_id] = _Entry(info, token, on_result, on_failure)
+        if not hidden:
+            self.jobAdded.emit(job_id)
+        self._pools[lane].start(_JobRunnable(job_id, source, token, self._relay))
+        return job_id
+
+    def cancel(self, job_id: int) -> None:
+        """Ask a job to stop. A queued job is cancelled at once; a running one at its next step."""
+        entry = self._entries.get(job_id)
+        if entry is None or entry.info.state.finished:
+            return
+        entry.token.cancel()
+        if entry.info.state is JobState.QUEUED:
+            # Its runnable will see the token and report nothing more; the user sees "cancelled" now.
+            self._finish(job_id, state=JobState.CANCELLED)
+        elif not entry.info.hidden:
+            self._update(job_id, message="Cancelling…")
+
+    def cancel_all(self) -> None:
+        for job_id in list(self._entries):
+            self.cancel(job_id)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Cancel everything and wait for the workers (on quit). True when all of them stopped in time."""
+        self.cancel_all()
+        return all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def job(self, job_id: int) -> JobInfo:
+        return self._entries[job_id].info
+
+    def jobs(self) -> list[JobInfo]:
+        """Every visible job still remembered, oldest first."""
+        return [entry.info for entry in self._entries.values() if not entry.info.hidden]
+
+    def running(self) -> list[JobInfo]:
+        """Visible jobs queued or running, oldest first."""
+        return [info for info in self.jobs() if not info.state.finished]
+
+    def clear_finished(self) -> None:
+        for job_id in [i.id for i in self.jobs() if i.state.finished]:
+            del self._entries[job_id]
+
+    def is_idle(self) -> bool:
+        """No job at all (hidden ones included) is queued or running."""
+        return all(entry.info.state.finished for entry in self._entries.values())
+
+    # -- slots: worker reports, on the GUI thread ---------------------------------------------------------
+
+    def _update(self, job_id: int, **changes: Any) -> JobInfo | None:
+        entry = self._entries.get(job_id)
+        if entry is None or entry.info.state.finished:
+            return None  # a late report from a job cancelled while queued, or one cleared away
+        entry.info = replace(entry.info, **changes)
+        if not entry.info.hidden:
+            self.jobChanged.emit(job_id)
+        return entry.info
+
+    def _finish(self, job_id: int, **changes: Any) -> None:
+        entry = self._entries.get(job_id)
+        if entry is None or entry.info.state.finished:
+            return
+        entry.info = replace(entry.info, finished=time.time(), **changes)
+        info = entry.info
+        if info.hidden:
+            del self._entries[job_id]
+        else:
+            self.jobChanged.emit(job_id)
+        if info.state is JobState.DONE and entry.on_result is not None:
+            entry.on_result(info.result)
+        elif info.state is JobState.FAILED:
+            if entry.on_failure is not None:
+                entry.on_failure(info)
+            elif info.hidden:
+                log.warning("background read %r failed: %s", info.title, info.error)
+        if not info.hidden:
+            self.jobFinished.emit(job_id)
+
+    def _on_started(self, job_id: int) -> None:
+        self._update(job_id, state=JobState.RUNNING, started=time.time())
+
+    def _on_progress(self, job_id: int, step: Progress) -> None:
+        self._update(job_id, done=step.done, total=step.total, message=step.message)
+
+    def _on_succeeded(self, job_id: int, result: Any) -> None:
+        entry = self._entries.get(job_id)
+        done = (entry.info.total or entry.info.done) if entry is not None else 0
+        self._finish(job_id, state=JobState.DONE, result=result, done=done, message="Done")
+
+    def _on_failed(self, job_id: int, message: str, detail: str, exception: BaseException) -> None:
+        self._finish(job_id, state=JobState.FAILED, error=message, detail=detail, exception=exception)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        self._finish(job_id, state=JobState.CANCELLED, message="Cancelled")
+
+
+class LatestOnly(QObject):
+    """One-off background reads where only the answer to the newest question counts.
+
+    Each :meth:`run` bumps a generation counter; an answer that comes back after a newer :meth:`run` (or after
+    :meth:`invalidate`) is dropped, so a slow search for "dr" can never overwrite the faster one for "dress".
+    The previous read is also cancelled if it has not started yet. Owned by the widget it serves, so an answer
+    arriving after that widget is gone is dropped too.
+    """
+
+    def __init__(self, runner: JobRunner, title: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._title = title
+        self._generation = 0
+        self._pending: int | None = None
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def busy(self) -> bool:
+        """A read was asked and its answer has not arrived yet."""
+        return self._pending is not None
+
+    def run(
+        self,
+        read: Callable[[], Any],
+        on_result: Callable[[Any], None],
+        on_failure: Callable[[JobInfo], None] | None = None,
+    ) -> int:
+        """Run ``read`` on the read lane; call ``on_result`` on the GUI thread unless a newer read was asked."""
+        self.invalidate()
+        generation = self._generation
+
+        def current() -> bool:
+            return Shiboken.isValid(self) and generation == self._generation
+
+        def deliver(result: Any) -> None:
+            if current():
+                self._pending = None
+                on_result(result)
+
+        def fail(info: JobInfo) -> None:
+            if current():
+                self._pending = None
+                if on_failure is not None:
+                    on_failure(info)
+                else:
+                    log.warning("%s failed: %s", self._title, info.error)
+
+        self._pending = self._runner.submit(
+            self._title, read, lane=Lane.READ, hidden=True, on_result=deliver, on_failure=fail
+        )
+        return generation
+
+    def invalidate(self) -> None:
+        """Drop whatever answer is still on its way."""
+        self._generation += 1
+        if self._pending is not None:
+            self._runner.cancel(self._pending)
+            self._pending = None

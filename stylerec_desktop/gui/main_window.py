@@ -1,0 +1,348 @@
+"""The main window. It only wires panels together: menus, docks, drag-and-drop, and the open catalog."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from stylerec_desktop.core.catalog import Catalog, CatalogCounts
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.gui import dialogs
+from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
+from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.panels.catalog import CatalogPanel
+from stylerec_desktop.gui.panels.customers import CustomersPanel
+from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
+from stylerec_desktop.gui.panels.product_detail import ProductDetailPanel
+from stylerec_desktop.gui.panels.start import StartPage
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "StyleRec Desktop"
+# Bump when the docks change, so an old saved layout is not forced onto new docks.
+_STATE_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    """Catalog grid in the middle; customers left, product detail right, jobs below."""
+
+    def __init__(
+        self,
+        runner: JobRunner,
+        thumbnails: ThumbnailLoader,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.thumbnails = thumbnails
+        self._settings = settings if settings is not None else QSettings()
+        self._catalog: Catalog | None = None
+        self._counts_read = LatestOnly(runner, "Count catalog", self)
+        self.setWindowTitle(APP_TITLE)
+        self.setObjectName("mainWindow")
+
+        self.catalog_panel = CatalogPanel(runner, thumbnails)
+        self.detail_panel = ProductDetailPanel(runner, thumbnails)
+        self.customers_panel = CustomersPanel(runner, thumbnails)
+        self.jobs_panel = JobsPanel(runner)
+        self.start_page = StartPage()
+        self._central = QStackedWidget()
+        self._central.addWidget(self.start_page)
+        self._central.addWidget(self.catalog_panel)
+        self.setCentralWidget(self._central)
+        self.customers_dock = self._dock("Customers", "customersDock", self.customers_panel)
+        self.detail_dock = self._dock("Product", "detailDock", self.detail_panel)
+        self.jobs_dock = self._dock("Jobs", "jobsDock", self.jobs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.customers_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
+        self.resizeDocks([self.customers_dock, self.detail_dock], [330, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
+
+        self.catalog_label = QLabel()
+        self.catalog_label.setProperty("role", "muted")
+        self.jobs_status = JobsStatusWidget(runner)
+        self.statusBar().addWidget(self.catalog_label, 1)
+        self.statusBar().addPermanentWidget(self.jobs_status)
+        self.statusBar().setSizeGripEnabled(True)
+
+        self.imports = ImportController(runner, self)
+        self._build_menus()
+        self.setAcceptDrops(True)
+
+        self.catalog_panel.productSelected.connect(self.detail_panel.show_product)
+        self.customers_panel.productSelected.connect(self._show_product_from_history)
+        self.imports.imported.connect(self._on_imported)
+        self.jobs_status.showJobsRequested.connect(self.show_jobs)
+        self.start_page.openRequested.connect(self.choose_catalog_to_open)
+        self.start_page.newRequested.connect(self.choose_new_catalog)
+        self.start_page.demoRequested.connect(self._build_demo_where_asked)
+        self._restore_layout()
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState() finds docks by object name
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open catalog…", self.choose_catalog_to_open, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "&New catalog…", self.choose_new_catalog, QKeySequence.StandardKey.New)
+        file_menu.addSeparator()
+        shortcuts = {"products": "Ctrl+I", "customers": "Ctrl+Shift+I", "events": "Ctrl+Alt+I"}
+        self.import_actions: dict[str, QAction] = {}
+        for kind in KINDS:
+            self.import_actions[kind] = self._action(
+                file_menu,
+                f"Import {kind}…",
+                lambda _checked=False, kind=kind: self.imports.choose_and_import(kind),
+                shortcuts[kind],
+            )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for dock, keys in ((self.customers_dock, "Ctrl+1"), (self.detail_dock, "Ctrl+2"), (self.jobs_dock, "Ctrl+J")):
+            action = dock.toggleViewAction()
+            action.setShortcut(QKeySequence(keys))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        self._action(view_menu, "Search products", self._focus_product_search, "Ctrl+F")
+        self._action(view_menu, "Find a customer", self._focus_customer_search, "Ctrl+K")
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", lambda: dialogs.shortcuts_dialog(self).exec())
+        self._action(help_menu, "&About StyleRec Desktop", self._about)
+
+    def _action(
+        self, menu: QMenu, text: str, slot: Callable[..., object], keys: QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys is not None:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    # -- the open catalog ----------------------------------------------------------------------------------
+
+    def catalog(self) -> Catalog | None:
+        return self._catalog
+
+    def set_catalog(self, catalog: Catalog | None) -> None:
+        """Show ``catalog`` in every panel (None: back to the start page)."""
+        self._catalog = catalog
+        self.thumbnails.set_thumbnails_dir(catalog.thumbnails_dir if catalog is not None else None)
+        for panel in (self.catalog_panel, self.detail_panel, self.customers_panel, self.imports):
+            panel.set_catalog(catalog)
+        for action in self.import_actions.values():
+            action.setEnabled(catalog is not None)
+        if catalog is None:
+            self.setWindowTitle(APP_TITLE)
+            self._central.setCurrentWidget(self.start_page)
+            self.catalog_label.clear()
+            return
+        self.setWindowTitle(f"{catalog.folder.name} — {APP_TITLE}")
+        self._central.setCurrentWidget(self.catalog_panel)
+        self._update_counts()
+
+    def open_catalog(self, folder: Path) -> bool:
+        """Open the catalog in ``folder``; a clear message (and the start page) when it cannot be opened."""
+        if not self._can_switch():
+            return False
+        try:
+            catalog = Catalog.open(folder)
+        except UserError as exc:
+            self.show_start(str(exc))
+            return False
+        self.set_catalog(catalog)
+        return True
+
+    def show_start(self, message: str) -> None:
+        self.set_catalog(None)
+        self.start_page.show_choices(message)
+
+    def build_demo(self, folder: Path) -> int:
+        """Build the demo catalog in ``folder`` on the write lane (first run) and open it when done."""
+        self.set_catalog(None)
+
+        def job() -> Job[Catalog]:
+            # Made on the worker thread that drives it.
+            from stylerec_desktop.core.demo import build_demo_catalog  # heavy (Pillow, numpy): only when needed
+
+            return build_demo_catalog(folder)
+
+        job_id = self.runner.submit(
+            "Building the demo catalog",
+            job,
+            lane=Lane.WRITE,
+            on_result=self._demo_built,
+            on_failure=lambda info: self.start_page.show_job(info),
+        )
+        follow = self._follow_start_job(job_id)
+        self.runner.jobChanged.connect(follow)
+        self.start_page.show_job(self.runner.job(job_id))
+        return job_id
+
+    def _follow_start_job(self, job_id: int) -> Callable[[int], None]:
+        """A slot that keeps the start page in step with job ``job_id``."""
+
+        def follow(changed: int) -> None:
+            if changed != job_id:
+                return
+            info = self.runner.job(changed)
+            if info.state.finished:
+                self.runner.jobChanged.disconnect(follow)
+            if self._catalog is None and info.state is not JobState.DONE:
+                self.start_page.show_job(info)
+
+        return follow
+
+    def _demo_built(self, catalog: Catalog) -> None:
+        self.set_catalog(Catalog.open(catalog.folder))  # our own connection; the builder's stays on its thread
+
+    def _can_switch(self) -> bool:
+        if any(info.lane is Lane.WRITE for info in self.runner.running()):
+            QMessageBox.information(
+                self, "Catalog busy", "An import is still running. Wait for it to finish or cancel it first."
+            )
+            return False
+        return True
+
+    # -- menu actions --------------------------------------------------------------------------------------
+
+    def choose_catalog_to_open(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open catalog folder")
+        if folder:
+            self.open_catalog(Path(folder))
+
+    def choose_new_catalog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the new catalog (an empty folder)")
+        if not folder or not self._can_switch():
+            return
+        try:
+            self.set_catalog(Catalog.create(Path(folder)))
+        except UserError as exc:
+            QMessageBox.warning(self, "Cannot create the catalog", str(exc))
+
+    def _build_demo_where_asked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the demo catalog (an empty folder)")
+        if folder:
+            if Catalog.exists(folder):
+                self.open_catalog(Path(folder))
+            else:
+                self.build_demo(Path(folder))
+
+    def show_jobs(self) -> None:
+        self.jobs_dock.show()
+        self.jobs_dock.raise_()
+
+    def _focus_product_search(self) -> None:
+        self.catalog_panel.search_edit.setFocus()
+        self.catalog_panel.search_edit.selectAll()
+
+    def _focus_customer_search(self) -> None:
+        self.customers_dock.show()
+        self.customers_panel.search_edit.setFocus()
+        self.customers_panel.search_edit.selectAll()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About StyleRec Desktop", dialogs.about_text())
+
+    # -- reacting to panels --------------------------------------------------------------------------------
+
+    def _show_product_from_history(self, product_id: int) -> None:
+        self.detail_panel.show_product(product_id)
+        self.detail_dock.show()
+        self.catalog_panel.select_product(product_id)
+
+    def _on_imported(self, kind: str, report: object) -> None:
+        summary = getattr(report, "summary", None)
+        self.statusBar().showMessage(summary() if callable(summary) else f"Imported {kind}", 10_000)
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        """Re-read what the panels show (after the catalog changed)."""
+        self.catalog_panel.reload()
+        self.customers_panel.reload()
+        self.detail_panel.refresh()
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        catalog = self._catalog
+        if catalog is not None:
+            self._counts_read.run(catalog.counts, lambda counts: self._show_counts(catalog, counts))
+
+    def _show_counts(self, catalog: Catalog, counts: CatalogCounts) -> None:
+        self.catalog_label.setText(
+            f"{counts.products:,} products · {counts.categories} categories · {counts.customers:,} customers · "
+            f"{counts.events:,} events   —   {catalog.folder}"
+        )
+
+    # -- drag and drop -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _dropped_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        if not event.mimeData().hasUrls():
+            return []
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        return [path for path in paths if is_importable(path)]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._catalog is not None and self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped_files(event)
+        if paths:
+            event.acceptProposedAction()
+            self.imports.import_files(paths)
+
+    # -- settings ------------------------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        state = self._settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, _STATE_VERSION)
+
+    def save_layout(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/state", self.saveState(_STATE_VERSION))
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""One module per panel; each can be opened alone with ``python -m stylerec_desktop.gui.panels.<name>``."""

@@ -1,0 +1,239 @@
+"""The product detail panel: a large image, the product's fields, its tags and attributes, and all its images."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stylerec_desktop.core.catalog import Catalog, Product, ProductImage
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
+from stylerec_desktop.gui.models import format_price
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+LARGE_SIZE = 512  # the large image is made at this size and scaled down to the panel's width
+STRIP_SIZE = 64
+
+
+def _value_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class ProductDetailPanel(QWidget):
+    """Shows one product. :meth:`show_product` reads it in the background and fills the panel."""
+
+    def __init__(self, runner: JobRunner, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._catalog: Catalog | None = None
+        self._read = LatestOnly(runner, "Read product", self)
+        self._product: Product | None = None
+        self._shown_image: ProductImage | None = None
+
+        self.image_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setObjectName("productImage")
+        self.image_label.setMinimumHeight(220)
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.image_label.setStyleSheet("background: #ffffff; border: 1px solid #e3e6ea; border-radius: 6px;")
+        self.title_label = _value_label()
+        self.title_label.setProperty("role", "heading")
+        self.price_label = _value_label()
+        self.price_label.setStyleSheet("font-size: 15px; font-weight: 600; color: #1f2328;")
+        self.sku_label = _value_label()
+        self.category_label = _value_label()
+        self.brand_label = _value_label()
+        self.stock_label = _value_label()
+        self.tags_label = _value_label()
+        self.tags_label.setTextFormat(Qt.TextFormat.RichText)
+        self.attributes_label = _value_label()
+        self.images_list = QListWidget()
+        self.images_list.setObjectName("productImages")
+        self.images_list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.images_list.setFlow(QListWidget.Flow.LeftToRight)
+        self.images_list.setWrapping(False)
+        self.images_list.setIconSize(QSize(STRIP_SIZE, STRIP_SIZE))
+        self.images_list.setFixedHeight(STRIP_SIZE + 26)
+        self.images_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.images_list.currentItemChanged.connect(self._on_image_chosen)
+        self.message_label = _value_label()
+        self.message_label.setProperty("role", "muted")
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(6)
+        form.addRow("SKU", self.sku_label)
+        form.addRow("Category", self.category_label)
+        form.addRow("Brand", self.brand_label)
+        form.addRow("Stock", self.stock_label)
+        form.addRow("Tags", self.tags_label)
+        form.addRow("Attributes", self.attributes_label)
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+            label.setProperty("role", "muted")
+
+        self._content = QWidget()
+        content = QVBoxLayout(self._content)
+        content.setContentsMargins(12, 12, 12, 12)
+        content.setSpacing(8)
+        content.addWidget(self.image_label)
+        content.addWidget(self.images_list)
+        content.addWidget(self.title_label)
+        content.addWidget(self.price_label)
+        line = QFrame(frameShape=QFrame.Shape.HLine)
+        line.setStyleSheet("color: #e3e6ea;")
+        content.addWidget(line)
+        content.addLayout(form)
+        content.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.message_label)
+        layout.addWidget(scroll, 1)
+        self._scroll = scroll
+        thumbnails.thumbnailReady.connect(self._on_thumbnail)
+        self._show_message("Select a product to see its details.")
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    def set_catalog(self, catalog: Catalog | None) -> None:
+        self._catalog = catalog
+        self._read.invalidate()
+        self._product = None
+        self._show_message("Select a product to see its details.")
+
+    def show_product(self, product_id: int) -> None:
+        if self._catalog is None:
+            return
+        catalog = self._catalog
+        self._read.run(lambda: catalog.product(product_id), self._fill, self._failed)
+
+    def refresh(self) -> None:
+        """Read the product shown again (after an import changed it)."""
+        if self._product is not None:
+            self.show_product(self._product.id)
+
+    def product(self) -> Product | None:
+        return self._product
+
+    # -- filling -------------------------------------------------------------------------------------------
+
+    def _fill(self, product: Product) -> None:
+        self._product = product
+        self.message_label.hide()
+        self._scroll.show()
+        self.title_label.setText(product.title)
+        self.price_label.setText(format_price(product.price, product.currency) or "No price")
+        self.sku_label.setText(product.sku)
+        self.category_label.setText(product.category or "—")
+        self.brand_label.setText(product.brand or "—")
+        self.stock_label.setText("In stock" if product.in_stock else "Out of stock")
+        self.stock_label.setStyleSheet("color: #2b8a3e;" if product.in_stock else "color: #c92a2a;")
+        self.tags_label.setText(_chips(product.tags) or "—")
+        attributes = "\n".join(f"{name}: {value}" for name, value in sorted(product.attributes.items()))
+        self.attributes_label.setText(attributes or "—")
+        self.images_list.blockSignals(True)
+        self.images_list.clear()
+        for image in product.images:
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, image)
+            item.setToolTip(f"{image.path.name}\n{image.width} × {image.height}")
+            self.images_list.addItem(item)
+        self.images_list.setVisible(len(product.images) > 1)
+        self.images_list.blockSignals(False)
+        if product.images:
+            self.images_list.setCurrentRow(0)
+        self._show_image(product.primary_image)
+        self._update_strip()
+
+    def _failed(self, info: JobInfo) -> None:
+        self._show_message(info.error)
+
+    def _show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setContentsMargins(12, 12, 12, 12)
+        self.message_label.show()
+        self._scroll.hide()
+
+    def _show_image(self, image: ProductImage | None) -> None:
+        self._shown_image = image
+        self._update_large_image()
+
+    def _update_large_image(self) -> None:
+        image = self._shown_image
+        if image is None:
+            pixmap = self._thumbnails.placeholder(LARGE_SIZE)
+        else:
+            pixmap = self._thumbnails.pixmap(image.sha256, image.path, LARGE_SIZE)
+            if pixmap is None:
+                pixmap = self._thumbnails.placeholder(LARGE_SIZE)
+        self.image_label.setPixmap(self._fit(pixmap))
+
+    def _fit(self, pixmap: QPixmap) -> QPixmap:
+        width = max(160, self.image_label.width() - 16)
+        side = min(width, 420, LARGE_SIZE)
+        return pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+
+    def _update_strip(self) -> None:
+        for row in range(self.images_list.count()):
+            item = self.images_list.item(row)
+            image: ProductImage = item.data(Qt.ItemDataRole.UserRole)
+            pixmap = self._thumbnails.pixmap(image.sha256, image.path, STRIP_SIZE)
+            item.setIcon(QIcon(pixmap if pixmap is not None else self._thumbnails.placeholder(STRIP_SIZE)))
+
+    def _on_image_chosen(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is not None:
+            self._show_image(current.data(Qt.ItemDataRole.UserRole))
+
+    def _on_thumbnail(self, sha256: str) -> None:
+        if self._product is None:
+            return
+        if self._shown_image is not None and self._shown_image.sha256 == sha256:
+            self._update_large_image()
+        if any(image.sha256 == sha256 for image in self._product.images):
+            self._update_strip()
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)
+        if self._product is not None:
+            self._update_large_image()
+
+
+def _chips(tags: tuple[str, ...]) -> str:
+    """Tags as rounded grey chips (rich text)."""
+    chip = '<span style="background-color:#eceff3; color:#33404d;">&nbsp;{}&nbsp;</span>'
+    return "&nbsp; ".join(chip.format(_escape(tag)) for tag in tags)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+if __name__ == "__main__":
+    from stylerec_desktop.gui.panels._standalone import run_panel
+
+    def _build(catalog: Catalog, runner: JobRunner, thumbnails: ThumbnailLoader) -> QWidget:
+        panel = ProductDetailPanel(runner, thumbnails)
+        panel.set_catalog(catalog)
+        ids = catalog.search_product_ids()
+        if ids:
+            panel.show_product(ids[0])
+        return panel
+
+    raise SystemExit(run_panel("Product detail", _build, size=(380, 760)))

@@ -1,0 +1,76 @@
+"""Fixtures of the GUI tests: a small catalog built once per session and copied per test, the job runner and
+thumbnail loader (shut down after each test), and a main window showing the catalog."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gui_catalogs import build_small_catalog
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+import stylerec_desktop.gui  # noqa: F401 - applies the Qt binding work-arounds before any Qt call
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.gui.jobs import JobRunner
+from stylerec_desktop.gui.main_window import MainWindow
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+SMALL_PRODUCTS = 40
+SMALL_CUSTOMERS = 8
+
+
+@pytest.fixture(scope="session")
+def small_catalog_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: never opened for writing by a test (tests get a copy)."""
+    folder = tmp_path_factory.mktemp("small-catalog-source") / "catalog"
+    catalog = build_small_catalog(folder, SMALL_PRODUCTS, SMALL_CUSTOMERS)
+    catalog.close()
+    return folder
+
+
+@pytest.fixture
+def catalog_dir(small_catalog_source: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "catalog"
+    shutil.copytree(small_catalog_source, target)
+    return target
+
+
+@pytest.fixture
+def catalog(catalog_dir: Path) -> Iterator[Catalog]:
+    catalog = Catalog.open(catalog_dir)
+    yield catalog
+    catalog.close()
+
+
+@pytest.fixture
+def services(qtbot: QtBot) -> Iterator[tuple[JobRunner, ThumbnailLoader]]:
+    """The job runner and thumbnail loader, shut down (workers joined) after the test."""
+    runner = JobRunner()
+    thumbnails = ThumbnailLoader()
+    yield runner, thumbnails
+    assert runner.shutdown(10_000)
+    assert thumbnails.shutdown(10_000)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, catalog_dir: Path, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path) -> MainWindow:
+    """The main window at 1400x900 showing a copy of the small catalog, its grid filled."""
+    runner, thumbnails = services
+    window = MainWindow(runner, thumbnails, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_catalog(catalog_dir)
+    qtbot.waitUntil(lambda: window.catalog_panel.result_count() == SMALL_PRODUCTS, timeout=10_000)
+    wait_idle(qtbot, runner)  # categories, customers and counts are read in the background too
+    return window
+
+
+def wait_idle(qtbot: QtBot, runner: JobRunner, timeout: int = 10_000) -> None:
+    """Until no job (background reads included) is queued or running, and their results were delivered."""
+    qtbot.waitUntil(runner.is_idle, timeout=timeout)
+    qtbot.wait(20)

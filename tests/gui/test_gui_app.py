@@ -1,0 +1,139 @@
+"""Starting the app: the catalog it opens, the first run building the demo in the background, the saved
+window layout, and every panel opening alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+import pytest
+from conftest import SMALL_PRODUCTS
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.jobs import Progress
+from stylerec_desktop.gui import app as app_module
+from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane
+from stylerec_desktop.gui.main_window import MainWindow
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+
+def _start(qtbot: QtBot, argv: list[str], check: Callable[[MainWindow], bool], timeout_ms: int = 30_000) -> MainWindow:
+    """``app.start(argv)`` (all of ``main`` but the blocking event loop), then wait until ``check(window)``.
+
+    Not ``main`` itself: once ``QApplication.exec()`` has returned, Qt starts no new pool threads in this
+    process, and the tests after this one need them.
+    """
+    running = app_module.start(argv)
+    qtbot.addWidget(running.window)
+    qtbot.waitUntil(lambda: check(running.window), timeout=timeout_ms)
+    running.window.close()
+    running.stop()
+    return running.window
+
+
+def test_main_opens_the_catalog_named_on_the_command_line(qtbot: QtBot, catalog_dir: Path) -> None:
+    window = _start(qtbot, ["--catalog", str(catalog_dir)], lambda w: w.catalog_panel.result_count() == SMALL_PRODUCTS)
+    assert window.catalog() is not None and window.catalog().folder == catalog_dir.resolve()
+    assert catalog_dir.name in window.windowTitle()
+    assert QApplication.applicationName() == "StyleRec Desktop"
+    assert QApplication.organizationName() == "StyleRec"
+
+
+def test_first_run_builds_the_demo_in_the_background_and_shows_it(
+    qtbot: QtBot, small_catalog_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No default catalog yet: the demo is built there as a write-lane job, with progress on the start page."""
+    default = Path(os.environ["STYLEREC_CATALOG"])
+    assert not default.exists()
+
+    def quick_demo(folder: Path, **_: object) -> Generator[Progress, None, Catalog]:
+        # The real builder is exercised by the session fixture; here only its wiring into the app matters,
+        # so copy the catalog it built, slowly enough for the progress to be seen.
+        for step in range(5):
+            time.sleep(0.05)
+            yield Progress(step, 5, f"Drawing {step}/5")
+        shutil.copytree(small_catalog_source, folder, dirs_exist_ok=True)
+        return Catalog.open(folder)
+
+    import stylerec_desktop.core.demo as demo
+
+    monkeypatch.setattr(demo, "build_demo_catalog", quick_demo)
+    progress_seen: list[str] = []
+
+    def check(window: MainWindow) -> bool:
+        if window.start_page.progress.isVisible():
+            progress_seen.append(window.start_page.message.text())
+        return window.catalog_panel.result_count() == SMALL_PRODUCTS
+
+    window = _start(qtbot, [], check)
+    assert Catalog.exists(default)
+    assert window.catalog() is not None and window.catalog().folder == default.resolve()
+    assert any("Building the demo catalog" in text for text in progress_seen)
+    demo_jobs = [info for info in window.runner.jobs() if info.title == "Building the demo catalog"]
+    assert [(info.state, info.lane) for info in demo_jobs] == [(JobState.DONE, Lane.WRITE)]
+
+
+def test_a_named_folder_without_a_catalog_is_not_filled_with_the_demo(qtbot: QtBot, tmp_path: Path) -> None:
+    empty = tmp_path / "somewhere"
+    window = _start(qtbot, ["--catalog", str(empty)], lambda w: "There is no catalog" in w.start_page.message.text())
+    assert window.catalog() is None
+    assert not Catalog.exists(empty)
+    assert not window.start_page.open_button.isHidden() and not window.start_page.demo_button.isHidden()
+
+
+def test_the_window_layout_comes_back_next_time(qtbot: QtBot, tmp_path: Path) -> None:
+    settings_file = str(tmp_path / "layout.ini")
+    runner, thumbnails = JobRunner(), ThumbnailLoader()
+    first = MainWindow(runner, thumbnails, QSettings(settings_file, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    first.resize(1200, 800)
+    first.show()
+    qtbot.waitExposed(first)
+    first.removeDockWidget(first.detail_dock)
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.detail_dock)
+    first.detail_dock.show()
+    first.jobs_dock.hide()
+    first.close()
+    second = MainWindow(runner, thumbnails, QSettings(settings_file, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert not second.jobs_dock.isVisible()
+    runner.shutdown()
+    thumbnails.shutdown()
+
+
+PANELS = ("catalog", "product_detail", "customers", "jobs")
+
+
+def test_every_panel_opens_alone(catalog_dir: Path) -> None:
+    """``python -m stylerec_desktop.gui.panels.<name> --catalog PATH`` starts and keeps running."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", f"stylerec_desktop.gui.panels.{name}", "--catalog", str(catalog_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in PANELS
+    }
+    time.sleep(6)
+    for name, process in processes.items():
+        alive = process.poll() is None
+        if alive:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+        assert alive, f"panel {name} exited early:\n{stderr}"
+        assert "Traceback" not in stderr, f"panel {name}:\n{stderr}"

@@ -1,0 +1,233 @@
+"""The job runner: progress, results, errors, cancel, the single-thread write lane, stale-result dropping."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Generator, Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Progress
+from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
+
+
+@pytest.fixture
+def runner(qtbot: QtBot) -> Iterator[JobRunner]:
+    runner = JobRunner()
+    yield runner
+    assert runner.shutdown(5000)
+
+
+def _steps(count: int, delay: float = 0.0, closed: list[bool] | None = None) -> Generator[Progress, None, int]:
+    try:
+        for step in range(count):
+            if delay:
+                time.sleep(delay)
+            yield Progress(step + 1, count, f"step {step + 1}")
+    finally:
+        # Runs on normal exit and when the runner closes the generator on cancel.
+        if closed is not None:
+            closed.append(True)
+    return count * 10
+
+
+def _wait_finished(qtbot: QtBot, runner: JobRunner, job_id: int, timeout: int = 5000) -> None:
+    qtbot.waitUntil(lambda: runner.job(job_id).state.finished, timeout=timeout)
+
+
+def test_a_job_reports_progress_and_its_result(qtbot: QtBot, runner: JobRunner) -> None:
+    results: list[int] = []
+    seen: list[tuple[JobState, int]] = []
+    runner.jobChanged.connect(lambda job_id: seen.append((runner.job(job_id).state, runner.job(job_id).done)))
+    with qtbot.waitSignal(runner.jobFinished, timeout=5000):
+        job_id = runner.submit("Count", _steps(5, delay=0.06), on_result=results.append)
+    info = runner.job(job_id)
+    assert info.state is JobState.DONE
+    assert info.result == 50 and results == [50]
+    assert info.done == 5 and info.fraction == 1.0
+    assert info.started is not None and info.finished is not None and info.finished >= info.started
+    assert (JobState.RUNNING, 0) in seen
+    assert any(state is JobState.RUNNING and done > 0 for state, done in seen)  # progress arrived on the way
+
+
+def test_a_callable_may_return_a_plain_value(qtbot: QtBot, runner: JobRunner) -> None:
+    job_id = runner.submit("Read", lambda: threading.current_thread().name)
+    _wait_finished(qtbot, runner, job_id)
+    assert runner.job(job_id).state is JobState.DONE
+    assert runner.job(job_id).result != threading.current_thread().name  # it ran on a worker
+
+
+def test_a_user_error_is_shown_as_its_message(qtbot: QtBot, runner: JobRunner) -> None:
+    def job() -> Generator[Progress, None, None]:
+        yield Progress(0, 1)
+        raise UserError("The file products.csv is empty. Add a header row.")
+
+    failures = []
+    job_id = runner.submit("Import", job(), on_failure=failures.append)
+    _wait_finished(qtbot, runner, job_id)
+    info = runner.job(job_id)
+    assert info.state is JobState.FAILED
+    assert info.error == "The file products.csv is empty. Add a header row."
+    assert info.detail == ""
+    assert isinstance(info.exception, UserError)
+    assert failures == [info]
+
+
+def test_a_bug_logs_its_traceback_and_shows_a_short_message(
+    qtbot: QtBot, runner: JobRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    def job() -> Generator[Progress, None, None]:
+        yield Progress(0, 1)
+        raise KeyError("price")
+
+    with caplog.at_level(logging.ERROR, logger="stylerec_desktop.gui.jobs"):
+        job_id = runner.submit("Broken", job())
+        _wait_finished(qtbot, runner, job_id)
+    info = runner.job(job_id)
+    assert info.state is JobState.FAILED
+    assert info.error.startswith("Internal error (KeyError") and "log" in info.error
+    assert "Traceback" in info.detail and "KeyError" in info.detail
+    assert any("Traceback" in record.getMessage() for record in caplog.records)
+
+
+def test_cancel_stops_a_running_job_between_steps_and_closes_it(qtbot: QtBot, runner: JobRunner) -> None:
+    closed: list[bool] = []
+    results: list[int] = []
+    job_id = runner.submit("Slow", _steps(1000, delay=0.01, closed=closed), on_result=results.append)
+    qtbot.waitUntil(lambda: runner.job(job_id).done > 0, timeout=5000)
+    runner.cancel(job_id)
+    _wait_finished(qtbot, runner, job_id)
+    info = runner.job(job_id)
+    assert info.state is JobState.CANCELLED
+    assert info.error == ""  # cancelled is not an error
+    assert info.done < 1000 and results == []
+    qtbot.waitUntil(lambda: closed == [True], timeout=2000)
+
+
+def test_cancelling_a_queued_job_means_it_never_runs(qtbot: QtBot, runner: JobRunner) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+
+    def blocker() -> str:
+        gate.wait(5)
+        return "first"
+
+    first = runner.submit("Blocker", blocker, lane=Lane.WRITE)
+    second = runner.submit("Waiting", lambda: ran.append("second"), lane=Lane.WRITE)
+    assert runner.job(second).state is JobState.QUEUED
+    runner.cancel(second)
+    assert runner.job(second).state is JobState.CANCELLED  # at once, not when the lane frees up
+    gate.set()
+    _wait_finished(qtbot, runner, first)
+    qtbot.wait(100)
+    assert ran == []
+    assert runner.job(second).state is JobState.CANCELLED
+
+
+def test_the_write_lane_runs_one_job_at_a_time_in_order(qtbot: QtBot, runner: JobRunner) -> None:
+    active = 0
+    most = 0
+    order: list[int] = []
+    threads: set[int] = set()
+    lock = threading.Lock()
+
+    def writer(n: int) -> Generator[Progress, None, int]:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        threads.add(threading.get_ident())
+        time.sleep(0.03)
+        yield Progress(1, 1)
+        order.append(n)
+        with lock:
+            active -= 1
+        return n
+
+    ids = [runner.submit(f"Write {n}", writer(n), lane=Lane.WRITE) for n in range(5)]
+    for job_id in ids:
+        _wait_finished(qtbot, runner, job_id)
+    assert most == 1
+    assert order == [0, 1, 2, 3, 4]
+    assert len(threads) == 1
+
+
+def test_the_read_lane_runs_jobs_side_by_side(qtbot: QtBot, runner: JobRunner) -> None:
+    both_inside = threading.Barrier(2, timeout=5)
+    ids = [runner.submit(f"Read {n}", both_inside.wait) for n in range(2)]
+    for job_id in ids:
+        _wait_finished(qtbot, runner, job_id)
+    assert [runner.job(job_id).state for job_id in ids] == [JobState.DONE, JobState.DONE]
+
+
+def test_hidden_jobs_are_not_listed(qtbot: QtBot, runner: JobRunner) -> None:
+    added: list[int] = []
+    runner.jobAdded.connect(added.append)
+    results: list[int] = []
+    runner.submit("Quick read", lambda: 7, hidden=True, on_result=results.append)
+    qtbot.waitUntil(lambda: results == [7], timeout=5000)
+    assert added == [] and runner.jobs() == [] and runner.is_idle()
+
+
+def test_latest_only_drops_answers_to_older_questions(qtbot: QtBot, runner: JobRunner) -> None:
+    latest = LatestOnly(runner, "Search")
+    slow_started = threading.Event()
+    release_slow = threading.Event()
+    shown: list[str] = []
+
+    def slow() -> str:
+        slow_started.set()
+        release_slow.wait(5)
+        return "old answer"
+
+    latest.run(slow, shown.append)
+    assert slow_started.wait(5)
+    latest.run(lambda: "new answer", shown.append)
+    qtbot.waitUntil(lambda: shown == ["new answer"], timeout=5000)
+    release_slow.set()
+    qtbot.waitUntil(runner.is_idle, timeout=5000)
+    qtbot.wait(50)
+    assert shown == ["new answer"]
+
+
+def test_jobs_panel_and_status_bar_show_running_finished_and_failed_jobs(qtbot: QtBot, runner: JobRunner) -> None:
+    panel = JobsPanel(runner)
+    status = JobsStatusWidget(runner)
+    qtbot.addWidget(panel)
+    qtbot.addWidget(status)
+    panel.show()
+    status.show()
+
+    def failing() -> Generator[Progress, None, None]:
+        yield Progress(1, 2, "half way")
+        raise UserError("row 3, column price: 'abc' is not a number")
+
+    done_id = runner.submit("Finishes", _steps(3))
+    failed_id = runner.submit("Fails", failing())
+    slow_id = runner.submit("Runs on", _steps(10_000, delay=0.005))
+    qtbot.waitUntil(lambda: runner.job(done_id).state.finished and runner.job(failed_id).state.finished, timeout=5000)
+    qtbot.waitUntil(lambda: runner.job(slow_id).done > 0, timeout=5000)
+
+    rows = {row.job_id: row for row in panel.rows()}
+    assert [row.job_id for row in panel.rows()] == [slow_id, failed_id, done_id]  # newest first
+    assert "done" in rows[done_id].state_label.text()
+    assert "failed" in rows[failed_id].state_label.text()
+    assert rows[failed_id].message_label.text() == "row 3, column price: 'abc' is not a number"
+    assert rows[failed_id].message_label.isVisible()
+    assert rows[slow_id].cancel_button.isVisible() and not rows[done_id].cancel_button.isVisible()
+    assert status.isVisible() and status.badge.text() == "1 job running"
+    assert status.current_job() == slow_id
+
+    qtbot.mouseClick(rows[slow_id].cancel_button, Qt.MouseButton.LeftButton)
+    _wait_finished(qtbot, runner, slow_id)
+    assert "cancelled" in rows[slow_id].state_label.text()
+    assert not status.isVisible()
+    assert panel.summary_label.text() == "3 finished · 1 failed"
+    panel.clear_finished()
+    assert panel.rows() == [] and runner.jobs() == []
