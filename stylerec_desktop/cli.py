@@ -253,6 +253,348 @@ def cmd_customers_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# == recommendations (issue 4): index, recommend, similar, evaluate ==========================================
+# Handlers and parser entries of the style index and the recommender; the core lives in core/recommend.
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.indexing import index_catalog
+
+    with _open(args) as catalog:
+        report = _run(index_catalog(catalog, device=args.device, batch_size=args.batch_size), args)
+    if args.json:
+        _print_json({**_jsonable(report), "images_per_second": report.images_per_second})
+    else:
+        print(report.summary())
+    return 0
+
+
+def _because_dict(because: Any) -> dict[str, Any]:
+    return {
+        "sku": because.sku,
+        "title": because.title,
+        "kind": because.kind,
+        "date": _jsonable(because.ts),
+        "reasons": list(because.reasons),
+        "similarity": because.similarity,
+        "text": because.sentence(),
+    }
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.ranking import Filters
+    from stylerec_desktop.core.recommend.service import recommend_for_customer
+
+    filters = Filters(
+        categories=tuple(args.category or ()),
+        min_price=args.min_price,
+        max_price=args.max_price,
+        in_stock_only=args.in_stock,
+        include_purchased=args.include_purchased,
+    )
+    with _open(args) as catalog:
+        result = recommend_for_customer(catalog, args.customer, k=args.k, filters=filters, diversity=args.diversity)
+    if args.json:
+        _print_json(
+            {
+                "customer": args.customer,
+                "tastes": [
+                    {"share": t.share, "items": [result.taste.items[i].sku for i in t.members]}
+                    for t in result.taste.tastes
+                ],
+                "items": [
+                    {
+                        "sku": rec.sku,
+                        "title": rec.title,
+                        "score": rec.score,
+                        "components": rec.components,
+                        "because": [_because_dict(b) for b in why.because],
+                        "palette_overlap": why.palette_overlap,
+                        "shared_colours": [_jsonable(c) for c in why.shared_colours],
+                        "taste": rec.taste,
+                        "cold_start": rec.cold_start,
+                    }
+                    for rec, why in result.items
+                ],
+            }
+        )
+        return 0
+    if result.taste.is_empty:
+        print(f"{args.customer} has no history with indexed products yet; showing what is popular.")
+    rows = [(str(i + 1), rec.sku, f"{rec.score:.2f}", rec.title, why.summary()) for i, (rec, why) in
+            enumerate(result.items)]  # fmt: skip
+    print(_table(rows, ("#", "SKU", "SCORE", "PRODUCT", "BECAUSE")) if rows else "No product passes the filters.")
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE
+    from stylerec_desktop.core.recommend.similar import similar_products
+
+    with _open(args) as catalog:
+        catalog.product_by_sku(args.sku)  # an unknown sku is a NotFound with the usual sentence
+        index = INDEX_CACHE.get(catalog)
+        neighbours = similar_products(index, args.sku, by=args.by, k=args.k, threshold=args.threshold)
+    if args.json:
+        _print_json({"sku": args.sku, "by": args.by, "items": [
+            {"sku": n.sku, "title": n.title, "score": n.score, "components": n.components} for n in neighbours
+        ]})  # fmt: skip
+        return 0
+    rows = [(str(i + 1), n.sku, f"{n.score:.3f}", n.title) for i, n in enumerate(neighbours)]
+    print(_table(rows, ("#", "SKU", "SCORE", "PRODUCT")) if rows else "No product is that similar.")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.evaluate import evaluate, report_dict
+
+    with _open(args) as catalog:
+        report = evaluate(catalog, test_days=args.test_days, k=args.k)
+    if args.json:
+        _print_json(report_dict(report))
+        return 0
+    print(
+        f"Trained on events before {report.cutoff:%Y-%m-%d %H:%M} UTC, tested on the {report.test_purchases} "
+        f"purchases of {report.customers} customers in the last {report.test_days} days (@{report.k}):"
+    )
+    print(report.table())
+    if report.cold_start_purchases:
+        print(f"cold rec = recall on the {report.cold_start_purchases} purchases of products with no earlier events")
+    return 0
+
+
+def _add_recommend_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("index", cmd_index, "compute the style features of every product image not indexed yet (resumable)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto", help="where the networks run")
+    p.add_argument("--batch-size", type=int, default=16, help="images per batch and per commit (default 16)")
+    p.add_argument("--json", action="store_true", help="print the indexing report as JSON")
+
+    p = add("recommend", cmd_recommend, "recommend products to a customer, each with the reason why")
+    p.add_argument("--customer", required=True, metavar="ID", help="the customer's id")
+    p.add_argument("--k", type=int, default=10, help="how many products (default 10)")
+    p.add_argument("--include-purchased", action="store_true", help="also recommend products they already bought")
+    p.add_argument("--category", action="append", help="only this category (repeat for several)")
+    p.add_argument("--min-price", type=float)
+    p.add_argument("--max-price", type=float)
+    p.add_argument("--in-stock", action="store_true", help="only products in stock")
+    p.add_argument("--diversity", type=float, default=0.0, help="0..1: how much to diversify the list (MMR)")
+    p.add_argument("--json", action="store_true", help="print the recommendations as one JSON object")
+
+    p = add("similar", cmd_similar, "products similar to a product by style, look or colour")
+    p.add_argument("--sku", required=True)
+    p.add_argument("--by", choices=("style", "visual", "colour", "blend"), default="blend")
+    p.add_argument("--k", type=int, default=10, help="how many products (default 10)")
+    p.add_argument("--threshold", type=float, help="only products at least this similar (-1..1)")
+    p.add_argument("--json", action="store_true")
+
+    p = add("evaluate", cmd_evaluate, "measure how well recommendations predict later purchases, against baselines")
+    p.add_argument("--test-days", type=int, default=14, help="the last N days of events are the test (default 14)")
+    p.add_argument("--k", type=int, default=10, help="list length evaluated (default 10)")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
+# == end of recommendations ==================================================================================
+
+
+# == style engine (issue 3): stylize, models ==================================================================
+# Handlers and parser entries of the Style engine; the core lives in core/stylize and core/models.
+
+
+def _stylize_style_sources(args: argparse.Namespace, catalog: Catalog | None) -> list[tuple[Any, str | None, str]]:
+    """(style source, style sku or None, label for file names) for every style flag, in the order given."""
+    from stylerec_desktop.core.stylize import PresetBlend, StyleImage
+
+    sources: list[tuple[Any, str | None, str]] = []
+    for path in args.style_image or ():
+        if not Path(path).is_file():
+            raise UserError(f"Style image not found: {path}")
+        sources.append((StyleImage(Path(path), label=Path(path).stem), None, Path(path).stem))
+    for sku in args.style_sku or ():
+        product = _need_catalog(catalog, "--style-sku").product_by_sku(sku)
+        if product.primary_image is None:
+            raise UserError(f"Product {sku} has no image to take a style from.")
+        sources.append((StyleImage(product.primary_image.path, label=sku), sku, sku))
+    for text in args.preset or ():
+        blend = PresetBlend.parse(text)
+        sources.append((blend, None, "preset-" + "_".join(f"{k}x{v:g}" for k, v in blend.weights.items())))
+    for customer_id in args.customer or ():
+        sources.append((_customer_style(_need_catalog(catalog, "--customer"), customer_id), None, customer_id))
+    return sources
+
+
+def _need_catalog(catalog: Catalog | None, flag: str) -> Catalog:
+    if catalog is None:
+        raise UserError(f"{flag} needs a catalog; name it with --catalog DIR.")
+    return catalog
+
+
+def _customer_style(catalog: Catalog, customer_id: str) -> Any:
+    """A customer's taste as a 100-d style vector (needs the style index: `stylerec index`)."""
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE, taste_as_style, taste_of
+
+    taste = taste_of(catalog, INDEX_CACHE.get(catalog), customer_id)
+    if taste.is_empty:
+        raise UserError(
+            f"Customer {customer_id} has no taste yet: it is built from the style index of the products they "
+            f"interacted with. Run `stylerec --catalog {catalog.folder} index` first."
+        )
+    return taste_as_style(taste)
+
+
+def _stylize_inputs(args: argparse.Namespace, catalog: Catalog | None) -> list[tuple[Path, str | None, int | None]]:
+    """(image path, sku or None, product id or None) for every INPUT: an image file, else a catalog sku."""
+    inputs = []
+    for text in args.inputs:
+        if Path(text).is_file():
+            inputs.append((Path(text), None, None))
+            continue
+        if catalog is None:
+            raise UserError(f"{text} is not an image file (and there is no catalog to look it up as a sku).")
+        product = catalog.product_by_sku(text)
+        if product.primary_image is None:
+            raise UserError(f"Product {text} has no image to restyle.")
+        inputs.append((product.primary_image.path, product.sku, product.id))
+    return inputs
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    import io
+    import time
+
+    from PIL import Image
+
+    from stylerec_desktop.core.stylize import StyleOptions, stylize_job
+    from stylerec_desktop.core.stylize.engines import engine_for
+    from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
+    from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
+    from stylerec_desktop.core.stylize.sheet import contact_sheet
+
+    options = StyleOptions(
+        strength=args.strength, preserve_colour=args.preserve_colour, size=args.size, seed=args.seed,
+        device=args.device, mask=args.mask, iterations=args.iterations,
+    )  # fmt: skip
+    needs_catalog = args.catalog or args.style_sku or args.customer or not all(Path(i).is_file() for i in args.inputs)
+    catalog = _open(args) if needs_catalog else None
+    out_dir = Path(args.out)
+    try:
+        styles = _stylize_style_sources(args, catalog)
+        if not styles:
+            raise UserError("Give a style: --style-image FILE, --style-sku SKU, --preset N or --customer ID.")
+        inputs = _stylize_inputs(args, catalog)
+        several = len(styles) > 1
+        results, sheet_rows = [], []
+        for path, sku, product_id in inputs:
+            stem = sku or path.stem
+            sheet_row: list[Image.Image | None] = [Image.open(path).convert("RGB")]
+            for source, style_sku, style_label in styles:
+                engine = engine_for(args.engine, source).name
+                name = f"{stem}__{style_label}" if several else stem
+                target = out_dir / f"{name}.png"
+                start = time.perf_counter()
+                if catalog is not None:
+                    job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id)
+                    stored = _run(job, args)
+                    data, recipe, render_id = stored.path.read_bytes(), stored.recipe, stored.id
+                else:
+                    with Image.open(path) as opened:
+                        content = opened.copy()
+                    recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku)
+                    data, render_id = png_bytes(_run(stylize_job(content, source, options, engine), args)), None
+                write_atomically(target, data)
+                write_atomically(target.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2).encode())
+                with Image.open(target) as written:
+                    size = written.size
+                    sheet_row.append(written.convert("RGB"))
+                results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
+                                "output": str(target), "size": list(size), "render_id": render_id,
+                                "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
+                if not args.json:
+                    print(f"{target}  {size[0]}x{size[1]}  {engine}  {results[-1]['seconds']:.2f} s")
+            sheet_rows.append(sheet_row)
+        sheet_path = None
+        if len(results) > 1:
+            row_labels = [sku or path.stem for path, sku, _ in inputs]
+            sheet = contact_sheet(sheet_rows, ["original", *(style[2] for style in styles)], row_labels)
+            sheet_path = out_dir / "contact_sheet.jpg"
+            buffer = io.BytesIO()
+            sheet.save(buffer, format="JPEG", quality=88)
+            write_atomically(sheet_path, buffer.getvalue())
+            if not args.json:
+                print(f"{sheet_path}  contact sheet")
+    finally:
+        if catalog is not None:
+            catalog.close()
+    if args.json:
+        _print_json({"outputs": results, "contact_sheet": str(sheet_path) if sheet_path else None})
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.models.weights import model_status
+    from stylerec_desktop.core.stylize.gatys import fetch_vgg19, import_vgg19_weights, vgg19_status
+    from stylerec_desktop.core.stylize.recipe import ENGINE_WEIGHTS
+
+    if args.fetch:
+        path = fetch_vgg19(progress=not args.quiet and not args.json)
+        if not args.json:
+            print(f"VGG19 weights downloaded to {path}")
+    if args.import_vgg19:
+        imported = import_vgg19_weights(args.import_vgg19)
+        if not args.json:
+            note = "torchvision's ImageNet file" if imported.official else "not torchvision's own file; it will work"
+            print(f"VGG19 weights imported to {imported.path} (sha256 {imported.sha256[:12]}..., {note})")
+    status = model_status()
+    vgg = vgg19_status()
+    engines = {engine: [w.name for w in needed] for engine, needed in ENGINE_WEIGHTS.items()}
+    engines["gatys"] = [vgg.name]
+    if args.json:
+        _print_json({
+            "models": [{"name": s.weights.name, "state": s.state, "path": s.path, "package": s.weights.distribution,
+                        "version": s.weights.version, "sha256": s.weights.sha256, "licence": s.weights.licence,
+                        "description": s.weights.description, "message": s.message} for s in status]
+            + [{"name": vgg.name, "state": vgg.state, "path": vgg.path, "package": "torchvision (torch hub cache)",
+                "licence": "see torchvision's VGG19_Weights", "message": vgg.message}],
+            "engines": engines,
+        })  # fmt: skip
+        return 0
+    rows = [(s.weights.name, s.state, s.weights.distribution, s.message) for s in status]
+    rows.append((vgg.name, vgg.state, "torchvision (torch hub cache)", "ok" if vgg.state == "present" else vgg.message))
+    print(_table(rows, ("NETWORK", "STATE", "PACKAGE", "NOTE")))
+    print()
+    print(_table([(e, ", ".join(n) or "(no network)") for e, n in engines.items()], ("ENGINE", "NEEDS")))
+    return 0
+
+
+def _add_stylize_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("stylize", cmd_stylize, "restyle product images (files or catalog skus) with a style image, product, "
+            "preset blend or customer taste")  # fmt: skip
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or catalog sku")
+    p.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style (repeatable)")
+    p.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")
+    p.add_argument("--preset", action="append", metavar="N[:W],...", help="preset 0-25 or a blend: 7, 3:0.5,12:0.5")
+    p.add_argument("--customer", action="append", metavar="ID", help="a customer's taste (needs `stylerec index`)")
+    p.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
+                   help="default: preset for --preset, arbitrary otherwise")  # fmt: skip
+    p.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    p.add_argument("--preserve-colour", action="store_true", help="keep the product's colours, take only texture")
+    p.add_argument("--mask", choices=("all", "background", "product"), default="all",
+                   help="stylize everything, only the background (product untouched), or only the product")  # fmt: skip
+    p.add_argument("--size", type=int, metavar="PX", help="longest side of the output (default: the input's size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=int, metavar="N", help="gatys engine: optimisation steps (default 200)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (PNG + .recipe.json each)")
+    p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+
+    p = add("models", cmd_models, "list the pretrained networks, their status, and which engine needs which")
+    p.add_argument("--fetch", choices=("vgg19",), help="download ImageNet VGG19 for the gatys engine (needs internet)")
+    p.add_argument("--import-vgg19", metavar="FILE", help="import a VGG19 weights file (vgg19-dcbb9e9d.pth) offline")
+    p.add_argument("--json", action="store_true")
+
+
+# == end of style engine ======================================================================================
+
+
 # -- parser -------------------------------------------------------------------------------------------------
 
 
@@ -321,6 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("customer_id")
     p.add_argument("--history", type=int, default=20, help="newest events to show (0 = all; default 20)")
     p.add_argument("--json", action="store_true")
+    _add_recommend_commands(add)
+    _add_stylize_commands(add)
     return parser
 
 

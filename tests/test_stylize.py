@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, run_job
+from stylerec_desktop.core.masks import product_mask
 from stylerec_desktop.core.models import loader
 from stylerec_desktop.core.models.layers import record_norm_stats, replay_norm_stats
 from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleOptions, StyleVector, stylize, stylize_job
@@ -131,9 +131,19 @@ def test_mask_modes_leave_protected_pixels_identical(content: Image.Image, mode:
     assert not np.array_equal(out[~protected], np.asarray(content)[~protected])
 
 
-def test_mask_mode_without_a_mask_is_a_user_error(content: Image.Image) -> None:
-    with pytest.raises(UserError, match="mask"):
-        stylize(content, PresetBlend({5: 1.0}), StyleOptions(mask="product"))
+@pytest.mark.parametrize("mode", ["background", "product"])
+def test_default_mask_finds_the_product_by_itself(content: Image.Image, mode: str) -> None:
+    """No hook passed: the automatic product mask (soft-edged) protects the product or the backdrop."""
+    product = product_mask(content)
+    assert 0.05 < product.mean() < 0.8  # the bag was found, not the whole frame
+    out = np.asarray(stylize(content, PresetBlend({5: 1.0}), StyleOptions(mask=mode, device="cpu")))
+    original = np.asarray(content)
+    # 4 px inside either side of the outline is beyond the 1.5 px feather: exactly protected / fully restyled.
+    inner = cv2.erode(product.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    outer = cv2.erode((~product).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    protected, restyled = (inner, outer) if mode == "background" else (outer, inner)
+    assert np.array_equal(out[protected], original[protected])
+    assert np.abs(out[restyled].astype(int) - original[restyled]).mean() > 10
 
 
 def test_output_size_option(content: Image.Image) -> None:

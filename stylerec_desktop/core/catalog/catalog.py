@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from stylerec_desktop.core.catalog.records import (
     CustomerRecord,
     EventRecord,
     HistoryItem,
+    ImageFeatureBlobs,
+    InteractionRow,
     Product,
+    ProductFeatureRow,
     ProductImage,
     ProductRecord,
     ProductTile,
@@ -48,6 +52,24 @@ def format_ts(ts: datetime) -> str:
 
 def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+_RENDER_COLUMNS = "id, path, sha256, width, height, product_id, content_sha256, engine, recipe, created_at"
+
+
+@dataclass(frozen=True)
+class StoredRender:
+    """A render recorded in the catalog: the file, what it was made from, and its recipe (a JSON-able dict)."""
+
+    id: int
+    path: Path
+    sha256: str
+    size: tuple[int, int]
+    product_id: int | None
+    content_sha256: str
+    engine: str
+    recipe: dict[str, object]
+    created_at: str
 
 
 class Catalog:
@@ -419,6 +441,168 @@ class Catalog:
     def _customer_from_row(row: tuple) -> Customer:
         cid, customer_id, name, email, country, joined, attributes, event_count = row
         return Customer(cid, customer_id, name, email, country, joined, json.loads(attributes), event_count)
+
+    # -- recommend: style features and interactions (issue 4) ---------------------------------------------
+    # Reads and writes of ``core/recommend``: the per-image feature rows the indexing job stores, and the event
+    # log the recommender turns into tastes, co-occurrence and popularity.
+
+    def images_to_index(self, extractor: str) -> list[tuple[str, Path]]:
+        """Distinct product image files (sha256, path) that have no features from ``extractor`` yet, in the
+        order their products were added (so a resumed job continues where it stopped)."""
+        rows = self.db.execute(
+            """
+            SELECT i.sha256, min(i.path), min(i.product_id) AS first_product
+            FROM product_images i
+            LEFT JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
+            WHERE f.sha256 IS NULL
+            GROUP BY i.sha256
+            ORDER BY first_product, i.sha256""",
+            (extractor,),
+        )
+        return [(r[0], self._load_path(r[1])) for r in rows]
+
+    def image_feature_counts(self, extractor: str) -> tuple[int, int]:
+        """(image files indexed by ``extractor``, distinct image files of all products)."""
+        row = self.db.execute(
+            """
+            SELECT count(DISTINCT f.sha256), count(DISTINCT i.sha256)
+            FROM product_images i LEFT JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?""",
+            (extractor,),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def store_image_features(self, rows: Sequence[ImageFeatureBlobs]) -> int:
+        """Write a batch of feature rows in one transaction (all or none), replacing older rows of the same file."""
+        now = _now()
+        with self.transaction():
+            self.db.conn.executemany(
+                """
+                INSERT INTO image_features (sha256, extractor, style, visual, palette, pattern, indexed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (sha256) DO UPDATE SET
+                    extractor = excluded.extractor, style = excluded.style, visual = excluded.visual,
+                    palette = excluded.palette, pattern = excluded.pattern, indexed_at = excluded.indexed_at""",
+                [(r.sha256, r.extractor, r.style, r.visual, r.palette, r.pattern, now) for r in rows],
+            )
+        return len(rows)
+
+    def image_features(self, sha256: str) -> ImageFeatureBlobs | None:
+        row = self.db.execute(
+            "SELECT sha256, extractor, style, visual, palette, pattern FROM image_features WHERE sha256 = ?",
+            (sha256,),
+        ).fetchone()
+        return None if row is None else ImageFeatureBlobs(*row)
+
+    def product_feature_rows(self, extractor: str) -> list[ProductFeatureRow]:
+        """Every product whose primary image has features from ``extractor``, by product id."""
+        rows = self.db.execute(
+            """
+            SELECT p.id, p.sku, p.title, p.category, p.price, p.in_stock,
+                   f.sha256, f.extractor, f.style, f.visual, f.palette, f.pattern
+            FROM products p
+            JOIN product_images i ON i.product_id = p.id AND i.is_primary = 1
+            JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
+            ORDER BY p.id""",
+            (extractor,),
+        )
+        return [
+            ProductFeatureRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), ImageFeatureBlobs(*r[6:12])) for r in rows
+        ]
+
+    def interactions(self, before: str | None = None, since: str | None = None) -> list[InteractionRow]:
+        """Every event (``since`` <= ts < ``before`` when given; timestamps as stored, UTC text), oldest first."""
+        where, params = [], []
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(since)
+        if before is not None:
+            where.append("ts < ?")
+            params.append(before)
+        sql = "SELECT customer_id, product_id, kind, ts, quantity FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY ts, id"
+        return [InteractionRow(*r) for r in self.db.execute(sql, params)]
+
+    def customer_external_ids(self) -> dict[int, str]:
+        """Internal customer id -> the customer's own id (what users type)."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, customer_id FROM customers")}
+
+    def event_time_span(self) -> tuple[str, str] | None:
+        """(oldest, newest) event timestamp as stored, or None when there are no events."""
+        row = self.db.execute("SELECT min(ts), max(ts) FROM events").fetchone()
+        return None if row[0] is None else (row[0], row[1])
+
+    # -- end of recommend section ---------------------------------------------------------------------------
+
+    # -- stylize: renders and their recipes (issue 3) ----------------------------------------------------------
+    # Every picture the style engine writes into ``renders/`` is recorded with the recipe that reproduces it
+    # (see ``core/stylize/recipe.py``). The recipe is stored as JSON text: it is read whole, never queried inside.
+
+    def add_render(
+        self,
+        path: Path,
+        sha256: str,
+        size: tuple[int, int],
+        content_sha256: str,
+        engine: str,
+        recipe: dict[str, object],
+        product_id: int | None = None,
+    ) -> int:
+        """Record a render file (``size`` is width, height); returns its id. The path is stored relative to the
+        catalog folder when it is inside it."""
+        with self.transaction():
+            cursor = self.db.execute(
+                """
+                INSERT INTO renders (path, sha256, width, height, product_id, content_sha256, engine, recipe,
+                                     created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    self._store_path(path),
+                    sha256,
+                    size[0],
+                    size[1],
+                    product_id,
+                    content_sha256,
+                    engine,
+                    json.dumps(recipe, sort_keys=True),
+                    _now(),
+                ),
+            )
+            return int(cursor.lastrowid)
+
+    def renders(
+        self, product_id: int | None = None, content_sha256: str | None = None, limit: int | None = None
+    ) -> list[StoredRender]:
+        """Renders, newest first; only those of ``product_id`` / of the content file ``content_sha256`` when given."""
+        where, params = [], []
+        if product_id is not None:
+            where.append("product_id = ?")
+            params.append(product_id)
+        if content_sha256 is not None:
+            where.append("content_sha256 = ?")
+            params.append(content_sha256)
+        sql = f"SELECT {_RENDER_COLUMNS} FROM renders"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._render_from_row(r) for r in self.db.execute(sql, params)]
+
+    def render(self, render_id: int) -> StoredRender:
+        """One render by id; :class:`NotFound` when there is none."""
+        row = self.db.execute(f"SELECT {_RENDER_COLUMNS} FROM renders WHERE id = ?", (render_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"No render with id {render_id} in this catalog.")
+        return self._render_from_row(row)
+
+    def _render_from_row(self, row: tuple) -> StoredRender:
+        path = self._load_path(row[1])
+        assert path is not None  # the column is NOT NULL
+        return StoredRender(row[0], path, row[2], (row[3], row[4]), row[5], row[6], row[7], json.loads(row[8]), row[9])
+
+    # -- end of stylize section -----------------------------------------------------------------------------
 
     # -- helpers ------------------------------------------------------------------------------------------
 

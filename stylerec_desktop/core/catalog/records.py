@@ -136,3 +136,42 @@ class CatalogCounts:
     customers: int
     events: int
     categories: int
+
+
+# -- recommend: style features (issue 4) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageFeatureBlobs:
+    """The stored style features of one image file, as packed arrays (layout: ``core/recommend/features.py``)."""
+
+    sha256: str
+    extractor: str
+    style: bytes
+    visual: bytes
+    palette: bytes
+    pattern: bytes
+
+
+@dataclass(frozen=True)
+class ProductFeatureRow:
+    """One product with the stored features of its primary image, for building the in-memory style index."""
+
+    product_id: int
+    sku: str
+    title: str
+    category: str
+    price: float | None
+    in_stock: bool
+    features: ImageFeatureBlobs
+
+
+@dataclass(frozen=True)
+class InteractionRow:
+    """One event reduced to what the recommender needs: internal ids, kind, UTC timestamp text, quantity."""
+
+    customer_id: int
+    product_id: int
+    kind: str
+    ts: str
+    quantity: int

@@ -9,6 +9,7 @@ from typing import TypeVar
 import torch
 from torch import nn
 
+from stylerec_desktop.core.models.layers import for_inference
 from stylerec_desktop.core.models.multistyle import MultiStyleNet
 from stylerec_desktop.core.models.style_predictor import StylePredictor
 from stylerec_desktop.core.models.style_transformer import StyleTransformer
@@ -24,7 +25,7 @@ def _load(factory: Callable[[], M], device: torch.device, dtype: torch.dtype) ->
     with _lock:
         model = _cache.get(key)
         if model is None:
-            model = factory().to(device=device, dtype=dtype).eval()
+            model = for_inference(factory(), device, dtype)
             _cache[key] = model
     return model  # type: ignore[return-value]
 

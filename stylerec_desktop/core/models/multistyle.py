@@ -20,10 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from stylerec_desktop.core.models.layers import ReflectConv, SharedStatsNorm, pad_to_multiple
+from stylerec_desktop.core.models.layers import (
+    INPUT_SCALE,
+    ReflectConv,
+    SharedStatsNorm,
+    UpsampleConv,
+    pad_to_multiple,
+    uses_channels_last,
+)
 from stylerec_desktop.core.models.onnx_weights import read_onnx_weights
 from stylerec_desktop.core.models.weights import MULTISTYLE26, resolve
 
@@ -39,23 +45,20 @@ class PresetNorm(SharedStatsNorm):
         self.beta = nn.Parameter(torch.from_numpy(beta.copy()), requires_grad=False)  # [26, C]
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        scale, shift = self.normalise(x)
-        gamma = (weights @ self.gamma)[:, :, None, None].to(x.dtype)
-        beta = (weights @ self.beta)[:, :, None, None].to(x.dtype)
-        # One fused multiply-add over the big tensor instead of three passes.
-        return torch.addcmul(shift * gamma + beta, x, scale * gamma)
+        """``x [B, C, H, W]``, ``weights [B, 26]`` float32 -> normalised and styled ``x``."""
+        return self.affine_norm(x, weights @ self.gamma, weights @ self.beta)
 
 
 class _ConvNorm(nn.Module):
+    """(Nearest 2x upsampling,) reflect-padded convolution, conditional instance norm."""
+
     def __init__(self, w: dict[str, np.ndarray], name: str, stride: int = 1, upsample: bool = False) -> None:
         super().__init__()
-        self.upsample = upsample
-        self.conv = ReflectConv(w[f"{name}.w"], None, stride)
+        weight = w[f"{name}.w"]
+        self.conv: nn.Module = UpsampleConv(weight, None) if upsample else ReflectConv(weight, None, stride)
         self.norm = PresetNorm(w[f"{name}.norm.gamma"], w[f"{name}.norm.beta"])
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        if self.upsample:
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         return self.norm(self.conv(x), weights)
 
 
@@ -77,6 +80,7 @@ class MultiStyleNet(nn.Module):
         self.expand = nn.ModuleList(
             [_ConvNorm(w, "expand.0", upsample=True), _ConvNorm(w, "expand.1", upsample=True), _ConvNorm(w, "expand.2")]
         )
+        self.contract[0].conv.weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
 
     @classmethod
     def from_package(cls) -> MultiStyleNet:
@@ -86,15 +90,21 @@ class MultiStyleNet(nn.Module):
     def forward(self, image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         if weights.dim() == 1:
             weights = weights.expand(image.shape[0], -1)
-        weights = weights.to(device=image.device, dtype=self.contract[0].conv.weight.dtype)
-        x, h, w = pad_to_multiple(image, 4)
+        # The norms' parameters stay float32 in every precision (see layers.for_inference), so the weights do too.
+        weights = weights.to(device=image.device, dtype=torch.float32)
+        first_conv = self.contract[0].conv.weight
+        x = (image.float() * INPUT_SCALE).to(first_conv.dtype)
+        if uses_channels_last(first_conv):
+            x = x.contiguous(memory_format=torch.channels_last)
+        x, h, w = pad_to_multiple(x, 4)
+        # In-place ReLUs and residual sums: every intermediate here is ours, and at 1024 px each one is 32-128 MB.
         for layer in self.contract:
-            x = F.relu(layer(x, weights))
+            x = layer(x, weights).relu_()
         for first, second in self.residual:
-            x = x + second(F.relu(first(x, weights)), weights)
-        x = F.relu(self.expand[0](x, weights))
-        x = F.relu(self.expand[1](x, weights))
-        x = torch.sigmoid(self.expand[2](x, weights))
+            x = second(first(x, weights).relu_(), weights).add_(x)
+        x = self.expand[0](x, weights).relu_()
+        x = self.expand[1](x, weights).relu_()
+        x = torch.sigmoid_(self.expand[2](x, weights))
         return x[..., :h, :w]
 
 

@@ -24,10 +24,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from stylerec_desktop.core.models.layers import ReflectConv, SharedStatsNorm, pad_to_multiple
+from stylerec_desktop.core.models.layers import (
+    INPUT_SCALE,
+    ReflectConv,
+    SharedStatsNorm,
+    UpsampleConv,
+    pad_to_multiple,
+    uses_channels_last,
+)
 from stylerec_desktop.core.models.onnx_weights import conv_params
 from stylerec_desktop.core.models.weights import ARBITRARY_TRANSFORM, resolve
 
@@ -54,22 +60,20 @@ class StyleNorm(SharedStatsNorm):
         self.to_beta = _linear(params, f"style_params/{name}/StyleNorm/Conv")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        scale, shift = self.normalise(x)
-        gamma = self.to_gamma(style)[:, :, None, None].to(x.dtype)
-        beta = self.to_beta(style)[:, :, None, None].to(x.dtype)
-        return torch.addcmul(shift * gamma + beta, x, scale * gamma)
+        """``x [B, C, H, W]``, ``style [B, 100]`` float32 -> normalised and styled ``x``."""
+        return self.affine_norm(x, self.to_gamma(style), self.to_beta(style))
 
 
 class _StyledConv(nn.Module):
+    """(Nearest 2x upsampling,) reflect-padded convolution, style-conditioned instance norm."""
+
     def __init__(self, params: Params, name: str, conv_name: str, upsample: bool = False) -> None:
         super().__init__()
-        self.upsample = upsample
-        self.conv = ReflectConv(*params[f"transformer/{conv_name}"])
+        weight, bias = params[f"transformer/{conv_name}"]
+        self.conv: nn.Module = UpsampleConv(weight, bias) if upsample else ReflectConv(weight, bias)
         self.norm = StyleNorm(params, f"transformer/{name}")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        if self.upsample:
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         return self.norm(self.conv(x), style)
 
 
@@ -101,6 +105,7 @@ class StyleTransformer(nn.Module):
                 _StyledConv(params, "expand/conv3/conv", "expand/conv3/conv"),
             ]
         )
+        self.contract[0].weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
 
     @classmethod
     def from_package(cls) -> StyleTransformer:
@@ -110,13 +115,19 @@ class StyleTransformer(nn.Module):
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         if style.dim() == 1:
             style = style.expand(content.shape[0], -1)
-        style = style.to(device=content.device, dtype=self.contract[0].weight.dtype)
-        x, h, w = pad_to_multiple(content, 4)
+        # The norms' style maps stay float32 in every precision (see layers.for_inference), so the style does too.
+        style = style.to(device=content.device, dtype=torch.float32)
+        first_conv = self.contract[0].weight
+        x = (content.float() * INPUT_SCALE).to(first_conv.dtype)
+        if uses_channels_last(first_conv):
+            x = x.contiguous(memory_format=torch.channels_last)
+        x, h, w = pad_to_multiple(x, 4)
+        # In-place ReLUs and residual sums: every intermediate here is ours, and at 1024 px each one is 16-32 MB.
         for conv in self.contract:
-            x = F.relu(conv(x))
+            x = conv(x).relu_()
         for first, second in self.residual:
-            x = x + second(F.relu(first(x, style)), style)
-        x = F.relu(self.expand[0](x, style))
-        x = F.relu(self.expand[1](x, style))
-        x = torch.sigmoid(self.expand[2](x, style))
+            x = second(first(x, style).relu_(), style).add_(x)
+        x = self.expand[0](x, style).relu_()
+        x = self.expand[1](x, style).relu_()
+        x = torch.sigmoid_(self.expand[2](x, style))
         return x[..., :h, :w]

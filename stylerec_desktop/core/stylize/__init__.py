@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from stylerec_desktop.core import masks
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, run_job
 from stylerec_desktop.core.stylize.colour import keep_content_colour
@@ -30,6 +31,7 @@ __all__ = [
     "StyleOptions",
     "StyleSource",
     "StyleVector",
+    "default_product_mask",
     "prepare_content",
     "stylize",
     "stylize_job",
@@ -55,14 +57,37 @@ def prepare_content(content: Image.Image, size: int | None) -> Image.Image:
     return image
 
 
+# Soft-mask weights this close to 0 or 1 count as exactly 0 or 1, so protected pixels stay bit-identical (the
+# Gaussian feather leaves float dust like 1e-9 far from the edge) and fully restyled ones are not dimmed.
+_MASK_SNAP = 1.0 / 512.0
+
+
+def default_product_mask(image: Image.Image) -> np.ndarray:
+    """The automatic product mask with a 1.5 px feathered edge, ``[H, W]`` float32 in 0..1 (see ``core.masks``)."""
+    return masks.soft_mask(masks.product_mask(image))
+
+
 def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, mode: str) -> Image.Image:
-    """Keep the protected pixels of ``content`` exactly: ``background`` protects the product, ``product`` the rest."""
-    mask = np.asarray(mask, dtype=bool)
+    """Keep the protected pixels of ``content`` exactly: ``background`` protects the product, ``product`` the rest.
+
+    ``mask`` is ``[H, W]``, True/1 on the product: bool (hard) or float in 0..1 (soft edge, blended linearly).
+    """
+    mask = np.asarray(mask)
     if mask.shape != (content.height, content.width):
         raise ValueError(f"product mask is {mask.shape}, image is {content.height}x{content.width}")
-    stylize_here = ~mask if mode == "background" else mask
-    out = np.asarray(content).copy()
-    out[stylize_here] = np.asarray(stylized)[stylize_here]
+    weight = mask.astype(np.float32)
+    if mode == "background":
+        weight = 1.0 - weight
+    weight[weight < _MASK_SNAP] = 0.0
+    weight[weight > 1.0 - _MASK_SNAP] = 1.0
+    original = np.asarray(content.convert("RGB"))
+    restyled = np.asarray(stylized.convert("RGB"))
+    edge = (weight > 0.0) & (weight < 1.0)
+    out = np.where((weight == 1.0)[..., None], restyled, original)
+    if edge.any():
+        w = weight[edge][:, None]
+        blended = original[edge].astype(np.float32) * (1.0 - w) + restyled[edge].astype(np.float32) * w
+        out[edge] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(out)
 
 
@@ -76,12 +101,12 @@ def stylize_job(
     """Restyle ``content`` as a job: yields Progress, returns the RGB result (content's size, or ``options.size``).
 
     ``engine``: ``arbitrary``, ``preset`` or ``colour`` (default: preset for a PresetBlend, arbitrary otherwise).
-    ``product_mask(image) -> bool [H, W]`` is needed for mask modes other than ``all``.
+    ``product_mask(image) -> [H, W]`` (bool, or float 0..1 for a soft edge) finds the product for mask modes other
+    than ``all``; by default :func:`default_product_mask` (automatic, for product shots on plain backgrounds).
     """
     options = options or StyleOptions()
     chosen = engine_for(engine, source)
-    if options.mask != "all" and product_mask is None:
-        raise UserError("Product masks are not available in this build; use mask mode 'all'.")
+    find_product = product_mask or default_product_mask
     torch.manual_seed(options.seed)
     image = prepare_content(content, options.size)
     yield Progress(0, None, f"{chosen.name}: {image.width}x{image.height}")
@@ -91,8 +116,8 @@ def stylize_job(
     stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
-    if options.mask != "all" and product_mask is not None:
-        stylized = _apply_mask(image, stylized, product_mask(image), options.mask)
+    if options.mask != "all":
+        stylized = _apply_mask(image, stylized, find_product(image), options.mask)
     return stylized
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.models.device import PRECISIONS
 
 MaskMode = Literal["all", "background", "product"]
 
@@ -22,10 +23,12 @@ class StyleOptions:
     - ``preserve_colour``: keep the content's colours, take only luminance (brushwork, shading) from the style.
     - ``size``: longest side of the output in pixels; None keeps the input's size.
     - ``seed``: recorded with the render; the feed-forward engines are deterministic, optimisation engines use it.
-    - ``device`` auto|cpu|cuda|mps and ``precision`` fp32|fp16 (fp16 only takes effect on CUDA).
+    - ``device`` auto|cpu|cuda|mps and ``precision`` auto|fp32|fp16|bf16 (see ``models.device.choose_dtype``: auto
+      is fp16 on CUDA and, for networks that keep their quality in it, bf16 on CPUs with native bf16).
     - ``mask``: all (stylize everything), background (keep the product untouched), product (stylize only it).
     - ``histogram``: colour engine only; histogram matching on top of the Reinhard statistics.
     - ``tile``: largest tile side for high-resolution renders (None: automatic).
+    - ``iterations``: gatys engine only; optimisation steps (None: the engine's default, 200).
     """
 
     strength: float = 1.0
@@ -33,10 +36,11 @@ class StyleOptions:
     size: int | None = None
     seed: int = 0
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"
     mask: MaskMode = "all"
     histogram: bool = False
     tile: int | None = None
+    iterations: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -45,10 +49,12 @@ class StyleOptions:
             raise UserError(f"Output size must be at least 32 pixels, got {self.size}.")
         if self.mask not in ("all", "background", "product"):
             raise UserError(f"Mask mode must be all, background or product, got '{self.mask}'.")
-        if self.precision not in ("fp32", "fp16"):
-            raise UserError(f"Precision must be fp32 or fp16, got '{self.precision}'.")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"Precision must be one of {', '.join(PRECISIONS)}, got '{self.precision}'.")
         if self.tile is not None and self.tile < 128:
             raise UserError(f"Tiles must be at least 128 pixels, got {self.tile}.")
+        if self.iterations is not None and not 1 <= self.iterations <= 10_000:
+            raise UserError(f"Iterations must be between 1 and 10000, got {self.iterations}.")
 
 
 @dataclass(frozen=True)

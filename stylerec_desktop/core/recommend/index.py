@@ -1,0 +1,305 @@
+"""The style index: every indexed product's vectors held in memory as matrices, ready for one-matmul scoring.
+
+Rows are products (those whose primary image is indexed), in product-id order. All "look" descriptors live side by
+side in one matrix ``looks`` ``(N, 100 + Dv + 125 + 20)``, each block unit-length, so a customer's several tastes are
+scored against the whole catalog by a single matrix product (see :mod:`.ranking`). Scoring 100,000 products is bound
+by memory bandwidth, not arithmetic, so the matrix is a torch tensor in bfloat16 where the CPU computes in it natively
+(AVX512-BF16/AMX: half the bytes, 3x faster) and float32 elsewhere; values are unit-vector components, for which
+bfloat16's 3 significant digits change a cosine by about 1e-3, and the ranking re-scores its short list in float32.
+
+- ``style``  ``(N, 100)``: style vectors minus the catalog's mean style, unit length (centring makes cosine measure
+  what is *distinctive* about a product's style rather than what all product shots share).
+- ``visual`` ``(N, Dv)``: EfficientNet features, centred and projected on their top ``Dv`` <= 128 principal axes
+  (fitted on this catalog), unit length. 1280 -> 128 dims keeps the neighbourhoods (the catalog's main axes of
+  variation) and cuts this block of a 100,000-product index from 512 MB to 26 MB (bfloat16).
+- ``colour`` ``(N, 125)``: each palette softly binned on a 5x5x5 Lab grid, square-rooted (Hellinger), unit length,
+  so cosine is high exactly when two products share colours in similar proportions.
+- ``pattern`` ``(N, 20)``: the texture descriptor standardised per dimension over the catalog, unit length.
+
+``style_raw`` keeps the uncentred 100-d style vectors: the style transformer needs those (a customer's taste is a
+weighted mean of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import torch
+
+from stylerec_desktop.core.catalog import Catalog, ProductFeatureRow, format_ts, parse_ts
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.recommend.behaviour import DEFAULT_KIND_WEIGHTS, Behaviour, empty_behaviour
+from stylerec_desktop.core.recommend.features import (
+    PALETTE_SIZE,
+    PATTERN_DIM,
+    ImageFeatures,
+    extractor_version,
+)
+
+VISUAL_COMPONENTS = 128
+COMPONENTS = ("style", "visual", "colour", "pattern")
+# Colour bins: centres of a 5x5x5 grid over the Lab gamut and the softness of the assignment (Lab units, about
+# half the spacing, so a colour between two bins counts for both).
+_L_CENTRES = np.array([10.0, 30.0, 50.0, 70.0, 90.0], np.float32)
+_AB_CENTRES = np.array([-60.0, -30.0, 0.0, 30.0, 60.0], np.float32)
+_COLOUR_SIGMA = 14.0
+_PCA_SAMPLE = 20_000
+_MIN_GEMM_COLUMNS = 8
+
+
+def _bin_centres() -> np.ndarray:
+    grid = np.stack(np.meshgrid(_L_CENTRES, _AB_CENTRES, _AB_CENTRES, indexing="ij"), axis=-1)
+    return grid.reshape(-1, 3)
+
+
+COLOUR_BINS = _bin_centres()  # (125, 3) Lab
+
+
+def colour_histograms(palettes: np.ndarray) -> np.ndarray:
+    """``(N, K, 4)`` palettes (Lab + share) -> ``(N, 125)`` unit-length Hellinger colour histograms."""
+    lab, share = palettes[..., :3], palettes[..., 3]
+    d2 = ((lab[:, :, None, :] - COLOUR_BINS[None, None]) ** 2).sum(-1)  # (N, K, 125)
+    soft = np.exp(-d2 / (2 * _COLOUR_SIGMA**2))
+    soft /= np.maximum(soft.sum(-1, keepdims=True), 1e-12)
+    hist = np.sqrt(np.einsum("nk,nkb->nb", share, soft))
+    return _unit(hist.astype(np.float32))
+
+
+def storage_dtype() -> torch.dtype:
+    """bfloat16 where the CPU has native bf16 arithmetic (oneDNN), else float32 (see the module docstring)."""
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def _storage_view(tensor: torch.Tensor) -> np.ndarray:
+    """Zero-copy numpy view of a float32 or bfloat16 tensor (bfloat16 as its raw uint16 bits)."""
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(np.uint16)
+    return tensor.numpy()
+
+
+def _as_float32(values: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A CPU tensor, or a :func:`_storage_view` array, as float32 numpy; bfloat16 is converted in numpy (its bits
+    are the top half of a float32's).
+
+    Not ``tensor.float()``: torch spreads even tiny conversions over its thread pool, and on a busy 2-core machine
+    waking those threads cost 15-30 ms per call where numpy takes 0.1 ms.
+    """
+    if isinstance(values, torch.Tensor):
+        values = _storage_view(values.contiguous())
+    if values.dtype == np.uint16:
+        return (values.astype(np.uint32) << 16).view(np.float32)
+    return values.astype(np.float32, copy=False)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Centring (and for visual features, a PCA projection) fitted on one catalog, applied to new vectors."""
+
+    mean: np.ndarray
+    basis: np.ndarray | None = None  # (D_in, D_out); None = identity
+    scale: np.ndarray | None = None  # per-dimension std (pattern)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        y = x - self.mean
+        if self.scale is not None:
+            y = y / self.scale
+        if self.basis is not None:
+            y = y @ self.basis
+        return _unit(y)
+
+
+def _fit_pca(x: np.ndarray, components: int) -> Projection:
+    mean = x.mean(axis=0)
+    sample = x if len(x) <= _PCA_SAMPLE else x[:: len(x) // _PCA_SAMPLE]
+    centred = (sample - mean).astype(np.float64)
+    # Eigenvectors of the covariance (1280 x 1280) are cheaper than an SVD of the sample for large catalogs.
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    keep = min(components, len(sample))
+    basis = vectors[:, ::-1][:, :keep].astype(np.float32)
+    return Projection(mean.astype(np.float32), basis=basis)
+
+
+@dataclass
+class StyleIndex:
+    """In-memory matrices for every indexed product (see the module docstring for each block)."""
+
+    extractor: str
+    product_ids: np.ndarray  # (N,) int64
+    skus: list[str]
+    titles: list[str]
+    category_names: list[str]  # distinct categories; ``category_codes`` index into it
+    category_codes: np.ndarray  # (N,) int32
+    prices: np.ndarray  # (N,) float32, NaN when unknown
+    in_stock: np.ndarray  # (N,) bool
+    looks: torch.Tensor  # (N, D) storage_dtype(): style | visual | colour | pattern blocks, each unit length
+    blocks: dict[str, slice]
+    style_raw: np.ndarray  # (N, 100) float32, the predictor's own space
+    palettes: np.ndarray  # (N, K, 4) float32 Lab + share
+    projections: dict[str, Projection]
+    behaviour: Behaviour
+    as_of: datetime
+    row_of: dict[int, int] = field(init=False)
+    row_of_sku: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.row_of = {int(pid): i for i, pid in enumerate(self.product_ids)}
+        self.row_of_sku = {sku: i for i, sku in enumerate(self.skus)}
+
+    def __len__(self) -> int:
+        return len(self.product_ids)
+
+    def block(self, name: str) -> np.ndarray:
+        """The ``(N, d)`` float32 copy of one descriptor (``style``, ``visual``, ``colour`` or ``pattern``)."""
+        return _as_float32(self.looks[:, self.blocks[name]])
+
+    def rows(self, rows: np.ndarray | Sequence[int] | int, name: str | None = None) -> np.ndarray:
+        """Float32 copy of some rows: ``(len(rows), D)`` (or one block's ``d`` columns); a single int gives ``(D,)``."""
+        # Gathered in numpy on a zero-copy view: torch would wake its thread pool for a few hundred rows.
+        bits = _storage_view(self.looks)[np.asarray(rows, np.int64)]
+        if name is not None:
+            bits = bits[..., self.blocks[name]]
+        return _as_float32(bits)
+
+    def dot(self, queries: np.ndarray) -> np.ndarray:
+        """``looks @ queries`` for ``queries`` ``(D, m)`` float32: ``(N, m)`` float32, computed in the storage dtype
+        (one pass over the matrix; see the module docstring for the precision)."""
+        m = queries.shape[1]
+        if self.looks.dtype == torch.bfloat16 and m < _MIN_GEMM_COLUMNS:
+            # oneDNN's bf16 matrix-vector path is ~3x slower than its AMX matrix-matrix path, which it takes from 8
+            # columns on (100,000 x 373: 17 ms -> 6 ms); zero columns are free next to reading the matrix.
+            queries = np.pad(queries, ((0, 0), (0, _MIN_GEMM_COLUMNS - m)))
+        q = torch.from_numpy(np.ascontiguousarray(queries, np.float32)).to(self.looks.dtype)
+        return _as_float32((self.looks @ q)[:, :m])
+
+    def row(self, sku: str) -> int:
+        try:
+            return self.row_of_sku[sku]
+        except KeyError:
+            raise UserError(
+                f"Product {sku!r} is not in the style index (unknown sku, or its image is not indexed yet: "
+                "run `stylerec index`)."
+            ) from None
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the index's arrays (bytes), behaviour included; Python lists of skus/titles excluded."""
+        arrays = [self.product_ids, self.category_codes, self.prices, self.in_stock, self.style_raw, self.palettes]
+        looks = self.looks.element_size() * self.looks.numel()
+        return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes
+
+    # -- construction ------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_features(
+        cls,
+        product_ids: Sequence[int],
+        skus: Sequence[str],
+        titles: Sequence[str],
+        categories: Sequence[str],
+        prices: Sequence[float | None],
+        in_stock: Sequence[bool],
+        style: np.ndarray,
+        visual: np.ndarray,
+        palettes: np.ndarray,
+        pattern: np.ndarray,
+        extractor: str,
+        behaviour: Behaviour | None = None,
+        as_of: datetime | None = None,
+    ) -> StyleIndex:
+        """Build from raw per-product arrays (``style (N,100)``, ``visual (N,1280)``, ``palettes (N,K,4)``,
+        ``pattern (N,20)``); fits the centring/PCA on them."""
+        n = len(product_ids)
+        if n == 0:
+            raise UserError("No product images are indexed yet: run `stylerec index` first.")
+        style = np.asarray(style, np.float32)
+        visual = np.asarray(visual, np.float32)
+        pattern = np.asarray(pattern, np.float32)
+        projections = {
+            "style": Projection(style.mean(axis=0)),
+            "visual": _fit_pca(visual, VISUAL_COMPONENTS),
+            "pattern": Projection(pattern.mean(axis=0), scale=np.maximum(pattern.std(axis=0), 1e-3)),
+        }
+        parts = {
+            "style": projections["style"](style),
+            "visual": projections["visual"](visual),
+            "colour": colour_histograms(np.asarray(palettes, np.float32)),
+            "pattern": projections["pattern"](pattern),
+        }
+        blocks, start = {}, 0
+        for name in COMPONENTS:
+            blocks[name] = slice(start, start + parts[name].shape[1])
+            start += parts[name].shape[1]
+        looks = torch.from_numpy(np.concatenate([parts[name] for name in COMPONENTS], axis=1)).to(storage_dtype())
+        names = sorted(set(categories))
+        code_of = {name: i for i, name in enumerate(names)}
+        return cls(
+            extractor=extractor,
+            product_ids=np.asarray(product_ids, np.int64),
+            skus=list(skus),
+            titles=list(titles),
+            category_names=names,
+            category_codes=np.asarray([code_of[c] for c in categories], np.int32),
+            prices=np.asarray([np.nan if p is None else p for p in prices], np.float32),
+            in_stock=np.asarray(in_stock, bool),
+            looks=looks,
+            blocks=blocks,
+            style_raw=style,
+            palettes=np.asarray(palettes, np.float32),
+            projections=projections,
+            behaviour=behaviour if behaviour is not None else empty_behaviour(n),
+            as_of=as_of or datetime.now(UTC),
+        )
+
+
+def load_index(
+    catalog: Catalog,
+    events_before: datetime | None = None,
+    extractor: str | None = None,
+    kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
+) -> StyleIndex:
+    """Build the index of ``catalog`` from its stored features and its events (only those before
+    ``events_before`` when given: the evaluation's training window).
+
+    ``as_of`` of the index (the "now" of decays) is ``events_before`` or, without it, the newest event's time, so a
+    catalog imported from last year's history still ranks by what was recent *then*.
+    """
+    version = extractor or extractor_version()
+    rows: list[ProductFeatureRow] = catalog.product_feature_rows(version)
+    if not rows:
+        raise UserError(
+            f"No product images of the catalog in {catalog.folder} are indexed yet: run `stylerec index` first."
+        )
+    features = [ImageFeatures.from_blobs(r.features) for r in rows]
+    if events_before is not None:
+        as_of = events_before
+    else:
+        span = catalog.event_time_span()
+        as_of = parse_ts(span[1]) if span else datetime.now(UTC)
+    index = StyleIndex.from_features(
+        product_ids=[r.product_id for r in rows],
+        skus=[r.sku for r in rows],
+        titles=[r.title for r in rows],
+        categories=[r.category for r in rows],
+        prices=[r.price for r in rows],
+        in_stock=[r.in_stock for r in rows],
+        style=np.stack([f.style for f in features]),
+        visual=np.stack([f.visual for f in features]),
+        palettes=np.stack([f.palette for f in features]).reshape(len(rows), PALETTE_SIZE, 4),
+        pattern=np.stack([f.pattern for f in features]).reshape(len(rows), PATTERN_DIM),
+        extractor=version,
+        as_of=as_of,
+    )
+    before = format_ts(events_before) if events_before is not None else None
+    index.behaviour = Behaviour.from_interactions(
+        catalog.interactions(before=before), index.row_of, len(index), as_of, kind_weights
+    )
+    return index

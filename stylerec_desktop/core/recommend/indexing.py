@@ -1,0 +1,126 @@
+"""The indexing job: compute and store the style features of every product image that lacks them.
+
+Resumable by construction: the work list is "image files (by sha256) with no row from this extractor", each batch is
+written in one transaction *before* the job yields, and the generator is only ever suspended at a ``yield``. Closing
+it (cancel) or killing the process therefore leaves whole batches or nothing; the next run picks up the rest. A
+product whose image file changed has a new sha256 and so is simply "not indexed" again.
+
+Images are decoded and analysed (mask, palette, pattern) in a small thread pool one batch ahead of the networks, so
+on a GPU the decoding of batch i+1 overlaps the inference of batch i.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.imaging import load_image
+from stylerec_desktop.core.jobs import Job, Progress
+from stylerec_desktop.core.models.device import choose_device
+from stylerec_desktop.core.recommend.features import PREP_SIDE, FeatureExtractor, PreparedImage, prepare_image
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an indexing run did. ``failed`` lists ``(path, reason)`` of images that could not be read; they stay
+    unindexed (and are retried next run) while everything else is indexed."""
+
+    extractor: str
+    indexed: int
+    already_indexed: int
+    total_images: int
+    seconds: float
+    failed: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def images_per_second(self) -> float:
+        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"Indexed {self.indexed} images in {self.seconds:.1f} s ({self.images_per_second:.1f} images/s); "
+            f"{self.already_indexed} were already indexed, {self.total_images} in the catalog."
+        )
+        if self.failed:
+            text += f" {len(self.failed)} could not be read: " + "; ".join(f"{p}: {r}" for p, r in self.failed[:5])
+        return text
+
+
+def _prepare(path: Path) -> PreparedImage | str:
+    """Decode and analyse one image; a user-fixable problem comes back as its message instead of raising."""
+    try:
+        return prepare_image(load_image(path, max_side=PREP_SIDE))
+    except UserError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot be read: {exc}"
+
+
+def _submit(pool: ThreadPoolExecutor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
+    return [pool.submit(_prepare, path) for _sha, path in batch]
+
+
+def index_catalog(
+    catalog: Catalog,
+    device: str = "auto",
+    batch_size: int = 16,
+    extractor: FeatureExtractor | None = None,
+    workers: int | None = None,
+) -> Job[IndexReport]:
+    """Index every product image of ``catalog`` not yet indexed by the extractor's current recipe.
+
+    ``device`` is ``auto``, ``cpu``, ``cuda`` or ``mps`` (ignored when ``extractor`` is given); the networks run in
+    the device's fast precision (``features.fast_dtype``). ``batch_size`` images go through the networks at once
+    and are committed together.
+    ``workers`` threads decode images (default: up to 8, one per core).
+    """
+    if batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}.")
+    if extractor is None:
+        extractor = FeatureExtractor(choose_device(device))
+    version = extractor.version
+    started = time.perf_counter()
+    pending = catalog.images_to_index(version)
+    indexed_before, total = catalog.image_feature_counts(version)
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    yield Progress(0, len(pending), f"{len(pending)} images to index ({indexed_before} already indexed)")
+
+    failed: list[tuple[str, str]] = []
+    done = 0
+    pool = ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1), thread_name_prefix="index-decode")
+    try:
+        upcoming = _submit(pool, batches[0]) if batches else []
+        for number, batch in enumerate(batches):
+            current = upcoming
+            upcoming = _submit(pool, batches[number + 1]) if number + 1 < len(batches) else []
+            ready: list[tuple[str, PreparedImage]] = []
+            for (sha, path), future in zip(batch, current, strict=True):
+                result = future.result()
+                if isinstance(result, str):
+                    failed.append((str(path), result))
+                else:
+                    ready.append((sha, result))
+            features = extractor.extract([prepared for _sha, prepared in ready])
+            # One transaction per batch, committed before the yield: a cancel lands between batches, never in one.
+            catalog.store_image_features(
+                [f.to_blobs(sha, version) for (sha, _p), f in zip(ready, features, strict=True)]
+            )
+            done += len(batch)
+            yield Progress(done, len(pending), f"Indexed {done} of {len(pending)} images")
+    finally:
+        # On cancel the generator is closed at a yield: drop queued decodes and wait for the running ones.
+        pool.shutdown(wait=True, cancel_futures=True)
+    return IndexReport(
+        extractor=version,
+        indexed=done - len(failed),
+        already_indexed=indexed_before,
+        total_images=total,
+        seconds=time.perf_counter() - started,
+        failed=tuple(failed),
+    )

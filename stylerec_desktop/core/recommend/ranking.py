@@ -1,0 +1,285 @@
+"""Ranking products for one customer: a documented blend of six signals, filters, and MMR diversity.
+
+The score of product ``p`` is ``sum_c weight_c x signal_c(p)`` over
+
+- ``style``, ``visual``, ``colour``, ``pattern``: cosine similarity of ``p``'s block of the index to the customer's
+  taste (for a customer with several tastes, the taste that suits ``p`` best: a product need only match one of
+  them);
+- ``behaviour``: item-to-item co-occurrence of ``p`` with the customer's weighted history (all customers' events);
+- ``popularity``: recency-weighted interactions of all customers with ``p``.
+
+Raw signals live on different scales (cosines of ReLU features sit near 0.8, co-occurrence is 0 for most products),
+so each is standardised over the catalog (z-score) and softly bounded to +-4 (``4 tanh(z/4)``): a weight then means
+the same for every signal and one heavy-tailed signal cannot drown the others. Cold-start products (no events at
+all) get 0 — the catalog average — for ``popularity`` instead of a penalty, so they compete on their looks alone;
+``behaviour`` is the history-weighted mean co-occurrence cosine, shrunk by the number of shoppers behind it and
+scaled by 4 (no co-buyers = 0), so it adds evidence for co-bought products and takes none away.
+The per-signal terms ``weight_c x signal_c`` are returned as the recommendation's ``components``.
+
+Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 products take milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
+from stylerec_desktop.core.recommend.taste import CustomerTaste
+
+SIGNALS = (*COMPONENTS, "behaviour", "popularity")
+# Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
+BEHAVIOUR_SHRINKAGE = 10.0
+_BOUND = 4.0
+
+
+@dataclass(frozen=True)
+class RankingWeights:
+    """Weight of each signal in the blend (>= 0; only their ratios matter). Defaults were chosen on the demo
+    catalog's evaluation (``stylerec evaluate``; seed 7 with 160 and 240 products, seed 11 with 240, 14- and 28-day
+    windows): the looks together (2.6) carry every product, cold-start ones included; co-occurrence, once a product
+    has co-buyers, is the strongest single signal (its values are small: a mean cosine, typically 0.02-0.3). Raising
+    ``behaviour`` from 0.6 to 12 lifted NDCG@10 from about 0.19 to 0.22-0.34 and made the blend beat item-to-item CF
+    in all six runs; more visual or pattern weight lowered it."""
+
+    style: float = 1.0
+    visual: float = 0.5
+    colour: float = 0.8
+    pattern: float = 0.3
+    behaviour: float = 12.0
+    popularity: float = 0.2
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which products may be recommended. Prices are in the catalog's currency; products without a price pass a
+    price filter only when no bound is set. Purchased products are left out unless ``include_purchased``."""
+
+    categories: tuple[str, ...] = ()
+    min_price: float | None = None
+    max_price: float | None = None
+    in_stock_only: bool = False
+    include_purchased: bool = False
+    exclude_skus: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One ranked product. ``components`` maps each signal to its weighted, standardised term (they sum to
+    ``score``); ``taste`` is the index of the customer's taste that matched; ``cold_start`` marks products nobody
+    has interacted with yet."""
+
+    row: int
+    product_id: int
+    sku: str
+    title: str
+    score: float
+    components: dict[str, float]
+    taste: int
+    cold_start: bool
+
+
+@dataclass
+class CatalogScores:
+    """Scores of every product of the index for one customer: ``total`` ``(N,)``, ``terms[signal]`` ``(N,)`` (the
+    weighted terms), ``taste`` ``(N,)`` the matched taste per product. The look terms are computed in the index's
+    storage precision; :func:`refine` recomputes them exactly for a short list."""
+
+    total: np.ndarray
+    terms: dict[str, np.ndarray] = field(default_factory=dict)
+    taste: np.ndarray | None = None
+    queries: np.ndarray | None = None  # (D, T * 4) one column per (taste, look block)
+    stats: tuple[np.ndarray, np.ndarray] | None = None  # mean, std of each query column over the catalog
+
+
+def _bound(z: np.ndarray) -> np.ndarray:
+    return (_BOUND * np.tanh(z / _BOUND)).astype(np.float32)
+
+
+def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
+    """Co-occurrence as ``4 x`` the history-weighted mean cosine (0..4; 0 = no co-buyers). An absolute scale, not
+    a z-score or the customer's own maximum: those turned one shared shopper into full-strength evidence, and the
+    shrinkage in :meth:`Behaviour.cooccurrence` could not act."""
+    return (_BOUND * cooc / max(total_weight, 1e-9)).astype(np.float32)
+
+
+def _queries(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
+    """``(D, T * 4)``: one column per (taste, look block), the taste's looks with every other block zeroed."""
+    queries = np.zeros((index.looks.shape[1], len(taste.tastes) * len(COMPONENTS)), np.float32)
+    for t, style_taste in enumerate(taste.tastes):
+        for c, name in enumerate(COMPONENTS):
+            part = index.blocks[name]
+            queries[part, t * len(COMPONENTS) + c] = style_taste.looks[part]
+    return queries
+
+
+def _look_scores(
+    sims: np.ndarray, stats: tuple[np.ndarray, np.ndarray], taste: CustomerTaste, w: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """From raw cosines ``sims`` ``(n, T * 4)``: the standardised cosines ``(n, T, 4)`` and each taste's weighted
+    look score ``(n, T)``."""
+    z = _bound((sims - stats[0]) / stats[1]).reshape(len(sims), len(taste.tastes), len(COMPONENTS))
+    return z, z @ np.asarray([w[name] for name in COMPONENTS], np.float32)
+
+
+def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeights | None = None) -> CatalogScores:
+    """Score every product of ``index`` for ``taste`` (see the module docstring).
+
+    ``total`` is a first pass (storage precision, look signals not yet bounded); the per-signal look terms are
+    filled in, and the totals made exact, only for the rows passed to :func:`refine` (``recommend`` refines its
+    short list).
+    """
+    weights = weights or RankingWeights()
+    w = weights.as_dict()
+    if any(v < 0 for v in w.values()):
+        raise UserError("Ranking weights must be 0 or more.")
+    n = len(index)
+    terms = {name: np.zeros(n, np.float32) for name in COMPONENTS}
+    looks_total = np.zeros(n, np.float32)
+    queries = stats = None
+    if taste.tastes:
+        queries = _queries(index, taste)
+        # Catalog statistics of each cosine from an evenly spaced sample of rows: as good as all rows for a mean
+        # and a std, and independent of the catalog's size.
+        sample = index.rows(np.arange(0, n, max(1, n // 4096)))
+        sims = sample @ queries
+        stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
+        # Standardising is linear, so the weighted sum of a taste's standardised cosines is one matrix column:
+        # sum_c w_c (x.q_c - m_c) / s_c = x.(sum_c w_c q_c / s_c) - const. The first pass drops the soft bound
+        # (which only matters past 2 standard deviations); refine() applies it exactly to the short list.
+        tastes = len(taste.tastes)
+        wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
+        scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
+        offset = -(wvec * stats[0] / stats[1]).reshape(tastes, len(COMPONENTS)).sum(axis=1)
+        looks_total = (index.dot(scaled) + offset).max(axis=1)
+    behaviour = index.behaviour
+    cooc = np.zeros(n, np.float32)
+    if taste.items and w["behaviour"] > 0:
+        rows = np.asarray([i.row for i in taste.items], np.int64)
+        item_weights = np.asarray([i.weight for i in taste.items], np.float32)
+        cooc = behaviour.cooccurrence(rows, item_weights, taste.internal_id, shrinkage=BEHAVIOUR_SHRINKAGE)
+    # No co-occurrence with this customer's history is "no evidence" (0), as for a cold-start product, not a penalty.
+    total_weight = float(sum(i.weight for i in taste.items))
+    terms["behaviour"] = w["behaviour"] * _behaviour_signal(cooc, total_weight)
+    terms["popularity"] = w["popularity"] * behaviour.popularity_signal
+    total = looks_total + terms["behaviour"] + terms["popularity"]
+    return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
+
+
+def refine(
+    index: StyleIndex, taste: CustomerTaste, scores: CatalogScores, rows: np.ndarray, weights: RankingWeights | None
+) -> None:
+    """Fill in the look terms of ``rows`` (and recompute their totals) in float32, with the catalog statistics of
+    the first pass."""
+    if scores.queries is None or scores.stats is None or len(rows) == 0:
+        return
+    w = (weights or RankingWeights()).as_dict()
+    z, per_taste = _look_scores(index.rows(rows) @ scores.queries, scores.stats, taste, w)
+    matched = np.argmax(per_taste, axis=1)
+    best = z[np.arange(len(rows)), matched]
+    for c, name in enumerate(COMPONENTS):
+        scores.terms[name][rows] = w[name] * best[:, c]
+    scores.taste[rows] = matched
+    scores.total[rows] = np.sum([scores.terms[s][rows] for s in SIGNALS], axis=0)
+
+
+def candidate_mask(index: StyleIndex, taste: CustomerTaste | None, filters: Filters | None = None) -> np.ndarray:
+    """``(N,)`` bool: the products ``filters`` allow for this customer."""
+    filters = filters or Filters()
+    mask = np.ones(len(index), bool)
+    if filters.categories:
+        unknown = [c for c in filters.categories if c not in index.category_names]
+        if len(unknown) == len(filters.categories):
+            raise UserError(f"No indexed product is in the category {', '.join(map(repr, unknown))}.")
+        codes = [index.category_names.index(c) for c in filters.categories if c in index.category_names]
+        mask &= np.isin(index.category_codes, codes)
+    if filters.min_price is not None:
+        mask &= index.prices >= filters.min_price  # NaN (no price) compares False: left out
+    if filters.max_price is not None:
+        mask &= index.prices <= filters.max_price
+    if filters.in_stock_only:
+        mask &= index.in_stock
+    if taste is not None and not filters.include_purchased and taste.purchased_rows:
+        mask[list(taste.purchased_rows)] = False
+    for sku in filters.exclude_skus:
+        row = index.row_of_sku.get(sku)
+        if row is not None:
+            mask[row] = False
+    return mask
+
+
+def recommend(
+    index: StyleIndex,
+    taste: CustomerTaste,
+    k: int = 10,
+    weights: RankingWeights | None = None,
+    filters: Filters | None = None,
+    diversity: float = 0.0,
+) -> list[Recommendation]:
+    """The ``k`` best products for ``taste`` that pass ``filters``, best first.
+
+    ``diversity`` 0..1 re-ranks with maximal marginal relevance (0 = pure score; 1 = as unlike the items already
+    picked as possible); the scores and components reported stay the blend's.
+    """
+    if k < 1:
+        raise UserError(f"k must be at least 1, got {k}.")
+    if not 0.0 <= diversity <= 1.0:
+        raise UserError(f"Diversity must be between 0 and 1, got {diversity}.")
+    scores = score_catalog(index, taste, weights)
+    allowed = np.flatnonzero(candidate_mask(index, taste, filters))
+    if allowed.size == 0:
+        return []
+    pool_size = min(allowed.size, k if diversity == 0 else max(4 * k, 50))
+    # A generous short list by the first-pass scores, re-scored exactly: bfloat16 cosines can swap near-ties only.
+    shortlist = _best(allowed, scores.total, min(allowed.size, max(8 * pool_size, 200)))
+    refine(index, taste, scores, shortlist, weights)
+    top = _best(shortlist, scores.total, pool_size)
+    chosen = top[:k] if diversity == 0 else mmr(index, top, scores.total[top], k, diversity)
+    return [_recommendation(index, scores, int(row)) for row in chosen]
+
+
+def _best(rows: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` rows of ``rows`` with the highest ``values``, best first."""
+    top = rows[np.argpartition(-values[rows], count - 1)[:count]]
+    return top[np.argsort(-values[top], kind="stable")]
+
+
+def mmr(index: StyleIndex, rows: np.ndarray, relevance: np.ndarray, k: int, diversity: float) -> np.ndarray:
+    """Maximal marginal relevance (Carbonell & Goldstein 1998) over candidate ``rows`` (best first).
+
+    Picks greedily ``argmax (1 - diversity) rel(p) - diversity max_{q picked} sim(p, q)`` with ``rel`` rescaled to
+    0..1 within the pool and ``sim`` the mean of style and visual cosine.
+    """
+    lam = 1.0 - diversity
+    spread = float(relevance.max() - relevance.min())
+    rel = (relevance - relevance.min()) / spread if spread > 0 else np.ones_like(relevance)
+    looks = np.concatenate([index.rows(rows, "style"), index.rows(rows, "visual")], axis=1) / np.sqrt(2.0)
+    picked: list[int] = []
+    max_sim = np.full(len(rows), -np.inf, np.float32)
+    available = np.ones(len(rows), bool)
+    for _ in range(min(k, len(rows))):
+        penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
+        gain = np.where(available, lam * rel - (1.0 - lam) * penalty, -np.inf)
+        best = int(np.argmax(gain))
+        picked.append(best)
+        available[best] = False
+        max_sim = np.maximum(max_sim, looks @ looks[best])
+    return rows[picked]
+
+
+def _recommendation(index: StyleIndex, scores: CatalogScores, row: int) -> Recommendation:
+    return Recommendation(
+        row=row,
+        product_id=int(index.product_ids[row]),
+        sku=index.skus[row],
+        title=index.titles[row],
+        score=float(scores.total[row]),
+        components={s: float(scores.terms[s][row]) for s in SIGNALS},
+        taste=int(scores.taste[row]) if scores.taste is not None else 0,
+        cold_start=not bool(index.behaviour.has_events[row]),
+    )

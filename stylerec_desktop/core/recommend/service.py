@@ -1,0 +1,91 @@
+"""One-call entry points over a catalog, shared by the CLI and the GUI panels.
+
+Building the index reads every feature row and all events (about a second for 100,000 products), so
+:class:`IndexCache` keeps the last one per catalog and rebuilds it only when the catalog's features or events
+changed (checked with two cheap count queries).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.recommend.explain import Explanation, explain
+from stylerec_desktop.core.recommend.features import extractor_version
+from stylerec_desktop.core.recommend.index import StyleIndex, load_index
+from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Recommendation, recommend
+from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings, customer_taste, events_from_history
+from stylerec_desktop.core.stylize.options import StyleVector
+
+
+class IndexCache:
+    """The style index of each open catalog, rebuilt when its indexed images or its events change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[tuple[int, int, str | None], StyleIndex]] = {}
+
+    def get(self, catalog: Catalog) -> StyleIndex:
+        version = extractor_version()
+        span = catalog.event_time_span()
+        stamp = (catalog.image_feature_counts(version)[0], catalog.counts().events, span[1] if span else None)
+        key = str(catalog.db_path)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == stamp:
+                return entry[1]
+        index = load_index(catalog, extractor=version)
+        with self._lock:
+            self._entries[key] = (stamp, index)
+        return index
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+INDEX_CACHE = IndexCache()
+
+
+@dataclass(frozen=True)
+class CustomerRecommendations:
+    """A customer's taste and their explained recommendations, best first."""
+
+    taste: CustomerTaste
+    items: tuple[tuple[Recommendation, Explanation], ...]
+
+
+def taste_of(
+    catalog: Catalog, index: StyleIndex, customer_id: str, settings: TasteSettings | None = None
+) -> CustomerTaste:
+    """The taste of ``customer_id`` (raises NotFound for an unknown customer)."""
+    customer = catalog.customer(customer_id)
+    history = catalog.customer_history(customer_id)
+    return customer_taste(index, customer.customer_id, events_from_history(history), customer.id, settings)
+
+
+def recommend_for_customer(
+    catalog: Catalog,
+    customer_id: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    weights: RankingWeights | None = None,
+    diversity: float = 0.0,
+    settings: TasteSettings | None = None,
+    cache: IndexCache = INDEX_CACHE,
+) -> CustomerRecommendations:
+    """Recommend ``k`` products to a customer of ``catalog``, each with its explanation."""
+    index = cache.get(catalog)
+    taste = taste_of(catalog, index, customer_id, settings)
+    ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity)
+    return CustomerRecommendations(taste, tuple((r, explain(index, taste, r)) for r in ranked))
+
+
+def taste_as_style(taste: CustomerTaste, which: int | None = None) -> StyleVector:
+    """A customer's taste as a Style engine input ("restyle this product in their taste"): the whole history's
+    mean style vector, or taste number ``which`` of :attr:`CustomerTaste.tastes`."""
+    if which is None:
+        return StyleVector(taste.style_vector, label=f"{taste.customer_id}'s taste")
+    chosen = taste.tastes[which]
+    return StyleVector(chosen.style_vector, label=f"{taste.customer_id}'s taste {which + 1} ({chosen.share:.0%})")

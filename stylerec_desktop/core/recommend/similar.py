@@ -1,0 +1,87 @@
+"""Products similar to a given product: by style, by look (visual), by colour, or by a blend of the three.
+
+Similarity is the cosine between the products' index blocks (see :mod:`.index`): -1..1, 1 for the same image. The
+blend is the weighted mean of the style, visual and colour cosines (weights 0.4 / 0.35 / 0.25 by default, chosen so
+that no single aspect decides alone), so it stays on the same -1..1 scale and a threshold means the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.recommend.index import StyleIndex
+
+SIMILAR_BY: tuple[str, ...] = ("style", "visual", "colour", "blend")
+DEFAULT_BLEND: Mapping[str, float] = {"style": 0.4, "visual": 0.35, "colour": 0.25}
+
+
+@dataclass(frozen=True)
+class SimilarProduct:
+    """One neighbour: ``score`` is the similarity used for ranking, ``components`` the cosine per aspect."""
+
+    row: int
+    product_id: int
+    sku: str
+    title: str
+    score: float
+    components: dict[str, float]
+
+
+def similar_products(
+    index: StyleIndex,
+    sku: str,
+    by: str = "blend",
+    k: int = 10,
+    threshold: float | None = None,
+    blend: Mapping[str, float] = DEFAULT_BLEND,
+    same_category: bool = False,
+) -> list[SimilarProduct]:
+    """The ``k`` products most similar to ``sku`` (itself excluded), highest score first; only those scoring at
+    least ``threshold`` when given. ``same_category`` keeps the neighbours in the product's category."""
+    if by not in SIMILAR_BY:
+        raise UserError(f"Unknown similarity {by!r}; use one of {', '.join(SIMILAR_BY)}.")
+    if k < 1:
+        raise UserError(f"k must be at least 1, got {k}.")
+    row = index.row(sku)
+    aspects = ("style", "visual", "colour")
+    if by == "blend":
+        total = sum(blend.get(a, 0.0) for a in aspects)
+        if total <= 0:
+            raise UserError("The blend needs a positive weight for style, visual or colour.")
+        mix = np.asarray([blend.get(a, 0.0) / total for a in aspects], np.float32)
+    else:
+        mix = np.asarray([float(a == by) for a in aspects], np.float32)
+    # One pass over the index: a query column per aspect, holding the product's own block.
+    own = index.rows(row)
+    queries = np.zeros((len(own), len(aspects)), np.float32)
+    for i, name in enumerate(aspects):
+        queries[index.blocks[name], i] = own[index.blocks[name]]
+    allowed = np.ones(len(index), bool)
+    allowed[row] = False
+    if same_category:
+        allowed &= index.category_codes == index.category_codes[row]
+    candidates = np.flatnonzero(allowed)
+    if candidates.size == 0:
+        return []
+    # First pass in the index's storage precision, then the short list re-scored exactly in float32.
+    rough = index.dot(queries)[candidates] @ mix
+    shortlist = candidates[np.argsort(-rough, kind="stable")[: max(8 * k, 200)]]
+    rows = index.rows(shortlist)
+    cosines = rows @ queries
+    score = cosines @ mix
+    # Another product with the very same image file is a duplicate listing, not a "similar" product.
+    keep = ~np.all(rows == own, axis=1)
+    if threshold is not None:
+        keep &= score >= threshold
+    order = [i for i in np.argsort(-score, kind="stable") if keep[i]][:k]
+    return [
+        SimilarProduct(
+            int(shortlist[i]), int(index.product_ids[shortlist[i]]), index.skus[shortlist[i]],
+            index.titles[shortlist[i]], float(score[i]), {a: float(cosines[i, j]) for j, a in enumerate(aspects)},
+        )
+        for i in order
+    ]  # fmt: skip

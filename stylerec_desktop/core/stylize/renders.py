@@ -1,0 +1,71 @@
+"""Renders kept in the catalog: the file under ``renders/``, its recipe beside it, and a row in the catalog.
+
+>>> stored = run_job(render_into_catalog_job(catalog, Path("bag.jpg"), PresetBlend({7: 1.0})))  # doctest: +SKIP
+>>> again = rerender(stored.recipe)                      # the same pixels, see recipe.py          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
+from stylerec_desktop.core.stylize.engines import engine_for
+from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
+
+RECIPE_SUFFIX = ".recipe.json"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:40] or "image"
+
+
+def save_style_copy(catalog: Catalog, image: Image.Image) -> Path:
+    """Keep a style picture that has no file of its own (a pasted image) under ``renders/styles/``, named by its
+    content, so a recipe can point at it."""
+    data = png_bytes(image.convert("RGB"))
+    path = catalog.renders_dir / "styles" / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
+    if not path.exists():
+        write_atomically(path, data)
+    return path
+
+
+def render_into_catalog_job(
+    catalog: Catalog,
+    content_path: Path,
+    source: StyleSource,
+    options: StyleOptions | None = None,
+    engine: str | None = None,
+    content_sku: str | None = None,
+    style_sku: str | None = None,
+    product_id: int | None = None,
+) -> Job[StoredRender]:
+    """Render ``content_path`` with ``source`` and keep it: PNG under ``renders/``, ``.recipe.json`` beside it, and a
+    catalog row. Yields the render's progress; returns the :class:`StoredRender`."""
+    options = options or StyleOptions()
+    chosen = engine_for(engine, source).name
+    if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
+        source = StyleImage(save_style_copy(catalog, source.source), label=source.label)
+    with Image.open(content_path) as opened:
+        opened.load()
+        content = opened.copy()
+    recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku)
+    result = yield from stylize_job(content, source, options, engine=chosen)
+    data = png_bytes(result)
+    sha256 = hashlib.sha256(data).hexdigest()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"
+    path = catalog.renders_dir / f"{name}.png"
+    write_atomically(path, data)
+    write_atomically(path.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2, sort_keys=True).encode())
+    render_id = catalog.add_render(path, sha256, result.size, str(recipe["content"]["sha256"]), chosen, recipe,  # type: ignore[index]
+                                   product_id=product_id)
+    return catalog.render(render_id)

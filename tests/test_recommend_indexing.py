@@ -1,0 +1,164 @@
+"""The indexing job: every image indexed once, batches all-or-nothing, resumable, changed images redone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from recommend_support import build_catalog, draw_product
+
+from stylerec_desktop.core.catalog import Catalog, ProductRecord
+from stylerec_desktop.core.imaging import inspect_image
+from stylerec_desktop.core.jobs import Cancelled, CancelToken, run_job
+from stylerec_desktop.core.recommend.features import (
+    PALETTE_SIZE,
+    PATTERN_DIM,
+    STYLE_DIM,
+    VISUAL_DIM,
+    FeatureExtractor,
+    ImageFeatures,
+)
+from stylerec_desktop.core.recommend.indexing import index_catalog
+
+
+@pytest.fixture(scope="module")
+def extractor() -> FeatureExtractor:
+    return FeatureExtractor(torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 20-product drawn catalog (20 distinct images), never indexed; tests work on copies."""
+    folder = tmp_path_factory.mktemp("drawn")
+    build_catalog(folder, variants=1).close()
+    return folder
+
+
+@pytest.fixture
+def catalog(pristine: Path, tmp_path: Path) -> Catalog:
+    shutil.copytree(pristine, tmp_path / "copy")
+    cat = Catalog.open(tmp_path / "copy" / "catalog")
+    yield cat
+    cat.close()
+
+
+def test_every_image_gets_all_four_features(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    report = run_job(index_catalog(catalog, batch_size=8, extractor=extractor))
+    assert report.indexed == 20 and report.already_indexed == 0 and report.failed == ()
+    rows = catalog.product_feature_rows(extractor.version)
+    assert len(rows) == 20
+    features = ImageFeatures.from_blobs(rows[0].features)
+    assert features.style.shape == (STYLE_DIM,) and np.isfinite(features.style).all()
+    assert features.visual.shape == (VISUAL_DIM,) and features.visual.max() > 0
+    assert features.palette.shape == (PALETTE_SIZE, 4)
+    assert features.palette[:, 3].sum() == pytest.approx(1.0, abs=1e-5)
+    assert features.pattern.shape == (PATTERN_DIM,)
+    # nothing left to do: a second run indexes nothing
+    again = run_job(index_catalog(catalog, batch_size=8, extractor=extractor))
+    assert again.indexed == 0 and again.already_indexed == 20
+
+
+def test_cancel_leaves_whole_batches_and_resume_does_the_rest(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    token = CancelToken()
+    seen = []
+
+    def on_progress(progress) -> None:
+        seen.append(progress.done)
+        if progress.done >= 8:  # cancel once two batches of 4 are in
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run_job(index_catalog(catalog, batch_size=4, extractor=extractor), on_progress, token)
+    done, total = catalog.image_feature_counts(extractor.version)
+    assert (done, total) == (8, 20)
+    first = {r.features.sha256: r.features.style for r in catalog.product_feature_rows(extractor.version)}
+
+    report = run_job(index_catalog(catalog, batch_size=4, extractor=extractor))
+    assert report.indexed == 12 and report.already_indexed == 8
+    after = {r.features.sha256: r.features.style for r in catalog.product_feature_rows(extractor.version)}
+    assert len(after) == 20
+    assert all(after[sha] == blob for sha, blob in first.items())  # the first 8 were not redone
+
+
+class _Crash(Exception):
+    pass
+
+
+class _CrashingExtractor:
+    """Delegates to the real extractor but fails on its third batch, as a crash or a pulled plug would."""
+
+    def __init__(self, inner: FeatureExtractor) -> None:
+        self.inner, self.calls = inner, 0
+        self.version = inner.version
+
+    def extract(self, images):
+        self.calls += 1
+        if self.calls == 3:
+            raise _Crash("power cut")
+        return self.inner.extract(images)
+
+
+def test_a_crash_mid_job_keeps_only_committed_batches(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    with pytest.raises(_Crash):
+        run_job(index_catalog(catalog, batch_size=5, extractor=_CrashingExtractor(extractor)))
+    assert catalog.image_feature_counts(extractor.version) == (10, 20)
+    report = run_job(index_catalog(catalog, batch_size=5, extractor=extractor))
+    assert report.indexed == 10
+
+
+def test_closing_the_generator_at_any_step_never_leaves_a_partial_batch(
+    catalog: Catalog, extractor: FeatureExtractor
+) -> None:
+    job = index_catalog(catalog, batch_size=6, extractor=extractor)
+    next(job)  # the "N images to index" step
+    next(job)  # first batch committed
+    job.close()
+    assert catalog.image_feature_counts(extractor.version)[0] == 6
+
+
+def test_a_changed_image_is_indexed_again(catalog: Catalog, extractor: FeatureExtractor, tmp_path: Path) -> None:
+    run_job(index_catalog(catalog, extractor=extractor))
+    product = catalog.product_by_sku("stripes-navy-0")
+    old_sha = product.primary_image.sha256
+    old = ImageFeatures.from_blobs(catalog.image_features(old_sha))
+    # the supplier sends a new shot: same path, now a pastel dotted tee (unlike any other image of the catalog)
+    path = product.primary_image.path
+    draw_product("dots", "pastel", variant=3).save(path)
+    catalog.upsert_products(
+        [ProductRecord(sku=product.sku, title=product.title, category=product.category, images=(inspect_image(path),))]
+    )
+    new_sha = inspect_image(path).sha256
+    assert catalog.images_to_index(extractor.version) == [(new_sha, path)]
+    report = run_job(index_catalog(catalog, extractor=extractor))
+    assert report.indexed == 1
+    new = ImageFeatures.from_blobs(catalog.image_features(new_sha))
+    # the stored features now describe the new picture: pastel pink, not navy
+    assert new.palette[0, 0] > old.palette[0, 0] + 30  # far lighter main colour (Lab L)
+    rows = {r.sku: r for r in catalog.product_feature_rows(extractor.version)}
+    assert rows["stripes-navy-0"].features.sha256 == new_sha
+
+
+def test_unreadable_images_are_reported_and_the_rest_indexed(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    broken = catalog.product_by_sku("checks-earth-0").primary_image.path
+    broken.write_bytes(b"not an image any more")
+    report = run_job(index_catalog(catalog, batch_size=8, extractor=extractor))
+    assert report.indexed == 19
+    assert len(report.failed) == 1 and str(broken) in report.failed[0][0]
+    assert catalog.image_feature_counts(extractor.version) == (19, 20)
+
+
+def test_a_new_feature_recipe_reindexes_everything(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    run_job(index_catalog(catalog, extractor=extractor))
+
+    class OtherStyle:
+        name = "another-style-network"
+
+        def __call__(self, images: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(len(images), STYLE_DIM)
+
+    other = FeatureExtractor(torch.device("cpu"), style_source=OtherStyle())
+    assert other.version != extractor.version
+    assert len(catalog.images_to_index(other.version)) == 20
