@@ -76,14 +76,23 @@ def gallery_styles(catalog: Catalog, size: int) -> list[GalleryStyle]:
     return [
         GalleryStyle("preset 4", PresetBlend({4: 1.0}), "preset", preset),
         GalleryStyle("preset 0+13", PresetBlend({0: 0.5, 13: 0.5}), "preset", preset),
-        GalleryStyle(f"arbitrary: {texture.sku}", StyleImage(texture.primary_image.path), "arbitrary",
-                     StyleOptions(size=size, strength=0.8)),  # fmt: skip
+        GalleryStyle(
+            f"arbitrary: {texture.sku}",
+            StyleImage(texture.primary_image.path),
+            "arbitrary",
+            StyleOptions(size=size, strength=0.8),
+        ),
         # Product only: Reinhard moves the whole picture's statistics, so the white studio background would turn
         # the style's tint (mint, here); the mask keeps it white.
-        GalleryStyle(f"colour: {colours.sku}, product only", StyleImage(colours.primary_image.path), "colour",
-                     StyleOptions(size=size, mask="product")),  # fmt: skip
-        GalleryStyle("preset 14, background only", PresetBlend({14: 1.0}), "preset",
-                     StyleOptions(size=size, mask="background")),  # fmt: skip
+        GalleryStyle(
+            f"colour: {colours.sku}, product only",
+            StyleImage(colours.primary_image.path),
+            "colour",
+            StyleOptions(size=size, mask="product"),
+        ),
+        GalleryStyle(
+            "preset 14, background only", PresetBlend({14: 1.0}), "preset", StyleOptions(size=size, mask="background")
+        ),
     ]
 
 

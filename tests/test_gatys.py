@@ -138,6 +138,17 @@ def test_blend_and_the_common_options_go_through_stylize(
         stylize(content, PresetBlend({1: 1.0}), options, engine="gatys")
 
 
+def test_outputs_above_the_working_side_get_the_style_upsampled_onto_the_sharp_product(
+    random_vgg19_engine: GatysEngine, style, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gatys, "WORK_SIDE_CPU", SIDE)  # what 512 px is to a 4000 px render, at test size
+    big = product_shot(2 * SIDE, seed=4)
+    out, losses = run_collecting(random_vgg19_engine, big, style, StyleOptions(iterations=2, device="cpu"))
+    assert out.size == big.size and len(losses) == 2
+    change = np.abs(np.asarray(out, np.int16) - np.asarray(big, np.int16))
+    assert 1.0 < change.mean() < 60.0
+
+
 def test_missing_weights_say_what_to_do_and_other_engines_keep_working(content, style) -> None:
     assert vgg19_status().state == "missing"
     with pytest.raises(VGG19Missing) as caught:

@@ -56,12 +56,13 @@ STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "co
 
 DEFAULT_ITERATIONS = 200
 # The optimisation runs at most at this longest side; a bigger output gets the style as an upsampled residual on
-# top of the full-resolution product (see GatysEngine). VGG19 activations with gradients at 512 px already take
-# ~1.5 GB and each CPU iteration seconds; a GPU affords twice the side.
+# top of the full-resolution product (see GatysEngine). At 512 px one CPU iteration already takes ~8 s on a 2-core
+# machine (measured with a random VGG19: same cost); a GPU affords twice the side.
 WORK_SIDE_CPU = 512
 WORK_SIDE_GPU = 1024
-# Style against content with Gram matrices normalised by C*H*W and mean-squared losses: the balance used by the
-# PyTorch tutorial for torchvision's VGG19 (content 1, style 1e6), which keeps the product readable at strength 1.
+# Style against content with Gram matrices normalised by C*H*W and mean-squared losses: the balance the PyTorch
+# tutorial uses for torchvision's VGG19 (content 1, style 1e6). Not tuned on real renders here: the ImageNet weights
+# are not available offline, so this is the published starting point, to revisit once someone has looked.
 CONTENT_WEIGHT = 1.0
 STYLE_WEIGHT = 1e6
 LEARNING_RATE = 0.02
@@ -120,7 +121,8 @@ class StyleImageBlend:
 
 @dataclass(frozen=True)
 class GatysProgress(Progress):
-    """Progress of one optimisation step, with the total ``loss`` after it (content + style, weighted)."""
+    """Progress of one optimisation step, with that step's total ``loss`` (weighted content + style, before its
+    update)."""
 
     loss: float = float("nan")
 
@@ -396,6 +398,8 @@ def gatys_transfer(
 # -- the engine -------------------------------------------------------------------------------------------------------
 
 
+# Own copies of the two conversions rather than engines.image_to_tensor: engines imports this module to register the
+# engine, so importing back from it would be circular.
 def _to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
     array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     return torch.from_numpy(array).permute(2, 0, 1)[None].contiguous().to(device)
