@@ -1,0 +1,336 @@
+"""Campaign sets: customers grouped by style taste, and per group a product set restyled in the group's taste.
+
+Each customer's taste is a 100-d style vector (the weighted mean style of what they interacted with; see
+:mod:`stylerec_desktop.core.recommend.taste`). :func:`segment_customers` clusters those vectors with seeded
+k-means (k-means++ start, cosine geometry: tastes differ by *which* style, not by how strongly a history expresses
+it) into N segments; when N is not given it is chosen by the best silhouette over 2..6 among the splits whose every
+segment has at least two customers. Each segment's taste is the mean raw style vector of its members, a valid Style
+engine input.
+
+:func:`campaign_job` then, per segment, restyles the chosen products (default: the segment's top recommended
+products, ranked by reciprocal rank over its members' own recommendations) in that taste and exports them into
+``segment-<n>/`` with its own manifest, and writes ``campaign.json`` (segments, sizes, members, products) beside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.export.items import product_items, restyle_items_job
+from stylerec_desktop.core.export.job import ExportItem, ExportOptions, ExportResult, export_job
+from stylerec_desktop.core.export.presets import ExportPreset
+from stylerec_desktop.core.jobs import Job, Progress
+
+CAMPAIGN_FILE = "campaign.json"
+AUTO_SEGMENTS = range(2, 7)
+MIN_AUTO_SEGMENT = 2
+MAX_SEGMENTS = 20
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """One group of customers. ``number`` counts from 1 (biggest segment first); ``style_vector`` ``(100,)`` is the
+    members' mean taste."""
+
+    number: int
+    customers: tuple[str, ...]
+    style_vector: np.ndarray
+
+    @property
+    def name(self) -> str:
+        """``segment-<n>``: the subfolder, the manifest's segment column and the ``{segment}`` name token."""
+        return f"segment-{self.number}"
+
+    @property
+    def label(self) -> str:
+        """The style's name in file metadata and manifests."""
+        return f"{self.name} taste ({len(self.customers)} customers)"
+
+    @property
+    def size(self) -> int:
+        return len(self.customers)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Customers grouped by taste. ``silhouette`` (-1..1, cosine) of the chosen N, None for a single segment;
+    ``automatic``: N was chosen by silhouette; ``without_taste``: customers with no indexed history (left out)."""
+
+    segments: tuple[Segment, ...]
+    silhouette: float | None
+    automatic: bool
+    without_taste: tuple[str, ...] = ()
+    scores: dict[int, float] = field(default_factory=dict)  # silhouette per N tried
+
+    @property
+    def sizes(self) -> list[int]:
+        return [s.size for s in self.segments]
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    """What a campaign export did: the segmentation, the products of each segment and each segment's export."""
+
+    out_dir: Path
+    segmentation: Segmentation
+    products: dict[str, tuple[str, ...]]  # segment name -> skus
+    exports: dict[str, ExportResult]  # segment name -> its export
+    campaign_file: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        seg = self.segmentation
+        return {
+            "out_dir": str(self.out_dir),
+            "campaign_file": str(self.campaign_file),
+            "segments": len(seg.segments),
+            "sizes": seg.sizes,
+            "automatic": seg.automatic,
+            "silhouette": seg.silhouette,
+            "without_taste": list(seg.without_taste),
+            "results": {
+                s.name: {
+                    "customers": list(s.customers),
+                    "products": list(self.products[s.name]),
+                    "export": self.exports[s.name].to_dict(),
+                }
+                for s in seg.segments
+            },  # fmt: skip
+        }
+
+
+# -- clustering ---------------------------------------------------------------------------------------------
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def kmeans(x: np.ndarray, k: int, seed: int = 0, restarts: int = 8, iterations: int = 50) -> np.ndarray:
+    """Labels ``(n,)`` in 0..k-1 of seeded k-means (k-means++ start, best of ``restarts`` by inertia) on ``x``
+    ``(n, d)``. The same ``x``, ``k`` and ``seed`` always give the same labels."""
+    rng = np.random.default_rng(seed)
+    n = x.shape[0]
+    best, best_inertia = np.zeros(n, np.int64), np.inf
+    for _ in range(restarts):
+        centres = [x[rng.integers(n)]]
+        for _ in range(1, k):
+            d2 = np.min(((x[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
+            total = d2.sum()
+            pick = rng.choice(n, p=d2 / total) if total > 0 else rng.integers(n)
+            centres.append(x[pick])
+        c = np.array(centres)
+        labels = np.zeros(n, np.int64)
+        for _ in range(iterations):
+            d2 = ((x[:, None, :] - c[None]) ** 2).sum(-1)
+            new = d2.argmin(1)
+            for j in range(k):
+                members = x[new == j]
+                # An emptied cluster restarts at the point farthest from its centre, so k clusters always remain.
+                c[j] = members.mean(0) if len(members) else x[d2.min(1).argmax()]
+            if np.array_equal(new, labels):
+                break
+            labels = new
+        inertia = float(((x - c[labels]) ** 2).sum())
+        if inertia < best_inertia - 1e-9 and len(np.unique(labels)) == k:
+            best, best_inertia = labels.copy(), inertia
+    return best
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette (-1..1) of ``labels`` on ``x`` ``(n, d)`` with cosine distance; 0 for a single cluster."""
+    groups = np.unique(labels)
+    if len(groups) < 2:
+        return 0.0
+    unit = _unit_rows(x)
+    dist = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    scores = np.zeros(len(x))
+    for i in range(len(x)):
+        own = labels == labels[i]
+        if own.sum() <= 1:
+            continue  # a singleton's silhouette is 0 by convention
+        a = dist[i, own].sum() / (own.sum() - 1)
+        b = min(dist[i, labels == g].mean() for g in groups if g != labels[i])
+        scores[i] = (b - a) / max(a, b, 1e-12)
+    return float(scores.mean())
+
+
+def cluster_tastes(
+    customer_ids: Sequence[str], vectors: np.ndarray, n: int | None = None, seed: int = 0
+) -> Segmentation:
+    """Group customers by their taste ``vectors`` ``(C, 100)`` into ``n`` segments (None: best silhouette over
+    2..6). Segments are numbered biggest first (ties: by first member id)."""
+    vectors = np.asarray(vectors, np.float64)
+    count = len(customer_ids)
+    if count == 0:
+        raise UserError("No customer has a style taste yet: run `stylerec index` so their histories count.")
+    if n is not None and not 1 <= n <= min(count, MAX_SEGMENTS):
+        raise UserError(f"Choose from 1 to {min(count, MAX_SEGMENTS)} segments: {count} customers have a style taste.")
+    unit = _unit_rows(vectors)
+    scores: dict[int, float] = {}
+    if n is None:
+        candidates = [k for k in AUTO_SEGMENTS if k < count]
+        best_labels, best_k, best_key = np.zeros(count, np.int64), 1, (False, -np.inf)
+        for k in candidates:
+            labels = kmeans(unit, k, seed)
+            scores[k] = silhouette(unit, labels)
+            # A segment of one customer is a portrait, not a campaign audience: prefer splits without one.
+            key = (int(np.bincount(labels).min()) >= MIN_AUTO_SEGMENT, scores[k])
+            if key > best_key:
+                best_labels, best_k, best_key = labels, k, key
+        labels, chosen = best_labels, best_k
+    else:
+        labels, chosen = kmeans(unit, n, seed), n
+        if chosen > 1:
+            scores[chosen] = silhouette(unit, labels)
+    groups = [np.flatnonzero(labels == j) for j in range(chosen)]
+    groups = [g for g in groups if len(g)]
+    groups.sort(key=lambda g: (-len(g), sorted(customer_ids[i] for i in g)[0]))
+    segments = tuple(
+        Segment(number, tuple(sorted(customer_ids[i] for i in g)), vectors[g].mean(0).astype(np.float32))
+        for number, g in enumerate(groups, start=1)
+    )
+    return Segmentation(segments, scores.get(chosen), n is None, scores=scores)
+
+
+def customer_tastes(catalog: Catalog) -> tuple[list[Any], list[str]]:
+    """The taste of every customer with an indexed history, and the ids of those without one."""
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE, taste_of
+
+    index = INDEX_CACHE.get(catalog)
+    tastes, without = [], []
+    for customer in catalog.customers("", limit=None):
+        taste = taste_of(catalog, index, customer.customer_id)
+        if taste.is_empty:
+            without.append(customer.customer_id)
+        else:
+            tastes.append(taste)
+    return tastes, without
+
+
+def segment_customers(catalog: Catalog, n: int | None = None, seed: int = 0) -> Segmentation:
+    """Cluster the customers of ``catalog`` by taste (needs the style index: ``stylerec index``)."""
+    tastes, without = customer_tastes(catalog)
+    if not tastes:
+        raise UserError(
+            "No customer has a style taste yet: it is built from the style index of the products they "
+            f"interacted with. Run `stylerec --catalog {catalog.folder} index` first."
+        )
+    vectors = np.stack([t.style_vector for t in tastes])
+    result = cluster_tastes([t.customer_id for t in tastes], vectors, n, seed)
+    return Segmentation(result.segments, result.silhouette, result.automatic, tuple(without), result.scores)
+
+
+def segment_top_products(catalog: Catalog, segment: Segment, k: int) -> list[str]:
+    """The ``k`` products the segment's members are recommended most: reciprocal-rank sum over their own top
+    lists (ties by sku, so the choice is repeatable)."""
+    from stylerec_desktop.core.recommend.ranking import recommend
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE, taste_of
+
+    index = INDEX_CACHE.get(catalog)
+    votes: dict[str, float] = {}
+    for customer_id in segment.customers:
+        taste = taste_of(catalog, index, customer_id)
+        for rank, rec in enumerate(recommend(index, taste, k=max(k, 10))):
+            votes[rec.sku] = votes.get(rec.sku, 0.0) + 1.0 / (rank + 1)
+    return [sku for sku, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
+
+
+# -- the job --------------------------------------------------------------------------------------------------
+
+
+def campaign_job(
+    catalog: Catalog,
+    presets: Sequence[ExportPreset],
+    out_dir: Path | str,
+    segments: int | None = None,
+    skus: Sequence[str] | None = None,
+    top: int = 4,
+    style_options: Any = None,
+    export_options: ExportOptions | None = None,
+    seed: int = 0,
+    engine: str | None = None,
+) -> Job[CampaignResult]:
+    """Segment the customers, then per segment restyle its products in its mean taste and export them into
+    ``out_dir/segment-<n>/`` (its own manifest). ``skus``: the same products for every segment (default: each
+    segment's ``top`` recommended). Yields per-item Progress (restyle and export); closing it cancels: files in
+    progress are removed, finished ones kept for a resume (run the same campaign again)."""
+    from stylerec_desktop.core.stylize import StyleVector
+
+    if top < 1:
+        raise UserError(f"--top must be at least 1, got {top}.")
+    out_dir = Path(out_dir).expanduser().absolute()
+    export_options = export_options or ExportOptions()
+    yield Progress(0, None, "Grouping customers by taste")
+    segmentation = segment_customers(catalog, segments, seed)
+    chosen: dict[str, list[ExportItem]] = {}
+    for segment in segmentation.segments:
+        wanted = list(skus) if skus else segment_top_products(catalog, segment, top)
+        chosen[segment.name] = [
+            ExportItem(i.sku, i.title, i.category, i.image, segment=segment.name)
+            for i in product_items(catalog, wanted)
+        ]
+    total = 2 * sum(len(items) for items in chosen.values())
+    done = 0
+    exports: dict[str, ExportResult] = {}
+    for segment in segmentation.segments:
+        items = chosen[segment.name]
+        source = StyleVector(segment.style_vector, label=segment.label)
+        restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name)
+        rendered = yield from _offset(restyle, done, total)
+        done += len(items)
+        job = export_job(rendered, presets, out_dir / segment.name, export_options)
+        exports[segment.name] = yield from _offset(job, done, total)
+        done += len(items)
+    campaign_file = out_dir / CAMPAIGN_FILE
+    _write_campaign_file(campaign_file, segmentation, chosen)
+    yield Progress(total, total, f"Campaign exported: {len(segmentation.segments)} segments")
+    return CampaignResult(
+        out_dir, segmentation, {k: tuple(i.sku for i in v) for k, v in chosen.items()}, exports, campaign_file
+    )
+
+
+def _offset(job: Job[Any], start: int, total: int) -> Job[Any]:
+    """``job``'s item progress shifted to ``start`` of the campaign's ``total``."""
+    try:
+        while True:
+            try:
+                step = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(min(total, start + step.done), total, step.message)
+    finally:
+        job.close()
+
+
+def _write_campaign_file(path: Path, segmentation: Segmentation, chosen: dict[str, list[ExportItem]]) -> None:
+    from stylerec_desktop.core.export.writers import write_atomic
+
+    document = {
+        "version": 1,
+        "automatic": segmentation.automatic,
+        "silhouette": segmentation.silhouette,
+        "silhouette_by_n": {str(k): v for k, v in segmentation.scores.items()},
+        "without_taste": list(segmentation.without_taste),
+        "segments": [
+            {
+                "segment": s.name,
+                "size": s.size,
+                "customers": list(s.customers),
+                "label": s.label,
+                "products": [i.sku for i in chosen[s.name]],
+                "manifest": f"{s.name}/manifest.json",
+                "style_vector": [float(v) for v in s.style_vector],
+            }
+            for s in segmentation.segments
+        ],  # fmt: skip
+    }
+    write_atomic(path, json.dumps(document, indent=2).encode("utf-8"))

@@ -1,0 +1,168 @@
+"""Where export items come from: catalog products, stored renders, and products restyled on the way out.
+
+Every builder returns :class:`ExportItem` s ready for :func:`~stylerec_desktop.core.export.job.export_job`. A
+restyled item carries its render in memory (a PIL image) and the Style engine's recipe, translated by
+:func:`provenance_recipe` into the keys the export's provenance reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from stylerec_desktop.core.catalog import Catalog, Product
+from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.export.job import ExportItem
+from stylerec_desktop.core.jobs import Job, Progress
+
+# Recipe keys that differ between two renders of the same pixels (when, where): left out of the recipe id, so a
+# re-run of the same export names the same recipe and resumes instead of rewriting every file.
+_VOLATILE_KEYS = ("created", "path")
+
+
+def style_label(style: Mapping[str, Any] | None) -> str:
+    """A short human name for a recipe's ``style`` record: its label, the style sku, or the preset blend."""
+    if not style:
+        return ""
+    if style.get("label"):
+        return str(style["label"])
+    if style.get("sku"):
+        return str(style["sku"])
+    if style.get("kind") == "preset":
+        weights = dict(style.get("weights") or {})
+        return "preset " + "+".join(f"{k}x{float(v):g}" for k, v in weights.items())
+    if style.get("path"):
+        return Path(str(style["path"])).stem
+    return str(style.get("kind") or "")
+
+
+def _stable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _stable(v) for k, v in value.items() if k not in _VOLATILE_KEYS}
+    if isinstance(value, list | tuple):
+        return [_stable(v) for v in value]
+    return value
+
+
+def provenance_recipe(recipe: Mapping[str, Any], label: str = "") -> dict[str, Any]:
+    """The Style engine's ``recipe`` with the keys the export's provenance reads added: ``source`` (what the style
+    was, in words), ``model_hashes`` (the networks' sha256) and a stable ``id`` (a hash of everything that decides
+    the pixels, not of the time it was made)."""
+    result = dict(recipe)
+    result.setdefault("source", label or style_label(recipe.get("style")))  # type: ignore[arg-type]
+    result.setdefault("model_hashes", dict(recipe.get("models") or {}))
+    if not result.get("id"):
+        canonical = json.dumps(_stable(dict(recipe)), sort_keys=True, separators=(",", ":"), default=str)
+        result["id"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    return result
+
+
+def _product_item(product: Product, segment: str | None = None) -> ExportItem:
+    if product.primary_image is None:
+        raise UserError(f"Product {product.sku} has no image to export.")
+    return ExportItem(product.sku, product.title, product.category, product.primary_image.path, segment=segment)
+
+
+def product_items(catalog: Catalog, skus: Iterable[str]) -> list[ExportItem]:
+    """The primary image of each product, in the order given (duplicates dropped). Unknown skus raise NotFound."""
+    return [_product_item(catalog.product_by_sku(sku)) for sku in dict.fromkeys(skus)]
+
+
+def product_items_by_id(catalog: Catalog, product_ids: Iterable[int]) -> list[ExportItem]:
+    """As :func:`product_items`, by catalog id (what the GUI's selection holds)."""
+    return [_product_item(catalog.product(pid)) for pid in dict.fromkeys(product_ids)]
+
+
+def render_items(catalog: Catalog, renders: Sequence[StoredRender] | None = None) -> list[ExportItem]:
+    """Stored renders (default: every render in the catalog, oldest first) with their recipes."""
+    chosen = list(renders) if renders is not None else sorted(catalog.renders(), key=lambda r: r.id)
+    if not chosen:
+        raise UserError("This catalog has no renders yet: make some with `stylerec stylize` or the Studio panel.")
+    items = []
+    for render in chosen:
+        content = dict(render.recipe.get("content") or {})  # type: ignore[call-overload]
+        product = catalog.product(render.product_id) if render.product_id is not None else None
+        sku = product.sku if product else str(content.get("sku") or render.path.stem)
+        recipe = provenance_recipe(render.recipe)
+        items.append(
+            ExportItem(
+                sku=sku,
+                title=product.title if product else "",
+                category=product.category if product else "",
+                image=render.path,
+                style=str(recipe["source"]),
+                recipe=recipe,
+            )
+        )
+    return items
+
+
+def restyle_items_job(
+    items: Sequence[ExportItem],
+    source: Any,
+    options: Any = None,
+    engine: str | None = None,
+    label: str = "",
+    segment: str | None = None,
+    style_sku: str | None = None,
+) -> Job[list[ExportItem]]:
+    """Restyle every item's image with the Style engine ``source`` (a StyleImage, StyleVector or PresetBlend) and
+    return new items holding the renders (in memory) and their recipes. ``label`` is the style's short name for
+    file names (the ``{style}`` token); the manifest and the provenance name the style by the source's own label
+    (e.g. "C0001's taste"), else by ``label``. Yields one Progress per item; closing the generator cancels between
+    items (and between the tiles of a render).
+    """
+    from stylerec_desktop.core.stylize import StyleOptions, stylize_job
+    from stylerec_desktop.core.stylize.engines import engine_for
+    from stylerec_desktop.core.stylize.recipe import make_recipe
+
+    options = options or StyleOptions()
+    chosen = engine_for(engine, source).name
+    described = getattr(source, "label", "") or label or chosen
+    label = label or described
+    result: list[ExportItem] = []
+    total = len(items)
+    for done, item in enumerate(items):
+        yield Progress(done, total, f"Restyling {item.sku} ({label})")
+        if isinstance(item.image, Image.Image):
+            raise ValueError("restyle_items_job needs items whose image is a file (catalog products)")
+        path = Path(str(item.image))
+        with Image.open(path) as opened:
+            opened.load()
+            content = opened.copy()
+        recipe = make_recipe(chosen, path, content.size, source, options, item.sku, style_sku)
+        # Drive the render one step at a time so a cancel (close) lands between its tiles too.
+        render = yield from within(stylize_job(content, source, options, engine=chosen), done, total)
+        result.append(
+            ExportItem(
+                item.sku,
+                item.title,
+                item.category,
+                render,
+                style=label,
+                recipe=provenance_recipe(recipe, described),
+                segment=segment if segment is not None else item.segment,
+            )
+        )
+    yield Progress(total, total, f"Restyled {total} items ({label})")
+    return result
+
+
+def within(job: Job[Any], done: int, total: int | None) -> Job[Any]:
+    """Run ``job`` as one step of a bigger job: its steps are reported as ``done`` of the outer ``total`` with
+    their own message, and closing the outer job closes ``job`` at once (its clean-up runs)."""
+    try:
+        while True:
+            try:
+                step = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(done, total, step.message)
+    finally:
+        job.close()

@@ -1,0 +1,514 @@
+"""The export dialog: presets, format, file names, folder and zip, with a live preview of each preset's framing.
+
+The preview frames the chosen product into every ticked preset off the GUI thread (the job runner's read lane:
+QImages made there, QPixmaps here); an answer that arrives after the choice changed again is dropped. Export runs
+the core's :func:`~stylerec_desktop.core.export.job.export_job` as a job with progress and Cancel; a cancelled
+export leaves no partial file (finished ones stay, and exporting again into the same folder resumes).
+
+Open it alone: ``python -m stylerec_desktop.gui.panels.export_dialog [--catalog PATH]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.export import (
+    BUILTIN_PRESETS,
+    DEFAULT_TEMPLATE,
+    ExportOptions,
+    ExportPreset,
+    ExportResult,
+    NameTemplate,
+    export_job,
+    frame_for_preset,
+    parse_preset,
+)
+from stylerec_desktop.core.export.items import product_items_by_id
+from stylerec_desktop.core.export.naming import NameFields
+from stylerec_desktop.core.imaging import load_image
+from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.masks import analyse_product
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
+
+PREVIEW_HEIGHT = 190
+_FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
+_ERROR_STYLE = "color: #c92a2a;"
+_BOX_COLOUR = (47, 111, 237)
+
+
+@dataclass(frozen=True)
+class FramingPreview:
+    """One preset's framing of the product, scaled for the dialog: ``image`` (made on a worker thread)."""
+
+    preset: ExportPreset
+    image: QImage
+    warnings: tuple[str, ...]
+
+
+def framing_previews(
+    image_path: Path, presets: Sequence[ExportPreset], height: int = PREVIEW_HEIGHT
+) -> list[FramingPreview]:
+    """Frame ``image_path`` into every preset and scale each result to ``height`` px, the product's box drawn in.
+    Runs on a worker thread (it decodes, masks and resizes full-size images)."""
+    picture = load_image(image_path)
+    product = analyse_product(picture)  # once for every preset, as the export does
+    previews = []
+    for preset in presets:
+        framed = frame_for_preset(picture, preset, product)
+        scale = height / framed.image.height
+        small = framed.image.resize((max(1, round(framed.image.width * scale)), height), Image.BILINEAR)
+        left, top, right, bottom = (round(v * scale) for v in framed.product_box)
+        ImageDraw.Draw(small).rectangle((left, top, right - 1, bottom - 1), outline=_BOX_COLOUR, width=1)
+        data = small.convert("RGB").tobytes()
+        qimage = QImage(data, small.width, small.height, 3 * small.width, QImage.Format.Format_RGB888).copy()
+        previews.append(FramingPreview(preset, qimage, tuple(w.message for w in framed.warnings)))
+    return previews
+
+
+class ExportDialog(QDialog):
+    """Export the products ``product_ids`` of ``catalog``. ``exported`` carries the result when an export ends."""
+
+    exported = Signal(object)
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        runner: JobRunner,
+        product_ids: Sequence[int],
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export for ad teams")
+        self.setObjectName("exportDialog")
+        self._catalog = catalog
+        self._runner = runner
+        self._ids = list(dict.fromkeys(product_ids))
+        self._settings = settings
+        self._preview_read = LatestOnly(runner, "Preview export framing", self)
+        self._job_id: int | None = None
+        self.result: ExportResult | None = None
+        self._preview_timer = QTimer(self, singleShot=True, interval=120)
+        self._preview_timer.timeout.connect(self._refresh_preview)
+        self._build()
+        self._restore()
+        self._runner.jobChanged.connect(self._on_job_changed)
+        self._update_template()
+        self._update_state()
+        self._schedule_preview()
+
+    # -- building -----------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        presets_box = QGroupBox("Presets")
+        grid = QGridLayout(presets_box)
+        self.preset_checks: dict[str, QCheckBox] = {}
+        for i, preset in enumerate(BUILTIN_PRESETS.values()):
+            check = QCheckBox(f"{preset.name}  {preset.width}×{preset.height}")
+            check.setChecked(preset.name in ("square", "portrait", "story"))
+            check.toggled.connect(self._on_choice_changed)
+            self.preset_checks[preset.name] = check
+            grid.addWidget(check, i // 2, i % 2)
+        self.custom_check = QCheckBox("custom")
+        self.custom_edit = QLineEdit("1200x800")
+        self.custom_edit.setPlaceholderText("WxH, e.g. 1200x800")
+        self.custom_check.toggled.connect(self._on_choice_changed)
+        self.custom_edit.textChanged.connect(self._on_choice_changed)
+        row = len(BUILTIN_PRESETS) // 2 + 1
+        grid.addWidget(self.custom_check, row, 0)
+        grid.addWidget(self.custom_edit, row, 1)
+        self.preset_error = self._error_label()
+        grid.addWidget(self.preset_error, row + 1, 0, 1, 2)
+
+        form = QFormLayout()
+        self.format_combo = QComboBox()
+        for text, value in _FORMATS:
+            self.format_combo.addItem(text, value)
+        self.quality_spin = QSpinBox()
+        self.quality_spin.setRange(1, 100)
+        self.quality_spin.setValue(90)
+        self.quality_spin.setSuffix(" quality")
+        self.format_combo.currentIndexChanged.connect(self._update_state)
+        fmt_row = QHBoxLayout()
+        fmt_row.addWidget(self.format_combo, 1)
+        fmt_row.addWidget(self.quality_spin)
+        form.addRow("Format", fmt_row)
+
+        self.template_edit = QLineEdit(DEFAULT_TEMPLATE)
+        self.template_edit.setToolTip("Tokens: {sku} {title} {category} {style} {preset} {w} {h} {date} {seq}")
+        self.template_edit.textChanged.connect(self._update_template)
+        self.template_hint = QLabel()
+        self.template_hint.setProperty("role", "muted")
+        self.template_hint.setWordWrap(True)
+        form.addRow("File names", self.template_edit)
+        form.addRow("", self.template_hint)
+
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("Choose the export folder")
+        self.folder_edit.textChanged.connect(self._update_state)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
+        form.addRow("Folder", folder_row)
+        self.zip_check = QCheckBox("Also write a zip of the whole set")
+        form.addRow("", self.zip_check)
+
+        left = QVBoxLayout()
+        left.addWidget(presets_box)
+        left.addLayout(form)
+        left.addStretch(1)
+
+        self.product_combo = QComboBox()
+        for product_id in self._ids:
+            product = self._catalog.product(product_id)
+            self.product_combo.addItem(f"{product.sku} — {product.title}", product_id)
+        self.product_combo.currentIndexChanged.connect(self._schedule_preview)
+        self.preview_status = QLabel("Framing…")
+        self.preview_status.setProperty("role", "muted")
+        self._strip = QWidget()
+        self._strip_layout = QHBoxLayout(self._strip)
+        self._strip_layout.setContentsMargins(0, 0, 0, 0)
+        self._strip_layout.setSpacing(12)
+        self._strip_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._strip)
+        scroll.setMinimumHeight(PREVIEW_HEIGHT + 70)
+        right = QVBoxLayout()
+        heading = QLabel("Preview of the framing")
+        heading.setProperty("role", "heading")
+        right.addWidget(heading)
+        right.addWidget(self.product_combo)
+        right.addWidget(scroll, 1)
+        right.addWidget(self.preview_status)
+
+        body = QHBoxLayout()
+        body.addLayout(left, 0)
+        body.addLayout(right, 1)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.status_label = QLabel(f"{len(self._ids)} product{'s' if len(self._ids) != 1 else ''} selected")
+        self.status_label.setWordWrap(True)
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.start_export)
+        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button.clicked.connect(self.cancel_export)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+        self.resize(1220, 480)
+
+    @staticmethod
+    def _error_label() -> QLabel:
+        label = QLabel()
+        label.setStyleSheet(_ERROR_STYLE)
+        label.setWordWrap(True)
+        label.hide()
+        return label
+
+    # -- reading the choices ------------------------------------------------------------------------------
+
+    def chosen_presets(self) -> list[ExportPreset]:
+        """The ticked presets in the chosen format and quality. Raises UserError for a bad custom size."""
+        fmt = self.format_combo.currentData()
+        presets = [BUILTIN_PRESETS[name] for name, check in self.preset_checks.items() if check.isChecked()]
+        if self.custom_check.isChecked():
+            presets.append(parse_preset(self.custom_edit.text()))
+        chosen = []
+        for preset in dict((p.name, p) for p in presets).values():
+            changed = preset.with_format(fmt)
+            if changed.quality != self.quality_spin.value() and fmt != "png":
+                changed = replace(changed, quality=self.quality_spin.value())
+            chosen.append(changed)
+        return chosen
+
+    def _presets_or_error(self) -> list[ExportPreset] | None:
+        try:
+            presets = self.chosen_presets()
+        except UserError as exc:
+            self._show_error(self.preset_error, str(exc))
+            return None
+        if not presets:
+            self._show_error(self.preset_error, "Tick at least one preset.")
+            return None
+        self.preset_error.hide()
+        return presets
+
+    @staticmethod
+    def _show_error(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.show()
+
+    def template_error(self) -> str:
+        """The inline message about the naming template; empty when it is usable."""
+        try:
+            NameTemplate(self.template_edit.text())
+        except UserError as exc:
+            return str(exc)
+        return ""
+
+    # -- live updates -------------------------------------------------------------------------------------
+
+    def _on_choice_changed(self) -> None:
+        self._update_state()
+        self._schedule_preview()
+
+    def _update_template(self) -> None:
+        error = self.template_error()
+        if error:
+            self.template_hint.setText(error)
+            self.template_hint.setStyleSheet(_ERROR_STYLE)
+        else:
+            example = self._example_name()
+            self.template_hint.setText(f"e.g. {example}" if example else "")
+            self.template_hint.setStyleSheet("")
+        self._update_state()
+
+    def _example_name(self) -> str:
+        if not self._ids:
+            return ""
+        product = self._catalog.product(self._ids[0])
+        preset = next((p for p in BUILTIN_PRESETS.values() if self.preset_checks[p.name].isChecked()), None)
+        preset = preset or BUILTIN_PRESETS["square"]
+        fields = NameFields(sku=product.sku, title=product.title, category=product.category, preset=preset.name,
+                            w=preset.width, h=preset.height, date="2026-01-31", seq=1)  # fmt: skip
+        fmt = self.format_combo.currentData()
+        return NameTemplate(self.template_edit.text()).render(fields) + preset.with_format(fmt).extension
+
+    def _update_state(self) -> None:
+        running = self._job_id is not None
+        presets = self._presets_or_error()
+        ok = bool(presets) and not self.template_error() and bool(self.folder_edit.text().strip()) and bool(self._ids)
+        self.export_button.setEnabled(ok and not running)
+        self.cancel_button.setEnabled(running)
+        self.quality_spin.setEnabled(self.format_combo.currentData() != "png")
+
+    def _schedule_preview(self) -> None:
+        self._preview_timer.start()
+
+    def _refresh_preview(self) -> None:
+        presets = self._presets_or_error()
+        product_id = self.product_combo.currentData()
+        if not presets or product_id is None:
+            self._show_previews([])
+            return
+        product = self._catalog.product(product_id)
+        if product.primary_image is None:
+            self.preview_status.setText(f"{product.sku} has no image to preview.")
+            return
+        path = product.primary_image.path
+        self.preview_status.setText("Framing…")
+        self._preview_read.run(
+            lambda: framing_previews(path, presets),
+            self._show_previews,
+            lambda info: self.preview_status.setText(f"No preview: {info.error}"),
+        )
+
+    def _show_previews(self, previews: list[FramingPreview]) -> None:
+        while self._strip_layout.count() > 1:
+            item = self._strip_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for preview in previews:
+            tile = QVBoxLayout()
+            picture = QLabel()
+            picture.setPixmap(QPixmap.fromImage(preview.image))
+            picture.setObjectName(f"preview-{preview.preset.name}")
+            picture.setFrameShape(QFrame.Shape.Box)
+            picture.setToolTip("\n".join(preview.warnings) or "The product fits whole, with its margin.")
+            caption = QLabel(f"{preview.preset.name}  {preview.preset.width}×{preview.preset.height}"
+                             + ("  ⚠" if preview.warnings else ""))  # fmt: skip
+            caption.setProperty("role", "muted")
+            tile.addWidget(picture)
+            tile.addWidget(caption)
+            tile.addStretch(1)
+            holder = QWidget()
+            holder.setLayout(tile)
+            self._strip_layout.insertWidget(self._strip_layout.count() - 1, holder)
+        warned = sum(1 for p in previews if p.warnings)
+        self.preview_status.setText(
+            f"{len(previews)} preset{'s' if len(previews) != 1 else ''}; the blue box is the product"
+            + (f"; {warned} with a warning (hover for it)" if warned else "")
+        )
+
+    def preview_count(self) -> int:
+        """How many preset previews are shown."""
+        return self._strip_layout.count() - 1
+
+    # -- folder, export, cancel ---------------------------------------------------------------------------
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def set_folder(self, folder: Path | str) -> None:
+        self.folder_edit.setText(str(folder))
+
+    def start_export(self) -> int | None:
+        """Start the export job; its id, or None when a choice is not usable (the reason is shown inline)."""
+        presets = self._presets_or_error()
+        if not presets or self.template_error() or not self.folder_edit.text().strip() or self._job_id is not None:
+            return None
+        out_dir = Path(self.folder_edit.text().strip()).expanduser()
+        options = ExportOptions(template=self.template_edit.text(), zip=self.zip_check.isChecked())
+        catalog, ids = self._catalog, list(self._ids)
+
+        def job() -> Job[ExportResult]:
+            items = product_items_by_id(catalog, ids)  # on the worker: catalog reads stay off the GUI thread
+            return (yield from export_job(items, presets, out_dir, options))
+
+        self._save()
+        self.result = None
+        self.progress.setValue(0)
+        self.status_label.setText("Starting the export…")
+        count = len(ids)
+        self._job_id = self._runner.submit(
+            f"Export {count} product{'s' if count != 1 else ''} × {len(presets)} presets", job(), lane=Lane.READ
+        )
+        self._update_state()
+        return self._job_id
+
+    def cancel_export(self) -> None:
+        if self._job_id is not None:
+            self._runner.cancel(self._job_id)
+
+    @property
+    def job_id(self) -> int | None:
+        return self._job_id
+
+    def _on_job_changed(self, job_id: int) -> None:
+        if job_id != self._job_id:
+            return
+        info = self._runner.job(job_id)
+        if info.fraction is not None:
+            self.progress.setValue(int(1000 * info.fraction))
+        if not info.state.finished:
+            self.status_label.setText(info.message or "Exporting…")
+            return
+        self._job_id = None
+        self._finished(info)
+        self._update_state()
+
+    def _finished(self, info: JobInfo) -> None:
+        if info.state is JobState.DONE:
+            result: ExportResult = info.result
+            self.result = result
+            self.progress.setValue(1000)
+            extra = f", {len(result.failures)} failed" if result.failures else ""
+            self.status_label.setText(
+                f"Exported {len(result.files)} files to {result.out_dir} ({result.written} written, "
+                f"{result.skipped} already there{extra}); manifest.csv and manifest.json list them."
+            )
+            self.exported.emit(result)
+        elif info.state is JobState.CANCELLED:
+            self.progress.setValue(0)
+            self.status_label.setText("Export cancelled: no partial file was left. Export again to resume.")
+        else:
+            self.status_label.setText(f"The export failed: {info.error}")
+
+    # -- settings -----------------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        if self._settings is None:
+            return
+        checked = self._settings.value("export/presets")
+        if isinstance(checked, str):
+            names = set(filter(None, checked.split(",")))
+            for name, check in self.preset_checks.items():
+                check.setChecked(name in names)
+        for key, edit in (("template", self.template_edit), ("folder", self.folder_edit),
+                          ("custom", self.custom_edit)):  # fmt: skip
+            value = self._settings.value(f"export/{key}")
+            if isinstance(value, str) and value:
+                edit.setText(value)
+        index = self.format_combo.findData(self._settings.value("export/format"))
+        if index >= 0:
+            self.format_combo.setCurrentIndex(index)
+
+    def _save(self) -> None:
+        if self._settings is None:
+            return
+        names = [name for name, check in self.preset_checks.items() if check.isChecked()]
+        values: dict[str, Any] = {"presets": ",".join(names), "template": self.template_edit.text(),
+                                  "folder": self.folder_edit.text(), "custom": self.custom_edit.text(),
+                                  "format": self.format_combo.currentData()}  # fmt: skip
+        for key, value in values.items():
+            self._settings.setValue(f"export/{key}", value)
+
+    def reject(self) -> None:
+        if self._job_id is not None:
+            self.status_label.setText("An export is running: cancel it first, or wait for it to finish.")
+            return
+        self._preview_read.invalidate()
+        super().reject()
+
+
+def open_export_dialog(
+    parent: QWidget, catalog: Catalog | None, runner: JobRunner, product_ids: Sequence[int], settings: QSettings
+) -> ExportDialog | None:
+    """Show the export dialog (non-modal) for ``product_ids``; a short note when there is nothing to export."""
+    from PySide6.QtWidgets import QMessageBox
+
+    ids = [i for i in product_ids if i is not None]
+    if catalog is None or not ids:
+        QMessageBox.information(parent, "Export", "Select a product in the catalog first, then export it.")
+        return None
+    dialog = ExportDialog(catalog, runner, ids, settings, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
+
+
+if __name__ == "__main__":
+    from stylerec_desktop.gui.panels._standalone import run_panel
+
+    def _build(catalog: Catalog, runner: JobRunner, _thumbnails: Any) -> QWidget:
+        ids = [p.id for p in catalog.products(limit=3)]
+        return ExportDialog(catalog, runner, ids)
+
+    raise SystemExit(run_panel("Export", _build, size=(1220, 480)))

@@ -1,0 +1,114 @@
+"""The export dialog: live framing previews per preset, an inline template error, the export as a job (files and
+manifest on disk), and a cancel that leaves no partial file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from conftest import wait_idle
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.export import read_manifest
+from stylerec_desktop.gui.jobs import JobRunner, JobState
+from stylerec_desktop.gui.main_window import MainWindow
+from stylerec_desktop.gui.panels.export_dialog import ExportDialog
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "export_dialog.png"
+
+
+def _dialog(qtbot: QtBot, catalog: Catalog, runner: JobRunner, ids: list[int]) -> ExportDialog:
+    dialog = ExportDialog(catalog, runner, ids)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def test_previews_follow_the_ticked_presets(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader]
+) -> None:
+    runner, _ = services
+    ids = [p.id for p in catalog.products(limit=2)]
+    dialog = _dialog(qtbot, catalog, runner, ids)
+    qtbot.waitUntil(lambda: dialog.preview_count() == 3, timeout=10_000)  # square, portrait, story by default
+    square = dialog.findChild(type(dialog.status_label), "preview-square").pixmap()
+    story = dialog.findChild(type(dialog.status_label), "preview-story").pixmap()
+    assert square.height() == story.height() and story.width() < square.width()  # 9:16 next to 1:1
+    dialog.preset_checks["landscape"].setChecked(True)
+    dialog.custom_check.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.preview_count() == 5, timeout=10_000)
+    dialog.custom_edit.setText("12x")
+    qtbot.waitUntil(lambda: dialog.preset_error.isVisible(), timeout=2_000)
+    assert "12x" in dialog.preset_error.text() and not dialog.export_button.isEnabled()
+    dialog.custom_check.setChecked(False)
+    dialog.set_folder("/tmp/anywhere")
+    dialog.template_edit.setText("{sku}_{nope}")
+    assert "nope" in dialog.template_hint.text() and not dialog.export_button.isEnabled()
+    dialog.template_edit.setText("{category}/{sku}_{preset}")
+    assert dialog.template_hint.text().startswith("e.g. ") and dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.preview_count() == 4, timeout=10_000)
+    wait_idle(qtbot, runner)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    assert dialog.grab().save(str(SCREENSHOT))
+
+
+def test_export_runs_as_a_job_and_writes_files_and_manifest(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    runner, _ = services
+    products = catalog.products(limit=2)
+    dialog = _dialog(qtbot, catalog, runner, [p.id for p in products])
+    dialog.preset_checks["portrait"].setChecked(False)
+    dialog.preset_checks["story"].setChecked(False)
+    dialog.preset_checks["thumb"].setChecked(True)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("webp"))
+    dialog.set_folder(tmp_path / "out")
+    with qtbot.waitSignal(dialog.exported, timeout=30_000) as done:
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        assert dialog.job_id is not None and not dialog.export_button.isEnabled()
+    result = done.args[0]
+    assert len(result.files) == 4 and result.written == 4
+    _, rows = read_manifest(tmp_path / "out")
+    assert sorted(r.path for r in rows) == sorted(f"{p.sku}_{s}.webp" for p in products for s in ("square", "thumb"))
+    assert all((tmp_path / "out" / r.path).is_file() for r in rows)
+    assert dialog.progress.value() == 1000 and "Exported 4 files" in dialog.status_label.text()
+    assert dialog.export_button.isEnabled()
+
+
+def test_cancel_leaves_no_partial_files(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    runner, _ = services
+    dialog = _dialog(qtbot, catalog, runner, [p.id for p in catalog.products(limit=40)])
+    dialog.preset_checks["web"].setChecked(True)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("png"))
+    out = tmp_path / "out"
+    dialog.set_folder(out)
+    job_id = dialog.start_export()
+    assert job_id is not None
+    qtbot.waitUntil(lambda: runner.job(job_id).done >= 1, timeout=30_000)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: runner.job(job_id).state.finished, timeout=30_000)
+    assert runner.job(job_id).state is JobState.CANCELLED
+    assert "cancelled" in dialog.status_label.text()
+    names = os.listdir(out)
+    assert not [n for n in names if n.startswith(".stylerec-tmp")]  # nothing half-written
+    assert "manifest.json" not in names  # not presented as a finished export
+    assert len([n for n in names if n.endswith(".png")]) < 40 * 4
+
+
+def test_file_menu_opens_the_dialog_for_the_selected_product(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    product_id = window.catalog_panel.model.product_id(0)
+    window.catalog_panel.select_product(product_id)
+    action = next(a for a in window.findChildren(type(window.menuBar().actions()[0])) if "Export selected" in a.text())
+    assert action.shortcut().toString() == "Ctrl+E"
+    action.trigger()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.product_combo.currentData() == product_id
+    qtbot.waitUntil(lambda: dialog.preview_count() == 3, timeout=10_000)
+    dialog.close()
