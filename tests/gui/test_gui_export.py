@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import wait_idle
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import read_manifest
 from stylerec_desktop.gui.jobs import JobRunner, JobState
 from stylerec_desktop.gui.main_window import MainWindow
@@ -112,3 +115,35 @@ def test_file_menu_opens_the_dialog_for_the_selected_product(qtbot: QtBot, windo
     assert dialog.product_combo.currentData() == product_id
     qtbot.waitUntil(lambda: dialog.preview_count() == 3, timeout=10_000)
     dialog.close()
+
+
+def test_a_saved_user_preset_is_ticked_previewed_and_offered_again(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    runner, _ = services
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    ids = [p.id for p in catalog.products(limit=1)]
+    dialog = ExportDialog(catalog, runner, ids, settings)
+    qtbot.addWidget(dialog)
+    dialog.custom_edit.setText("1600x900")
+    dialog.quality_spin.setValue(80)
+    for bad in ("square", "no spaces", ""):
+        with pytest.raises(UserError):
+            dialog.save_user_preset(bad)
+    preset = dialog.save_user_preset("Banner-Wide")
+    assert (preset.name, preset.width, preset.height, preset.quality) == ("banner-wide", 1600, 900, 80)
+    assert dialog.preset_checks["banner-wide"].isChecked()
+    assert any(p.name == "banner-wide" and p.size == (1600, 900) for p in dialog.chosen_presets())
+    qtbot.waitUntil(lambda: dialog.findChild(QLabel, "preview-banner-wide") is not None, timeout=10_000)
+    picture = dialog.findChild(QLabel, "preview-banner-wide")
+    qtbot.waitUntil(lambda: picture.pixmap().width() > 0, timeout=10_000)
+    # the framed picture fills its frame exactly: 16:9 at the preview height
+    assert picture.width() == picture.pixmap().width() and abs(picture.width() / picture.height() - 16 / 9) < 0.02
+    wait_idle(qtbot, runner)
+    dialog.close()
+
+    again = ExportDialog(catalog, runner, ids, settings)
+    qtbot.addWidget(again)
+    assert again.user_presets["banner-wide"].size == (1600, 900)
+    assert "banner-wide" in again.preset_checks
+    wait_idle(qtbot, runner)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -50,6 +51,8 @@ from stylerec_desktop.core.export import (
     export_job,
     frame_for_preset,
     parse_preset,
+    presets_from_json,
+    presets_to_json,
 )
 from stylerec_desktop.core.export.items import product_items_by_id
 from stylerec_desktop.core.export.naming import NameFields
@@ -62,6 +65,7 @@ PREVIEW_HEIGHT = 190
 _FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
 _ERROR_STYLE = "color: #c92a2a;"
 _BOX_COLOUR = (47, 111, 237)
+_USER_PRESETS_KEY = "export/user_presets"
 
 
 @dataclass(frozen=True)
@@ -129,24 +133,32 @@ class ExportDialog(QDialog):
 
     def _build(self) -> None:
         presets_box = QGroupBox("Presets")
-        grid = QGridLayout(presets_box)
+        box_layout = QVBoxLayout(presets_box)
+        grid = QGridLayout()
+        self._user_grid = QGridLayout()
+        box_layout.addLayout(grid)
+        box_layout.addLayout(self._user_grid)
         self.preset_checks: dict[str, QCheckBox] = {}
+        self.user_presets: dict[str, ExportPreset] = self._load_user_presets()
         for i, preset in enumerate(BUILTIN_PRESETS.values()):
-            check = QCheckBox(f"{preset.name}  {preset.width}×{preset.height}")
-            check.setChecked(preset.name in ("square", "portrait", "story"))
-            check.toggled.connect(self._on_choice_changed)
-            self.preset_checks[preset.name] = check
-            grid.addWidget(check, i // 2, i % 2)
+            self._add_preset_check(preset, grid, i, checked=preset.name in ("square", "portrait", "story"))
+        for i, preset in enumerate(self.user_presets.values()):
+            self._add_preset_check(preset, self._user_grid, i)
+        grid = QGridLayout()
+        box_layout.addLayout(grid)
         self.custom_check = QCheckBox("custom")
         self.custom_edit = QLineEdit("1200x800")
         self.custom_edit.setPlaceholderText("WxH, e.g. 1200x800")
         self.custom_check.toggled.connect(self._on_choice_changed)
         self.custom_edit.textChanged.connect(self._on_choice_changed)
-        row = len(BUILTIN_PRESETS) // 2 + 1
-        grid.addWidget(self.custom_check, row, 0)
-        grid.addWidget(self.custom_edit, row, 1)
+        self.save_preset_button = QPushButton("Save as preset…")
+        self.save_preset_button.setToolTip("Keep this size, format and quality as a named preset for later exports")
+        self.save_preset_button.clicked.connect(self._ask_preset_name)
+        grid.addWidget(self.custom_check, 0, 0)
+        grid.addWidget(self.custom_edit, 0, 1)
+        grid.addWidget(self.save_preset_button, 1, 1)
         self.preset_error = self._error_label()
-        grid.addWidget(self.preset_error, row + 1, 0, 1, 2)
+        grid.addWidget(self.preset_error, 2, 0, 1, 2)
 
         form = QFormLayout()
         self.format_combo = QComboBox()
@@ -242,6 +254,60 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(1220, 480)
 
+    def _add_preset_check(
+        self, preset: ExportPreset, grid: QGridLayout, index: int, checked: bool = False
+    ) -> QCheckBox:
+        check = QCheckBox(f"{preset.name}  {preset.width}×{preset.height}")
+        check.setChecked(checked)  # before connecting: the dialog is still being built
+        check.toggled.connect(self._on_choice_changed)
+        self.preset_checks[preset.name] = check
+        grid.addWidget(check, index // 2, index % 2)
+        return check
+
+    # -- user-defined presets -----------------------------------------------------------------------------
+
+    def _load_user_presets(self) -> dict[str, ExportPreset]:
+        text = self._settings.value(_USER_PRESETS_KEY) if self._settings is not None else None
+        if not isinstance(text, str) or not text:
+            return {}
+        try:
+            return presets_from_json(text)
+        except UserError:
+            return {}  # a damaged entry must not keep the dialog from opening; saving a preset rewrites it
+
+    def save_user_preset(self, name: str) -> ExportPreset:
+        """Keep the custom size with the chosen format and quality as the preset ``name`` (ticked at once).
+        Raises UserError for a bad name or size."""
+        name = name.strip().lower()
+        if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+            raise UserError("A preset name is letters, digits, '-' or '_', e.g. banner-wide.")
+        if name in BUILTIN_PRESETS:
+            raise UserError(f"{name!r} is a built-in preset; choose another name.")
+        size = parse_preset(self.custom_edit.text())
+        preset = replace(size, name=name).with_format(self.format_combo.currentData())
+        if preset.format != "png":
+            preset = replace(preset, quality=self.quality_spin.value())
+        self.user_presets[name] = preset
+        if self._settings is not None:
+            self._settings.setValue(_USER_PRESETS_KEY, presets_to_json(self.user_presets.values()))
+        check = self.preset_checks.get(name)
+        if check is None:
+            check = self._add_preset_check(preset, self._user_grid, len(self.user_presets) - 1)
+        check.setText(f"{preset.name}  {preset.width}×{preset.height}")
+        check.setChecked(True)
+        self._schedule_preview()
+        return preset
+
+    def _ask_preset_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save export preset", "Name of the new preset:")
+        if not ok:
+            return
+        try:
+            self.save_user_preset(name)
+            self.preset_error.hide()
+        except UserError as exc:
+            self._show_error(self.preset_error, str(exc))
+
     @staticmethod
     def _error_label() -> QLabel:
         label = QLabel()
@@ -255,7 +321,8 @@ class ExportDialog(QDialog):
     def chosen_presets(self) -> list[ExportPreset]:
         """The ticked presets in the chosen format and quality. Raises UserError for a bad custom size."""
         fmt = self.format_combo.currentData()
-        presets = [BUILTIN_PRESETS[name] for name, check in self.preset_checks.items() if check.isChecked()]
+        presets = [BUILTIN_PRESETS.get(name) or self.user_presets[name]
+                   for name, check in self.preset_checks.items() if check.isChecked()]  # fmt: skip
         if self.custom_check.isChecked():
             presets.append(parse_preset(self.custom_edit.text()))
         chosen = []
@@ -357,6 +424,9 @@ class ExportDialog(QDialog):
             tile = QVBoxLayout()
             picture = QLabel()
             picture.setPixmap(QPixmap.fromImage(preview.image))
+            # Exactly the framed image's size: a wider label (its caption is wider than a 9:16 frame) would draw
+            # the frame's border around empty space and misstate the preset's proportions.
+            picture.setFixedSize(picture.sizeHint())
             picture.setObjectName(f"preview-{preview.preset.name}")
             picture.setFrameShape(QFrame.Shape.Box)
             picture.setToolTip("\n".join(preview.warnings) or "The product fits whole, with its margin.")
