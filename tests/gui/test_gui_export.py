@@ -112,7 +112,7 @@ def test_file_menu_opens_the_dialog_for_the_selected_product(qtbot: QtBot, windo
     action.trigger()
     dialog = window.findChild(ExportDialog)
     assert dialog is not None and dialog.isVisible()
-    assert dialog.product_combo.currentData() == product_id
+    qtbot.waitUntil(lambda: dialog.product_combo.currentData() == product_id, timeout=10_000)
     qtbot.waitUntil(lambda: dialog.preview_count() == 3, timeout=10_000)
     dialog.close()
 

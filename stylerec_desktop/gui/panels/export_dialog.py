@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import (
     BUILTIN_PRESETS,
@@ -118,6 +118,9 @@ class ExportDialog(QDialog):
         self._ids = list(dict.fromkeys(product_ids))
         self._settings = settings
         self._preview_read = LatestOnly(runner, "Preview export framing", self)
+        # The products' sku/title/image, read once off the GUI thread; previews and the example name wait for it.
+        self._products: dict[int, Product] = {}
+        self._products_read = LatestOnly(runner, "Read the products to export", self)
         self._job_id: int | None = None
         self.result: ExportResult | None = None
         self._preview_timer = QTimer(self, singleShot=True, interval=120)
@@ -127,7 +130,7 @@ class ExportDialog(QDialog):
         self._runner.jobChanged.connect(self._on_job_changed)
         self._update_template()
         self._update_state()
-        self._schedule_preview()
+        self._products_read.run(lambda: {i: catalog.product(i) for i in self._ids}, self._products_loaded)
 
     # -- building -----------------------------------------------------------------------------------------
 
@@ -201,9 +204,7 @@ class ExportDialog(QDialog):
         left.addStretch(1)
 
         self.product_combo = QComboBox()
-        for product_id in self._ids:
-            product = self._catalog.product(product_id)
-            self.product_combo.addItem(f"{product.sku} — {product.title}", product_id)
+        self.product_combo.setPlaceholderText("Reading the products…")
         self.product_combo.currentIndexChanged.connect(self._schedule_preview)
         self.preview_status = QLabel("Framing…")
         self.preview_status.setProperty("role", "muted")
@@ -253,6 +254,14 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
         self.resize(1220, 480)
+
+    def _products_loaded(self, products: dict[int, Product]) -> None:
+        self._products = products
+        for product_id, product in products.items():
+            self.product_combo.addItem(f"{product.sku} — {product.title}", product_id)
+        self.product_combo.setCurrentIndex(0 if products else -1)  # a placeholder keeps the index at -1 otherwise
+        self._update_template()
+        self._schedule_preview()
 
     def _add_preset_check(
         self, preset: ExportPreset, grid: QGridLayout, index: int, checked: bool = False
@@ -376,9 +385,9 @@ class ExportDialog(QDialog):
         self._update_state()
 
     def _example_name(self) -> str:
-        if not self._ids:
+        product = self._products.get(self._ids[0]) if self._ids else None
+        if product is None:
             return ""
-        product = self._catalog.product(self._ids[0])
         preset = next((p for p in BUILTIN_PRESETS.values() if self.preset_checks[p.name].isChecked()), None)
         preset = preset or BUILTIN_PRESETS["square"]
         fields = NameFields(sku=product.sku, title=product.title, category=product.category, preset=preset.name,
@@ -403,7 +412,7 @@ class ExportDialog(QDialog):
         if not presets or product_id is None:
             self._show_previews([])
             return
-        product = self._catalog.product(product_id)
+        product = self._products[product_id]
         if product.primary_image is None:
             self.preview_status.setText(f"{product.sku} has no image to preview.")
             return
