@@ -762,7 +762,8 @@ def _add_export_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylerec",
-        description="StyleRec Desktop from the command line: catalogs, imports, the demo catalog.",
+        description="StyleRec Desktop from the command line: catalogs, imports, style index and recommendations, "
+        "restyling and export for ad teams.",
     )
     parser.add_argument("--version", action="version", version=f"stylerec {__version__}")
     parser.add_argument(
