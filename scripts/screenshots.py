@@ -3,7 +3,8 @@
 Runs offscreen (no display needed). Builds the demo catalog in a temporary folder through the app itself (so the
 jobs panel shows that job), or opens ``--catalog PATH``; selects a product and a customer, waits until every
 visible thumbnail has arrived, and saves ``main_window.png`` plus one picture per panel and the import error
-report (``import_error.png``, from a products file with a bad row).
+report (``import_error.png``, from a products file with a bad row). The demo is indexed by the app after it is
+built; the workspace pictures (``workspace.png``, recommendations, taste, inspector, studio) show the picked customer.
 """
 
 from __future__ import annotations
@@ -86,6 +87,45 @@ def write_bad_products(folder: Path, catalog: Catalog) -> Path:
     return path
 
 
+def save_workspace(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The merchandiser's workspace for the customer picked: recommendations, taste, and the inspector explaining
+    the first recommendation that has a driving history item."""
+    panel = window.recommendations_panel
+    window.recommendations_dock.raise_()
+    spin(app, lambda: not panel.busy and panel.model.rowCount() > 0, 120, "the recommendations")
+    workspace = panel.workspace()
+    assert workspace is not None
+    row = next((i for i, (_, why) in enumerate(workspace.items) if why.because), 0)
+    panel.select_row(row)
+    settle(app, window)
+    save(window, out / "workspace.png")
+    save(panel, out / "recommendations_panel.png")
+    save(window.taste_panel, out / "taste_panel.png")
+    # The inspector wants room: shown on its own at a working size.
+    window.inspector_dock.setFloating(True)
+    window.inspector_dock.resize(1000, 720)
+    settle(app, window)
+    window.inspector_panel.compare.fit()
+    settle(app, window)
+    save(window.inspector_panel, out / "inspector_panel.png")
+    window.inspector_dock.setFloating(False)
+
+    # The studio: the recommended product in the customer's taste, previewed, then one full render.
+    studio = window.studio_panel
+    studio.set_products([workspace.items[row][0].product_id])
+    window.taste_panel.restyle_button.click()
+    spin(app, lambda: not studio.busy and studio.last_preview_ms is not None, 120, "the studio preview")
+    studio.size_box.setValue(768)
+    job_ids = studio.render()
+    spin(app, lambda: all(window.runner.job(i).state.finished for i in job_ids), 300, "the render")
+    settle(app, window)
+    window.studio_dock.setFloating(True)
+    window.studio_dock.resize(1200, 560)
+    settle(app, window)
+    save(studio, out / "studio_panel.png")
+    window.studio_dock.setFloating(False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -140,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     save(window, args.out / "main_window.png")
     save(window.catalog_panel, args.out / "catalog_panel.png")
     save(window.customers_panel, args.out / "customers_panel.png")
+    window.detail_dock.raise_()
+    settle(app, window)
     save(window.detail_panel, args.out / "product_panel.png")
     save(window.jobs_panel, args.out / "jobs_panel.png")
+    save_workspace(app, window, args.out)
     window.close()
     runner.shutdown()
     thumbnails.shutdown()

@@ -23,20 +23,26 @@ from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import dialogs
+from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
+from stylerec_desktop.gui.indexing import IndexController
 from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
+from stylerec_desktop.gui.panels.inspector import InspectorPanel
 from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
 from stylerec_desktop.gui.panels.product_detail import ProductDetailPanel
+from stylerec_desktop.gui.panels.recommendations import RecommendationsPanel
 from stylerec_desktop.gui.panels.start import StartPage
+from stylerec_desktop.gui.panels.studio import StudioPanel
+from stylerec_desktop.gui.panels.taste import TastePanel
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "StyleRec Desktop"
 # Bump when the docks change, so an old saved layout is not forced onto new docks.
-_STATE_VERSION = 1
+_STATE_VERSION = 2
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +81,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
         self.resizeDocks([self.customers_dock, self.detail_dock], [330, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
+        self._add_workspace_docks()
 
         self.catalog_label = QLabel()
         self.catalog_label.setProperty("role", "muted")
@@ -90,6 +97,7 @@ class MainWindow(QMainWindow):
         self.catalog_panel.productSelected.connect(self.detail_panel.show_product)
         self.customers_panel.productSelected.connect(self._show_product_from_history)
         self.imports.imported.connect(self._on_imported)
+        self._wire_workspace()
         self.jobs_status.showJobsRequested.connect(self.show_jobs)
         self.start_page.openRequested.connect(self.choose_catalog_to_open)
         self.start_page.newRequested.connect(self.choose_new_catalog)
@@ -107,6 +115,55 @@ class MainWindow(QMainWindow):
         )
         return dock
 
+    def _add_workspace_docks(self) -> None:
+        """The merchandiser's workspace: taste under the customers, recommendations beside the product detail,
+        the inspector and the studio below the grid (beside the jobs)."""
+        self.indexer = IndexController(self.runner, self)
+        self.recommendations_panel = RecommendationsPanel(self.runner, self.thumbnails)
+        self.taste_panel = TastePanel(self.runner, self.thumbnails)
+        self.inspector_panel = InspectorPanel(self.runner, self.thumbnails)
+        self.recommendations_dock = self._dock("Recommendations", "recommendationsDock", self.recommendations_panel)
+        self.taste_dock = self._dock("Taste", "tasteDock", self.taste_panel)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector_panel)
+        self.studio_panel = StudioPanel(self.runner)
+        self.studio_dock = self._dock("Studio", "studioDock", self.studio_panel)
+        # The customer column runs the full height; the bottom docks span the grid and the right column.
+        # Corner and split come before the tabs: done after a tabify, they leave a stray copy of its tab bar.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.jobs_dock, self.inspector_dock)
+        self.tabifyDockWidget(self.jobs_dock, self.studio_dock)
+        self.jobs_dock.raise_()
+        self.tabifyDockWidget(self.detail_dock, self.recommendations_dock)
+        StrayTabBarFix(self)
+        self.resizeDocks([self.detail_dock], [440], Qt.Orientation.Horizontal)
+
+    def _wire_workspace(self) -> None:
+        self.customers_panel.customerChosen.connect(self._show_customer_workspace)
+        self.recommendations_panel.workspaceShown.connect(self.taste_panel.show_workspace)
+        self.recommendations_panel.recommendationSelected.connect(self._inspect)
+        self.recommendations_panel.productSelected.connect(self.detail_panel.show_product)
+        self.recommendations_panel.indexRequested.connect(self.indexer.start)
+        self.inspector_panel.productSelected.connect(self._show_product_from_history)
+        self.indexer.indexed.connect(lambda _report: self.recommendations_panel.reload())
+        self.catalog_panel.productSelected.connect(lambda product_id: self.studio_panel.set_products([product_id]))
+        self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
+
+    def _show_customer_workspace(self, customer_id: str) -> None:
+        self.recommendations_panel.show_customer(customer_id)
+        self.recommendations_dock.show()
+        self.recommendations_dock.raise_()
+
+    def _restyle_in_taste(self, style: object) -> None:
+        self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]
+        self.studio_dock.show()
+        self.studio_dock.raise_()
+
+    def _inspect(self, selection: object) -> None:
+        self.inspector_panel.inspect(selection)  # type: ignore[arg-type]
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open catalog…", self.choose_catalog_to_open, QKeySequence.StandardKey.Open)
@@ -122,10 +179,21 @@ class MainWindow(QMainWindow):
                 shortcuts[kind],
             )
         file_menu.addSeparator()
+        self._action(file_menu, "&Export selected…", self._export_selected, "Ctrl+E")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        catalog_menu = self.menuBar().addMenu("&Catalog")
+        self.index_action = self._action(catalog_menu, "Index &styles", self.indexer.start, "Ctrl+Shift+X")
+        self.index_action.setEnabled(False)
 
         view_menu = self.menuBar().addMenu("&View")
         for dock, keys in ((self.customers_dock, "Ctrl+1"), (self.detail_dock, "Ctrl+2"), (self.jobs_dock, "Ctrl+J")):
+            action = dock.toggleViewAction()
+            action.setShortcut(QKeySequence(keys))
+            view_menu.addAction(action)
+        workspace_docks = (self.recommendations_dock, self.taste_dock, self.inspector_dock, self.studio_dock)
+        for dock, keys in zip(workspace_docks, ("Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"), strict=True):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(keys))
             view_menu.addAction(action)
@@ -158,6 +226,10 @@ class MainWindow(QMainWindow):
         self.thumbnails.set_thumbnails_dir(catalog.thumbnails_dir if catalog is not None else None)
         for panel in (self.catalog_panel, self.detail_panel, self.customers_panel, self.imports):
             panel.set_catalog(catalog)
+        workspace = (self.indexer, self.recommendations_panel, self.taste_panel, self.inspector_panel)
+        for workspace_panel in (*workspace, self.studio_panel):
+            workspace_panel.set_catalog(catalog)
+        self.index_action.setEnabled(catalog is not None)
         for action in self.import_actions.values():
             action.setEnabled(catalog is not None)
         if catalog is None:
@@ -223,6 +295,7 @@ class MainWindow(QMainWindow):
 
     def _demo_built(self, catalog: Catalog) -> None:
         self.set_catalog(Catalog.open(catalog.folder))  # our own connection; the builder's stays on its thread
+        self.indexer.start()  # a first run indexes the demo's styles right away, in the background
 
     def _can_switch(self) -> bool:
         if any(info.lane is Lane.WRITE for info in self.runner.running()):
@@ -260,6 +333,12 @@ class MainWindow(QMainWindow):
         self.jobs_dock.show()
         self.jobs_dock.raise_()
 
+    def _export_selected(self) -> None:
+        from stylerec_desktop.gui.panels.export_dialog import open_export_dialog
+
+        selected = self.catalog_panel.selected_product()
+        open_export_dialog(self, self._catalog, self.runner, [selected] if selected is not None else [], self._settings)
+
     def _focus_product_search(self) -> None:
         self.catalog_panel.search_edit.setFocus()
         self.catalog_panel.search_edit.selectAll()
@@ -283,12 +362,15 @@ class MainWindow(QMainWindow):
         summary = getattr(report, "summary", None)
         self.statusBar().showMessage(summary() if callable(summary) else f"Imported {kind}", 10_000)
         self.refresh_views()
+        if kind == "products":
+            self.indexer.start()  # new images need their style features before they can be recommended
 
     def refresh_views(self) -> None:
         """Re-read what the panels show (after the catalog changed)."""
         self.catalog_panel.reload()
         self.customers_panel.reload()
         self.detail_panel.refresh()
+        self.recommendations_panel.reload()
         self._update_counts()
 
     def _update_counts(self) -> None:

@@ -1,0 +1,62 @@
+"""Indexing styles from the GUI: runs the core's resumable ``index_catalog`` job on the write lane.
+
+The job writes feature rows, so it shares the write lane with imports: it starts after an import queued before it
+and never races it for SQLite's lock. It is resumable, so a cancelled run (or a quit) only costs the batch in
+flight; the next run picks up the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.gui.jobs import JobRunner, Lane
+
+log = logging.getLogger(__name__)
+
+INDEX_TITLE = "Indexing product styles"
+
+
+class IndexController(QObject):
+    """Starts style indexing for the open catalog. :attr:`indexed` fires with the core's ``IndexReport``."""
+
+    indexed = Signal(object)
+
+    def __init__(self, runner: JobRunner, parent: QObject | None = None, device: str = "auto") -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._device = device
+        self._catalog: Catalog | None = None
+        self._pending: int | None = None
+
+    def set_catalog(self, catalog: Catalog | None) -> None:
+        self._catalog = catalog
+        self._pending = None
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None and not self._runner.job(self._pending).state.finished
+
+    def start(self) -> int | None:
+        """Queue an indexing run (none when no catalog is open or one is already queued). Returns its job id."""
+        if self._catalog is None:
+            return None
+        if self.busy:
+            return self._pending
+        catalog, device = self._catalog, self._device
+
+        def job() -> Job[object]:
+            # torch and the networks load on the worker thread, never on the GUI thread.
+            from stylerec_desktop.core.recommend.indexing import index_catalog
+
+            return index_catalog(catalog, device=device)
+
+        def done(report: object) -> None:
+            if self._catalog is catalog:
+                self.indexed.emit(report)
+
+        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, on_result=done)
+        return self._pending

@@ -1,0 +1,441 @@
+"""The recommendations panel: a ranked list for the picked customer, each row with its score bars per signal.
+
+The controls (blend weights, diversity, category, price range, in stock, include purchased) re-rank as they move:
+each change asks :func:`~stylerec_desktop.core.recommend.workspace.customer_workspace` again on the read lane
+through :class:`LatestOnly`, so only the answer to the newest settings is ever shown. Without a style index the
+panel says so and offers to index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QSlider,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.recommend.explain import Explanation
+from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Recommendation
+from stylerec_desktop.core.recommend.workspace import CustomerWorkspace, WorkspaceQuery, customer_workspace
+from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.delegates import _card, _draw_centred
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
+from stylerec_desktop.gui.models import ProductIdRole, TitleRole, format_price
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.gui.widgets import SIGNAL_COLOURS, SIGNAL_NAMES, paint_score_bars
+
+Index = QModelIndex | QPersistentModelIndex
+RecommendationRole = Qt.ItemDataRole.UserRole + 40  # (Recommendation, Explanation)
+
+RERANK_DELAY_MS = 80  # slider moves closer together than this are one question
+_DEFAULT_WEIGHTS = RankingWeights().as_dict()
+_ANY_CATEGORY = "All categories"
+
+
+class RecommendationModel(QAbstractListModel):
+    """The ranked recommendations of one :class:`CustomerWorkspace`, with their thumbnails."""
+
+    def __init__(self, thumbnails: ThumbnailLoader, thumb_size: int = 72, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self.thumb_size = thumb_size
+        self._workspace: CustomerWorkspace | None = None
+        self._items: tuple[tuple[Recommendation, Explanation], ...] = ()
+        self.scale = 1.0  # the largest term shown: all rows share one bar scale
+        thumbnails.thumbnailReady.connect(self._on_thumbnail)
+
+    def set_workspace(self, workspace: CustomerWorkspace | None) -> None:
+        self.beginResetModel()
+        self._workspace = workspace
+        self._items = workspace.items if workspace is not None else ()
+        terms = [abs(v) for rec, _ in self._items for v in rec.components.values()]
+        self.scale = max(terms, default=1.0)
+        self.endResetModel()
+
+    def item(self, row: int) -> tuple[Recommendation, Explanation]:
+        return self._items[row]
+
+    def product_ids(self) -> list[int]:
+        return [rec.product_id for rec, _ in self._items]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._items) or self._workspace is None:
+            return None
+        rec, explanation = self._items[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, TitleRole):
+            return rec.title
+        if role == ProductIdRole:
+            return rec.product_id
+        if role == RecommendationRole:
+            return rec, explanation
+        if role == Qt.ItemDataRole.ToolTipRole:
+            terms = "\n".join(f"{SIGNAL_NAMES[n]}: {rec.components[n]:+.2f}" for n in SIGNAL_COLOURS)
+            return f"{rec.title} ({rec.sku})\nScore {rec.score:.2f}\n{terms}\n\nWhy: {explanation.summary()}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            tile = self._workspace.tile(rec.product_id)
+            if tile is None:
+                return self._thumbnails.placeholder(self.thumb_size)
+            pixmap = self._thumbnails.pixmap(tile.image_sha256, tile.image_path, self.thumb_size)
+            return pixmap if pixmap is not None else self._thumbnails.placeholder(self.thumb_size)
+        if role == Qt.ItemDataRole.StatusTipRole:  # the line under the title
+            tile = self._workspace.tile(rec.product_id)
+            price = format_price(tile.price, tile.currency) if tile is not None else ""
+            parts = [rec.sku, tile.category if tile is not None else "", price, "new" if rec.cold_start else ""]
+            return " · ".join(p for p in parts if p)
+        return None
+
+    def _on_thumbnail(self, sha256: str) -> None:
+        if self._workspace is None:
+            return
+        for row, (rec, _) in enumerate(self._items):
+            tile = self._workspace.tile(rec.product_id)
+            if tile is not None and tile.image_sha256 == sha256:
+                index = self.index(row)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """A row card: rank, thumbnail, title and details, score, and one bar per signal."""
+
+    BARS_WIDTH = 120
+
+    def __init__(self, model: RecommendationModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(300, self._model.thumb_size + 16)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.rect.adjusted(2, 2, -2, -2)
+        _card(painter, rect, option)
+        rec, _ = index.data(RecommendationRole)
+        thumb = self._model.thumb_size
+        inner = rect.adjusted(8, 6, -8, -6)
+        metrics = QFontMetrics(option.font)
+        rank_w = metrics.horizontalAdvance("00") + 4
+        painter.setPen(theme.MUTED_TEXT)
+        painter.drawText(QRect(inner.left(), inner.top(), rank_w, thumb), Qt.AlignmentFlag.AlignCenter,
+                         str(index.row() + 1))  # fmt: skip
+        _draw_centred(painter, index.data(Qt.ItemDataRole.DecorationRole), QRect(inner.left() + rank_w, inner.top(),
+                                                                              thumb, thumb))  # fmt: skip
+        bars = QRect(inner.right() - self.BARS_WIDTH, inner.top() + 4, self.BARS_WIDTH, thumb - 8)
+        text_left = inner.left() + rank_w + thumb + 10
+        text_w = bars.left() - 10 - text_left
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(option.palette.text().color())
+        title = QFontMetrics(bold).elidedText(rec.title, Qt.TextElideMode.ElideRight, text_w)
+        line = metrics.height() + 2
+        painter.drawText(QRect(text_left, inner.top() + 4, text_w, line), Qt.AlignmentFlag.AlignLeft, title)
+        painter.setFont(option.font)
+        painter.setPen(theme.MUTED_TEXT)
+        details = metrics.elidedText(
+            index.data(Qt.ItemDataRole.StatusTipRole) or "", Qt.TextElideMode.ElideRight, text_w
+        )
+        painter.drawText(QRect(text_left, inner.top() + 4 + line, text_w, line), Qt.AlignmentFlag.AlignLeft, details)
+        painter.setPen(theme.ACCENT)
+        painter.drawText(QRect(text_left, inner.top() + 4 + 2 * line, text_w, line), Qt.AlignmentFlag.AlignLeft,
+                         f"score {rec.score:.2f}")  # fmt: skip
+        paint_score_bars(painter, bars, rec.components, self._model.scale)
+        painter.restore()
+
+
+class RecommendationsPanel(QWidget):
+    """Recommendations for the customer given to :meth:`show_customer`.
+
+    Signals: :attr:`productSelected` (product id) and :attr:`recommendationSelected` (``(Recommendation,
+    Explanation, CustomerWorkspace)``) when a row is picked; :attr:`workspaceShown` with each new answer;
+    :attr:`indexRequested` from the empty state's button.
+    """
+
+    productSelected = Signal(int)
+    recommendationSelected = Signal(object)
+    workspaceShown = Signal(object)
+    indexRequested = Signal()
+
+    def __init__(self, runner: JobRunner, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._catalog: Catalog | None = None
+        self._customer_id: str | None = None
+        self._workspace: CustomerWorkspace | None = None
+        self._read = LatestOnly(runner, "Rank recommendations", self)
+
+        self.header_label = QLabel()
+        self.header_label.setObjectName("recommendationsHeader")
+        self.header_label.setWordWrap(True)
+        self.model = RecommendationModel(thumbnails, parent=self)
+        self.list_view = QListView()
+        self.list_view.setObjectName("recommendationList")
+        self.list_view.setModel(self.model)
+        self.list_view.setItemDelegate(RecommendationDelegate(self.model, self.list_view))
+        self.list_view.setUniformItemSizes(True)
+        self.list_view.setMouseTracking(True)
+        self.list_view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.list_view.selectionModel().currentChanged.connect(self._on_current)
+
+        self.empty_label = QLabel()
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setProperty("role", "muted")
+        self.index_button = QPushButton("Index styles now")
+        self.index_button.clicked.connect(self.indexRequested)
+        empty = QWidget()
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(self.index_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(2)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(empty)
+        self._stack.addWidget(self.list_view)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addWidget(self.header_label)
+        layout.addWidget(self._build_controls())
+        layout.addWidget(self._stack, 1)
+
+        self._debounce = QTimer(self, singleShot=True, interval=RERANK_DELAY_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self._show_empty("Pick a customer to see what to recommend to them.", offer_index=False)
+
+    # -- controls ------------------------------------------------------------------------------------------
+
+    def _build_controls(self) -> QWidget:
+        box = QWidget()
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        self.weight_sliders: dict[str, QSlider] = {}
+        # Sliders go 0..200 % of each signal's default weight: a merchandiser nudges the blend, not raw numbers.
+        for i, name in enumerate(SIGNAL_COLOURS):
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, 200)
+            slider.setValue(100)
+            slider.setObjectName(f"weight_{name}")
+            slider.setToolTip(f"Weight of {SIGNAL_NAMES[name].lower()} in the score (100 % = default)")
+            slider.valueChanged.connect(self._controls_changed)
+            label = QLabel(SIGNAL_NAMES[name])
+            label.setStyleSheet(f"color: {SIGNAL_COLOURS[name].name()}; font-weight: 600")
+            row, col = divmod(i, 2)
+            grid.addWidget(label, row, col * 2)
+            grid.addWidget(slider, row, col * 2 + 1)
+            self.weight_sliders[name] = slider
+        self.diversity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.diversity_slider.setObjectName("diversity")
+        self.diversity_slider.setRange(0, 100)
+        self.diversity_slider.setToolTip("0: best score first; higher: fewer look-alikes next to each other")
+        self.diversity_slider.valueChanged.connect(self._controls_changed)
+        reset = QToolButton(text="Reset")
+        reset.setToolTip("Back to the default blend")
+        reset.clicked.connect(self.reset_controls)
+        grid.addWidget(QLabel("Diversity"), 3, 0)
+        grid.addWidget(self.diversity_slider, 3, 1)
+        grid.addWidget(reset, 3, 3, Qt.AlignmentFlag.AlignRight)
+
+        self.category_combo = QComboBox()
+        self.category_combo.setObjectName("recommendationCategory")
+        self.category_combo.addItem(_ANY_CATEGORY)
+        self.category_combo.currentIndexChanged.connect(self._controls_changed)
+        self.min_price = self._price_box("Lowest price (0: no limit)")
+        self.max_price = self._price_box("Highest price (0: no limit)")
+        self.in_stock_check = QCheckBox("In stock")
+        self.purchased_check = QCheckBox("Include purchased")
+        for check in (self.in_stock_check, self.purchased_check):
+            check.toggled.connect(self._controls_changed)
+        filters = QHBoxLayout()
+        filters.setSpacing(6)
+        filters.addWidget(self.category_combo, 1)
+        filters.addWidget(QLabel("Price"))
+        filters.addWidget(self.min_price)
+        filters.addWidget(QLabel("–"))
+        filters.addWidget(self.max_price)
+        checks = QHBoxLayout()
+        checks.addWidget(self.in_stock_check)
+        checks.addWidget(self.purchased_check)
+        checks.addStretch(1)
+        grid.addLayout(filters, 4, 0, 1, 4)
+        grid.addLayout(checks, 5, 0, 1, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        return box
+
+    def _price_box(self, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0, 1_000_000)
+        box.setDecimals(0)
+        box.setSpecialValueText("any")
+        box.setToolTip(tip)
+        box.setMaximumWidth(80)
+        box.valueChanged.connect(self._controls_changed)
+        return box
+
+    def reset_controls(self) -> None:
+        for slider in self.weight_sliders.values():
+            slider.setValue(100)
+        self.diversity_slider.setValue(0)
+
+    def query(self) -> WorkspaceQuery | None:
+        """The question the controls ask now (None without a customer)."""
+        if self._customer_id is None:
+            return None
+        weights = RankingWeights(**{n: _DEFAULT_WEIGHTS[n] * s.value() / 100 for n, s in self.weight_sliders.items()})
+        category = self.category_combo.currentText()
+        filters = Filters(
+            categories=(category,) if self.category_combo.currentIndex() > 0 else (),
+            min_price=self.min_price.value() or None,
+            max_price=self.max_price.value() or None,
+            in_stock_only=self.in_stock_check.isChecked(),
+            include_purchased=self.purchased_check.isChecked(),
+        )
+        return WorkspaceQuery(self._customer_id, weights=weights, diversity=self.diversity_slider.value() / 100,
+                              filters=filters)  # fmt: skip
+
+    # -- public API ----------------------------------------------------------------------------------------
+
+    def set_catalog(self, catalog: Catalog | None) -> None:
+        self._catalog = catalog
+        self._customer_id = None
+        self._read.invalidate()
+        self._set_workspace(None)
+        self._show_empty("Pick a customer to see what to recommend to them.", offer_index=False)
+
+    def show_customer(self, customer_id: str) -> None:
+        self._customer_id = customer_id
+        self.refresh()
+
+    def reload(self) -> None:
+        """Ask again (after indexing or an import changed what the ranking sees)."""
+        if self._customer_id is not None:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self._debounce.stop()
+        query = self.query()
+        if self._catalog is None or query is None:
+            return
+        catalog = self._catalog
+        self.header_label.setText(f"<span style='color:#5f6b7a'>Ranking for {query.customer_id}…</span>")
+        self._read.run(lambda: customer_workspace(catalog, query), self._show_workspace, self._failed)
+
+    def workspace(self) -> CustomerWorkspace | None:
+        return self._workspace
+
+    @property
+    def busy(self) -> bool:
+        return self._debounce.isActive() or self._read.busy
+
+    def select_row(self, row: int) -> None:
+        self.list_view.setCurrentIndex(self.model.index(row))
+
+    # -- slots ---------------------------------------------------------------------------------------------
+
+    def _controls_changed(self) -> None:
+        if self._customer_id is not None:
+            self._debounce.start()
+
+    def _show_workspace(self, workspace: CustomerWorkspace) -> None:
+        if not workspace.indexed:
+            self._set_workspace(None)
+            self._show_empty(
+                "This catalog has no style index yet, so there is nothing to rank. Index the product images "
+                "(Catalog ▸ Index styles); it runs in the background and can be resumed.",
+                offer_index=True,
+            )
+            return
+        self._update_categories(workspace.categories)
+        selected = self.list_view.currentIndex().data(ProductIdRole)
+        self._set_workspace(workspace)
+        taste = workspace.taste
+        n = len(workspace.items)
+        if taste is not None and taste.is_empty:
+            lead = f"{workspace.query.customer_id} has no history yet: {n} popular products that fit the filters."
+        else:
+            lead = f"Top {n} for {workspace.query.customer_id}"
+        self.header_label.setText(f"<b>{lead}</b>")
+        if n == 0:
+            self._show_empty("No product passes these filters. Widen the price range or pick another category.",
+                             offer_index=False)  # fmt: skip
+        else:
+            self._stack.setCurrentWidget(self.list_view)
+            if selected in self.model.product_ids():
+                self.select_row(self.model.product_ids().index(selected))
+        self.workspaceShown.emit(workspace)
+
+    def _set_workspace(self, workspace: CustomerWorkspace | None) -> None:
+        self._workspace = workspace
+        self.model.set_workspace(workspace)
+
+    def _update_categories(self, categories: tuple[str, ...]) -> None:
+        current = [self.category_combo.itemText(i) for i in range(1, self.category_combo.count())]
+        if current == list(categories):
+            return
+        chosen = self.category_combo.currentText()
+        self.category_combo.blockSignals(True)
+        self.category_combo.clear()
+        self.category_combo.addItem(_ANY_CATEGORY)
+        self.category_combo.addItems(list(categories))
+        self.category_combo.setCurrentText(chosen if chosen in categories else _ANY_CATEGORY)
+        self.category_combo.blockSignals(False)
+
+    def _show_empty(self, text: str, offer_index: bool) -> None:
+        self.empty_label.setText(text)
+        self.index_button.setVisible(offer_index)
+        self._stack.setCurrentIndex(0)
+        if offer_index:
+            self.header_label.setText("<b>No style index</b>")
+        elif self._customer_id is None:
+            self.header_label.setText("<span style='color:#5f6b7a'>No customer picked.</span>")
+
+    def _failed(self, info: JobInfo) -> None:
+        self._set_workspace(None)
+        self._show_empty(info.error, offer_index=False)
+        self.header_label.setText("<span style='color:#c92a2a'>Could not rank.</span>")
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid() or self._workspace is None:
+            return
+        rec, explanation = current.data(RecommendationRole)
+        self.productSelected.emit(rec.product_id)
+        self.recommendationSelected.emit((rec, explanation, self._workspace))
+
+
+if __name__ == "__main__":
+    from stylerec_desktop.gui.panels._standalone import run_panel
+
+    def _build(catalog: Catalog, runner: JobRunner, thumbnails: ThumbnailLoader) -> QWidget:
+        panel = RecommendationsPanel(runner, thumbnails)
+        panel.set_catalog(catalog)
+        customers = sorted(catalog.customers(), key=lambda c: -c.event_count)
+        if customers:
+            panel.show_customer(customers[0].customer_id)
+        panel.productSelected.connect(lambda product_id: print("productSelected", product_id))
+        return panel
+
+    raise SystemExit(run_panel("Recommendations", _build, size=(520, 820)))

@@ -1,0 +1,178 @@
+"""Small painted widgets shared by the workspace panels: palette swatches, score bars and product thumbnails.
+
+They draw what they are given; none reads the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from stylerec_desktop.core.catalog import ProductTile
+from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+#: Colour and user-facing name of each ranking signal, in the order the bars are drawn.
+SIGNAL_COLOURS: dict[str, QColor] = {
+    "style": QColor("#7048e8"),
+    "visual": QColor("#1c7ed6"),
+    "colour": QColor("#e8590c"),
+    "pattern": QColor("#0ca678"),
+    "behaviour": QColor("#d6336c"),
+    "popularity": QColor("#868e96"),
+}
+SIGNAL_NAMES = {
+    "style": "Style",
+    "visual": "Visual",
+    "colour": "Colour",
+    "pattern": "Pattern",
+    "behaviour": "Bought together",
+    "popularity": "Popularity",
+}
+
+
+class SwatchStrip(QWidget):
+    """A row of colour swatches (``[(hex, share), ...]``), each as wide as its share, or all square with
+    ``square`` (for pairs of colours shown one strip above the other); tooltips give the hex."""
+
+    def __init__(self, height: int = 22, parent: QWidget | None = None, square: bool = False) -> None:
+        super().__init__(parent)
+        self._colours: list[tuple[str, float]] = []
+        self._square = square
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(height)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_colours(self, colours: Sequence[tuple[str, float]]) -> None:
+        self._colours = list(colours)
+        self.setToolTip("  ".join(f"{hex_} {share:.0%}" for hex_, share in self._colours))
+        self.update()
+
+    def colours(self) -> list[tuple[str, float]]:
+        return list(self._colours)
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, self.minimumHeight())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        if not self._colours:
+            painter.setPen(QPen(theme.CARD_BORDER, 1, Qt.PenStyle.DashLine))
+            painter.drawRoundedRect(rect, 4, 4)
+            return
+        if self._square:
+            for i, (hex_, _share) in enumerate(self._colours):
+                box = QRectF(rect.left() + i * (rect.height() + 4), rect.top(), rect.height(), rect.height())
+                painter.setPen(QPen(theme.CARD_BORDER, 1))
+                painter.setBrush(QColor(hex_))
+                painter.drawRoundedRect(box, 3, 3)
+            return
+        total = sum(max(share, 0.02) for _, share in self._colours)
+        x = rect.left()
+        for hex_, share in self._colours:
+            width = rect.width() * max(share, 0.02) / total
+            painter.fillRect(QRectF(x, rect.top(), width, rect.height()), QColor(hex_))
+            x += width
+        painter.setPen(QPen(theme.CARD_BORDER, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, 3, 3)
+
+
+def paint_score_bars(
+    painter: QPainter, rect: QRect, components: Mapping[str, float], scale: float, labels: bool = False
+) -> None:
+    """One thin horizontal bar per signal in ``rect``; positive terms grow right of a zero line, negative ones left.
+    ``scale`` is the term that fills the positive side; ``labels`` writes the signal names to the left."""
+    names = [name for name in SIGNAL_COLOURS if name in components]
+    if not names:
+        return
+    row_h = rect.height() / len(names)
+    metrics = QFontMetrics(painter.font())
+    label_w = max(metrics.horizontalAdvance(SIGNAL_NAMES[n]) for n in names) + 6 if labels else 0
+    value_w = metrics.horizontalAdvance("+00.0") + 16 if labels else 0
+    bar_left = rect.left() + label_w
+    bar_w = max(10, rect.width() - label_w - value_w)
+    zero = bar_left + bar_w * 0.2  # room for negative terms, which are small by construction
+    for i, name in enumerate(names):
+        top = rect.top() + i * row_h
+        bar_h = max(2.0, min(row_h - 2, 8.0))
+        y = top + (row_h - bar_h) / 2
+        if labels:
+            painter.setPen(theme.MUTED_TEXT)
+            text_rect = QRectF(rect.left(), top, label_w - 6, row_h)
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, SIGNAL_NAMES[name])
+        painter.fillRect(QRectF(bar_left, y, bar_w, bar_h), QColor("#f1f3f5"))
+        value = components[name]
+        length = (bar_w * 0.8 if value >= 0 else bar_w * 0.2) * min(1.0, abs(value) / max(scale, 1e-6))
+        left = zero if value >= 0 else zero - length
+        painter.fillRect(QRectF(left, y, length, bar_h), SIGNAL_COLOURS[name])
+        if labels:
+            painter.setPen(theme.MUTED_TEXT)
+            value_rect = QRectF(bar_left + bar_w + 4, top, value_w, row_h)
+            painter.drawText(value_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{value:+.1f}")
+    painter.setPen(QPen(theme.CARD_HOVER_BORDER, 1))
+    painter.drawLine(int(zero), rect.top(), int(zero), rect.bottom())
+
+
+class ScoreBars(QWidget):
+    """The per-signal contributions of one recommendation, labelled (the inspector's breakdown)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._components: dict[str, float] = {}
+        self.setMinimumHeight(6 * 18)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_components(self, components: Mapping[str, float]) -> None:
+        self._components = dict(components)
+        tips = [f"{SIGNAL_NAMES[n]}: {components[n]:+.2f}" for n in SIGNAL_COLOURS if n in components]
+        self.setToolTip("\n".join(tips))
+        self.update()
+
+    def components(self) -> dict[str, float]:
+        return dict(self._components)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._components:
+            return
+        painter = QPainter(self)
+        scale = max(abs(v) for v in self._components.values())
+        paint_score_bars(painter, self.rect().adjusted(0, 0, -2, 0), self._components, scale, labels=True)
+
+
+class ProductThumb(QLabel):
+    """A product's thumbnail, filled in when the loader has made it."""
+
+    def __init__(self, thumbnails: ThumbnailLoader, size: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._size = size
+        self._tile: ProductTile | None = None
+        self.setFixedSize(size, size)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        thumbnails.thumbnailReady.connect(self._on_ready)
+        self.setPixmap(thumbnails.placeholder(size))
+
+    def set_tile(self, tile: ProductTile | None) -> None:
+        self._tile = tile
+        self.setToolTip(f"{tile.title}\n{tile.sku}" if tile is not None else "")
+        self._show()
+
+    def tile(self) -> ProductTile | None:
+        return self._tile
+
+    def _show(self) -> None:
+        tile = self._tile
+        pixmap = None
+        if tile is not None:
+            pixmap = self._thumbnails.pixmap(tile.image_sha256, tile.image_path, self._size)
+        self.setPixmap(pixmap if pixmap is not None else self._thumbnails.placeholder(self._size))
+
+    def _on_ready(self, sha256: str) -> None:
+        if self._tile is not None and self._tile.image_sha256 == sha256:
+            self._show()
