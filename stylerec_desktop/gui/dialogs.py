@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -19,19 +20,23 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop import __version__
 
-SHORTCUTS = (
-    ("Ctrl+F", "Search products"),
-    ("Ctrl+K", "Find a customer"),
-    ("Ctrl+O", "Open a catalog"),
-    ("Ctrl+N", "New catalog"),
-    ("Ctrl+I", "Import products"),
-    ("Ctrl+Shift+I", "Import customers"),
-    ("Ctrl+Alt+I", "Import events"),
-    ("Ctrl+J", "Show the jobs panel"),
-    ("Ctrl+Q", "Quit"),
+# Keys that are not menu actions; the menu actions' own shortcuts are read from the window (see shortcuts_dialog).
+EXTRA_SHORTCUTS = (
     ("↑ ↓, Enter", "In the customer search: move through the list, show that customer"),
     ("Arrow keys", "In the grid: move between products"),
 )
+
+
+def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str]]:
+    """``(keys, what it does)`` for every menu action of ``window`` that has a shortcut, in menu order."""
+    found: list[tuple[str, str]] = []
+    for menu_action in window.menuBar().actions():
+        menu = menu_action.menu()
+        for action in menu.actions() if menu is not None else ():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                found.append((keys, action.text().replace("&", "").rstrip("…")))
+    return found
 
 
 class ImportErrorDialog(QDialog):
@@ -127,14 +132,16 @@ def about_text() -> str:
     )
 
 
-def shortcuts_dialog(parent: QWidget | None = None) -> QDialog:
-    dialog = QDialog(parent)
+def shortcuts_dialog(window: QMainWindow) -> QDialog:
+    """Every shortcut of ``window``'s menus (so the list cannot go stale) plus the keys that are not menu actions."""
+    shortcuts = [*menu_shortcuts(window), *EXTRA_SHORTCUTS]
+    dialog = QDialog(window)
     dialog.setWindowTitle("Keyboard shortcuts")
-    table = QTableWidget(len(SHORTCUTS), 2)
+    table = QTableWidget(len(shortcuts), 2)
     table.setHorizontalHeaderLabels(["Keys", "Does"])
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    for row, (keys, does) in enumerate(SHORTCUTS):
+    for row, (keys, does) in enumerate(shortcuts):
         table.setItem(row, 0, QTableWidgetItem(keys))
         table.setItem(row, 1, QTableWidgetItem(does))
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

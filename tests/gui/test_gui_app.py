@@ -137,3 +137,17 @@ def test_every_panel_opens_alone(catalog_dir: Path) -> None:
         _, stderr = process.communicate(timeout=20)
         assert alive, f"panel {name} exited early:\n{stderr}"
         assert "Traceback" not in stderr, f"panel {name}:\n{stderr}"
+
+
+def test_the_shortcuts_list_shows_every_menu_shortcut(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QTableWidget
+
+    from stylerec_desktop.gui.dialogs import shortcuts_dialog
+
+    dialog = shortcuts_dialog(window)
+    table = dialog.findChild(QTableWidget)
+    listed = {table.item(row, 0).text(): table.item(row, 1).text() for row in range(table.rowCount())}
+    assert listed["Ctrl+E"] == "Export selected"
+    assert listed["Ctrl+Shift+X"] == "Index styles"
+    assert {"Ctrl+F", "Ctrl+K", "Ctrl+I", "Ctrl+J", "Ctrl+3", "Ctrl+6"} <= set(listed)
+    assert "Arrow keys" in listed
