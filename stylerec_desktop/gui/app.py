@@ -123,7 +123,15 @@ def start(argv: Sequence[str]) -> RunningApp:
     folder, may_build_demo = start_folder(args)
     # After the first paint: the window appears at once, even when the catalog takes a moment to open.
     QTimer.singleShot(0, lambda: open_start_catalog(window, folder, may_build_demo))
+    QTimer.singleShot(0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True))
     return RunningApp(app, window, runner, thumbnails)
+
+
+def _load_style_modules() -> None:
+    """On a worker, right after the window appears: import the modules that load torch (~1.5 s), which the window
+    itself does not need to open. The studio and the recommendations then find them loaded."""
+    import stylerec_desktop.core.recommend.workspace  # noqa: F401
+    import stylerec_desktop.core.stylize  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -151,3 +151,17 @@ def test_the_shortcuts_list_shows_every_menu_shortcut(window: MainWindow) -> Non
     assert listed["Ctrl+Shift+X"] == "Index styles"
     assert {"Ctrl+F", "Ctrl+K", "Ctrl+I", "Ctrl+J", "Ctrl+3", "Ctrl+6"} <= set(listed)
     assert "Arrow keys" in listed
+
+
+def test_the_window_opens_without_loading_torch() -> None:
+    """Start-up time: torch (~1.5 s) loads on a worker after the window is up, not while the window is built."""
+    code = (
+        "import sys\n"
+        "import stylerec_desktop.gui.app, stylerec_desktop.gui.main_window\n"
+        "import stylerec_desktop.gui.panels.export_dialog\n"
+        "print('torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -10,10 +10,10 @@ from typing import Literal
 import torch
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.models.precision import PRECISIONS
 
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 Precision = Literal["auto", "fp32", "fp16", "bf16"]
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "fp16", "bf16")
 
 
 def choose_device(preference: str = "auto") -> torch.device:

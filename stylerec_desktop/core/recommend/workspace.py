@@ -12,17 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylerec_desktop.core.catalog import Catalog, ProductTile
+from stylerec_desktop.core.recommend.controls import REPRESENTATIVES, WorkspaceQuery
 from stylerec_desktop.core.recommend.explain import Explanation, lab_to_hex
 from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex
-from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Recommendation
+from stylerec_desktop.core.recommend.ranking import Recommendation
 from stylerec_desktop.core.recommend.service import INDEX_CACHE, IndexCache, recommend_for_customer
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 # Two palette colours closer than this (CIE76) are one swatch.
 _SAME_COLOUR_DELTA_E = 12.0
 PALETTE_SWATCHES = 6
-REPRESENTATIVES = 4
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,6 @@ class TasteCluster:
     share: float
     palette: tuple[Swatch, ...]
     product_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class WorkspaceQuery:
-    """The controls of the recommendations panel."""
-
-    customer_id: str
-    k: int = 24
-    weights: RankingWeights = RankingWeights()
-    diversity: float = 0.0
-    filters: Filters = Filters()
 
 
 @dataclass(frozen=True)

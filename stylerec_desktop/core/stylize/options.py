@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.models.device import PRECISIONS
+from stylerec_desktop.core.models.precision import PRECISIONS
 
 MaskMode = Literal["all", "background", "product"]
 

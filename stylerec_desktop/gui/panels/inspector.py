@@ -9,6 +9,7 @@ on the read lane; only the newest choice is shown.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage
@@ -24,12 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.recommend.explain import Because, Explanation
-from stylerec_desktop.core.recommend.ranking import Recommendation
-from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.compare import SCENE_SIDE, SideBySide
 from stylerec_desktop.gui.jobs import JobRunner, LatestOnly
+
+if TYPE_CHECKING:  # the recommendation modules load torch; the window must open without it (start-up time)
+    from stylerec_desktop.core.recommend.explain import Because, Explanation
+    from stylerec_desktop.core.recommend.ranking import Recommendation
+    from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
 from stylerec_desktop.gui.models import format_date
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import ScoreBars, SwatchStrip

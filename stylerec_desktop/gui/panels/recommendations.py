@@ -8,7 +8,7 @@ panel says so and offers to index.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
@@ -31,15 +31,18 @@ from PySide6.QtWidgets import (
 )
 
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.recommend.explain import Explanation
-from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Recommendation
-from stylerec_desktop.core.recommend.workspace import CustomerWorkspace, WorkspaceQuery, customer_workspace
+from stylerec_desktop.core.recommend.controls import Filters, RankingWeights, WorkspaceQuery
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.delegates import _card, _draw_centred
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import ProductIdRole, TitleRole, format_price
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import SIGNAL_COLOURS, SIGNAL_NAMES, paint_score_bars
+
+if TYPE_CHECKING:  # the recommendation modules load torch; the window must open without it (start-up time)
+    from stylerec_desktop.core.recommend.explain import Explanation
+    from stylerec_desktop.core.recommend.ranking import Recommendation
+    from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
 
 Index = QModelIndex | QPersistentModelIndex
 RecommendationRole = Qt.ItemDataRole.UserRole + 40  # (Recommendation, Explanation)
@@ -342,7 +345,7 @@ class RecommendationsPanel(QWidget):
             return
         catalog = self._catalog
         self.header_label.setText(f"<span style='color:#5f6b7a'>Ranking for {query.customer_id}…</span>")
-        self._read.run(lambda: customer_workspace(catalog, query), self._show_workspace, self._failed)
+        self._read.run(lambda: _workspace(catalog, query), self._show_workspace, self._failed)
 
     def workspace(self) -> CustomerWorkspace | None:
         return self._workspace
@@ -439,3 +442,10 @@ if __name__ == "__main__":
         return panel
 
     raise SystemExit(run_panel("Recommendations", _build, size=(520, 820)))
+
+
+def _workspace(catalog: Catalog, query: WorkspaceQuery) -> CustomerWorkspace:
+    """Runs on the read lane; the import is here so that torch loads on a worker, not at start-up."""
+    from stylerec_desktop.core.recommend.workspace import customer_workspace
+
+    return customer_workspace(catalog, query)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -40,9 +41,14 @@ from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
-from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
 from stylerec_desktop.gui.compare import SideBySide
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
+
+if TYPE_CHECKING:
+    from stylerec_desktop.core.stylize import StyleOptions, StyleSource, StyleVector
+
+# core.stylize loads torch (~1.5 s). The window opens without it; app.py warms it up on a worker right after, so the
+# imports inside the methods below find it loaded by the time anyone moves a control.
 
 PREVIEW_SIDE = 256
 PREVIEW_DELAY_MS = 30  # a slider drag asks at most this often
@@ -78,6 +84,8 @@ def resolve_style(catalog: Catalog | None, choice: StyleSource | str) -> tuple[S
         return choice, None
     if catalog is None:
         raise UserError("Open a catalog first.")
+    from stylerec_desktop.core.stylize import StyleImage
+
     image = catalog.product_by_sku(choice).primary_image
     if image is None:
         raise UserError(f"{choice} has no image to take a style from.")
@@ -86,6 +94,8 @@ def resolve_style(catalog: Catalog | None, choice: StyleSource | str) -> tuple[S
 
 def describe_style(choice: StyleSource | str) -> str:
     """A few words for a job title: "preset 7", "C0022's taste", "the style of TEE-0002"."""
+    from stylerec_desktop.core.stylize import PresetBlend
+
     if isinstance(choice, str):
         return f"the style of {choice}"
     if isinstance(choice, PresetBlend):
@@ -285,6 +295,8 @@ class StudioPanel(QWidget):
         return list(self._products)
 
     def options(self, size: int | None) -> StyleOptions:
+        from stylerec_desktop.core.stylize import StyleOptions
+
         return StyleOptions(
             strength=self.strength.value() / 100,
             preserve_colour=self.preserve_check.isChecked(),
@@ -298,6 +310,8 @@ class StudioPanel(QWidget):
     def source(self) -> StyleSource | str:
         """The style chosen: a style source, or the SKU of the product whose style to use (looked up on a worker
         by :func:`resolve_style`: never a catalog read on the GUI thread). Raises UserError with what is missing."""
+        from stylerec_desktop.core.stylize import PresetBlend, StyleImage
+
         kind = SOURCES[self.source_combo.currentIndex()]
         if kind == "Preset blend":
             mix = self.preset_mix.value() / 100

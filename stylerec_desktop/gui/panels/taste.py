@@ -7,15 +7,19 @@ computed; it reads nothing itself.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.recommend.service import taste_as_style
-from stylerec_desktop.core.recommend.workspace import REPRESENTATIVES, CustomerWorkspace, TasteCluster
+from stylerec_desktop.core.recommend.controls import REPRESENTATIVES
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import ProductThumb, SwatchStrip
+
+if TYPE_CHECKING:  # the recommendation modules load torch; the window must open without it (start-up time)
+    from stylerec_desktop.core.recommend.workspace import CustomerWorkspace, TasteCluster
 
 THUMB = 56
 
@@ -120,6 +124,9 @@ class TastePanel(QWidget):
 
     def _restyle(self, which: int | None) -> None:
         if self._workspace is not None and self._workspace.taste is not None:
+            # Loaded already: the workspace shown here was computed on a worker with these modules.
+            from stylerec_desktop.core.recommend.service import taste_as_style
+
             self.restyleRequested.emit(taste_as_style(self._workspace.taste, which))
 
 
