@@ -35,6 +35,20 @@ class Progress:
 Job = Generator[Progress, None, R]
 
 
+def map_progress(job: Job[R], to_outer: Callable[[Progress], Progress]) -> Job[R]:
+    """Run ``job`` as one step of a bigger job: each of its steps is reported as ``to_outer(step)``, its result is
+    returned, and closing the outer job closes ``job`` at once (its clean-up runs)."""
+    try:
+        while True:
+            try:
+                step = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield to_outer(step)
+    finally:
+        job.close()
+
+
 class Cancelled(Exception):
     """Raised by :func:`run_job` when the job was cancelled before it finished."""
 

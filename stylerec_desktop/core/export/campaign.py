@@ -27,7 +27,7 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.items import product_items, restyle_items_job
 from stylerec_desktop.core.export.job import ExportItem, ExportOptions, ExportResult, export_job
 from stylerec_desktop.core.export.presets import ExportPreset
-from stylerec_desktop.core.jobs import Job, Progress
+from stylerec_desktop.core.jobs import Job, Progress, map_progress
 
 CAMPAIGN_FILE = "campaign.json"
 AUTO_SEGMENTS = range(2, 7)
@@ -300,15 +300,7 @@ def campaign_job(
 
 def _offset(job: Job[Any], start: int, total: int) -> Job[Any]:
     """``job``'s item progress shifted to ``start`` of the campaign's ``total``."""
-    try:
-        while True:
-            try:
-                step = next(job)
-            except StopIteration as stop:
-                return stop.value
-            yield Progress(min(total, start + step.done), total, step.message)
-    finally:
-        job.close()
+    return map_progress(job, lambda step: Progress(min(total, start + step.done), total, step.message))
 
 
 def _write_campaign_file(path: Path, segmentation: Segmentation, chosen: dict[str, list[ExportItem]]) -> None:

@@ -19,7 +19,7 @@ from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.job import ExportItem
-from stylerec_desktop.core.jobs import Job, Progress
+from stylerec_desktop.core.jobs import Job, Progress, map_progress
 
 # Recipe keys that differ between two renders of the same pixels (when, where): left out of the recipe id, so a
 # re-run of the same export names the same recipe and resumes instead of rewriting every file.
@@ -156,13 +156,5 @@ def restyle_items_job(
 
 def within(job: Job[Any], done: int, total: int | None) -> Job[Any]:
     """Run ``job`` as one step of a bigger job: its steps are reported as ``done`` of the outer ``total`` with
-    their own message, and closing the outer job closes ``job`` at once (its clean-up runs)."""
-    try:
-        while True:
-            try:
-                step = next(job)
-            except StopIteration as stop:
-                return stop.value
-            yield Progress(done, total, step.message)
-    finally:
-        job.close()
+    their own message."""
+    return map_progress(job, lambda step: Progress(done, total, step.message))
