@@ -71,6 +71,25 @@ def _inference(net: torch.nn.Module, style: torch.Tensor) -> Callable[[torch.Ten
     return forward
 
 
+def _render(
+    net: torch.nn.Module,
+    condition: torch.Tensor,
+    content: Image.Image,
+    device: torch.device,
+    dtype: torch.dtype,
+    options: StyleOptions,
+) -> Generator[Progress, None, Image.Image]:
+    """``net`` conditioned on ``condition`` (a style vector or preset weights, batch of 1) over ``content``, tiled;
+    the device's cached memory is released afterwards, whatever happens."""
+    try:
+        out = yield from render_tiled(
+            net, _inference(net, condition), image_to_tensor(content), device, dtype, options.tile or DEFAULT_TILE
+        )
+    finally:
+        release_memory(device)
+    return tensor_to_image(out)
+
+
 def network_device(options: StyleOptions) -> torch.device:
     """The device a network engine runs on for ``options`` (and, on the CPU, the allocator set up for it)."""
     device = choose_device(options.device)
@@ -111,14 +130,7 @@ class ArbitraryEngine:
             own = style_vector_of(content, device)
             target = own + options.strength * (target - own)
         net = loader.style_transformer(device, dtype)
-        style = target[None].to(dtype)
-        try:
-            out = yield from render_tiled(
-                net, _inference(net, style), image_to_tensor(content), device, dtype, options.tile or DEFAULT_TILE
-            )
-        finally:
-            release_memory(device)
-        return tensor_to_image(out)
+        return (yield from _render(net, target[None].to(dtype), content, device, dtype, options))
 
 
 class PresetEngine:
@@ -145,14 +157,7 @@ class PresetEngine:
         # bf16 rounding redraws that texture differently (PSNR to float32 29-44 dB by style, below our 35 dB bar).
         dtype = choose_dtype(device, options.precision, auto_cpu_bf16=False)
         net = loader.multistyle(device, dtype)
-        w = weights[None].to(device)
-        try:
-            out = yield from render_tiled(
-                net, _inference(net, w), image_to_tensor(content), device, dtype, options.tile or DEFAULT_TILE
-            )
-        finally:
-            release_memory(device)
-        stylized = tensor_to_image(out)
+        stylized = yield from _render(net, weights[None].to(device), content, device, dtype, options)
         if options.strength < 1.0:
             stylized = Image.blend(content.convert("RGB"), stylized, options.strength)
         return stylized
