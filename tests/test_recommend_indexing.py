@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _device import DEVICE
 from recommend_support import build_catalog, draw_product
 
 from stylerec_desktop.core.catalog import Catalog, ProductRecord
@@ -26,7 +27,7 @@ from stylerec_desktop.core.recommend.indexing import index_catalog
 
 @pytest.fixture(scope="module")
 def extractor() -> FeatureExtractor:
-    return FeatureExtractor(torch.device("cpu"))
+    return FeatureExtractor(DEVICE)
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +158,8 @@ def test_a_new_feature_recipe_reindexes_everything(catalog: Catalog, extractor: 
         name = "another-style-network"
 
         def __call__(self, images: torch.Tensor) -> torch.Tensor:
-            return torch.zeros(len(images), STYLE_DIM)
+            return torch.zeros(len(images), STYLE_DIM, device=images.device)
 
-    other = FeatureExtractor(torch.device("cpu"), style_source=OtherStyle())
+    other = FeatureExtractor(DEVICE, style_source=OtherStyle())
     assert other.version != extractor.version
     assert len(catalog.images_to_index(other.version)) == 20
