@@ -20,6 +20,6 @@ TEST_PRECISION = os.environ.get("STYLEREC_TEST_PRECISION", "auto")
 DEVICE = torch.device(TEST_DEVICE)
 
 
-def test_options(**kwargs: object) -> StyleOptions:
+def options_under_test(**kwargs: object) -> StyleOptions:
     """StyleOptions on the device and precision under test."""
     return StyleOptions(device=TEST_DEVICE, precision=TEST_PRECISION, **kwargs)  # type: ignore[arg-type]

@@ -202,7 +202,8 @@ def test_fp16_cuda_matches_fp32(content: torch.Tensor, style_vector: np.ndarray)
     style = torch.from_numpy(style_vector.reshape(100))
     with torch.inference_mode():
         fp32 = StyleTransformer.from_package()(content, style)
-        fp16 = StyleTransformer.from_package().cuda().half()(content.cuda().half(), style.cuda()).float().cpu()
+        net = for_inference(StyleTransformer.from_package(), torch.device("cuda"), torch.float16)
+        fp16 = net(content.cuda().half(), style.cuda()).float().cpu()
     assert psnr(fp16.numpy(), fp32.numpy()) > 35.0
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from _device import DEVICE, test_options
+from _device import DEVICE, options_under_test
 from PIL import Image
 
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, run_job
@@ -62,7 +62,7 @@ def style_distance(a: Image.Image, b: Image.Image) -> float:
     [("arbitrary", StyleImage(painting(256))), ("preset", PresetBlend({7: 1.0})), ("preset", PresetBlend({19: 1.0}))],
 )
 def test_the_product_stays_recognisable(content: Image.Image, engine: str, source: object) -> None:
-    out = stylize(content, source, test_options(), engine=engine)  # type: ignore[arg-type]
+    out = stylize(content, source, options_under_test(), engine=engine)  # type: ignore[arg-type]
     assert out.size == content.size
     # Measured 0.52 (arbitrary) to 0.74 (preset 7) on this image; an unrelated picture scores 0.15 and the same
     # product moved by 30 px 0.03, so 0.4 separates "same outlines" from "different picture" with room on both sides.
@@ -70,36 +70,36 @@ def test_the_product_stays_recognisable(content: Image.Image, engine: str, sourc
 
 
 def test_arbitrary_style_moves_towards_the_style_image(content: Image.Image, style: Image.Image) -> None:
-    out = stylize(content, StyleImage(style), test_options())
+    out = stylize(content, StyleImage(style), options_under_test())
     assert style_distance(out, style) < 0.8 * style_distance(content, style)
 
 
 def test_half_strength_sits_between_content_and_full_style(content: Image.Image, style: Image.Image) -> None:
     target = style_vector_of(style, CPU)
     distance = lambda im: float(torch.linalg.vector_norm(style_vector_of(im, CPU) - target))  # noqa: E731
-    full = stylize(content, StyleImage(style), test_options())
-    half = stylize(content, StyleImage(style), test_options(strength=0.5))
+    full = stylize(content, StyleImage(style), options_under_test())
+    half = stylize(content, StyleImage(style), options_under_test(strength=0.5))
     assert distance(full) < distance(half) < distance(content)
 
 
 def test_a_style_vector_is_a_style(content: Image.Image, style: Image.Image) -> None:
     """A 100-d vector (e.g. a customer's taste) renders like the image it came from."""
-    vector = StyleVector(style_vector_of(style, CPU).numpy(), label="taste")
-    from_vector = np.asarray(stylize(content, vector, test_options()), dtype=np.float32)
-    from_image = np.asarray(stylize(content, StyleImage(style), test_options()), dtype=np.float32)
+    vector = StyleVector(style_vector_of(style, DEVICE).cpu().numpy(), label="taste")
+    from_vector = np.asarray(stylize(content, vector, options_under_test()), dtype=np.float32)
+    from_image = np.asarray(stylize(content, StyleImage(style), options_under_test()), dtype=np.float32)
     assert np.abs(from_vector - from_image).max() <= 1.0
 
 
 @pytest.mark.parametrize("engine", ["arbitrary", "preset", "colour"])
 def test_strength_zero_returns_the_content(content: Image.Image, style: Image.Image, engine: str) -> None:
     source = PresetBlend({3: 1.0}) if engine == "preset" else StyleImage(style)
-    out = stylize(content, source, test_options(strength=0.0), engine=engine)
+    out = stylize(content, source, options_under_test(strength=0.0), engine=engine)
     assert np.array_equal(np.asarray(out), np.asarray(content))
 
 
 def test_preserve_colour_keeps_the_content_chroma(content: Image.Image, style: Image.Image) -> None:
-    plain = stylize(content, StyleImage(style), test_options())
-    kept = stylize(content, StyleImage(style), test_options(preserve_colour=True))
+    plain = stylize(content, StyleImage(style), options_under_test())
+    kept = stylize(content, StyleImage(style), options_under_test(preserve_colour=True))
     chroma = lambda im: cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2YCrCb)[..., 1:].astype(np.float32)  # noqa: E731
     luma = lambda im: cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2YCrCb)[..., 0].astype(np.float32)  # noqa: E731
     # Chroma equal up to 8-bit rounding and gamut clipping (dark/saturated pixels); far from the unpreserved one.
@@ -109,7 +109,7 @@ def test_preserve_colour_keeps_the_content_chroma(content: Image.Image, style: I
 
 
 def test_colour_engine_moves_lab_statistics_to_the_style(content: Image.Image, style: Image.Image) -> None:
-    out = stylize(content, StyleImage(style), test_options(), engine="colour")
+    out = stylize(content, StyleImage(style), options_under_test(), engine="colour")
     (c_mean, c_std), (s_mean, s_std), (o_mean, o_std) = (
         lab_stats(np.asarray(content)),
         *(lab_stats(np.asarray(im)) for im in (style, out)),
@@ -119,7 +119,7 @@ def test_colour_engine_moves_lab_statistics_to_the_style(content: Image.Image, s
     # the spread (std) more than the means: measured mean gap 0.04x and std gap 0.33x of the content's.
     assert dist(o_mean, s_mean) < 0.15 * dist(c_mean, s_mean) + 2.0
     assert dist(o_std, s_std) < 0.5 * dist(c_std, s_std)
-    hist = stylize(content, StyleImage(style), test_options(histogram=True), engine="colour")
+    hist = stylize(content, StyleImage(style), options_under_test(histogram=True), engine="colour")
     assert np.abs(lab_stats(np.asarray(hist))[0] - s_mean).max() < np.abs(c_mean - s_mean).max()
 
 
@@ -127,7 +127,9 @@ def test_colour_engine_moves_lab_statistics_to_the_style(content: Image.Image, s
 def test_mask_modes_leave_protected_pixels_identical(content: Image.Image, mode: str) -> None:
     mask = np.zeros((256, 256), bool)
     mask[60:200, 70:190] = True  # stands in for the product-mask module
-    out = np.asarray(stylize(content, PresetBlend({5: 1.0}), test_options(mask=mode), product_mask=lambda _: mask))
+    out = np.asarray(
+        stylize(content, PresetBlend({5: 1.0}), options_under_test(mask=mode), product_mask=lambda _: mask)
+    )
     protected = mask if mode == "background" else ~mask
     assert np.array_equal(out[protected], np.asarray(content)[protected])
     assert not np.array_equal(out[~protected], np.asarray(content)[~protected])
@@ -138,7 +140,7 @@ def test_default_mask_finds_the_product_by_itself(content: Image.Image, mode: st
     """No hook passed: the automatic product mask (soft-edged) protects the product or the backdrop."""
     product = product_mask(content)
     assert 0.05 < product.mean() < 0.8  # the bag was found, not the whole frame
-    out = np.asarray(stylize(content, PresetBlend({5: 1.0}), test_options(mask=mode)))
+    out = np.asarray(stylize(content, PresetBlend({5: 1.0}), options_under_test(mask=mode)))
     original = np.asarray(content)
     # 4 px inside either side of the outline is beyond the 1.5 px feather: exactly protected / fully restyled.
     inner = cv2.erode(product.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
@@ -150,7 +152,7 @@ def test_default_mask_finds_the_product_by_itself(content: Image.Image, mode: st
 
 def test_output_size_option(content: Image.Image) -> None:
     wide = content.resize((300, 200))
-    assert stylize(wide, PresetBlend({1: 1.0}), test_options(size=150)).size == (150, 100)
+    assert stylize(wide, PresetBlend({1: 1.0}), options_under_test(size=150)).size == (150, 100)
 
 
 def test_cancel_stops_a_tiled_render_between_tiles(style: Image.Image) -> None:
@@ -161,7 +163,7 @@ def test_cancel_stops_a_tiled_render_between_tiles(style: Image.Image) -> None:
         if len(seen) == 3:
             token.cancel()
 
-    job = stylize_job(product_shot(512), StyleImage(style), test_options(tile=256))
+    job = stylize_job(product_shot(512), StyleImage(style), options_under_test(tile=256))
     with pytest.raises(Cancelled):
         run_job(job, on_progress, token)
     assert job.gi_frame is None  # closed, so its clean-up (GPU memory release) ran
@@ -189,7 +191,7 @@ def test_tiles_match_one_pass_with_the_same_statistics() -> None:
 def test_no_seam_at_tile_boundaries(style: Image.Image) -> None:
     """Gradient energy across the tile boundaries is no higher than across any other row/column."""
     content = product_shot(640, seed=8)
-    out = np.asarray(stylize(content, StyleImage(style), test_options(tile=256)), dtype=np.float32)
+    out = np.asarray(stylize(content, StyleImage(style), options_under_test(tile=256)), dtype=np.float32)
     col_step = np.abs(np.diff(out, axis=1)).mean(axis=(0, 2))  # energy between column x and x+1, per x
     row_step = np.abs(np.diff(out, axis=0)).mean(axis=(1, 2))
     for steps in (col_step, row_step):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _device import test_options
+from _device import options_under_test
 from PIL import Image
 
 from stylerec_desktop.core.catalog import Catalog
@@ -36,10 +36,10 @@ def content_file(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("engine", "source", "options"),
     [
-        ("preset", PresetBlend({3: 0.5, 12: 0.5}), test_options(strength=0.8)),
-        ("arbitrary", "painting", test_options(preserve_colour=True, mask="background")),
-        ("arbitrary", "vector", test_options(seed=7)),
-        ("colour", "painting", test_options(histogram=True)),
+        ("preset", PresetBlend({3: 0.5, 12: 0.5}), options_under_test(strength=0.8)),
+        ("arbitrary", "painting", options_under_test(preserve_colour=True, mask="background")),
+        ("arbitrary", "vector", options_under_test(seed=7)),
+        ("colour", "painting", options_under_test(histogram=True)),
     ],
 )
 def test_rerender_reproduces_the_file_bit_for_bit(
@@ -72,7 +72,7 @@ def test_rerender_reproduces_the_file_bit_for_bit(
 
 
 def test_a_changed_content_file_is_refused(catalog: Catalog, content_file: Path) -> None:
-    stored = run_job(render_into_catalog_job(catalog, content_file, PresetBlend({1: 1.0}), test_options()))
+    stored = run_job(render_into_catalog_job(catalog, content_file, PresetBlend({1: 1.0}), options_under_test()))
     Image.new("RGB", (64, 64), "red").save(content_file)
     with pytest.raises(UserError, match="has changed"):
         rerender(stored.recipe)

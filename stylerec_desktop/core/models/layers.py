@@ -137,13 +137,19 @@ class SharedStatsNorm(nn.Module):
         self._replay: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def affine_norm(self, x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-        """Normalise ``x [B, C, H, W]`` and apply the per-image ``gamma, beta [B, C]`` (float32). Same shape/dtype."""
+        """Normalise ``x [B, C, H, W]`` and apply ``gamma, beta`` (float32): ``[1, C]`` when every image in the batch
+        has the same style (see :func:`condition_batch`), else ``[B, C]``. Returns x's shape and dtype.
+
+        On the CPU the kernels take float32 affine parameters with reduced-precision activations; CUDA's group-norm
+        kernel needs them in the activations' dtype (fp16 keeps ~3.3 significant digits, enough for these).
+        """
         batch, channels = x.shape[:2]
         gamma, beta = gamma.float(), beta.float()
-        shared = batch == 1 or bool((gamma == gamma[:1]).all() and (beta == beta[:1]).all())
+        shared = gamma.shape[0] == 1
+        cpu = x.device.type == "cpu"
         if self._replay is not None:
             mean, var = self._replay
-            if shared and mean.shape[0] == 1:
+            if shared and mean.shape[0] == 1 and cpu:
                 # Frozen statistics + affine is exactly inference-mode batch norm: one fused pass, any memory format.
                 return F.batch_norm(x, mean[0], var[0], gamma[0], beta[0], training=False, eps=self.eps)
             scale = gamma * torch.rsqrt(var + self.eps)
@@ -151,7 +157,8 @@ class SharedStatsNorm(nn.Module):
             return torch.addcmul(shift[:, :, None, None].to(x.dtype), x, scale[:, :, None, None].to(x.dtype))
         hw = x.shape[2] * x.shape[3]
         if shared:
-            out, mean, rstd = torch.native_group_norm(x, gamma[0], beta[0], batch, channels, hw, channels, self.eps)
+            weight, bias = (gamma[0], beta[0]) if cpu else (gamma[0].to(x.dtype), beta[0].to(x.dtype))
+            out, mean, rstd = torch.native_group_norm(x, weight, bias, batch, channels, hw, channels, self.eps)
         else:
             out, mean, rstd = torch.native_group_norm(x, None, None, batch, channels, hw, channels, self.eps)
             out = torch.addcmul(beta[:, :, None, None].to(x.dtype), out, gamma[:, :, None, None].to(x.dtype))
@@ -160,6 +167,20 @@ class SharedStatsNorm(nn.Module):
             var = (rstd.reciprocal().square() - self.eps).clamp_min(0.0)
             self._recording.append((mean.float().reshape(batch, channels), var.reshape(batch, channels)))
         return out
+
+
+def condition_batch(condition: torch.Tensor, batch: int, device: torch.device) -> torch.Tensor:
+    """A network's conditioning input (style vector or preset weights, ``[D]``, ``[1, D]`` or ``[B, D]``) as float32
+    on ``device``: ``[1, D]`` when it is the same for every image, so the norm layers take their one-style fast path
+    (and a batch of one style is checked once per forward pass, not once per layer)."""
+    condition = condition.to(device=device, dtype=torch.float32)
+    if condition.dim() == 1:
+        condition = condition[None]
+    if condition.dim() != 2 or condition.shape[0] not in (1, batch):
+        raise ValueError(f"expected a condition of shape [D], [1, D] or [{batch}, D], got {tuple(condition.shape)}")
+    if condition.shape[0] > 1 and bool((condition == condition[:1]).all()):
+        condition = condition[:1]
+    return condition
 
 
 def _norms(model: nn.Module) -> list[SharedStatsNorm]:

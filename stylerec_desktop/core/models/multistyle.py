@@ -27,6 +27,7 @@ from stylerec_desktop.core.models.layers import (
     ReflectConv,
     SharedStatsNorm,
     UpsampleConv,
+    condition_batch,
     pad_to_multiple,
     uses_channels_last,
 )
@@ -88,10 +89,8 @@ class MultiStyleNet(nn.Module):
         return cls(read_onnx_weights(resolve(MULTISTYLE26))).eval()
 
     def forward(self, image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        if weights.dim() == 1:
-            weights = weights.expand(image.shape[0], -1)
         # The norms' parameters stay float32 in every precision (see layers.for_inference), so the weights do too.
-        weights = weights.to(device=image.device, dtype=torch.float32)
+        weights = condition_batch(weights, image.shape[0], image.device)
         first_conv = self.contract[0].conv.weight
         x = (image.float() * INPUT_SCALE).to(first_conv.dtype)
         if uses_channels_last(first_conv):

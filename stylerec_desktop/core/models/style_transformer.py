@@ -31,6 +31,7 @@ from stylerec_desktop.core.models.layers import (
     ReflectConv,
     SharedStatsNorm,
     UpsampleConv,
+    condition_batch,
     pad_to_multiple,
     uses_channels_last,
 )
@@ -113,10 +114,8 @@ class StyleTransformer(nn.Module):
         return cls(conv_params(resolve(ARBITRARY_TRANSFORM))).eval()
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        if style.dim() == 1:
-            style = style.expand(content.shape[0], -1)
         # The norms' style maps stay float32 in every precision (see layers.for_inference), so the style does too.
-        style = style.to(device=content.device, dtype=torch.float32)
+        style = condition_batch(style, content.shape[0], content.device)
         first_conv = self.contract[0].weight
         x = (content.float() * INPUT_SCALE).to(first_conv.dtype)
         if uses_channels_last(first_conv):

@@ -52,7 +52,7 @@ class IndexReport:
         return text
 
 
-def _prepare(path: Path) -> PreparedImage | str:
+def prepare_for_index(path: Path) -> PreparedImage | str:
     """Decode and analyse one image; a user-fixable problem comes back as its message instead of raising."""
     try:
         return prepare_image(load_image(path, max_side=PREP_SIDE))
@@ -62,8 +62,13 @@ def _prepare(path: Path) -> PreparedImage | str:
         return f"cannot be read: {exc}"
 
 
+def default_workers() -> int:
+    """Decode threads for indexing: one per core, up to 8 (more only contend for the GIL in the numpy steps)."""
+    return min(8, os.cpu_count() or 1)
+
+
 def _submit(pool: ThreadPoolExecutor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
-    return [pool.submit(_prepare, path) for _sha, path in batch]
+    return [pool.submit(prepare_for_index, path) for _sha, path in batch]
 
 
 def index_catalog(
@@ -93,7 +98,7 @@ def index_catalog(
 
     failed: list[tuple[str, str]] = []
     done = 0
-    pool = ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1), thread_name_prefix="index-decode")
+    pool = ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="index-decode")
     try:
         upcoming = _submit(pool, batches[0]) if batches else []
         for number, batch in enumerate(batches):
