@@ -12,9 +12,9 @@ Needs a CUDA GPU (exits with a message otherwise). Rows:
 - ``pipeline``: what a batch job pays per image besides the network: 8-bit pixels from pinned host memory to the
   GPU, network, back to 8-bit on the host, synchronised per batch (no overlap of copies with compute).
 - ``render``: one ``stylize()`` call, PIL in, PIL out, as the app makes it (median of 10 after a warm-up).
-- ``oom_fallback``: caps this process's CUDA allocator between the peak of a 1024 px tile and that of a 2048 px
-  tile, renders 4096x4096, and checks the job switched to smaller tiles instead of failing; PSNR against an
-  uncapped render with those smaller tiles.
+- ``oom_fallback``: renders 4096x4096 with this process's CUDA allocator capped at 4096, 1024, 512 and 256 MB above
+  what the networks hold; a cap too small for 2048 px tiles must end in a finished render with smaller tiles
+  (PSNR against an uncapped render with those tiles), not an error.
 - ``memory``: CUDA memory reserved after a render job returns (the engine releases its cache).
 """
 
@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from stylerec_desktop.core.jobs import run_job
 from stylerec_desktop.core.models import loader
@@ -150,54 +151,43 @@ def bench_render(size: int) -> dict:
     return rows
 
 
-def tile_peak_mb(side: int) -> float:
-    """Peak CUDA memory of one fp16 arbitrary-style tile pass of ``side`` px plus the 96 px margins."""
-    net = loader.style_transformer(CUDA, torch.float16)
-    style = style_vector_of(painting(256), CUDA)
-    x = image_to_tensor(product_shot(side + 192, seed=1))
-    torch.cuda.synchronize()
-    torch.cuda.empty_cache()
-    base = torch.cuda.memory_allocated()
-    torch.cuda.reset_peak_memory_stats()
-    with torch.inference_mode():
-        net(x.to(CUDA, torch.float16), style[None]).float().cpu()
-    torch.cuda.synchronize()
-    return (torch.cuda.max_memory_allocated() - base) / 2**20
-
-
 def bench_oom_fallback() -> dict:
-    small, large = tile_peak_mb(1024), tile_peak_mb(2048)
-    total = torch.cuda.get_device_properties(0).total_memory
-    base = torch.cuda.memory_allocated()
-    cap_mb = base / 2**20 + (small + large) / 2  # between the two peaks
+    """4096x4096 arbitrary renders with this process's CUDA allocator capped at decreasing sizes above what the
+    loaded networks hold: a cap below a 2048 px tile's needs must end in a finished render with smaller tiles."""
     content, style = product_shot(4096, seed=7), StyleImage(painting(256))
-    messages: list[str] = []
-    torch.cuda.empty_cache()
-    torch.cuda.set_per_process_memory_fraction(cap_mb * 2**20 / total, 0)
-    try:
-        t0 = time.perf_counter()
-        capped = run_job(
-            stylize_job(content, style, StyleOptions(device="cuda", precision="fp16")),
-            lambda p: messages.append(p.message),
-        )
-        seconds = time.perf_counter() - t0
-    finally:
-        torch.cuda.set_per_process_memory_fraction(1.0, 0)
+    options = StyleOptions(device="cuda", precision="fp16")
+    stylize(product_shot(512), style, options)  # networks loaded before the caps
+    total = torch.cuda.get_device_properties(0).total_memory
+    rows: list[dict] = []
+    fallback: tuple[Image.Image, int] | None = None
+    for cap_mb in (4096, 1024, 512, 256):
+        messages: list[str] = []
         torch.cuda.empty_cache()
-    retries = [m for m in messages if "out of GPU memory" in m]
-    tile = int(retries[-1].split(" with ")[1].split("px")[0]) if retries else 2048
-    reference = stylize(content, style, StyleOptions(device="cuda", precision="fp16", tile=tile))
-    a = torch.from_numpy(np.asarray(capped)).float() / 255
-    b = torch.from_numpy(np.asarray(reference)).float() / 255
-    return {
-        "tile_peak_mb_1024": small,
-        "tile_peak_mb_2048": large,
-        "cap_mb": cap_mb,
-        "retries": retries,
-        "completed": capped.size == (4096, 4096),
-        "seconds": seconds,
-        "psnr_vs_uncapped_same_tiles_db": psnr(a, b),
-    }
+        base = torch.cuda.memory_allocated()
+        torch.cuda.set_per_process_memory_fraction(min(1.0, (base + cap_mb * 2**20) / total), 0)
+        row: dict = {"cap_mb_above_networks": cap_mb}
+        try:
+            t0 = time.perf_counter()
+            out = run_job(stylize_job(content, style, options), lambda p, seen=messages: seen.append(p.message))
+            retries = [m for m in messages if "out of GPU memory" in m]
+            row.update(completed=out.size == (4096, 4096), seconds=time.perf_counter() - t0, retries=retries)
+            if retries:
+                fallback = (out, int(retries[-1].split(" with ")[1].split("px")[0]))
+        except Exception as error:  # the row says how it failed
+            row["error"] = f"{type(error).__name__}: {error}"[:300]
+        finally:
+            torch.cuda.set_per_process_memory_fraction(1.0, 0)
+            torch.cuda.empty_cache()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    result: dict = {"runs": rows}
+    if fallback is not None:
+        out, tile = fallback
+        reference = stylize(content, style, StyleOptions(device="cuda", precision="fp16", tile=tile))
+        a = torch.from_numpy(np.array(out)).float() / 255
+        b = torch.from_numpy(np.array(reference)).float() / 255
+        result["psnr_vs_uncapped_render_with_the_same_tiles_db"] = psnr(a, b)
+    return result
 
 
 def bench_precision(size: int) -> dict:
@@ -229,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available():
         print("No CUDA GPU here; this benchmark needs one.", file=sys.stderr)
         return 2
-    torch.backends.cudnn.benchmark = True
     skip = set(filter(None, args.skip.split(",")))
     result: dict[str, object] = {
         "gpu": torch.cuda.get_device_name(0),
@@ -261,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         save()
 
     batches = [int(b) for b in args.batches.split(",")]
+    # Throughput rows let cuDNN time its algorithms per shape (fixed shapes, many batches). The app leaves this off:
+    # each new picture size would pay the search again, and the search's workspaces would count in memory figures.
+    torch.backends.cudnn.benchmark = True
     if "network" not in skip:
         rows = []
         # Contiguous (NCHW) only: CUDA's group-norm kernel, which the instance norms use, refuses channels-last input.
@@ -300,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{result['gpu']}, torch {result['torch']}, {args.size}x{args.size}, fp16")
     for row in result.get("network", []):
         if "error" not in row:
-            print(f"network  {row['engine']:9} {row['layout']:13} batch {row['batch']:3}: "
-                  f"{row['images_per_s']:8.1f} img/s  {row['ms_per_batch']:8.2f} ms/batch  {row['peak_mb']:.0f} MB")
+            print(
+                f"network  {row['engine']:9} {row['layout']:13} batch {row['batch']:3}: "
+                f"{row['images_per_s']:8.1f} img/s  {row['ms_per_batch']:8.2f} ms/batch  {row['peak_mb']:.0f} MB"
+            )
     for row in result.get("pipeline", []):
         if "error" not in row:
             print(f"pipeline {row['engine']:9} batch {row['batch']:3}: {row['images_per_s']:8.1f} img/s")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +29,11 @@ def extractor() -> FeatureExtractor:
     return FeatureExtractor(DEVICE)
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 20-product drawn catalog (20 distinct images), never indexed; tests work on copies."""
-    folder = tmp_path_factory.mktemp("drawn")
-    build_catalog(folder, variants=1).close()
-    return folder
-
-
 @pytest.fixture
-def catalog(pristine: Path, tmp_path: Path) -> Catalog:
-    shutil.copytree(pristine, tmp_path / "copy")
-    cat = Catalog.open(tmp_path / "copy" / "catalog")
+def catalog(tmp_path: Path) -> Catalog:
+    """A 20-product drawn catalog (20 distinct images) of its own, never indexed. Built per test rather than copied:
+    the catalog stores absolute image paths, so tests that rewrite an image would change a shared copy's files."""
+    cat = build_catalog(tmp_path / "drawn", variants=1)
     yield cat
     cat.close()
 
@@ -163,3 +155,17 @@ def test_a_new_feature_recipe_reindexes_everything(catalog: Catalog, extractor: 
     other = FeatureExtractor(DEVICE, style_source=OtherStyle())
     assert other.version != extractor.version
     assert len(catalog.images_to_index(other.version)) == 20
+
+
+def test_worker_processes_prepare_the_same_features_as_threads(extractor: FeatureExtractor, tmp_path: Path) -> None:
+    """Machines with many cores prepare images in processes (the GIL caps threads); the stored features must not
+    depend on which pool ran."""
+    stored = []
+    for processes in (False, True):
+        with build_catalog(tmp_path / str(processes), variants=1) as cat:
+            shas = [sha for sha, _path in cat.images_to_index(extractor.version)]
+            job = index_catalog(cat, batch_size=8, extractor=extractor, workers=2, processes=processes)
+            report = run_job(job)
+            assert report.indexed == len(shas) == 20 and not report.failed
+            stored.append({sha: cat.image_features(sha) for sha in shas})
+    assert stored[0] == stored[1]

@@ -5,25 +5,28 @@ written in one transaction *before* the job yields, and the generator is only ev
 it (cancel) or killing the process therefore leaves whole batches or nothing; the next run picks up the rest. A
 product whose image file changed has a new sha256 and so is simply "not indexed" again.
 
-Images are decoded and analysed (mask, palette, pattern) in a small thread pool one batch ahead of the networks, so
-on a GPU the decoding of batch i+1 overlaps the inference of batch i.
+Images are decoded and analysed (mask, palette, pattern) in a pool of threads, or of processes on machines with many
+cores, one batch ahead of the networks, so on a GPU the decoding of batch i+1 overlaps the inference of batch i.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.models.device import choose_device
-from stylerec_desktop.core.recommend.features import PREP_SIDE, FeatureExtractor, PreparedImage, prepare_image
+from stylerec_desktop.core.recommend.features import FeatureExtractor, PreparedImage
+from stylerec_desktop.core.recommend.prepare import prepare_for_index
 
 
 @dataclass(frozen=True)
@@ -52,22 +55,38 @@ class IndexReport:
         return text
 
 
-def prepare_for_index(path: Path) -> PreparedImage | str:
-    """Decode and analyse one image; a user-fixable problem comes back as its message instead of raising."""
-    try:
-        return prepare_image(load_image(path, max_side=PREP_SIDE))
-    except UserError as exc:
-        return str(exc)
-    except OSError as exc:
-        return f"cannot be read: {exc}"
+#: Images are prepared in worker *processes* rather than threads when more than this many workers run and at least
+#: ``PROCESS_POOL_MIN_IMAGES`` images wait. Measured on a 16-core machine with an H100 (``bench/bench_recommend.py
+#: --device cuda``): 8 threads prepared 212 images/s and 16 threads 183 — the many small numpy steps hold the GIL —
+#: while the networks took 5,000 images/s. Starting processes costs a second or more (each imports the program's
+#: main module once, through a fork server), which only pays off on a large batch of images.
+PROCESS_POOL_ABOVE = 4
+PROCESS_POOL_MIN_IMAGES = 256
 
 
 def default_workers() -> int:
-    """Decode threads for indexing: one per core, up to 8 (more only contend for the GIL in the numpy steps)."""
-    return min(8, os.cpu_count() or 1)
+    """How many images are prepared at once: one per core, up to 32, but one core is left to the job thread that
+    feeds the networks and writes the catalog once there are enough cores for processes."""
+    cores = os.cpu_count() or 1
+    return cores if cores <= PROCESS_POOL_ABOVE else min(32, cores - 1)
 
 
-def _submit(pool: ThreadPoolExecutor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
+def _single_threaded_worker() -> None:
+    cv2.setNumThreads(1)  # the pool already runs one image per core; OpenCV's own threads would oversubscribe
+
+
+def preparation_pool(workers: int, processes: bool = False) -> Executor:
+    """The pool :func:`prepare_for_index` runs in: ``workers`` threads, or processes when ``processes``."""
+    if not processes:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-decode")
+    # forkserver (spawn where there is none): forking a process that runs Qt, torch and CUDA threads is unsafe.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_single_threaded_worker
+    )
+
+
+def _submit(pool: Executor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
     return [pool.submit(prepare_for_index, path) for _sha, path in batch]
 
 
@@ -77,13 +96,16 @@ def index_catalog(
     batch_size: int = 16,
     extractor: FeatureExtractor | None = None,
     workers: int | None = None,
+    processes: bool | None = None,
 ) -> Job[IndexReport]:
     """Index every product image of ``catalog`` not yet indexed by the extractor's current recipe.
 
     ``device`` is ``auto``, ``cpu``, ``cuda`` or ``mps`` (ignored when ``extractor`` is given); the networks run in
     the device's fast precision (``features.fast_dtype``). ``batch_size`` images go through the networks at once
     and are committed together.
-    ``workers`` threads decode images (default: up to 8, one per core).
+    ``workers`` images are decoded and analysed at once (default :func:`default_workers`), in threads or, when
+    ``processes`` is true, in processes (default: processes for more than ``PROCESS_POOL_ABOVE`` workers and at
+    least ``PROCESS_POOL_MIN_IMAGES`` images).
     """
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}.")
@@ -98,7 +120,10 @@ def index_catalog(
 
     failed: list[tuple[str, str]] = []
     done = 0
-    pool = ThreadPoolExecutor(max_workers=workers or default_workers(), thread_name_prefix="index-decode")
+    workers = workers or default_workers()
+    if processes is None:
+        processes = workers > PROCESS_POOL_ABOVE and len(pending) >= PROCESS_POOL_MIN_IMAGES
+    pool = preparation_pool(workers, processes)
     try:
         upcoming = _submit(pool, batches[0]) if batches else []
         for number, batch in enumerate(batches):
