@@ -2,4 +2,6 @@
 
 from stylerec_desktop.gui.app import main
 
-raise SystemExit(main())
+# Guarded: worker processes (the indexing pool on many-core machines) import the main module under another name.
+if __name__ == "__main__":
+    raise SystemExit(main())
