@@ -198,3 +198,36 @@ def test_no_seam_at_tile_boundaries(style: Image.Image) -> None:
         boundary = steps[[255, 511]]  # between pixel 255|256 and 511|512: the tile-core boundaries
         # A seam would put these in the top few percent of all positions; require them within the usual spread.
         assert boundary.max() < np.percentile(steps, 95)
+
+
+def test_out_of_memory_retries_with_smaller_tiles() -> None:
+    """A GPU out-of-memory error in the middle of a render restarts it with tiles half the size instead of failing
+    (simulated here: the forward pass refuses crops above 500x500 px, as a card with too little memory would)."""
+    net = loader.style_transformer(CPU)
+    image = image_to_tensor(product_shot(640, seed=2))
+    style = torch.randn(1, 100, generator=torch.Generator().manual_seed(4)) * 0.5
+    refused: list[tuple[int, int]] = []
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2] * x.shape[-1] > 500 * 500:
+            refused.append(tuple(x.shape[-2:]))
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        with torch.inference_mode():
+            return net(x, style)
+
+    messages: list[str] = []
+    out = run_job(render_tiled(net, forward, image, CPU, torch.float32, tile=512), lambda p: messages.append(p.message))
+    assert refused  # the 512 px pass did run out of memory
+    assert any("retrying 640x640 with 256px tiles" in m for m in messages)
+    with_small_tiles = run_job(render_tiled(net, forward, image, CPU, torch.float32, tile=256))
+    assert torch.equal(out, with_small_tiles)
+
+
+def test_an_error_other_than_out_of_memory_is_not_retried() -> None:
+    net = loader.style_transformer(CPU)
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("expected scalar type Half but found Float")
+
+    with pytest.raises(RuntimeError, match="scalar type"):
+        run_job(render_tiled(net, forward, image_to_tensor(product_shot(640)), CPU, torch.float32, tile=512))
