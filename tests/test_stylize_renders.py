@@ -16,7 +16,7 @@ from stylerec_desktop.core.errors import NotFound, UserError
 from stylerec_desktop.core.jobs import run_job
 from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleOptions, StyleVector
 from stylerec_desktop.core.stylize.recipe import png_bytes, rerender
-from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
+from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job, rerender_into_catalog_job
 from stylerec_desktop.core.stylize.samples import painting, product_shot
 
 
@@ -82,3 +82,31 @@ def test_unknown_render_id_is_not_found(catalog: Catalog) -> None:
     with pytest.raises(NotFound):
         catalog.render(12345)
     assert catalog.renders() == []
+
+
+def test_rerender_into_the_catalog_makes_a_new_identical_variant(
+    catalog: Catalog, content_file: Path, tmp_path: Path
+) -> None:
+    style_path = tmp_path / "style.png"
+    painting(96).save(style_path)
+    first = run_job(
+        render_into_catalog_job(
+            catalog,
+            content_file,
+            StyleImage(style_path),
+            options_under_test(strength=0.7),
+            content_sku="BAG-3",
+            style_sku="ART-1",
+            product_id=None,
+        )  # fmt: skip
+    )
+    again = run_job(rerender_into_catalog_job(catalog, first))
+    assert again.id != first.id and again.path != first.path
+    assert again.sha256 == first.sha256  # same machine, same recipe: the same pixels
+    assert again.recipe["style"]["sku"] == "ART-1" and again.recipe["content"]["sku"] == "BAG-3"  # type: ignore[index]
+    pinned = ("device", "precision")  # "auto" in the first recipe; the re-render pins what was actually used
+    same = [{k: v for k, v in r.recipe["options"].items() if k not in pinned} for r in (first, again)]  # type: ignore[union-attr]
+    assert same[0] == same[1] and again.recipe["dtype"] == first.recipe["dtype"]
+    style_path.write_bytes(b"changed")
+    with pytest.raises(UserError, match="changed since it was rendered"):
+        run_job(rerender_into_catalog_job(catalog, first))

@@ -131,7 +131,8 @@ def make_recipe(
     }
 
 
-def _checked_file(record: dict[str, object], what: str) -> Path:
+def checked_file(record: dict[str, object], what: str) -> Path:
+    """The file a recipe record names, after checking it is there and unchanged (a UserError says which)."""
     path = Path(str(record["path"]))
     if not path.is_file():
         raise UserError(f"The {what} of this render is gone: {path}. Restore the file to re-render it.")
@@ -150,7 +151,7 @@ def recipe_source(recipe: dict[str, object]) -> StyleSource:
     if kind == "vector":
         return StyleVector(np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")))
     if kind == "image":
-        return StyleImage(_checked_file(style, "style image"), label=str(style.get("label", "")))
+        return StyleImage(checked_file(style, "style image"), label=str(style.get("label", "")))
     raise UserError(f"Unknown style kind '{kind}' in this recipe (made by a newer StyleRec?).")
 
 
@@ -192,7 +193,7 @@ def rerender(recipe: dict[str, object] | str) -> Image.Image:
         raise UserError(f"This recipe needs the '{engine}' engine, which this installation does not have.")
     content_record = recipe["content"]
     assert isinstance(content_record, dict)
-    content_path = _checked_file(content_record, "content image")
+    content_path = checked_file(content_record, "content image")
     with Image.open(content_path) as opened:
         opened.load()
         content = opened.copy()

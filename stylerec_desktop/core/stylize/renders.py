@@ -19,7 +19,14 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
-from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
+from stylerec_desktop.core.stylize.recipe import (
+    checked_file,
+    make_recipe,
+    png_bytes,
+    recipe_options,
+    recipe_source,
+    write_atomically,
+)
 
 RECIPE_SUFFIX = ".recipe.json"
 
@@ -66,6 +73,35 @@ def render_into_catalog_job(
     path = catalog.renders_dir / f"{name}.png"
     write_atomically(path, data)
     write_atomically(path.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2, sort_keys=True).encode())
-    render_id = catalog.add_render(path, sha256, result.size, str(recipe["content"]["sha256"]), chosen, recipe,  # type: ignore[index]
-                                   product_id=product_id)
+    render_id = catalog.add_render(
+        path,
+        sha256,
+        result.size,
+        str(recipe["content"]["sha256"]),
+        chosen,
+        recipe,  # type: ignore[index]
+        product_id=product_id,
+    )
     return catalog.render(render_id)
+
+
+def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[StoredRender]:
+    """Make ``render`` again from its recipe and keep the result as a new render (same content, style, options,
+    engine, device and precision). On the same machine the pixels are identical (compare the sha256); the content
+    and style files are checked against their recorded hashes first, so a changed input is an error."""
+    recipe = render.recipe
+    content = recipe["content"]
+    style = recipe["style"]
+    assert isinstance(content, dict) and isinstance(style, dict)
+    return (
+        yield from render_into_catalog_job(
+            catalog,
+            checked_file(content, "content image"),
+            recipe_source(recipe),
+            recipe_options(recipe),
+            str(recipe["engine"]),
+            content.get("sku"),
+            style.get("sku"),
+            render.product_id,
+        )  # fmt: skip
+    )
