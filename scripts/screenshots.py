@@ -4,7 +4,12 @@ Runs offscreen (no display needed). Builds the demo catalog in a temporary folde
 jobs panel shows that job), or opens ``--catalog PATH``; selects a product and a customer, waits until every
 visible thumbnail has arrived, and saves ``main_window.png`` plus one picture per panel and the import error
 report (``import_error.png``, from a products file with a bad row). The demo is indexed by the app after it is
-built; the workspace pictures (``workspace.png``, recommendations, taste, inspector, studio) show the picked customer.
+built; the workspace pictures (``workspace.png``, recommendations, taste, inspector, studio) show the picked customer,
+and ``similar.png`` the products similar to the product picked. Last come the settings dialog (``settings.png``: its
+four tabs side by side) and the log of the run (``log.png``).
+
+Each picture is taken in the light and the dark theme (``--theme light|dark|both``, default both), switched just
+before the grab, so both show the same moment; a dark picture is saved as ``NAME-dark.png`` beside ``NAME.png``.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402 - the platform must be chosen before Qt loads
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 import stylerec_desktop.gui  # noqa: E402, F401 - Qt binding work-arounds
 from stylerec_desktop.core.catalog import Catalog, HistoryItem  # noqa: E402
+from stylerec_desktop.gui import logbook, theme  # noqa: E402
 from stylerec_desktop.gui.app import create_application  # noqa: E402
 from stylerec_desktop.gui.jobs import JobRunner  # noqa: E402
 from stylerec_desktop.gui.main_window import MainWindow  # noqa: E402
@@ -32,6 +39,13 @@ from stylerec_desktop.gui.thumbnails import ThumbnailLoader  # noqa: E402
 
 SIZE = (1400, 900)
 MAX_BYTES = 300_000
+THEME_CHOICES = {
+    "light": (theme.Scheme.LIGHT,),
+    "dark": (theme.Scheme.DARK,),
+    "both": (theme.Scheme.LIGHT, theme.Scheme.DARK),
+}
+#: The themes every picture is taken in (``--theme``), set once by :func:`main`.
+_themes: tuple[theme.Scheme, ...] = THEME_CHOICES["both"]
 
 
 def spin(app: QApplication, until: Callable[[], bool], timeout: float, what: str) -> None:
@@ -58,9 +72,31 @@ def settle(app: QApplication, window: MainWindow) -> None:
             time.sleep(0.01)
 
 
-def save(widget: QWidget, path: Path) -> None:
-    """Save a grab of ``widget``; fall back to 256 colours when the full-colour PNG is over the size budget."""
-    image = widget.grab().toImage()
+def show_theme(scheme: theme.Scheme) -> None:
+    """Switch the whole app to ``scheme`` and let every widget restyle and repaint."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    theme.apply(app, scheme)
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def save(widget: QWidget | Callable[[], QImage], path: Path) -> None:
+    """Save a grab of ``widget`` (or the image a callable makes) in each theme asked for: ``path`` for the light
+    theme, ``NAME-dark.png`` beside it for the dark one. The app is left in the first theme asked for."""
+    for scheme in _themes:
+        show_theme(scheme)
+        image = widget.grab().toImage() if isinstance(widget, QWidget) else widget()
+        target = path if scheme is theme.Scheme.LIGHT else path.with_name(f"{path.stem}-dark{path.suffix}")
+        _write(image, target)
+    if len(_themes) > 1:
+        show_theme(_themes[0])
+
+
+def _write(image: QImage, path: Path) -> None:
+    """Save ``image``; fall back to 256 colours when the full-colour PNG is over the size budget."""
     image.save(str(path), "PNG")
     if path.stat().st_size > MAX_BYTES:
         # 256 colours chosen for this picture, without dithering noise (which compresses badly): flat UI
@@ -85,6 +121,19 @@ def write_bad_products(folder: Path, catalog: Catalog) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def save_similar(app: QApplication, window: MainWindow, product_id: int, out: Path) -> None:
+    """Find similar for ``product_id``, the weaker matches hidden; shown on its own at a working size."""
+    panel = window.similar_panel
+    window.find_similar(product_id)
+    panel.set_threshold(0.5)
+    spin(app, lambda: not panel.busy and panel.answer() is not None, 120, "the similar products")
+    window.similar_dock.setFloating(True)
+    window.similar_dock.resize(470, 760)
+    settle(app, window)
+    save(panel, out / "similar.png")
+    window.similar_dock.setFloating(False)
 
 
 def save_workspace(app: QApplication, window: MainWindow, out: Path) -> None:
@@ -126,14 +175,54 @@ def save_workspace(app: QApplication, window: MainWindow, out: Path) -> None:
     window.studio_dock.setFloating(False)
 
 
+def save_settings_and_log(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The settings dialog's four tabs in a 2x2 picture, and the log of everything this run did."""
+    window.open_settings()
+    dialog = window.settings_dialog
+    assert dialog is not None
+    spin(app, lambda: not dialog.busy and dialog.devices is not None, 120, "the settings dialog")
+
+
+    def montage() -> QImage:
+        tabs = []
+        for index in range(dialog.tabs.count()):
+            dialog.tabs.setCurrentIndex(index)
+            settle(app, window)
+            tabs.append(dialog.grab().toImage())
+        gap = 12
+        width, height = tabs[0].width(), tabs[0].height()
+        image = QImage(2 * width + gap, 2 * height + gap, QImage.Format.Format_RGB32)
+        image.fill(theme.colours().window)
+        painter = QPainter(image)
+        for index, tab in enumerate(tabs):
+            row, column = divmod(index, 2)
+            painter.drawImage(column * (width + gap), row * (height + gap), tab)
+        painter.end()
+        return image
+
+    save(montage, out / "settings.png")
+    dialog.reject()
+    window.show_log()
+    assert window.log_dialog is not None
+    settle(app, window)
+    save(window.log_dialog, out / "log.png")
+    window.log_dialog.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--catalog", type=Path, default=None, help="an existing catalog (default: build the demo)")
+    parser.add_argument(
+        "--theme", choices=sorted(THEME_CHOICES), default="both", help="the theme(s) to take each picture in"
+    )
     args = parser.parse_args(argv)
+    global _themes
+    _themes = THEME_CHOICES[args.theme]
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="stylerec-screenshots-"))
     app = create_application([sys.argv[0]])
+    logbook.configure_logging(work / "log")  # what the log picture shows; never the user's own log
     # Never the user's saved layout: the pictures must look the same on every machine.
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     runner, thumbnails = JobRunner(), ThumbnailLoader()
@@ -181,10 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     save(window.catalog_panel, args.out / "catalog_panel.png")
     save(window.customers_panel, args.out / "customers_panel.png")
     window.detail_dock.raise_()
+    window.detail_dock.setFloating(True)  # on its own at a working size: the image, the fields and Edit
+    window.detail_dock.resize(420, 760)
     settle(app, window)
     save(window.detail_panel, args.out / "product_panel.png")
+    window.detail_dock.setFloating(False)
     save(window.jobs_panel, args.out / "jobs_panel.png")
+    save_similar(app, window, liked.product_id, args.out)
     save_workspace(app, window, args.out)
+    save_settings_and_log(app, window, args.out)
     window.close()
     runner.shutdown()
     thumbnails.shutdown()

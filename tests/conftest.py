@@ -20,8 +20,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("PYTEST_QT_API", "pyside6")
 _SANDBOX = Path(tempfile.mkdtemp(prefix="stylerec-tests-"))
 atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)
-# Qt and platformdirs read these on Linux: settings, the default catalog and caches all land in the sandbox.
-for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"):
+# Qt and platformdirs read these on Linux: settings, the default catalog, caches and logs land in the sandbox.
+for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
     (_SANDBOX / _name.lower()).mkdir(mode=0o700)
     os.environ[_name] = str(_SANDBOX / _name.lower())
 os.environ["STYLEREC_CATALOG"] = str(_SANDBOX / "default-catalog")

@@ -17,7 +17,7 @@ from stylerec_desktop.core.catalog import (
     ImageInfo,
     ProductRecord,
 )
-from stylerec_desktop.core.errors import CatalogError, NotFound
+from stylerec_desktop.core.errors import CatalogError, NotFound, UserError
 
 
 def _image(folder: Path, name: str) -> ImageInfo:
@@ -61,6 +61,10 @@ def _dump(catalog: Catalog) -> list:
     ]
 
 
+def _without_updated_at(product_row: tuple) -> tuple:
+    return product_row[:11] + product_row[12:]  # column 11 of products is updated_at
+
+
 def test_new_catalog_is_at_latest_schema_in_wal_mode(tmp_path: Path) -> None:
     with Catalog.create(tmp_path / "new") as cat:
         assert cat.schema_version == LATEST_VERSION
@@ -95,8 +99,8 @@ def test_upserts_are_idempotent(catalog: Catalog) -> None:
     _seed(catalog)
     after = _dump(catalog)
     # updated_at changes on re-import; everything else is identical
-    strip = [[row[:-1] for row in after[0]], *after[1:]]
-    assert strip == [[row[:-1] for row in before[0]], *before[1:]]
+    strip = [[_without_updated_at(row) for row in after[0]], *after[1:]]
+    assert strip == [[_without_updated_at(row) for row in before[0]], *before[1:]]
     assert catalog.counts().events == 4
 
 
@@ -212,3 +216,53 @@ def test_each_thread_reads_on_its_own_connection_while_another_writes(catalog: C
     assert errors == []
     assert set(seen) <= {3, 203} and len(seen) == 60
     assert catalog.counts().products == 203
+
+
+def test_update_product_writes_the_fields_and_returns_what_undoes_it(catalog: Catalog) -> None:
+    tee = catalog.product_by_sku("TEE-1")
+    tags = ["stripes", " navy ", "", "navy"]
+    before = catalog.update_product(tee.id, title=" Striped Tee II ", category="tops", price=24.499, stock=0, tags=tags)
+    assert before == {
+        "title": "Striped Tee", "category": "tees", "price": 19.5, "stock": None, "in_stock": True,
+        "tags": ("stripes",),
+    }  # fmt: skip
+    edited = catalog.product(tee.id)
+    assert (edited.title, edited.category, edited.price) == ("Striped Tee II", "tops", 24.5)
+    assert edited.tags == ("stripes", "navy")
+    assert edited.stock == 0 and edited.in_stock is False  # a count of 0 is out of stock
+    assert catalog.search_product_ids("navy") == [tee.id]
+    assert catalog.categories() == [("mugs", 1), ("tops", 1), ("totes", 1)]
+    # Passing the previous values back restores the product exactly, images and untouched fields included.
+    assert catalog.update_product(tee.id, **before)["stock"] == 0
+    assert catalog.product(tee.id) == tee
+
+
+def test_update_product_refuses_bad_values_and_writes_nothing(catalog: Catalog) -> None:
+    mug = catalog.product_by_sku("MUG-1")
+    before = _dump(catalog)
+    for bad, message in (
+        ({"title": "   "}, "needs a title"),
+        ({"price": -0.01}, "cannot be negative"),
+        ({"price": float("nan")}, "not a price"),
+        ({"stock": -1}, "cannot be negative"),
+        ({"stock": 2.5}, "whole number"),
+        ({"price": 5.0, "title": ""}, "needs a title"),  # one bad field: none of them is written
+    ):
+        with pytest.raises(UserError, match=message):
+            catalog.update_product(mug.id, **bad)
+    with pytest.raises(NotFound):
+        catalog.update_product(9999, price=1.0)
+    with pytest.raises(TypeError, match="sku"):
+        catalog.update_product(mug.id, sku="NEW")
+    assert _dump(catalog) == before
+    assert catalog.update_product(mug.id, price=None) == {"price": 12.0}  # no price is allowed
+    assert catalog.product(mug.id).price is None
+
+
+def test_an_import_that_contradicts_a_counted_stock_forgets_the_count(catalog: Catalog) -> None:
+    tee = catalog.product_by_sku("TEE-1")
+    catalog.update_product(tee.id, stock=7)
+    catalog.upsert_products([ProductRecord("TEE-1", "Striped Tee", "tees", in_stock=True)])
+    assert catalog.product(tee.id).stock == 7  # still in stock: the count stands
+    catalog.upsert_products([ProductRecord("TEE-1", "Striped Tee", "tees", in_stock=False)])
+    assert (catalog.product(tee.id).stock, catalog.product(tee.id).in_stock) == (None, False)

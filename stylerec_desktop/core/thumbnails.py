@@ -11,11 +11,13 @@ import contextlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from stylerec_desktop.core.imaging import ImageError, load_image
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_THUMBNAIL_NAME = re.compile(r"[0-9a-f]{64}_[0-9]+\.jpg")
 _JPEG_QUALITY = 88  # thumbnails of product shots: no visible blocking on flat studio backgrounds
 
 
@@ -69,3 +71,67 @@ def ensure_thumbnail(thumbs_dir: Path, image_path: Path, sha256: str, size: int 
             ) from exc
         raise
     return target
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """How many thumbnail files, and how many bytes on disk, a cache holds (or an operation removed)."""
+
+    files: int = 0
+    bytes: int = 0
+
+
+def _thumbnail_files(thumbs_dir: Path) -> list[tuple[Path, os.stat_result]]:
+    """Every thumbnail in the cache with its ``stat``. Only files named like thumbnails count (and are ever removed):
+    whatever else someone put in the folder is left alone."""
+    found: list[tuple[Path, os.stat_result]] = []
+    root = Path(thumbs_dir)
+    if not root.is_dir():
+        return found
+    for folder in root.iterdir():
+        if not folder.is_dir() or len(folder.name) != 2:
+            continue
+        for path in folder.iterdir():
+            if _THUMBNAIL_NAME.fullmatch(path.name):
+                with contextlib.suppress(FileNotFoundError):  # removed by another process meanwhile
+                    found.append((path, path.stat()))
+    return found
+
+
+def cache_usage(thumbs_dir: Path) -> CacheUsage:
+    """Files and bytes of the thumbnails in ``thumbs_dir`` (a walk of the folder: run it off the GUI thread)."""
+    files = _thumbnail_files(thumbs_dir)
+    return CacheUsage(len(files), sum(stat.st_size for _, stat in files))
+
+
+def _remove(files: list[tuple[Path, os.stat_result]]) -> CacheUsage:
+    removed = CacheUsage()
+    for path, stat in files:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed = CacheUsage(removed.files + 1, removed.bytes + stat.st_size)
+    return removed
+
+
+def clear_thumbnails(thumbs_dir: Path) -> CacheUsage:
+    """Remove every thumbnail in ``thumbs_dir``; they are made again when next shown. Returns what was removed."""
+    return _remove(_thumbnail_files(thumbs_dir))
+
+
+def trim_thumbnails(thumbs_dir: Path, max_bytes: int) -> CacheUsage:
+    """Remove the oldest thumbnails until the cache holds at most ``max_bytes``. Returns what was removed.
+
+    Oldest by modification time, which is when a thumbnail was made (reading one never touches it): thumbnails of
+    products nobody has looked at since they were imported go first.
+    """
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    files = sorted(_thumbnail_files(thumbs_dir), key=lambda entry: entry[1].st_mtime_ns)
+    excess = sum(stat.st_size for _, stat in files) - max_bytes
+    doomed: list[tuple[Path, os.stat_result]] = []
+    for path, stat in files:
+        if excess <= 0:
+            break
+        doomed.append((path, stat))
+        excess -= stat.st_size
+    return _remove(doomed)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 from stylerec_desktop import __version__
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.paths import default_catalog_dir
-from stylerec_desktop.gui import theme
+from stylerec_desktop.gui import logbook, theme
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
@@ -111,7 +111,8 @@ def start(argv: Sequence[str]) -> RunningApp:
     """Everything :func:`main` does before running the event loop: the window is shown and the start
     catalog opens (or the demo starts building) as soon as the loop runs."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logbook.configure_logging()  # console, the rotating log file, and the records Help ▸ Log… shows
+    logging.getLogger(__name__).info("StyleRec Desktop %s starting; log folder %s", __version__, logbook.log_folder())
     app = create_application([sys.argv[0], *argv])
     runner = JobRunner()
     thumbnails = ThumbnailLoader()
@@ -132,6 +133,9 @@ def _load_style_modules() -> None:
     itself does not need to open. The studio and the recommendations then find them loaded."""
     import stylerec_desktop.core.recommend.workspace  # noqa: F401
     import stylerec_desktop.core.stylize  # noqa: F401
+    from stylerec_desktop.gui.jobs import learn_devices
+
+    learn_devices()  # asking CUDA the first time takes a moment: here, not on the GUI thread
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,8 +3,8 @@ scrolling either pans both. Used by the style-match inspector and the studio's r
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
     QGraphicsScene,
@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from stylerec_desktop.gui import theme
 
 # Both pictures are shown at this side, so the same scene point is the same place on both (products are shot
 # square or nearly; a different aspect is letterboxed).
@@ -31,7 +33,9 @@ class _View(QGraphicsView):
         self.scene().setSceneRect(0, 0, SCENE_SIDE, SCENE_SIDE)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setBackgroundBrush(Qt.GlobalColor.white)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, theme.colours().base)  # the theme shown now: a switch repaints it
 
     def set_image(self, image: QImage | None) -> None:
         if image is None or image.isNull():

@@ -27,15 +27,16 @@ _RADIUS = 6.0
 
 
 def _card(painter: QPainter, rect: QRect, option: QStyleOptionViewItem) -> None:
-    """A white rounded card; blue ring when selected, darker border on hover."""
+    """A rounded card in the theme's card colour; accent ring when selected, stronger border on hover."""
+    colours = theme.colours()
     selected = bool(option.state & QStyle.StateFlag.State_Selected)
     hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
     box = QRectF(rect).adjusted(1, 1, -1, -1)
-    painter.setBrush(QColor("#eef3ff") if selected else QColor("#ffffff"))
+    painter.setBrush(colours.card_selected if selected else colours.card)
     if selected:
-        painter.setPen(QPen(theme.ACCENT, 2))
+        painter.setPen(QPen(colours.accent, 2))
     else:
-        painter.setPen(QPen(theme.CARD_HOVER_BORDER if hovered else theme.CARD_BORDER, 1))
+        painter.setPen(QPen(colours.card_hover_border if hovered else colours.card_border, 1))
     painter.drawRoundedRect(box, _RADIUS, _RADIUS)
 
 
@@ -77,7 +78,7 @@ class ProductTileDelegate(QStyledItemDelegate):
         if tile is None:
             # Its page is on its way: grey bars where the text will be, so the grid never looks broken.
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.SKELETON)
+            painter.setBrush(theme.colours().skeleton)
             painter.drawRoundedRect(QRectF(image_area), 4, 4)
             painter.drawRoundedRect(QRectF(text_left, title_top + 3, text_width * 0.8, line - 6), 3, 3)
             painter.drawRoundedRect(QRectF(text_left, title_top + line + 5, text_width * 0.4, line - 6), 3, 3)
@@ -98,7 +99,7 @@ class ProductTileDelegate(QStyledItemDelegate):
         metrics = QFontMetrics(option.font)
         price_width = metrics.horizontalAdvance(price) + (8 if price else 0)
         painter.drawText(QRect(text_left, meta_top, price_width, line), Qt.AlignmentFlag.AlignLeft, price)
-        painter.setPen(theme.MUTED_TEXT)
+        painter.setPen(theme.colours().muted_text)
         sku = metrics.elidedText(index.data(SkuRole) or "", Qt.TextElideMode.ElideLeft, text_width - price_width)
         painter.drawText(
             QRect(text_left + price_width, meta_top, text_width - price_width, line), Qt.AlignmentFlag.AlignRight, sku
@@ -107,7 +108,7 @@ class ProductTileDelegate(QStyledItemDelegate):
 
 
 def draw_badge(painter: QPainter, text: str, colour: QColor, left: int, top: int, font: QFont) -> int:
-    """A coloured pill with white text; returns its width."""
+    """A coloured pill with the theme's badge text colour; returns its width."""
     badge_font = QFont(font)
     badge_font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
     badge_font.setWeight(QFont.Weight.DemiBold)
@@ -118,7 +119,7 @@ def draw_badge(painter: QPainter, text: str, colour: QColor, left: int, top: int
     path.addRoundedRect(QRectF(left, top, width, height), height / 2, height / 2)
     painter.fillPath(path, colour)
     painter.setFont(badge_font)
-    painter.setPen(QColor("#ffffff"))
+    painter.setPen(theme.colours().badge_text)
     painter.drawText(QRect(left, top, width, height), Qt.AlignmentFlag.AlignCenter, text)
     return width
 
@@ -158,8 +159,9 @@ class HistoryItemDelegate(QStyledItemDelegate):
         painter.drawText(QRect(left, top, width, line), Qt.AlignmentFlag.AlignLeft, title)
         kind = index.data(EventKindRole) or ""
         badge_top = top + line + 3
+        colours = theme.colours()
         badge_width = draw_badge(
-            painter, kind, theme.EVENT_COLOURS.get(kind, theme.MUTED_TEXT), left, badge_top, option.font
+            painter, kind, colours.events.get(kind, colours.muted_text), left, badge_top, option.font
         )
         when = index.data(TimestampRole)
         quantity = index.data(QuantityRole) or 1
@@ -173,7 +175,7 @@ class HistoryItemDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             detail,
         )
-        painter.setPen(theme.MUTED_TEXT)
+        painter.setPen(colours.muted_text)
         meta = " · ".join(part for part in (index.data(SkuRole), index.data(CategoryRole)) if part)
         meta = metrics.elidedText(meta, Qt.TextElideMode.ElideRight, width)
         painter.drawText(QRect(left, badge_top + line + 5, width, line), Qt.AlignmentFlag.AlignLeft, meta)

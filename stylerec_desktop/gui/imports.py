@@ -127,6 +127,8 @@ class ImportController(QObject):
         )
 
     def _succeeded(self, kind: str, report: object) -> None:
+        summary = getattr(report, "summary", None)
+        log.info("%s", summary() if callable(summary) else f"imported {kind}")
         self.imported.emit(kind, report)
 
     def _failed(self, kind: str, path: Path, images_dir: Path | None, info: JobInfo) -> None:

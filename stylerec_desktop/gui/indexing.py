@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Job
-from stylerec_desktop.gui.jobs import JobRunner, Lane
+from stylerec_desktop.gui.jobs import JobRunner, Lane, device_label
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ class IndexController(QObject):
     def busy(self) -> bool:
         return self._pending is not None and not self._runner.job(self._pending).state.finished
 
+    def set_device(self, device: str) -> None:
+        """The device the next indexing run uses (Settings ▸ Processing)."""
+        self._device = device
+
     def start(self) -> int | None:
         """Queue an indexing run (none when no catalog is open or one is already queued). Returns its job id."""
         if self._catalog is None:
@@ -58,5 +62,6 @@ class IndexController(QObject):
             if self._catalog is catalog:
                 self.indexed.emit(report)
 
-        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, on_result=done)
+        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, on_result=done,
+                                            device=device_label(device))  # fmt: skip
         return self._pending

@@ -92,6 +92,15 @@ class JobInfo:
     started: float | None = None
     finished: float | None = None
     hidden: bool = False
+    device: str = ""  # where a model job runs ("CPU", "GPU: <name>"), shown in the jobs panel
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, extrapolated from the progress so far; None until there is enough to go on."""
+        fraction, elapsed = self.fraction, self.elapsed
+        if self.state is not JobState.RUNNING or not fraction or elapsed is None or elapsed < 2 or fraction < 0.05:
+            return None
+        return elapsed * (1 - fraction) / fraction
 
     @property
     def fraction(self) -> float | None:
@@ -165,6 +174,31 @@ class _JobRunnable(QRunnable):
             relay.failed.emit(job_id, _short_message(exc), detail, exc.with_traceback(None))
 
 
+_devices: dict[str, str] = {}
+
+
+def learn_devices() -> None:
+    """Find out (on a worker: the first CUDA query initialises the driver) what ``auto`` means on this machine,
+    for :func:`device_label`."""
+    import torch
+
+    if torch.cuda.is_available():
+        _devices["gpu"] = f"GPU: {torch.cuda.get_device_name(0)}"
+    elif torch.backends.mps.is_available():
+        _devices["gpu"] = "GPU: Apple MPS"
+    _devices["learnt"] = "yes"
+
+
+def device_label(preference: str) -> str:
+    """Where a model job asked to run on ``preference`` (auto, cpu, cuda, mps) runs, in the jobs panel's words.
+    Never initialises anything: before :func:`learn_devices` has run it repeats the preference."""
+    if preference == "cpu":
+        return "CPU"
+    if "learnt" not in _devices:
+        return {"auto": "", "cuda": "GPU", "mps": "GPU"}.get(preference, preference)
+    return _devices.get("gpu", "CPU")
+
+
 _thread_state = threading.local()
 
 
@@ -196,6 +230,7 @@ class _Entry:
     token: CancelToken
     on_result: Callable[[Any], None] | None
     on_failure: Callable[[JobInfo], None] | None
+    rerun: Callable[[], Any] | None = None  # the callable source again, for Retry (a generator runs once)
 
 
 class JobRunner(QObject):
@@ -208,6 +243,8 @@ class JobRunner(QObject):
     jobAdded = Signal(int)
     jobChanged = Signal(int)
     jobFinished = Signal(int)
+    #: (old id, new id) when a failed or cancelled job is run again: whoever follows the old id follows the new one
+    jobRetried = Signal(int, int)
 
     def __init__(self, parent: QObject | None = None, read_threads: int | None = None) -> None:
         super().__init__(parent)
@@ -242,16 +279,42 @@ class JobRunner(QObject):
         on_result: Callable[[Any], None] | None = None,
         on_failure: Callable[[JobInfo], None] | None = None,
         hidden: bool = False,
+        device: str = "",
     ) -> int:
-        """Queue a job and return its id. ``on_result``/``on_failure`` run on the GUI thread when it ends."""
+        """Queue a job and return its id. ``on_result``/``on_failure`` run on the GUI thread when it ends.
+
+        A callable ``source`` can be run again with :meth:`retry` once the job failed or was cancelled.
+        """
         job_id = next(self._ids)
         token = CancelToken()
-        info = JobInfo(job_id, title, lane, submitted=time.time(), hidden=hidden)
-        self._entries[job_id] = _Entry(info, token, on_result, on_failure)
+        info = JobInfo(job_id, title, lane, submitted=time.time(), hidden=hidden, device=device)
+        rerun = source if callable(source) and not isinstance(source, Generator) else None
+        self._entries[job_id] = _Entry(info, token, on_result, on_failure, rerun)
         if not hidden:
             self.jobAdded.emit(job_id)
         self._pools[lane].start(_JobRunnable(job_id, source, token, self._relay))
         return job_id
+
+    def can_retry(self, job_id: int) -> bool:
+        entry = self._entries.get(job_id)
+        return (
+            entry is not None and entry.rerun is not None and entry.info.state in (JobState.FAILED, JobState.CANCELLED)
+        )
+
+    def retry(self, job_id: int) -> int | None:
+        """Run a failed or cancelled job again as a new job (same title, lane, callbacks); its id, or None when it
+        cannot be retried (still running, or submitted as a generator, which runs only once)."""
+        if not self.can_retry(job_id):
+            return None
+        entry = self._entries[job_id]
+        info = entry.info
+        rerun, entry.rerun = entry.rerun, None  # retried once: its row stops offering Retry
+        new_id = self.submit(info.title, rerun, lane=info.lane, on_result=entry.on_result,
+                             on_failure=entry.on_failure, hidden=info.hidden, device=info.device)  # fmt: skip
+        if not info.hidden:
+            self.jobChanged.emit(job_id)
+        self.jobRetried.emit(job_id, new_id)
+        return new_id
 
     def cancel(self, job_id: int) -> None:
         """Ask a job to stop. A queued job is cancelled at once; a running one at its next step."""
@@ -316,6 +379,11 @@ class JobRunner(QObject):
             del self._entries[job_id]
         else:
             self.jobChanged.emit(job_id)
+            # For support: how each job the user saw ended (a bug's traceback was logged by its worker).
+            if info.state is JobState.FAILED:
+                log.warning("job %d %r failed: %s", job_id, info.title, info.error)
+            else:
+                log.info("job %d %r %s after %.1f s", job_id, info.title, info.state, info.elapsed or 0.0)
         if info.state is JobState.DONE and entry.on_result is not None:
             entry.on_result(info.result)
         elif info.state is JobState.FAILED:

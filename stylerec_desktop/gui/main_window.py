@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
-from stylerec_desktop.gui import dialogs
+from stylerec_desktop.gui import dialogs, logbook, theme
 from stylerec_desktop.gui.docking import StrayTabBarFix
+from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
 from stylerec_desktop.gui.indexing import IndexController
 from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
@@ -31,18 +32,22 @@ from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.inspector import InspectorPanel
 from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
+from stylerec_desktop.gui.panels.log_dialog import LogDialog
 from stylerec_desktop.gui.panels.product_detail import ProductDetailPanel
 from stylerec_desktop.gui.panels.recommendations import RecommendationsPanel
+from stylerec_desktop.gui.panels.settings_dialog import SettingsDialog, open_settings_dialog, trim_thumbnail_cache
+from stylerec_desktop.gui.panels.similar import SimilarPanel
 from stylerec_desktop.gui.panels.start import StartPage
 from stylerec_desktop.gui.panels.studio import StudioPanel
 from stylerec_desktop.gui.panels.taste import TastePanel
+from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "StyleRec Desktop"
 # Bump when the docks change, so an old saved layout is not forced onto new docks.
-_STATE_VERSION = 2
+_STATE_VERSION = 3
 
 
 class MainWindow(QMainWindow):
@@ -82,6 +87,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.customers_dock, self.detail_dock], [330, 360], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._add_workspace_docks()
+        self.preferences = AppSettings(self._settings)
+        self.settings_dialog: SettingsDialog | None = None
+        self.log_dialog: LogDialog | None = None
+        self._apply_preferences(self.preferences.preferences())
 
         self.catalog_label = QLabel()
         self.catalog_label.setProperty("role", "muted")
@@ -91,10 +100,15 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(True)
 
         self.imports = ImportController(runner, self)
+        self.edits = ProductEdits(runner, self)
+        self.theme = theme.ThemeController(self._settings, self)
         self._build_menus()
         self.setAcceptDrops(True)
 
         self.catalog_panel.productSelected.connect(self.detail_panel.show_product)
+        self.detail_panel.editRequested.connect(self.edits.edit_product)
+        self.edits.productChanged.connect(self._on_product_edited)
+        self.edits.failed.connect(lambda message: self.statusBar().showMessage(message, 15_000))
         self.customers_panel.productSelected.connect(self._show_product_from_history)
         self.imports.imported.connect(self._on_imported)
         self._wire_workspace()
@@ -127,6 +141,8 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector_panel)
         self.studio_panel = StudioPanel(self.runner)
         self.studio_dock = self._dock("Studio", "studioDock", self.studio_panel)
+        self.similar_panel = SimilarPanel(self.runner, self.thumbnails)
+        self.similar_dock = self._dock("Similar", "similarDock", self.similar_panel)
         # The customer column runs the full height; the bottom docks span the grid and the right column.
         # Corner and split come before the tabs: done after a tabify, they leave a stray copy of its tab bar.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -135,6 +151,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.jobs_dock, self.studio_dock)
         self.jobs_dock.raise_()
         self.tabifyDockWidget(self.detail_dock, self.recommendations_dock)
+        self.tabifyDockWidget(self.detail_dock, self.similar_dock)
         StrayTabBarFix(self)
         self.resizeDocks([self.detail_dock], [440], Qt.Orientation.Horizontal)
 
@@ -146,8 +163,14 @@ class MainWindow(QMainWindow):
         self.recommendations_panel.indexRequested.connect(self.indexer.start)
         self.inspector_panel.productSelected.connect(self._show_product_from_history)
         self.indexer.indexed.connect(lambda _report: self.recommendations_panel.reload())
-        self.catalog_panel.productSelected.connect(lambda product_id: self.studio_panel.set_products([product_id]))
+        # Ctrl/Shift-click several products to restyle them all (an emptied selection keeps the studio's content).
+        self.catalog_panel.selectionChanged.connect(lambda ids: ids and self.studio_panel.set_products(ids))
         self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
+        self.similar_panel.productSelected.connect(self.detail_panel.show_product)
+        self.similar_panel.indexRequested.connect(self.indexer.start)
+        self.indexer.indexed.connect(lambda _report: self.similar_panel.reload())
+        self.detail_panel.findSimilarRequested.connect(self.find_similar)
+        self.catalog_panel.findSimilarRequested.connect(self.find_similar)
 
     def _show_customer_workspace(self, customer_id: str) -> None:
         self.recommendations_panel.show_customer(customer_id)
@@ -158,6 +181,21 @@ class MainWindow(QMainWindow):
         self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]
         self.studio_dock.show()
         self.studio_dock.raise_()
+
+    def find_similar(self, product_id: int) -> None:
+        self.similar_panel.show_product(product_id)
+        self.similar_dock.show()
+        self.similar_dock.raise_()
+
+    def _find_similar_to_current(self) -> None:
+        """Catalog ▸ Find similar: for the product shown in the product panel, else the one picked in the grid;
+        with neither, the Similar panel says what to do."""
+        shown = self.detail_panel.product()
+        product_id = shown.id if shown is not None else self.catalog_panel.selected_product()
+        if product_id is not None:
+            self.find_similar(product_id)
+        self.similar_dock.show()
+        self.similar_dock.raise_()
 
     def _inspect(self, selection: object) -> None:
         self.inspector_panel.inspect(selection)  # type: ignore[arg-type]
@@ -181,28 +219,54 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Export selected…", self._export_selected, "Ctrl+E")
         file_menu.addSeparator()
+        settings_action = self._action(file_menu, "&Settings…", self.open_settings)
+        settings_action.setShortcuts(preferences_shortcuts())
+        settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.edits.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.edits.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        self._action(edit_menu, "&Edit product", self._edit_product, "F2")
 
         catalog_menu = self.menuBar().addMenu("&Catalog")
         self.index_action = self._action(catalog_menu, "Index &styles", self.indexer.start, "Ctrl+Shift+X")
         self.index_action.setEnabled(False)
+        self.find_similar_action = self._action(
+            catalog_menu, "Find &similar", self._find_similar_to_current, "Ctrl+Shift+F"
+        )
+        self.find_similar_action.setEnabled(False)
 
         view_menu = self.menuBar().addMenu("&View")
         for dock, keys in ((self.customers_dock, "Ctrl+1"), (self.detail_dock, "Ctrl+2"), (self.jobs_dock, "Ctrl+J")):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(keys))
             view_menu.addAction(action)
-        workspace_docks = (self.recommendations_dock, self.taste_dock, self.inspector_dock, self.studio_dock)
-        for dock, keys in zip(workspace_docks, ("Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"), strict=True):
+        workspace_docks = (
+            self.recommendations_dock,
+            self.taste_dock,
+            self.inspector_dock,
+            self.studio_dock,
+            self.similar_dock,
+        )
+        for dock, keys in zip(workspace_docks, ("Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6", "Ctrl+7"), strict=True):
             action = dock.toggleViewAction()
             action.setShortcut(QKeySequence(keys))
             view_menu.addAction(action)
         view_menu.addSeparator()
         self._action(view_menu, "Search products", self._focus_product_search, "Ctrl+F")
         self._action(view_menu, "Find a customer", self._focus_customer_search, "Ctrl+K")
+        view_menu.addSeparator()
+        self.theme.add_menu(view_menu)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: dialogs.shortcuts_dialog(self).exec())
+        self._action(help_menu, "&Log…", self.show_log)
         self._action(help_menu, "&About StyleRec Desktop", self._about)
 
     def _action(
@@ -224,12 +288,14 @@ class MainWindow(QMainWindow):
         """Show ``catalog`` in every panel (None: back to the start page)."""
         self._catalog = catalog
         self.thumbnails.set_thumbnails_dir(catalog.thumbnails_dir if catalog is not None else None)
+        self.edits.set_catalog(catalog)  # Undo never reaches into a catalog that is no longer shown
         for panel in (self.catalog_panel, self.detail_panel, self.customers_panel, self.imports):
             panel.set_catalog(catalog)
         workspace = (self.indexer, self.recommendations_panel, self.taste_panel, self.inspector_panel)
-        for workspace_panel in (*workspace, self.studio_panel):
+        for workspace_panel in (*workspace, self.studio_panel, self.similar_panel):
             workspace_panel.set_catalog(catalog)
         self.index_action.setEnabled(catalog is not None)
+        self.find_similar_action.setEnabled(catalog is not None)
         for action in self.import_actions.values():
             action.setEnabled(catalog is not None)
         if catalog is None:
@@ -251,6 +317,7 @@ class MainWindow(QMainWindow):
             self.show_start(str(exc))
             return False
         self.set_catalog(catalog)
+        self._trim_thumbnails(catalog)
         return True
 
     def show_start(self, message: str) -> None:
@@ -336,8 +403,8 @@ class MainWindow(QMainWindow):
     def _export_selected(self) -> None:
         from stylerec_desktop.gui.panels.export_dialog import open_export_dialog
 
-        selected = self.catalog_panel.selected_product()
-        open_export_dialog(self, self._catalog, self.runner, [selected] if selected is not None else [], self._settings)
+        selected = self.catalog_panel.selected_ids()  # Ctrl/Shift-click picks several
+        open_export_dialog(self, self._catalog, self.runner, selected, self._settings)
 
     def _focus_product_search(self) -> None:
         self.catalog_panel.search_edit.setFocus()
@@ -351,7 +418,46 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         QMessageBox.about(self, "About StyleRec Desktop", dialogs.about_text())
 
+    def open_settings(self) -> None:
+        def make() -> SettingsDialog:
+            dialog = SettingsDialog(self.preferences, self.runner, self.catalog, self.choose_catalog_to_open, self)
+            dialog.applied.connect(self._apply_preferences)
+            return dialog
+
+        self.settings_dialog = open_settings_dialog(self.settings_dialog, make)
+
+    def show_log(self) -> None:
+        if self.log_dialog is None:
+            self.log_dialog = LogDialog(logbook.recent_records(), self.runner, logbook.log_folder(), self)
+        self.log_dialog.show()
+        self.log_dialog.raise_()
+        self.log_dialog.activateWindow()
+
+    def _apply_preferences(self, preferences: Preferences) -> None:
+        """Hand the settings to the panels that use them (at start, and on Settings ▸ OK/Apply)."""
+        self.studio_panel.set_processing(preferences.device, preferences.precision)
+        self.recommendations_panel.set_default_weights(preferences.ranking_weights)
+        self.indexer.set_device(preferences.device)
+
+    def _trim_thumbnails(self, catalog: Catalog) -> None:
+        """Keep the catalog's thumbnail cache within Settings ▸ Catalog's limit (oldest out first, on a worker)."""
+        folder, limit = catalog.thumbnails_dir, self.preferences.preferences().thumbnail_limit_bytes
+        self.runner.submit("Trim the thumbnail cache", lambda: trim_thumbnail_cache(folder, limit), hidden=True)
+
     # -- reacting to panels --------------------------------------------------------------------------------
+
+    def _edit_product(self) -> None:
+        self.detail_dock.show()
+        self.detail_dock.raise_()
+        self.detail_panel.start_editing()
+
+    def _on_product_edited(self, product_id: int, fields: object) -> None:
+        """An edit, undo or redo was written: show the product as it is now."""
+        if {"title", "category"} & set(fields):  # type: ignore[call-overload]
+            self.catalog_panel.reload()  # it may move in the title order, or leave the category shown
+        else:
+            self.catalog_panel.model.refresh_product(product_id)
+        self.detail_panel.show_product(product_id)
 
     def _show_product_from_history(self, product_id: int) -> None:
         self.detail_panel.show_product(product_id)

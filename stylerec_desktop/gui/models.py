@@ -99,6 +99,30 @@ class ProductGridModel(QAbstractListModel):
     def ids(self) -> list[int]:
         return list(self._ids)
 
+    def refresh_product(self, product_id: int) -> None:
+        """Read the tile of ``product_id`` again (after an edit) and repaint its row; nothing when its page is
+        not in memory (it is read fresh when shown)."""
+        row = self.row_of(product_id)
+        if row is None or self._catalog is None or row // self.page_size not in self._pages:
+            return
+        catalog, generation, page_no = self._catalog, self._generation, row // self.page_size
+
+        def arrived(tiles: dict[int, ProductTile]) -> None:
+            page = self._pages.get(page_no)
+            if generation != self._generation or page is None or product_id not in tiles:
+                return  # the grid shows another list now, or dropped that page meanwhile
+            page[product_id] = tiles[product_id]
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+
+        self._runner.submit(
+            f"Reload product {product_id}",
+            lambda: catalog.product_tiles([product_id]),
+            lane=Lane.READ,
+            hidden=True,
+            on_result=arrived,
+        )
+
     def product_id(self, row: int) -> int:
         return self._ids[row]
 

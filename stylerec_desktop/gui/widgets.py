@@ -15,15 +15,8 @@ from stylerec_desktop.core.catalog import ProductTile
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
-#: Colour and user-facing name of each ranking signal, in the order the bars are drawn.
-SIGNAL_COLOURS: dict[str, QColor] = {
-    "style": QColor("#7048e8"),
-    "visual": QColor("#1c7ed6"),
-    "colour": QColor("#e8590c"),
-    "pattern": QColor("#0ca678"),
-    "behaviour": QColor("#d6336c"),
-    "popularity": QColor("#868e96"),
-}
+#: Colour (in the theme shown) and user-facing name of each ranking signal, in the order the bars are drawn.
+SIGNAL_COLOURS = theme.LiveColours(lambda colours: colours.signals)
 SIGNAL_NAMES = {
     "style": "Style",
     "visual": "Visual",
@@ -61,14 +54,15 @@ class SwatchStrip(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        border = theme.colours().card_border
         if not self._colours:
-            painter.setPen(QPen(theme.CARD_BORDER, 1, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(border, 1, Qt.PenStyle.DashLine))
             painter.drawRoundedRect(rect, 4, 4)
             return
         if self._square:
             for i, (hex_, _share) in enumerate(self._colours):
                 box = QRectF(rect.left() + i * (rect.height() + 4), rect.top(), rect.height(), rect.height())
-                painter.setPen(QPen(theme.CARD_BORDER, 1))
+                painter.setPen(QPen(border, 1))
                 painter.setBrush(QColor(hex_))
                 painter.drawRoundedRect(box, 3, 3)
             return
@@ -78,7 +72,7 @@ class SwatchStrip(QWidget):
             width = rect.width() * max(share, 0.02) / total
             painter.fillRect(QRectF(x, rect.top(), width, rect.height()), QColor(hex_))
             x += width
-        painter.setPen(QPen(theme.CARD_BORDER, 1))
+        painter.setPen(QPen(border, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(rect, 3, 3)
 
@@ -98,24 +92,25 @@ def paint_score_bars(
     bar_left = rect.left() + label_w
     bar_w = max(10, rect.width() - label_w - value_w)
     zero = bar_left + bar_w * 0.2  # room for negative terms, which are small by construction
+    colours = theme.colours()
     for i, name in enumerate(names):
         top = rect.top() + i * row_h
         bar_h = max(2.0, min(row_h - 2, 8.0))
         y = top + (row_h - bar_h) / 2
         if labels:
-            painter.setPen(theme.MUTED_TEXT)
+            painter.setPen(colours.muted_text)
             text_rect = QRectF(rect.left(), top, label_w - 6, row_h)
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, SIGNAL_NAMES[name])
-        painter.fillRect(QRectF(bar_left, y, bar_w, bar_h), QColor("#f1f3f5"))
+        painter.fillRect(QRectF(bar_left, y, bar_w, bar_h), colours.track)
         value = components[name]
         length = (bar_w * 0.8 if value >= 0 else bar_w * 0.2) * min(1.0, abs(value) / max(scale, 1e-6))
         left = zero if value >= 0 else zero - length
-        painter.fillRect(QRectF(left, y, length, bar_h), SIGNAL_COLOURS[name])
+        painter.fillRect(QRectF(left, y, length, bar_h), colours.signals[name])
         if labels:
-            painter.setPen(theme.MUTED_TEXT)
+            painter.setPen(colours.muted_text)
             value_rect = QRectF(bar_left + bar_w + 4, top, value_w, row_h)
             painter.drawText(value_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{value:+.1f}")
-    painter.setPen(QPen(theme.CARD_HOVER_BORDER, 1))
+    painter.setPen(QPen(colours.card_hover_border, 1))
     painter.drawLine(int(zero), rect.top(), int(zero), rect.bottom())
 
 

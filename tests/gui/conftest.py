@@ -1,5 +1,5 @@
-"""Fixtures of the GUI tests: a small catalog built once per session and copied per test, the job runner and
-thumbnail loader (shut down after each test), and a main window showing the catalog."""
+"""Fixtures of the GUI tests: a small catalog built once per session and copied per test (also with its styles
+indexed), the job runner and thumbnail loader (shut down after each test), and a main window showing the catalog."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ def small_catalog_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once: never opened for writing by a test (tests get a copy)."""
     folder = tmp_path_factory.mktemp("small-catalog-source") / "catalog"
     catalog = build_small_catalog(folder, SMALL_PRODUCTS, SMALL_CUSTOMERS)
+    catalog.close()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def indexed_catalog_source(small_catalog_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small catalog with its styles indexed (a few seconds, once per session; never written by a test)."""
+    from stylerec_desktop.core.jobs import run_job
+    from stylerec_desktop.core.recommend.indexing import index_catalog  # torch: only for the tests that need it
+
+    folder = tmp_path_factory.mktemp("indexed-catalog-source") / "catalog"
+    shutil.copytree(small_catalog_source, folder)
+    catalog = Catalog.open(folder)
+    run_job(index_catalog(catalog, device="cpu"))
     catalog.close()
     return folder
 
@@ -67,6 +81,24 @@ def window(qtbot: QtBot, catalog_dir: Path, services: tuple[JobRunner, Thumbnail
     assert window.open_catalog(catalog_dir)
     qtbot.waitUntil(lambda: window.catalog_panel.result_count() == SMALL_PRODUCTS, timeout=10_000)
     wait_idle(qtbot, runner)  # categories, customers and counts are read in the background too
+    return window
+
+
+@pytest.fixture
+def indexed_window(
+    qtbot: QtBot, indexed_catalog_source: Path, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> MainWindow:
+    """The main window at 1400x900 showing a copy of the indexed small catalog."""
+    runner, thumbnails = services
+    folder = tmp_path / "indexed"
+    shutil.copytree(indexed_catalog_source, folder)
+    window = MainWindow(runner, thumbnails, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_catalog(folder)
+    wait_idle(qtbot, runner)
     return window
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_idle
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -147,3 +147,18 @@ def test_a_saved_user_preset_is_ticked_previewed_and_offered_again(
     assert again.user_presets["banner-wide"].size == (1600, 900)
     assert "banner-wide" in again.preset_checks
     wait_idle(qtbot, runner)
+
+
+def test_export_selected_takes_every_selected_product(qtbot: QtBot, window: MainWindow) -> None:
+    grid, model = window.catalog_panel.grid, window.catalog_panel.model
+    grid.setCurrentIndex(model.index(0))
+    for row in (2, 5):
+        grid.selectionModel().select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    wanted = [model.product_id(row) for row in (0, 2, 5)]
+    window._export_selected()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.product_combo.count() == 3, timeout=10_000)
+    assert [dialog.product_combo.itemData(i) for i in range(3)] == wanted
+    assert dialog.status_label.text().startswith("3 products selected")
+    dialog.close()

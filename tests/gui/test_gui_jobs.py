@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Progress
-from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
 
 
@@ -231,3 +232,50 @@ def test_jobs_panel_and_status_bar_show_running_finished_and_failed_jobs(qtbot: 
     assert panel.summary_label.text() == "3 finished · 1 failed"
     panel.clear_finished()
     assert panel.rows() == [] and runner.jobs() == []
+
+
+def test_a_failed_job_is_retried_from_the_panel(qtbot: QtBot, runner: JobRunner) -> None:
+    """Retry runs the same callable again as a new job with the same callbacks; a generator runs only once."""
+    panel = JobsPanel(runner)
+    qtbot.addWidget(panel)
+    attempts: list[int] = []
+    results: list[str] = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise UserError("The disk is full: free some space and retry.")
+        return "written"
+
+    job_id = runner.submit("Write files", flaky, on_result=results.append, device="CPU")
+    _wait_finished(qtbot, runner, job_id)
+    row = panel.row(job_id)
+    assert row is not None and runner.job(job_id).state is JobState.FAILED
+    assert not row.retry_button.isHidden() and "CPU" in row.state_label.text()
+    with qtbot.waitSignal(runner.jobRetried, timeout=5000) as retried:
+        qtbot.mouseClick(row.retry_button, Qt.MouseButton.LeftButton)
+    old_id, new_id = retried.args
+    assert old_id == job_id and new_id != job_id
+    _wait_finished(qtbot, runner, new_id)
+    assert runner.job(new_id).state is JobState.DONE and results == ["written"] and len(attempts) == 2
+    assert runner.job(new_id).device == "CPU" and runner.job(new_id).title == "Write files"
+    assert row.retry_button.isHidden() and not runner.can_retry(job_id)  # retried once: not offered again
+
+    once = runner.submit("Once", _failing_steps())
+    _wait_finished(qtbot, runner, once)
+    assert not runner.can_retry(once) and runner.retry(once) is None
+    assert panel.row(once).retry_button.isHidden()  # type: ignore[union-attr]
+
+
+def _failing_steps() -> Generator[Progress, None, None]:
+    yield Progress(1, 2, "half")
+    raise UserError("broken")
+
+
+def test_eta_is_extrapolated_from_the_progress() -> None:
+    now = time.time()
+    info = JobInfo(1, "Render", Lane.WRITE, state=JobState.RUNNING, done=1, total=4, started=now - 10)
+    assert info.eta == pytest.approx(30, abs=0.5)
+    assert replace(info, started=now - 1).eta is None  # too early to say
+    assert replace(info, total=None).eta is None
+    assert replace(info, state=JobState.DONE).eta is None

@@ -3,7 +3,6 @@ and taste, re-ranking as the controls move, and the style-match inspector."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.jobs import run_job
-from stylerec_desktop.core.recommend.indexing import index_catalog
 from stylerec_desktop.core.recommend.ranking import Filters
 from stylerec_desktop.core.recommend.service import recommend_for_customer
 from stylerec_desktop.core.stylize import StyleVector
@@ -24,34 +21,6 @@ from stylerec_desktop.gui.indexing import INDEX_TITLE
 from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
-
-
-@pytest.fixture(scope="session")
-def indexed_catalog_source(small_catalog_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small catalog with its styles indexed (a few seconds, once per session)."""
-    folder = tmp_path_factory.mktemp("indexed-catalog-source") / "catalog"
-    shutil.copytree(small_catalog_source, folder)
-    catalog = Catalog.open(folder)
-    run_job(index_catalog(catalog, device="cpu"))
-    catalog.close()
-    return folder
-
-
-@pytest.fixture
-def indexed_window(
-    qtbot: QtBot, indexed_catalog_source: Path, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
-) -> MainWindow:
-    runner, thumbnails = services
-    folder = tmp_path / "indexed"
-    shutil.copytree(indexed_catalog_source, folder)
-    window = MainWindow(runner, thumbnails, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_catalog(folder)
-    wait_idle(qtbot, runner)
-    return window
 
 
 def _busiest_customer(catalog: Catalog) -> str:

@@ -8,6 +8,7 @@ and WAL mode lets readers go on while it writes.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,7 +34,7 @@ from stylerec_desktop.core.catalog.records import (
     ProductRecord,
     ProductTile,
 )
-from stylerec_desktop.core.errors import CatalogError, NotFound
+from stylerec_desktop.core.errors import CatalogError, NotFound, UserError
 
 DB_NAME = "catalog.sqlite"
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -54,6 +55,9 @@ def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
+_PRODUCT_COLUMNS = "id, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock"
+#: The product fields :meth:`Catalog.update_product` changes (the rest come from imports).
+EDITABLE_PRODUCT_FIELDS = ("title", "category", "price", "stock", "in_stock", "tags")
 _RENDER_COLUMNS = "id, path, sha256, width, height, product_id, content_sha256, engine, recipe, created_at"
 
 
@@ -207,7 +211,9 @@ class Catalog:
                     ON CONFLICT (sku) DO UPDATE SET
                         title = excluded.title, category = excluded.category, brand = excluded.brand,
                         price = excluded.price, currency = excluded.currency, in_stock = excluded.in_stock,
-                        tags = excluded.tags, attributes = excluded.attributes, updated_at = excluded.updated_at
+                        tags = excluded.tags, attributes = excluded.attributes, updated_at = excluded.updated_at,
+                        -- a counted stock that the file now contradicts (in stock or not) is no longer known
+                        stock = CASE WHEN excluded.in_stock = (products.stock > 0) THEN products.stock END
                     RETURNING id""",
                     (
                         record.sku,
@@ -245,6 +251,42 @@ class Catalog:
                     )
                 count += 1
         return count
+
+    def update_product(self, product_id: int, **changes: object) -> dict[str, object]:
+        """Change some fields of product ``product_id`` in one transaction. Returns the fields' previous values
+        (the keys changed, ``in_stock`` included when ``stock`` set it), which undo the change when passed back.
+
+        Fields (:data:`EDITABLE_PRODUCT_FIELDS`): ``title`` non-empty text; ``category`` text; ``price`` a number
+        >= 0, kept to the cent, or None for no price; ``stock`` a whole number >= 0, or None for not counted (a
+        count also sets ``in_stock`` to ``stock > 0`` unless ``in_stock`` is given); ``in_stock`` a bool; ``tags``
+        a sequence of text (trimmed; empty and repeated tags dropped).
+
+        Raises :class:`UserError` with a sentence for a value out of range and :class:`NotFound` for an unknown
+        id, writing nothing; ``TypeError`` for a field that cannot be edited.
+        """
+        values = _checked_product_changes(changes)
+        stock = values.get("stock")
+        if isinstance(stock, int) and "in_stock" not in values:
+            values["in_stock"] = stock > 0
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT title, category, price, stock, in_stock, tags FROM products WHERE id = ?", (product_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"No product with id {product_id}: it may have been deleted.")
+            title, category, price, counted, in_stock, tags = row
+            current = {
+                "title": title, "category": category, "price": price, "stock": counted,
+                "in_stock": bool(in_stock), "tags": tuple(json.loads(tags)),
+            }  # fmt: skip
+            if values:
+                # Column names come from EDITABLE_PRODUCT_FIELDS only (checked above), never from the caller.
+                assignments = ", ".join(f"{name} = ?" for name in values)
+                stored = [_stored_product_value(name, value) for name, value in values.items()]
+                self.db.conn.execute(
+                    f"UPDATE products SET {assignments}, updated_at = ? WHERE id = ?", (*stored, _now(), product_id)
+                )
+        return {name: current[name] for name in values}
 
     def upsert_customers(self, records: Iterable[CustomerRecord]) -> int:
         rows = [
@@ -349,19 +391,19 @@ class Catalog:
         return tiles
 
     def product(self, product_id: int) -> Product:
-        row = self.db.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
+        row = self.db.execute(f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE id = ?", (product_id,)).fetchone()
         if row is None:
             raise NotFound(f"No product with id {product_id}.")
         return self._product_from_row(row)
 
     def product_by_sku(self, sku: str) -> Product:
-        row = self.db.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
+        row = self.db.execute(f"SELECT {_PRODUCT_COLUMNS} FROM products WHERE sku = ?", (sku,)).fetchone()
         if row is None:
             raise NotFound(f"No product with sku {sku!r} in this catalog. `stylerec products list` shows them.")
         return self._product_from_row(row)
 
     def products(self, limit: int | None = None, offset: int = 0, category: str | None = None) -> list[Product]:
-        sql, params = "SELECT * FROM products", []
+        sql, params = f"SELECT {_PRODUCT_COLUMNS} FROM products", []
         if category:
             sql += " WHERE category = ?"
             params.append(category)
@@ -373,7 +415,7 @@ class Catalog:
         return self._ids_by_key("products", "sku", skus)
 
     def _product_from_row(self, row: tuple) -> Product:
-        (pid, sku, title, category, brand, price, currency, in_stock, tags, attributes, _c, _u) = row
+        (pid, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock) = row
         images = tuple(
             ProductImage(r[0], self._load_path(r[1]), r[2], r[3], r[4], bool(r[5]))
             for r in self.db.execute(
@@ -384,7 +426,7 @@ class Catalog:
         )
         return Product(
             pid, sku, title, category, brand, price, currency, bool(in_stock),
-            tuple(json.loads(tags)), json.loads(attributes), images,
+            tuple(json.loads(tags)), json.loads(attributes), images, stock,
         )  # fmt: skip
 
     # -- reads: customers ---------------------------------------------------------------------------------
@@ -606,6 +648,7 @@ class Catalog:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
+
     def _ids_by_key(self, table: str, column: str, keys: Iterable[str]) -> dict[str, int]:
         keys = list(dict.fromkeys(keys))
         found: dict[str, int] = {}
@@ -616,3 +659,51 @@ class Catalog:
             )
             found.update({row[0]: row[1] for row in rows})
         return found
+
+
+def _checked_product_changes(changes: dict[str, object]) -> dict[str, object]:
+    """The changes of :meth:`Catalog.update_product`, checked and normalised (see there)."""
+    unknown = sorted(set(changes) - set(EDITABLE_PRODUCT_FIELDS))
+    if unknown:
+        raise TypeError(f"update_product() cannot change {', '.join(unknown)}")
+    values: dict[str, object] = {}
+    for name, value in changes.items():
+        if name == "title":
+            if not isinstance(value, str) or not value.strip():
+                raise UserError("A product needs a title.")
+            values[name] = value.strip()
+        elif name == "category":
+            if not isinstance(value, str):
+                raise TypeError("category must be text")
+            values[name] = value.strip()
+        elif name == "price":
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                    raise UserError(f"{value!r} is not a price: give a number such as 19.99.")
+                if value < 0:
+                    raise UserError("A price cannot be negative.")
+                value = round(float(value), 2)
+            values[name] = value
+        elif name == "stock":
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise UserError(f"{value!r} is not a stock count: give a whole number of units.")
+                if value < 0:
+                    raise UserError("Stock cannot be negative.")
+            values[name] = value
+        elif name == "in_stock":
+            values[name] = bool(value)
+        else:  # tags
+            if isinstance(value, str) or not isinstance(value, Iterable):
+                raise TypeError("tags must be a sequence of text")
+            values[name] = tuple(dict.fromkeys(str(tag).strip() for tag in value if str(tag).strip()))
+    return values
+
+
+def _stored_product_value(name: str, value: object) -> object:
+    """A checked field value as its column holds it: tags as a JSON list, in_stock as 0/1."""
+    if name == "tags":
+        return json.dumps(list(value))  # type: ignore[call-overload]
+    if name == "in_stock":
+        return int(bool(value))
+    return value

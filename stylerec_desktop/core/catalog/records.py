@@ -79,6 +79,7 @@ class Product:
     tags: tuple[str, ...]
     attributes: dict[str, str]
     images: tuple[ProductImage, ...] = ()
+    stock: int | None = None  # units on hand when counted; None when only ``in_stock`` is known
 
     @property
     def primary_image(self) -> ProductImage | None:

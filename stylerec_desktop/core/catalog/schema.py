@@ -126,7 +126,16 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["renders"].create_index(["content_sha256"], index_name="idx_renders_content")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Stock counts (issue 5: editing products in the app).
+
+    ``stock`` is the number on hand when someone counted it (edited in the app), NULL when only ``in_stock`` is
+    known (imports say in stock or not). Writing a count sets ``in_stock`` to ``stock > 0`` with it.
+    """
+    db.execute("ALTER TABLE products ADD COLUMN stock INTEGER CHECK (stock IS NULL OR stock >= 0)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

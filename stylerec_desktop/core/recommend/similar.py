@@ -3,17 +3,23 @@
 Similarity is the cosine between the products' index blocks (see :mod:`.index`): -1..1, 1 for the same image. The
 blend is the weighted mean of the style, visual and colour cosines (weights 0.4 / 0.35 / 0.25 by default, chosen so
 that no single aspect decides alone), so it stays on the same -1..1 scale and a threshold means the same thing.
+
+:func:`similar_products` works on a :class:`StyleIndex`; :func:`similar_to_product` is the one call over a catalog that
+the GUI's "Find similar" makes (the product, its neighbours and their tiles, or why there are none).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.catalog import Catalog, ProductTile
+from stylerec_desktop.core.errors import NotFound, UserError
+from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex
+from stylerec_desktop.core.recommend.service import INDEX_CACHE, IndexCache
 
 SIMILAR_BY: tuple[str, ...] = ("style", "visual", "colour", "blend")
 DEFAULT_BLEND: Mapping[str, float] = {"style": 0.4, "visual": 0.35, "colour": 0.25}
@@ -85,3 +91,41 @@ def similar_products(
         )
         for i in order
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SimilarAnswer:
+    """What "Find similar" shows for one product: the product itself (``source``), its neighbours best first
+    (``items``) and the grid tiles of those neighbours (``tiles``, by product id).
+
+    ``indexed`` is False when the catalog has no style index yet; ``source_indexed`` is False when the product's own
+    image is not in the index (not indexed yet, or no image). In both cases ``items`` is empty.
+    """
+
+    source: ProductTile
+    by: str
+    indexed: bool
+    source_indexed: bool = False
+    items: tuple[SimilarProduct, ...] = ()
+    tiles: dict[int, ProductTile] = field(default_factory=dict)
+
+    def tile(self, product_id: int) -> ProductTile | None:
+        return self.tiles.get(product_id)
+
+
+def similar_to_product(
+    catalog: Catalog, product_id: int, by: str = "blend", k: int = 100, cache: IndexCache = INDEX_CACHE
+) -> SimilarAnswer:
+    """The ``k`` products of ``catalog`` most similar to product ``product_id`` (no threshold: the caller hides
+    what scores too low), with their tiles. Raises :class:`NotFound` for an unknown id."""
+    source = catalog.product_tiles([product_id]).get(product_id)
+    if source is None:
+        raise NotFound(f"No product with id {product_id} in this catalog.")
+    if catalog.image_feature_counts(extractor_version())[0] == 0:
+        return SimilarAnswer(source, by, indexed=False)
+    index = cache.get(catalog)
+    if source.sku not in index.row_of_sku:
+        return SimilarAnswer(source, by, indexed=True, source_indexed=False)
+    items = tuple(similar_products(index, source.sku, by=by, k=k))
+    tiles = catalog.product_tiles([item.product_id for item in items])
+    return SimilarAnswer(source, by, indexed=True, source_indexed=True, items=items, tiles=tiles)

@@ -6,7 +6,7 @@ it shows a page at a time, so the panel behaves the same with 240 products and w
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QStackedLayout,
     QVBoxLayout,
     QWidget,
@@ -47,7 +48,9 @@ class ProductGrid(QListView):
 
     def _fit_columns(self) -> None:
         tile = self._delegate.tile_size(self.font())
-        width = self.viewport().width()
+        # QListView wraps a cell that would touch the last pixel column: a row of cells filling the width
+        # exactly would lose its last card to the next row.
+        width = self.viewport().width() - 1
         columns = max(1, width // (tile.width() + self.MIN_GAP))
         cell = QSize(max(tile.width() + self.MIN_GAP, width // columns), tile.height() + self.MIN_GAP)
         if cell != self.gridSize():
@@ -58,6 +61,10 @@ class CatalogPanel(QWidget):
     """Browse the catalog. Emits :attr:`productSelected` with the id of the product made current."""
 
     productSelected = Signal(int)
+    #: the ids of all selected products (several with Ctrl/Shift-click), in grid order
+    selectionChanged = Signal(list)
+    #: "Find similar" from a product's context menu, with its id.
+    findSimilarRequested = Signal(int)
     #: Emitted when a search finished and the grid shows its result (the count is in :meth:`result_count`).
     resultsShown = Signal()
 
@@ -93,9 +100,12 @@ class CatalogPanel(QWidget):
         self.grid.setMouseTracking(True)  # hover highlight on cards
         self.grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.grid.verticalScrollBar().setSingleStep(24)
-        self.grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        # Ctrl/Shift-click picks several products (the studio restyles them all); the current one shows in detail.
+        self.grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.grid.setModel(self.model)
         self.grid.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._on_context_menu)
 
         self.empty_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setProperty("role", "muted")
@@ -219,12 +229,37 @@ class CatalogPanel(QWidget):
         self._stack.setCurrentWidget(self.empty_label)
 
     def _on_selection(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        current = self.grid.currentIndex()
         indexes = selected.indexes()
-        if indexes:
+        if current.isValid() and current in indexes:
+            self.productSelected.emit(self.model.product_id(current.row()))
+        elif indexes:
             self.productSelected.emit(self.model.product_id(indexes[0].row()))
+        self.selectionChanged.emit(self.selected_ids())
+
+    def selected_ids(self) -> list[int]:
+        """The selected products' ids, in grid order."""
+        rows = sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
+        return [self.model.product_id(row) for row in rows]
 
     def current_index(self) -> QModelIndex:
         return self.grid.currentIndex()
+
+    def context_menu(self, index: QModelIndex) -> QMenu | None:
+        """The menu of the product at ``index`` (None off the cards)."""
+        product_id = index.data(ProductIdRole) if index.isValid() else None
+        if product_id is None:
+            return None
+        menu = QMenu(self)
+        find = menu.addAction("Find similar")
+        find.triggered.connect(lambda: self.findSimilarRequested.emit(product_id))
+        return menu
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(self.grid.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.grid.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ class CustomersPanel(QWidget):
         self.historyShown.emit(customer.customer_id)
 
     def _failed(self, info: JobInfo) -> None:
-        self.header_label.setText(f"<span style='color:#c92a2a'>{info.error}</span>")
+        theme.set_rich_text(self.header_label, theme.danger(info.error))
 
     def _on_history_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
@@ -208,24 +208,29 @@ class CustomersPanel(QWidget):
 
     def _show_header(self, customer: Customer | None, items: list[HistoryItem]) -> None:
         if customer is None:
-            self.header_label.setText("<span style='color:#5f6b7a'>Pick a customer to see their history.</span>")
+            theme.set_rich_text(self.header_label, theme.muted("Pick a customer to see their history."))
             return
         counts = Counter(item.kind for item in items)
-        badges = " ".join(
-            f"<span style='color:{theme.EVENT_COLOURS[kind].name()}; font-weight:600'>"
-            f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}</span>"
-            for kind in EVENT_KINDS
-            if counts[kind]
-        )
         joined = f"joined {customer.joined}" if customer.joined else ""
         details = " · ".join(part for part in (customer.customer_id, customer.country, joined) if part)
         shown = f" (newest {len(items)} shown)" if customer.event_count > len(items) else ""
-        self.header_label.setText(
-            f"<div style='font-size:15px; font-weight:600'>{_escape(customer.name or customer.customer_id)}</div>"
-            f"<div style='color:#5f6b7a'>{_escape(details)}</div>"
-            + (f"<div style='color:#5f6b7a'>{_escape(customer.email)}</div>" if customer.email else "")
-            + f"<div style='margin-top:3px'>{badges or 'No events yet.'}{shown}</div>"
-        )
+
+        def header(c: theme.Colours) -> str:
+            badges = " ".join(
+                f"<span style='color:{c.events[kind].name()}; font-weight:600'>"
+                f"{counts[kind]} {kind}{'s' if counts[kind] != 1 else ''}</span>"
+                for kind in EVENT_KINDS
+                if counts[kind]
+            )
+            muted = c.muted_text.name()
+            return (
+                f"<div style='font-size:15px; font-weight:600'>{_escape(customer.name or customer.customer_id)}</div>"
+                f"<div style='color:{muted}'>{_escape(details)}</div>"
+                + (f"<div style='color:{muted}'>{_escape(customer.email)}</div>" if customer.email else "")
+                + f"<div style='margin-top:3px'>{badges or 'No events yet.'}{shown}</div>"
+            )
+
+        theme.set_rich_text(self.header_label, header)
 
 
 def _escape(text: str) -> str:

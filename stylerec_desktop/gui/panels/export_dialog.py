@@ -59,11 +59,11 @@ from stylerec_desktop.core.export.naming import NameFields
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.masks import analyse_product
+from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
 
 PREVIEW_HEIGHT = 190
 _FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
-_ERROR_STYLE = "color: #c92a2a;"
 _BOX_COLOUR = (47, 111, 237)
 _USER_PRESETS_KEY = "export/user_presets"
 
@@ -128,6 +128,7 @@ class ExportDialog(QDialog):
         self._build()
         self._restore()
         self._runner.jobChanged.connect(self._on_job_changed)
+        self._runner.jobRetried.connect(self._on_job_retried)
         self._update_template()
         self._update_state()
         self._products_read.run(lambda: {i: catalog.product(i) for i in self._ids}, self._products_loaded)
@@ -320,7 +321,7 @@ class ExportDialog(QDialog):
     @staticmethod
     def _error_label() -> QLabel:
         label = QLabel()
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setProperty("role", "error")
         label.setWordWrap(True)
         label.hide()
         return label
@@ -377,11 +378,11 @@ class ExportDialog(QDialog):
         error = self.template_error()
         if error:
             self.template_hint.setText(error)
-            self.template_hint.setStyleSheet(_ERROR_STYLE)
+            theme.set_role(self.template_hint, "error")
         else:
             example = self._example_name()
             self.template_hint.setText(f"e.g. {example}" if example else "")
-            self.template_hint.setStyleSheet("")
+            theme.set_role(self.template_hint, "muted")
         self._update_state()
 
     def _example_name(self) -> str:
@@ -487,8 +488,9 @@ class ExportDialog(QDialog):
         self.status_label.setText("Starting the export…")
         count = len(ids)
         self._job_id = self._runner.submit(
-            f"Export {count} product{'s' if count != 1 else ''} × {len(presets)} presets", job(), lane=Lane.READ
+            f"Export {count} product{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
         )
+        self._last_job_id = self._job_id
         self._update_state()
         return self._job_id
 
@@ -499,6 +501,15 @@ class ExportDialog(QDialog):
     @property
     def job_id(self) -> int | None:
         return self._job_id
+
+    _last_job_id: int | None = None
+
+    def _on_job_retried(self, old_id: int, new_id: int) -> None:
+        """Retry in the jobs panel (after a full disk, say): the dialog follows the new run, which resumes."""
+        if old_id == self._last_job_id and self._job_id is None:
+            self._job_id = self._last_job_id = new_id
+            self.status_label.setText("Exporting again (files already written are kept)…")
+            self._update_state()
 
     def _on_job_changed(self, job_id: int) -> None:
         if job_id != self._job_id:

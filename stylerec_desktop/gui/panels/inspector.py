@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the recommendation modules load torch; the window must open
     from stylerec_desktop.core.recommend.ranking import Recommendation
     from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
 from stylerec_desktop.gui.models import format_date
-from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader, read_scaled
 from stylerec_desktop.gui.widgets import ScoreBars, SwatchStrip
 
 THUMB = 48
@@ -45,13 +45,8 @@ def _load(path: Path | None) -> QImage | None:
     """Decode an image on a worker, at most the compare scene's side (QImage is allowed off the GUI thread)."""
     if path is None:
         return None
-    image = QImage(str(path))
-    if image.isNull():
-        return None
-    if max(image.width(), image.height()) > SCENE_SIDE:
-        image = image.scaled(SCENE_SIDE, SCENE_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)  # fmt: skip
-    return image
+    image = read_scaled(path, SCENE_SIDE)
+    return None if image.isNull() else image
 
 
 class InspectorPanel(QWidget):
@@ -140,7 +135,7 @@ class InspectorPanel(QWidget):
     def clear(self) -> None:
         self._shown = None
         self._images.invalidate()
-        self.title_label.setText("<span style='color:#5f6b7a'>Pick a recommendation to see why it matches.</span>")
+        theme.set_rich_text(self.title_label, theme.muted("Pick a recommendation to see why it matches."))
         self.why_label.clear()
         self.bars.set_components({})
         self.because_list.clear()
@@ -155,10 +150,11 @@ class InspectorPanel(QWidget):
         self._shown = selection
         tile = workspace.tile(rec.product_id)
         category = f" · {tile.category}" if tile is not None else ""
-        self.title_label.setText(
-            f"<div style='font-size:15px; font-weight:600'>{_escape(rec.title)}</div>"
-            f"<div style='color:#5f6b7a'>{rec.sku}{category} · score {rec.score:.2f}"
-            f"{' · new product' if rec.cold_start else ''}</div>"
+        theme.set_rich_text(
+            self.title_label,
+            lambda c: f"<div style='font-size:15px; font-weight:600'>{_escape(rec.title)}</div>"
+            f"<div style='color:{c.muted_text.name()}'>{rec.sku}{category} · score {rec.score:.2f}"
+            f"{' · new product' if rec.cold_start else ''}</div>",
         )
         self.why_label.setText("Why: " + _escape(explanation.summary()))
         self.bars.set_components(rec.components)
@@ -176,7 +172,7 @@ class InspectorPanel(QWidget):
         for because in explanation.because:
             item = QListWidgetItem(self._because_text(because))
             item.setData(Qt.ItemDataRole.UserRole, because)
-            item.setForeground(theme.EVENT_COLOURS.get(because.kind, theme.MUTED_TEXT))
+            item.setForeground(theme.colours().events.get(because.kind, theme.colours().muted_text))
             item.setToolTip(because.sentence())
             item.setIcon(self._icon(workspace, because.product_id))
             self.because_list.addItem(item)

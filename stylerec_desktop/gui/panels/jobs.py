@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -21,15 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState
 
-_STATE_COLOURS = {
-    JobState.QUEUED: "#5f6b7a",
-    JobState.RUNNING: "#2f6fed",
-    JobState.DONE: "#2b8a3e",
-    JobState.FAILED: "#c92a2a",
-    JobState.CANCELLED: "#8a6d00",
-}
+
+def _state_colour(state: JobState, colours: theme.Colours) -> QColor:
+    return {
+        JobState.QUEUED: colours.muted_text,
+        JobState.RUNNING: colours.accent,
+        JobState.DONE: colours.success,
+        JobState.FAILED: colours.danger,
+        JobState.CANCELLED: colours.warning,
+    }[state]
 
 
 def _set_progress(bar: QProgressBar, info: JobInfo) -> None:
@@ -45,6 +49,13 @@ def _set_progress(bar: QProgressBar, info: JobInfo) -> None:
     else:
         bar.setRange(0, 1)
         bar.setValue(0)
+
+
+def _eta(info: JobInfo) -> str:
+    eta = info.eta
+    if eta is None:
+        return ""
+    return f"about {eta:.0f} s left" if eta < 90 else f"about {eta / 60:.0f} min left"
 
 
 def _duration(info: JobInfo) -> str:
@@ -74,6 +85,9 @@ class JobRow(QFrame):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop this job; whatever it wrote so far is rolled back")
         self.cancel_button.clicked.connect(lambda: runner.cancel(job_id))
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Run this job again (e.g. after freeing disk space or fixing the file it names)")
+        self.retry_button.clicked.connect(lambda: runner.retry(job_id))
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 8, 10, 8)
         grid.setHorizontalSpacing(10)
@@ -81,6 +95,7 @@ class JobRow(QFrame):
         grid.addWidget(self.title_label, 0, 0)
         grid.addWidget(self.state_label, 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.cancel_button, 0, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.retry_button, 0, 3, 2, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.progress, 1, 0, 1, 2)
         grid.addWidget(self.message_label, 2, 0, 1, 3)
         grid.setColumnStretch(0, 1)
@@ -88,23 +103,28 @@ class JobRow(QFrame):
 
     def update_from(self, info: JobInfo) -> None:
         self.title_label.setText(info.title)
-        duration = _duration(info)
-        self.state_label.setText(
-            f"<span style='color:{_STATE_COLOURS[info.state]}; font-weight:600'>{info.state.value}</span>"
-            + (f" <span style='color:#5f6b7a'>· {duration}</span>" if duration else "")
+        duration = " · ".join(part for part in (_duration(info), _eta(info), info.device) if part)
+        theme.set_rich_text(
+            self.state_label,
+            lambda c: (
+                f"<span style='color:{_state_colour(info.state, c).name()}; font-weight:600'>"
+                f"{info.state.value}</span>"
+                + (f" <span style='color:{c.muted_text.name()}'>· {duration}</span>" if duration else "")
+            ),
         )
         _set_progress(self.progress, info)
         self.progress.setVisible(not info.state.finished)
         if info.state is JobState.FAILED:
             self.message_label.setText(info.error)
-            self.message_label.setStyleSheet("color: #c92a2a;")
+            theme.set_role(self.message_label, "error")
             self.message_label.setToolTip(info.detail or info.error)
         else:
             self.message_label.setText(info.message)
-            self.message_label.setStyleSheet("color: #5f6b7a;")
+            theme.set_role(self.message_label, "muted")
             self.message_label.setToolTip("")
         self.message_label.setVisible(bool(self.message_label.text()))
         self.cancel_button.setVisible(not info.state.finished)
+        self.retry_button.setVisible(self._runner.can_retry(info.id))
 
 
 class JobsPanel(QWidget):
@@ -212,10 +232,6 @@ class JobsStatusWidget(QWidget):
         self.badge.setObjectName("jobsBadge")
         self.badge.setFlat(True)
         self.badge.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.badge.setStyleSheet(
-            "QPushButton#jobsBadge { background: #2f6fed; color: white; border-radius: 9px;"
-            " padding: 1px 10px; font-weight: 600; }"
-        )
         self.badge.clicked.connect(self.showJobsRequested)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 6, 0)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -17,8 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from stylerec_desktop.core.catalog import Catalog, Product, ProductImage
+from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import format_price
+from stylerec_desktop.gui.panels.product_editor import ProductEditForm, describe
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 LARGE_SIZE = 512  # the large image is made at this size and scaled down to the panel's width
@@ -33,7 +37,15 @@ def _value_label(text: str = "") -> QLabel:
 
 
 class ProductDetailPanel(QWidget):
-    """Shows one product. :meth:`show_product` reads it in the background and fills the panel."""
+    """Shows one product. :meth:`show_product` reads it in the background and fills the panel.
+    :attr:`findSimilarRequested` carries the shown product's id when its Find similar button is pressed.
+
+    Edit switches to a form for the title, category, price, stock and tags; Save emits :attr:`editRequested`
+    (product id, changed fields, undo text) for the window's undo stack to write. The panel writes nothing itself.
+    """
+
+    findSimilarRequested = Signal(int)
+    editRequested = Signal(int, object, str)
 
     def __init__(self, runner: JobRunner, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,11 +59,21 @@ class ProductDetailPanel(QWidget):
         self.image_label.setObjectName("productImage")
         self.image_label.setMinimumHeight(220)
         self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.image_label.setStyleSheet("background: #ffffff; border: 1px solid #e3e6ea; border-radius: 6px;")
         self.title_label = _value_label()
         self.title_label.setProperty("role", "heading")
         self.price_label = _value_label()
-        self.price_label.setStyleSheet("font-size: 15px; font-weight: 600; color: #1f2328;")
+        self.price_label.setProperty("role", "price")
+        self.edit_button = QPushButton("Edit")
+        self.edit_button.setObjectName("editProductButton")
+        self.edit_button.setToolTip("Change the title, category, price, stock or tags (Edit ▸ Undo takes it back)")
+        self.edit_button.clicked.connect(self.start_editing)
+        self.editor = ProductEditForm()
+        self.editor.hide()
+        self.editor.saveRequested.connect(self._save)
+        self.editor.cancelled.connect(self.stop_editing)
+        self.find_similar_button = QPushButton("Find similar")
+        self.find_similar_button.setToolTip("Products like this one, by style, look or colour (Ctrl+Shift+F)")
+        self.find_similar_button.clicked.connect(self._find_similar)
         self.sku_label = _value_label()
         self.category_label = _value_label()
         self.brand_label = _value_label()
@@ -84,6 +106,7 @@ class ProductDetailPanel(QWidget):
         for row in range(form.rowCount()):
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
             label.setProperty("role", "muted")
+        self._form = form
 
         self._content = QWidget()
         content = QVBoxLayout(self._content)
@@ -92,9 +115,14 @@ class ProductDetailPanel(QWidget):
         content.addWidget(self.image_label)
         content.addWidget(self.images_list)
         content.addWidget(self.title_label)
-        content.addWidget(self.price_label)
+        price_row = QHBoxLayout()
+        price_row.addWidget(self.price_label, 1)
+        price_row.addWidget(self.find_similar_button)
+        price_row.addWidget(self.edit_button)
+        content.addLayout(price_row)
+        content.addWidget(self.editor)
         line = QFrame(frameShape=QFrame.Shape.HLine)
-        line.setStyleSheet("color: #e3e6ea;")
+        line.setObjectName("rule")
         content.addWidget(line)
         content.addLayout(form)
         content.addStretch(1)
@@ -115,6 +143,7 @@ class ProductDetailPanel(QWidget):
     def set_catalog(self, catalog: Catalog | None) -> None:
         self._catalog = catalog
         self._read.invalidate()
+        self.stop_editing()
         self._product = None
         self._show_message("Select a product to see its details.")
 
@@ -132,9 +161,45 @@ class ProductDetailPanel(QWidget):
     def product(self) -> Product | None:
         return self._product
 
+    def _find_similar(self) -> None:
+        if self._product is not None:
+            self.findSimilarRequested.emit(self._product.id)
+
+    # -- edit mode -----------------------------------------------------------------------------------------
+
+    def start_editing(self) -> None:
+        """Swap the title, price, category, stock and tags for the edit form, filled with the shown product."""
+        if self._product is None:
+            return
+        self.editor.start(self._product)
+        self._set_editing(True)
+
+    def stop_editing(self) -> None:
+        """Back to the read-only view; whatever was typed and not saved is dropped."""
+        self._set_editing(False)
+
+    def is_editing(self) -> bool:
+        return not self.editor.isHidden()
+
+    def _set_editing(self, editing: bool) -> None:
+        for widget in (self.title_label, self.price_label, self.find_similar_button, self.edit_button):
+            widget.setVisible(not editing)
+        for field in (self.category_label, self.stock_label, self.tags_label):
+            self._form.setRowVisible(field, not editing)
+        self.editor.setVisible(editing)
+
+    def _save(self, changes: dict) -> None:
+        product = self.editor.product()
+        self.stop_editing()
+        if product is not None and changes:
+            self.editRequested.emit(product.id, changes, describe(product, changes))
+
     # -- filling -------------------------------------------------------------------------------------------
 
     def _fill(self, product: Product) -> None:
+        editing = self.editor.product()
+        if self.is_editing() and (editing is None or editing.id != product.id):
+            self.stop_editing()  # another product: the unsaved form was for the one before
         self._product = product
         self.message_label.hide()
         self._scroll.show()
@@ -143,9 +208,9 @@ class ProductDetailPanel(QWidget):
         self.sku_label.setText(product.sku)
         self.category_label.setText(product.category or "—")
         self.brand_label.setText(product.brand or "—")
-        self.stock_label.setText("In stock" if product.in_stock else "Out of stock")
-        self.stock_label.setStyleSheet("color: #2b8a3e;" if product.in_stock else "color: #c92a2a;")
-        self.tags_label.setText(_chips(product.tags) or "—")
+        self.stock_label.setText(_stock_text(product))
+        theme.set_role(self.stock_label, "success" if product.in_stock else "error")
+        theme.set_rich_text(self.tags_label, lambda colours: _chips(product.tags, colours) or "—")
         attributes = "\n".join(f"{name}: {value}" for name, value in sorted(product.attributes.items()))
         self.attributes_label.setText(attributes or "—")
         self.images_list.blockSignals(True)
@@ -215,9 +280,16 @@ class ProductDetailPanel(QWidget):
             self._update_large_image()
 
 
-def _chips(tags: tuple[str, ...]) -> str:
-    """Tags as rounded grey chips (rich text)."""
-    chip = '<span style="background-color:#eceff3; color:#33404d;">&nbsp;{}&nbsp;</span>'
+def _stock_text(product: Product) -> str:
+    if product.stock is None:
+        return "In stock" if product.in_stock else "Out of stock"
+    return f"{product.stock:,} in stock" if product.stock else "Out of stock (0)"
+
+
+def _chips(tags: tuple[str, ...], colours: theme.Colours) -> str:
+    """Tags as chips in the theme's chip colours (rich text)."""
+    style = f"background-color:{colours.chip.name()}; color:{colours.chip_text.name()};"
+    chip = f'<span style="{style}">&nbsp;{{}}&nbsp;</span>'
     return "&nbsp; ".join(chip.format(_escape(tag)) for tag in tags)
 
 

@@ -139,7 +139,8 @@ class RecommendationDelegate(QStyledItemDelegate):
         inner = rect.adjusted(8, 6, -8, -6)
         metrics = QFontMetrics(option.font)
         rank_w = metrics.horizontalAdvance("00") + 4
-        painter.setPen(theme.MUTED_TEXT)
+        colours = theme.colours()
+        painter.setPen(colours.muted_text)
         painter.drawText(QRect(inner.left(), inner.top(), rank_w, thumb), Qt.AlignmentFlag.AlignCenter,
                          str(index.row() + 1))  # fmt: skip
         _draw_centred(painter, index.data(Qt.ItemDataRole.DecorationRole), QRect(inner.left() + rank_w, inner.top(),
@@ -155,12 +156,12 @@ class RecommendationDelegate(QStyledItemDelegate):
         line = metrics.height() + 2
         painter.drawText(QRect(text_left, inner.top() + 4, text_w, line), Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(option.font)
-        painter.setPen(theme.MUTED_TEXT)
+        painter.setPen(colours.muted_text)
         details = metrics.elidedText(
             index.data(Qt.ItemDataRole.StatusTipRole) or "", Qt.TextElideMode.ElideRight, text_w
         )
         painter.drawText(QRect(text_left, inner.top() + 4 + line, text_w, line), Qt.AlignmentFlag.AlignLeft, details)
-        painter.setPen(theme.ACCENT)
+        painter.setPen(colours.accent)
         painter.drawText(QRect(text_left, inner.top() + 4 + 2 * line, text_w, line), Qt.AlignmentFlag.AlignLeft,
                          f"score {rec.score:.2f}")  # fmt: skip
         paint_score_bars(painter, bars, rec.components, self._model.scale)
@@ -185,6 +186,7 @@ class RecommendationsPanel(QWidget):
         self._catalog: Catalog | None = None
         self._customer_id: str | None = None
         self._workspace: CustomerWorkspace | None = None
+        self._default_weights = dict(_DEFAULT_WEIGHTS)  # what the sliders' 100 % stands for
         self._read = LatestOnly(runner, "Rank recommendations", self)
 
         self.header_label = QLabel()
@@ -245,7 +247,7 @@ class RecommendationsPanel(QWidget):
             slider.setToolTip(f"Weight of {SIGNAL_NAMES[name].lower()} in the score (100 % = default)")
             slider.valueChanged.connect(self._controls_changed)
             label = QLabel(SIGNAL_NAMES[name])
-            label.setStyleSheet(f"color: {SIGNAL_COLOURS[name].name()}; font-weight: 600")
+            label.setProperty("signal", name)  # coloured by the theme's style sheet
             row, col = divmod(i, 2)
             grid.addWidget(label, row, col * 2)
             grid.addWidget(slider, row, col * 2 + 1)
@@ -308,7 +310,8 @@ class RecommendationsPanel(QWidget):
         """The question the controls ask now (None without a customer)."""
         if self._customer_id is None:
             return None
-        weights = RankingWeights(**{n: _DEFAULT_WEIGHTS[n] * s.value() / 100 for n, s in self.weight_sliders.items()})
+        defaults = self._default_weights
+        weights = RankingWeights(**{n: defaults[n] * s.value() / 100 for n, s in self.weight_sliders.items()})
         category = self.category_combo.currentText()
         filters = Filters(
             categories=(category,) if self.category_combo.currentIndex() > 0 else (),
@@ -333,6 +336,11 @@ class RecommendationsPanel(QWidget):
         self._customer_id = customer_id
         self.refresh()
 
+    def set_default_weights(self, weights: RankingWeights) -> None:
+        """The blend the sliders' 100 % stands for (Settings ▸ Recommendations); ranks the shown customer again."""
+        self._default_weights = weights.as_dict()
+        self.reload()
+
     def reload(self) -> None:
         """Ask again (after indexing or an import changed what the ranking sees)."""
         if self._customer_id is not None:
@@ -344,7 +352,7 @@ class RecommendationsPanel(QWidget):
         if self._catalog is None or query is None:
             return
         catalog = self._catalog
-        self.header_label.setText(f"<span style='color:#5f6b7a'>Ranking for {query.customer_id}…</span>")
+        theme.set_rich_text(self.header_label, theme.muted(f"Ranking for {query.customer_id}…"))
         self._read.run(lambda: _workspace(catalog, query), self._show_workspace, self._failed)
 
     def workspace(self) -> CustomerWorkspace | None:
@@ -414,12 +422,12 @@ class RecommendationsPanel(QWidget):
         if offer_index:
             self.header_label.setText("<b>No style index</b>")
         elif self._customer_id is None:
-            self.header_label.setText("<span style='color:#5f6b7a'>No customer picked.</span>")
+            theme.set_rich_text(self.header_label, theme.muted("No customer picked."))
 
     def _failed(self, info: JobInfo) -> None:
         self._set_workspace(None)
         self._show_empty(info.error, offer_index=False)
-        self.header_label.setText("<span style='color:#c92a2a'>Could not rank.</span>")
+        theme.set_rich_text(self.header_label, theme.danger("Could not rank."))
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid() or self._workspace is None:
@@ -427,6 +435,13 @@ class RecommendationsPanel(QWidget):
         rec, explanation = current.data(RecommendationRole)
         self.productSelected.emit(rec.product_id)
         self.recommendationSelected.emit((rec, explanation, self._workspace))
+
+
+def _workspace(catalog: Catalog, query: WorkspaceQuery) -> CustomerWorkspace:
+    """Runs on the read lane; the import is here so that torch loads on a worker, not at start-up."""
+    from stylerec_desktop.core.recommend.workspace import customer_workspace
+
+    return customer_workspace(catalog, query)
 
 
 if __name__ == "__main__":
@@ -442,10 +457,3 @@ if __name__ == "__main__":
         return panel
 
     raise SystemExit(run_panel("Recommendations", _build, size=(520, 820)))
-
-
-def _workspace(catalog: Catalog, query: WorkspaceQuery) -> CustomerWorkspace:
-    """Runs on the read lane; the import is here so that torch loads on a worker, not at start-up."""
-    from stylerec_desktop.core.recommend.workspace import customer_workspace
-
-    return customer_workspace(catalog, query)

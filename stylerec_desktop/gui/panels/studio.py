@@ -1,28 +1,33 @@
-"""The stylization studio: restyle the chosen products with a style from a product, an image file, a preset blend
-or a customer's taste, with a live low-resolution preview and full-resolution renders kept in the catalog.
+"""The stylization studio: restyle the chosen products (or picture files dropped on it) with a style from a product,
+an image file, a preset blend or a customer's taste, with a live low-resolution preview and full-resolution renders
+kept in the catalog.
 
 The preview runs :func:`~stylerec_desktop.core.stylize.stylize` at :data:`PREVIEW_SIDE` on the read lane through
 :class:`LatestOnly`: as sliders move, older previews are dropped. "Render" queues
 :func:`~stylerec_desktop.core.stylize.renders.render_into_catalog_job` on the write lane (it adds a catalog row), one
-job per content product, visible and cancellable in the jobs panel; finished renders join the results strip, where
-the original and a variant are compared side by side.
+job per content picture, visible and cancellable in the jobs panel; finished renders join the results strip, where
+the original and a variant are compared side by side. A variant can be rendered again from its recipe, or its
+settings loaded back into the controls to make a changed copy. "Add to batch" collects styles; "Render matrix" renders
+every content picture in every collected style as one job (:mod:`stylerec_desktop.core.stylize.matrix`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -41,8 +46,10 @@ from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.compare import SideBySide
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
+from stylerec_desktop.gui.thumbnails import read_scaled
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.stylize import StyleOptions, StyleSource, StyleVector
@@ -57,6 +64,37 @@ SOURCES = ("Preset blend", "Product", "Image file", "Customer taste")
 ENGINES = (("Automatic", None), ("Neural (arbitrary)", "arbitrary"), ("Preset network", "preset"),
            ("Colours only", "colour"))  # fmt: skip
 MASKS = (("Whole picture", "all"), ("Background only (keep the product)", "background"), ("Product only", "product"))
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+
+
+@dataclass(frozen=True)
+class Content:
+    """One picture to restyle: a catalog product's primary image, or a file from outside the catalog."""
+
+    path: Path
+    sku: str | None = None
+    product_id: int | None = None
+    title: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.sku or self.path.name
+
+
+@dataclass(frozen=True)
+class BatchStyle:
+    """A style collected for the batch matrix: the choice (a style source or a product SKU), its engine, a label."""
+
+    choice: object
+    engine: str | None
+    label: str
+
+
+def image_files(paths: list[Path]) -> list[Path]:
+    """The picture files among ``paths`` (by extension; the render job reports an unreadable one by name)."""
+    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+
 
 _previews_lock = threading.Lock()
 _preview_contents: dict[Path, Image.Image] = {}
@@ -105,9 +143,11 @@ def describe_style(choice: StyleSource | str) -> str:
 
 def _icon_image(path: Path) -> QImage:
     """A strip icon of the picture at ``path``, decoded on a worker."""
-    image = QImage(str(path))
-    return image.scaled(STRIP_ICON, STRIP_ICON, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+    return read_scaled(path, STRIP_ICON)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _to_qimage(image: Image.Image) -> QImage:
@@ -117,14 +157,17 @@ def _to_qimage(image: Image.Image) -> QImage:
 
 
 class StudioPanel(QWidget):
-    """Content products come from :meth:`set_products`; a customer's taste from :meth:`use_style_vector`.
+    """Content comes from :meth:`set_products` (catalog products) or :meth:`set_files` (pictures dropped on the
+    panel or chosen with "Use files…"); a customer's taste from :meth:`use_style_vector`.
 
     :attr:`previewShown` fires with the preview's latency in ms (from the last control change to the picture on
-    screen); :attr:`renderFinished` with each :class:`StoredRender`.
+    screen); :attr:`renderFinished` with each :class:`StoredRender`; :attr:`matrixFinished` with each batch
+    matrix's :class:`~stylerec_desktop.core.stylize.matrix.MatrixResult`.
     """
 
     previewShown = Signal(float)
     renderFinished = Signal(object)
+    matrixFinished = Signal(object)
     comparisonShown = Signal()
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
@@ -132,10 +175,15 @@ class StudioPanel(QWidget):
         self._runner = runner
         self._catalog: Catalog | None = None
         self._products: list[Product] = []
+        self._contents: list[Content] = []
         self._taste: StyleVector | None = None
         self._style_file: Path | None = None
         self._asked_at = 0.0
         self._renders: list[int] = []
+        self._rerenders: dict[int, StoredRender] = {}
+        self._matrices: list[int] = []
+        # failed or cancelled jobs of ours, in case the jobs panel's Retry runs them again: id -> (kind, original)
+        self._unfinished: dict[int, tuple[str, StoredRender | None]] = {}
         self.last_preview_ms: float | None = None
         self._preview = LatestOnly(runner, "Studio preview", self)
         self._product_read = LatestOnly(runner, "Read studio products", self)
@@ -150,6 +198,7 @@ class StudioPanel(QWidget):
         self.preset_b = QSpinBox(minimum=0, maximum=25, value=12)
         self.preset_mix = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=0)
         self.preset_mix.setToolTip("Share of the second preset in the blend")
+        self.preset_mix.setMinimumWidth(90)
         preset = QWidget()
         preset_row = QHBoxLayout(preset)
         preset_row.setContentsMargins(0, 0, 0, 0)
@@ -181,7 +230,6 @@ class StudioPanel(QWidget):
         self.preview_label.setObjectName("studioPreview")
         self.preview_label.setFixedSize(PREVIEW_SIDE, PREVIEW_SIDE)
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_label.setStyleSheet("background: #f1f3f5; border: 1px solid #dde1e6")
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setProperty("role", "muted")
@@ -192,6 +240,38 @@ class StudioPanel(QWidget):
         self.cancel_button = QPushButton("Cancel renders")
         self.cancel_button.clicked.connect(self.cancel_renders)
         self.cancel_button.setEnabled(False)
+        self.files_button = QPushButton("Use files…")
+        self.files_button.setToolTip("Restyle picture files from outside the catalog (or drop them on the studio)")
+        self.files_button.clicked.connect(self._choose_content_files)
+
+        self.batch_list = QListWidget()
+        self.batch_list.setObjectName("batchStyles")
+        self.batch_list.setMaximumHeight(90)
+        self.batch_list.setToolTip("The styles of the batch matrix; Delete removes the selected one")
+        self.add_batch_button = QPushButton("Add this style")
+        self.add_batch_button.setToolTip("Collect the style chosen above for a products × styles batch")
+        self.add_batch_button.clicked.connect(self.add_style_to_batch)
+        self.remove_batch_button = QPushButton("Remove")
+        self.remove_batch_button.clicked.connect(self._remove_batch_style)
+        self.matrix_button = QPushButton("Render matrix")
+        self.matrix_button.setObjectName("matrixButton")
+        self.matrix_button.setToolTip("Render every content picture in every batch style, as one job")
+        self.matrix_button.clicked.connect(self.render_matrix)
+        batch = QGroupBox("Batch: pictures × styles")
+        batch_layout = QVBoxLayout(batch)
+        batch_layout.addWidget(self.batch_list)
+        batch_buttons = QHBoxLayout()
+        for button in (self.add_batch_button, self.remove_batch_button, self.matrix_button):
+            batch_buttons.addWidget(button)
+        batch_buttons.addStretch(1)
+        batch_layout.addLayout(batch_buttons)
+
+        self.rerender_button = QPushButton("Render again")
+        self.rerender_button.setToolTip("Make this variant again from its recipe (the same picture on this machine)")
+        self.rerender_button.clicked.connect(self.rerender_variant)
+        self.reuse_button = QPushButton("Use its settings")
+        self.reuse_button.setToolTip("Load this variant's style and options into the controls, to change and render")
+        self.reuse_button.clicked.connect(self.use_variant_settings)
 
         self.strip = QListWidget()
         self.strip.setObjectName("resultsStrip")
@@ -217,11 +297,13 @@ class StudioPanel(QWidget):
         buttons.addWidget(self.render_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.files_button)
         controls = QWidget()
         controls_layout = QVBoxLayout(controls)
         controls_layout.setContentsMargins(0, 0, 0, 0)
         controls_layout.addLayout(form)
         controls_layout.addLayout(buttons)
+        controls_layout.addWidget(batch)
         controls_layout.addStretch(1)
         preview = QWidget()
         preview_layout = QVBoxLayout(preview)
@@ -235,6 +317,11 @@ class StudioPanel(QWidget):
         results_layout.setContentsMargins(0, 0, 0, 0)
         results_layout.addWidget(QLabel("<b>Results</b> — the original and its variants"))
         results_layout.addWidget(self.strip)
+        variant_buttons = QHBoxLayout()
+        variant_buttons.addWidget(self.rerender_button)
+        variant_buttons.addWidget(self.reuse_button)
+        variant_buttons.addStretch(1)
+        results_layout.addLayout(variant_buttons)
         results_layout.addWidget(self.compare, 1)
         # Left to right, as the eye works: what and how, the preview, then the finished variants.
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -244,7 +331,7 @@ class StudioPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(2, 4)
         splitter.setChildrenCollapsible(False)
-        controls.setMinimumWidth(300)
+        controls.setMinimumWidth(380)
         results.setMinimumWidth(300)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -259,13 +346,20 @@ class StudioPanel(QWidget):
         ):  # fmt: skip
             signal.connect(self._controls_changed)
         runner.jobFinished.connect(self._on_job_finished)
+        runner.jobRetried.connect(self._on_job_retried)
+        self.setAcceptDrops(True)
         self._show_content()
+        self._update_batch_buttons()
+        self._update_variant_buttons()
 
     # -- public API ----------------------------------------------------------------------------------------
 
     def set_catalog(self, catalog: Catalog | None) -> None:
         self._catalog = catalog
         self._products = []
+        self._contents = []
+        self.batch_list.clear()
+        self._update_batch_buttons()
         self._preview.invalidate()
         self.strip.clear()
         self.compare.set_images(None, None)
@@ -277,12 +371,36 @@ class StudioPanel(QWidget):
             return
         catalog = self._catalog
 
-        def read() -> tuple[list[Product], QImage | None]:
+        def read() -> tuple[list[Product], list[Content], QImage | None]:
             products = [catalog.product(i) for i in product_ids]
-            image = products[0].primary_image if products else None
-            return products, _icon_image(image.path) if image is not None else None
+            contents = [
+                Content(p.primary_image.path, p.sku, p.id, p.title) for p in products if p.primary_image is not None
+            ]
+            return products, contents, _icon_image(contents[0].path) if contents else None
 
-        self._product_read.run(read, self._products_arrived)
+        self._product_read.run(read, self._contents_arrived)
+
+    def set_files(self, paths: list[Path]) -> None:
+        """Picture files from outside the catalog as the content (renders are still kept in the catalog)."""
+        files = image_files(paths)
+        if not files:
+            self.status_label.setText("None of those is a picture file (PNG, JPEG, WebP, TIFF or BMP).")
+            return
+
+        def read() -> tuple[list[Product], list[Content], QImage | None]:
+            return [], [Content(path, title=path.name) for path in files], _icon_image(files[0])
+
+        self._product_read.run(read, self._contents_arrived)
+
+    def contents(self) -> list[Content]:
+        """The pictures the next preview, render or matrix uses (the first one is previewed)."""
+        return list(self._contents)
+
+    _processing: tuple[str, str] = ("auto", "auto")  # (device, precision) until set_processing()
+
+    def set_processing(self, device: str, precision: str) -> None:
+        """The device and precision of the next previews and renders (Settings ▸ Processing)."""
+        self._processing = (device, precision)
 
     def use_style_vector(self, style: StyleVector) -> None:
         """A customer's taste as the style ("Restyle in this taste")."""
@@ -297,11 +415,14 @@ class StudioPanel(QWidget):
     def options(self, size: int | None) -> StyleOptions:
         from stylerec_desktop.core.stylize import StyleOptions
 
+        device, precision = self._processing
         return StyleOptions(
             strength=self.strength.value() / 100,
             preserve_colour=self.preserve_check.isChecked(),
             mask=MASKS[self.mask_combo.currentIndex()][1],  # type: ignore[arg-type]
             size=size,
+            device=device,
+            precision=precision,
         )
 
     def engine(self) -> str | None:
@@ -337,8 +458,7 @@ class StudioPanel(QWidget):
 
     def refresh_preview(self) -> None:
         self._debounce.stop()
-        image = self._products[0].primary_image if self._products else None
-        if image is None:
+        if not self._contents:
             return
         try:
             choice = self.source()
@@ -346,7 +466,7 @@ class StudioPanel(QWidget):
         except UserError as exc:
             self.status_label.setText(str(exc))
             return
-        engine, path, catalog = self.engine(), image.path, self._catalog
+        engine, path, catalog = self.engine(), self._contents[0].path, self._catalog
         if not self._asked_at:
             self._asked_at = time.perf_counter()
 
@@ -360,8 +480,8 @@ class StudioPanel(QWidget):
         self._preview.run(work, self._show_preview, self._preview_failed)
 
     def render(self) -> list[int]:
-        """Queue one full-resolution render per content product; returns the job ids."""
-        if self._catalog is None or not self._products:
+        """Queue one full-resolution render per content picture; returns the job ids."""
+        if self._catalog is None or not self._contents:
             return []
         try:
             choice = self.source()
@@ -371,28 +491,168 @@ class StudioPanel(QWidget):
             return []
         catalog, engine = self._catalog, self.engine()
         ids = []
-        for product in self._products:
-            image = product.primary_image
-            if image is None:
-                continue
+        for content in self._contents:
 
-            def job(product: Product = product, path: Path = image.path) -> Job[tuple[StoredRender, QImage]]:
+            def job(content: Content = content) -> Job[tuple[StoredRender, QImage]]:
                 from stylerec_desktop.core.stylize.renders import render_into_catalog_job
 
                 source, style_sku = resolve_style(catalog, choice)
-                stored = yield from render_into_catalog_job(catalog, path, source, options, engine, product.sku,
-                                                            style_sku, product.id)  # fmt: skip
+                stored = yield from render_into_catalog_job(catalog, content.path, source, options, engine,
+                                                            content.sku, style_sku, content.product_id)  # fmt: skip
                 return stored, _icon_image(stored.path)
 
-            title = f"Render {product.sku} in {describe_style(choice)}"
-            ids.append(self._runner.submit(title, job, lane=Lane.WRITE))
+            title = f"Render {content.label} in {describe_style(choice)}"
+            ids.append(self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device)))
         self._renders.extend(ids)
         self.cancel_button.setEnabled(bool(ids))
         return ids
 
     def cancel_renders(self) -> None:
-        for job_id in self._renders:
+        for job_id in [*self._renders, *self._rerenders, *self._matrices]:
             self._runner.cancel(job_id)
+
+    # -- the batch matrix ----------------------------------------------------------------------------------
+
+    def add_style_to_batch(self) -> BatchStyle | None:
+        """Collect the style chosen in the controls (with the engine) for the matrix; returns it."""
+        try:
+            choice = self.source()
+        except UserError as exc:
+            self.status_label.setText(str(exc))
+            return None
+        engine = self.engine()
+        label = describe_style(choice) + (f" ({ENGINES[self.engine_combo.currentIndex()][0]})" if engine else "")
+        style = BatchStyle(choice, engine, label)
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, style)
+        self.batch_list.addItem(item)
+        self._update_batch_buttons()
+        return style
+
+    def batch_styles(self) -> list[BatchStyle]:
+        return [self.batch_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.batch_list.count())]
+
+    def render_matrix(self) -> int | None:
+        """Queue every content picture in every batch style as one job (per-cell progress); returns its id."""
+        styles, contents, catalog = self.batch_styles(), list(self._contents), self._catalog
+        if catalog is None or not styles or not contents:
+            return None
+        options = self.options(self.size_box.value())
+
+        def job() -> Job[tuple[object, list[QImage]]]:
+            from stylerec_desktop.core.stylize.matrix import MatrixContent, MatrixStyle, render_matrix_job
+
+            columns = []
+            for style in styles:
+                source, style_sku = resolve_style(catalog, style.choice)  # type: ignore[arg-type]
+                columns.append(MatrixStyle(source, style.label, style_sku, style.engine))
+            rows = [MatrixContent(c.path, c.sku, c.product_id) for c in contents]
+            result = yield from render_matrix_job(catalog, rows, columns, options)
+            return result, [_icon_image(render.path) for render in result.done]
+
+        title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
+        job_id = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
+        self._matrices.append(job_id)
+        self.cancel_button.setEnabled(True)
+        self.status_label.setText(f"{title}: follow it in the Jobs panel.")
+        return job_id
+
+    def _remove_batch_style(self) -> None:
+        for item in self.batch_list.selectedItems():
+            self.batch_list.takeItem(self.batch_list.row(item))
+        self._update_batch_buttons()
+
+    def _update_batch_buttons(self) -> None:
+        count = self.batch_list.count()
+        pictures = len(self._contents)
+        self.matrix_button.setEnabled(count > 0 and pictures > 0)
+        self.matrix_button.setText(f"Render {pictures} × {count}" if count and pictures else "Render matrix")
+        self.remove_batch_button.setEnabled(count > 0)
+
+    # -- variants: render again, or reuse the settings ----------------------------------------------------
+
+    def current_variant(self) -> StoredRender | None:
+        item = self.strip.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def rerender_variant(self) -> int | None:
+        """Render the selected variant again from its recipe (a new variant; identical on this machine)."""
+        render, catalog = self.current_variant(), self._catalog
+        if render is None or catalog is None:
+            return None
+
+        def job() -> Job[tuple[StoredRender, QImage]]:
+            from stylerec_desktop.core.stylize.renders import rerender_into_catalog_job
+
+            stored = yield from rerender_into_catalog_job(catalog, render)
+            return stored, _icon_image(stored.path)
+
+        device = device_label(str(render.recipe.get("device", "auto")))
+        job_id = self._runner.submit(f"Render #{render.id} again from its recipe", job, lane=Lane.WRITE, device=device)
+        self._rerenders[job_id] = render
+        self.cancel_button.setEnabled(True)
+        return job_id
+
+    def use_variant_settings(self) -> bool:
+        """Load the selected variant's style and options into the controls ("duplicate with changes")."""
+        render = self.current_variant()
+        if render is None:
+            return False
+        recipe = render.recipe
+        style, options = dict(recipe["style"]), dict(recipe["options"])  # type: ignore[arg-type]
+        widgets = (self.source_combo, self.preset_a, self.preset_b, self.preset_mix, self.engine_combo,
+                   self.strength, self.preserve_check, self.mask_combo, self.style_sku)  # fmt: skip
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self._load_style(style)
+            engines = [name for _text, name in ENGINES]
+            self.engine_combo.setCurrentIndex(engines.index(recipe["engine"]) if recipe["engine"] in engines else 0)
+            self.strength.setValue(round(float(options.get("strength", 1.0)) * 100))
+            self.preserve_check.setChecked(bool(options.get("preserve_colour", False)))
+            masks = [name for _text, name in MASKS]
+            self.mask_combo.setCurrentIndex(masks.index(options.get("mask", "all")))
+            size = options.get("size") or max(render.size)
+            self.size_box.setValue(int(size))
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._source_inputs.setCurrentIndex(self.source_combo.currentIndex())
+        self.status_label.setText(f"Settings of #{render.id} loaded: change what you like, then Render.")
+        self._controls_changed()
+        return True
+
+    def _load_style(self, style: dict[str, object]) -> None:
+        from stylerec_desktop.core.stylize import StyleVector
+
+        kind = style.get("kind")
+        if kind == "preset":
+            weights = sorted(((int(k), float(v)) for k, v in dict(style["weights"]).items()), key=lambda kv: -kv[1])
+            self.source_combo.setCurrentIndex(SOURCES.index("Preset blend"))
+            self.preset_a.setValue(weights[0][0])
+            second = weights[1] if len(weights) > 1 else weights[0]
+            self.preset_b.setValue(second[0])
+            total = sum(w for _k, w in weights[:2])
+            self.preset_mix.setValue(round(100 * second[1] / total) if len(weights) > 1 else 0)
+        elif kind == "vector":
+            import numpy as np
+
+            taste = StyleVector(np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")))
+            self._taste = taste
+            self.taste_label.setText(f"Style: {taste.label}")
+            self.source_combo.setCurrentIndex(SOURCES.index("Customer taste"))
+        elif style.get("sku"):
+            self.style_sku.setText(str(style["sku"]))
+            self.source_combo.setCurrentIndex(SOURCES.index("Product"))
+        elif kind == "image":
+            self._style_file = Path(str(style["path"]))
+            self.file_button.setText(self._style_file.name)
+            self.source_combo.setCurrentIndex(SOURCES.index("Image file"))
+
+    def _update_variant_buttons(self) -> None:
+        has_variant = self.current_variant() is not None
+        self.rerender_button.setEnabled(has_variant)
+        self.reuse_button.setEnabled(has_variant)
 
     def variants(self) -> list[StoredRender]:
         """The renders in the results strip, oldest first."""
@@ -405,10 +665,11 @@ class StudioPanel(QWidget):
             self._asked_at = time.perf_counter()
         self._debounce.start()
 
-    def _products_arrived(self, answer: tuple[list[Product], QImage | None]) -> None:
-        products, icon = answer
-        self._products = products
+    def _contents_arrived(self, answer: tuple[list[Product], list[Content], QImage | None]) -> None:
+        products, contents, icon = answer
+        self._products, self._contents = products, contents
         self._show_content()
+        self._update_batch_buttons()
         self.strip.clear()
         if icon is not None:
             original = QListWidgetItem(QIcon(QPixmap.fromImage(icon)), "Original")
@@ -417,13 +678,17 @@ class StudioPanel(QWidget):
         self._controls_changed()
 
     def _show_content(self) -> None:
-        if not self._products:
-            self.content_label.setText("<span style='color:#5f6b7a'>Select products in the catalog.</span>")
+        if not self._contents:
+            text = "Select products in the catalog (Ctrl/Shift-click for several) or drop picture files here."
+            theme.set_rich_text(self.content_label, theme.muted(text))
             self.preview_label.clear()
             self.render_button.setEnabled(False)
             return
-        names = ", ".join(p.sku for p in self._products[:4]) + ("…" if len(self._products) > 4 else "")
-        self.content_label.setText(f"<b>{self._products[0].title}</b><br>{names}")
+        contents = self._contents
+        names = ", ".join(c.label for c in contents[:4]) + ("…" if len(contents) > 4 else "")
+        count = f" ({len(contents)} pictures)" if len(contents) > 1 else ""
+        self.content_label.setText(f"<b>{_escape(contents[0].title or contents[0].label)}</b>{count}<br>"
+                                   f"{_escape(names)}")  # fmt: skip
         self.render_button.setEnabled(True)
 
     def _show_preview(self, image: QImage) -> None:
@@ -449,27 +714,113 @@ class StudioPanel(QWidget):
         self._controls_changed()
 
     def _on_job_finished(self, job_id: int) -> None:
-        if job_id not in self._renders:
+        if job_id in self._matrices:
+            self._matrix_finished(job_id)
+            return
+        if job_id not in self._renders and job_id not in self._rerenders:
             return
         info = self._runner.job(job_id)
-        self._renders.remove(job_id)
-        self.cancel_button.setEnabled(bool(self._renders))
+        original = self._rerenders.pop(job_id, None)
+        if job_id in self._renders:
+            self._renders.remove(job_id)
+        if info.state is not JobState.DONE:
+            self._unfinished[job_id] = ("render", None) if original is None else ("rerender", original)
+        self._update_cancel_button()
         if info.state is JobState.DONE:
             render, icon = info.result
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(icon)), f"{render.engine} #{render.id}")
-            item.setData(Qt.ItemDataRole.UserRole, render)
-            item.setToolTip(str(render.path))
-            self.strip.addItem(item)
-            self.strip.setCurrentItem(item)
+            self._add_variant(render, icon)
+            if original is not None:
+                verdict = "the same picture" if render.sha256 == original.sha256 else "a different picture"
+                self.status_label.setText(f"#{original.id} rendered again as #{render.id}: {verdict}.")
             self.renderFinished.emit(render)
         elif info.error:
             self.status_label.setText(info.error)
 
+    def _on_job_retried(self, old_id: int, new_id: int) -> None:
+        """Retry in the jobs panel: the new run's result comes to the strip like the first one's would have."""
+        kind, original = self._unfinished.pop(old_id, (None, None))
+        if kind == "render":
+            self._renders.append(new_id)
+        elif kind == "matrix":
+            self._matrices.append(new_id)
+        elif kind == "rerender" and original is not None:
+            self._rerenders[new_id] = original
+        else:
+            return
+        self._update_cancel_button()
+
+    def _matrix_finished(self, job_id: int) -> None:
+        info = self._runner.job(job_id)
+        self._matrices.remove(job_id)
+        self._update_cancel_button()
+        if info.state is not JobState.DONE:
+            self._unfinished[job_id] = ("matrix", None)
+            if info.error:
+                self.status_label.setText(info.error)
+            return
+        result, icons = info.result
+        for render, icon in zip(result.done, icons, strict=True):
+            self._add_variant(render, icon)
+        text = f"Batch done: {len(result.done)} pictures"
+        if result.sheet is not None:
+            text += f"; contact sheet {result.sheet.name} in the catalog's renders folder"
+        if result.failed:
+            text += f". {len(result.failed)} failed: " + "; ".join(f"{c} in {s}: {e}" for c, s, e in result.failed[:3])
+        self.status_label.setText(text)
+        self.matrixFinished.emit(result)
+
+    def _add_variant(self, render: StoredRender, icon: QImage) -> None:
+        sku = render.recipe.get("content", {}).get("sku")  # type: ignore[union-attr]
+        # With several pictures in the studio, say whose variant it is; with one, which engine made it.
+        label = f"{sku} #{render.id}" if sku and len(self._contents) > 1 else f"{render.engine} #{render.id}"
+        item = QListWidgetItem(QIcon(QPixmap.fromImage(icon)), label)
+        item.setData(Qt.ItemDataRole.UserRole, render)
+        item.setToolTip(f"{sku or 'a picture file'}, {render.engine} engine\n{render.path}")
+        self.strip.addItem(item)
+        self.strip.setCurrentItem(item)
+
+    def _update_cancel_button(self) -> None:
+        self.cancel_button.setEnabled(bool(self._renders or self._rerenders or self._matrices))
+
+    def _choose_content_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Pictures to restyle", "", "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
+        )
+        if names:
+            self.set_files([Path(name) for name in names])
+
+    @staticmethod
+    def _dropped_pictures(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()
+                and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES]  # fmt: skip
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_pictures(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        pictures = self._dropped_pictures(event)
+        if pictures:
+            event.acceptProposedAction()
+            self.set_files(pictures)
+        else:
+            event.ignore()
+
     def _compare_variant(self, row: int) -> None:
-        if row < 0 or not self._products or self._products[0].primary_image is None:
+        self._update_variant_buttons()
+        if row < 0 or not self._contents:
             return
         render = self.strip.item(row).data(Qt.ItemDataRole.UserRole)
-        original_path = self._products[0].primary_image.path
+        original_path = self._contents[0].path
+        if render is not None:  # a variant of another picture of the batch: compare it with its own original
+            content_path = Path(str(render.recipe.get("content", {}).get("path", original_path)))  # type: ignore[union-attr]
+            original_path = content_path if content_path.is_file() else original_path
         variant_path = render.path if render is not None else original_path
         self.compare.set_titles("<b>Original</b>", f"<b>{render.engine}</b> #{render.id}" if render else "Original")
         self._compare_read.run(lambda: (QImage(str(original_path)), QImage(str(variant_path))), self._show_pair)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.recommend.controls import REPRESENTATIVES
+from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import ProductThumb, SwatchStrip
@@ -98,7 +99,7 @@ class TastePanel(QWidget):
         self.restyle_button.setEnabled(has_taste)
         self.palette_strip.setVisible(has_taste)
         if workspace is None or taste is None:
-            self.header_label.setText("<span style='color:#5f6b7a'>Pick a customer to see their taste.</span>")
+            theme.set_rich_text(self.header_label, theme.muted("Pick a customer to see their taste."))
         elif not has_taste:
             self.header_label.setText(f"<b>{taste.customer_id}</b> has no indexed history yet, so no taste.")
         else:
