@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from stylerec_desktop.core.stylize.samples import product_shot
 from stylerec_desktop.gui.jobs import JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.panels.studio import SOURCES
+from stylerec_desktop.gui.panels.studio import ENGINES, GATYS_NO_PREVIEW, SOURCES
 
 
 def _select_rows(window: MainWindow, rows: list[int]) -> list[int]:
@@ -155,4 +155,33 @@ def test_a_failed_render_retried_from_the_jobs_panel_lands_in_the_strip(
         row.retry_button.click()
     assert finished.args[0].recipe["style"]["path"] == str(style)
     assert studio.variants() == [finished.args[0]]
+    wait_idle(qtbot, window.runner)
+
+
+def test_gatys_renders_as_a_job_without_a_live_preview(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """Gatys takes minutes on a CPU: choosing it stops the live preview; a render without VGG19 fails with the
+    core's instructions; the seed is recorded with every render."""
+    studio = window.studio_panel
+    _select_rows(window, [0])
+    qtbot.waitUntil(lambda: len(studio.contents()) == 1, timeout=10_000)
+    studio.size_box.setValue(256)
+    studio.seed_box.setValue(42)
+    with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as finished:
+        studio.render()  # the preset engine, which records the seed too
+    assert finished.args[0].recipe["seed"] == 42
+
+    style = tmp_path / "mood.png"
+    product_shot(96, seed=5).save(style)
+    studio.set_style_file(style)
+    assert not studio.iterations_box.isEnabled()
+    studio.engine_combo.setCurrentIndex([name for _text, name in ENGINES].index("gatys"))
+    assert studio.iterations_box.isEnabled()
+    qtbot.waitUntil(lambda: not studio.busy, timeout=30_000)  # a preview asked for before the switch may finish
+    studio.refresh_preview()
+    assert studio.status_label.text() == GATYS_NO_PREVIEW and not studio.busy
+    assert studio.options(256).iterations == studio.iterations_box.value()
+    [job_id] = studio.render()
+    qtbot.waitUntil(lambda: window.runner.job(job_id).state.finished, timeout=60_000)
+    info = window.runner.job(job_id)
+    assert info.state is JobState.FAILED and "VGG19" in info.error  # this sandbox has no ImageNet VGG19
     wait_idle(qtbot, window.runner)

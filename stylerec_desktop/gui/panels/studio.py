@@ -62,7 +62,8 @@ PREVIEW_DELAY_MS = 30  # a slider drag asks at most this often
 STRIP_ICON = 72
 SOURCES = ("Preset blend", "Product", "Image file", "Customer taste")
 ENGINES = (("Automatic", None), ("Neural (arbitrary)", "arbitrary"), ("Preset network", "preset"),
-           ("Colours only", "colour"))  # fmt: skip
+           ("Colours only", "colour"), ("Gatys (optimisation; slow, needs VGG19)", "gatys"))  # fmt: skip
+GATYS_NO_PREVIEW = "Gatys optimises for minutes on a CPU, so there is no live preview: Render shows the result."
 MASKS = (("Whole picture", "all"), ("Background only (keep the product)", "background"), ("Product only", "product"))
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -225,6 +226,11 @@ class StudioPanel(QWidget):
             self.mask_combo.addItem(text)
         self.size_box = QSpinBox(minimum=256, maximum=8192, value=1024, singleStep=256, suffix=" px")
         self.size_box.setToolTip("Longest side of full renders")
+        self.seed_box = QSpinBox(minimum=0, maximum=2_147_483_647, value=0)
+        self.seed_box.setToolTip("Kept with every render; the Gatys engine starts its optimisation from it")
+        self.iterations_box = QSpinBox(minimum=10, maximum=2000, value=200, singleStep=50)
+        self.iterations_box.setToolTip("Gatys only: optimisation steps (more is slower and closer to the style)")
+        self.engine_combo.currentIndexChanged.connect(self._engine_changed)
 
         self.preview_label = QLabel()
         self.preview_label.setObjectName("studioPreview")
@@ -293,6 +299,11 @@ class StudioPanel(QWidget):
         form.addRow("", self.preserve_check)
         form.addRow("Mask", self.mask_combo)
         form.addRow("Render size", self.size_box)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_box, 1)
+        seed_row.addWidget(QLabel("Iterations"))
+        seed_row.addWidget(self.iterations_box, 1)
+        form.addRow("Seed", seed_row)
         buttons = QHBoxLayout()
         buttons.addWidget(self.render_button)
         buttons.addWidget(self.cancel_button)
@@ -351,6 +362,7 @@ class StudioPanel(QWidget):
         self._show_content()
         self._update_batch_buttons()
         self._update_variant_buttons()
+        self._engine_changed()
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -421,6 +433,8 @@ class StudioPanel(QWidget):
             preserve_colour=self.preserve_check.isChecked(),
             mask=MASKS[self.mask_combo.currentIndex()][1],  # type: ignore[arg-type]
             size=size,
+            seed=self.seed_box.value(),
+            iterations=self.iterations_box.value() if self.engine() == "gatys" else None,
             device=device,
             precision=precision,
         )
@@ -459,6 +473,11 @@ class StudioPanel(QWidget):
     def refresh_preview(self) -> None:
         self._debounce.stop()
         if not self._contents:
+            return
+        if self.engine() == "gatys":
+            self._asked_at = 0.0
+            self._preview.invalidate()  # a preview still on its way belongs to the engine chosen before
+            self.status_label.setText(GATYS_NO_PREVIEW)
             return
         try:
             choice = self.source()
@@ -614,6 +633,9 @@ class StudioPanel(QWidget):
             self.mask_combo.setCurrentIndex(masks.index(options.get("mask", "all")))
             size = options.get("size") or max(render.size)
             self.size_box.setValue(int(size))
+            self.seed_box.setValue(int(options.get("seed", 0)))
+            if options.get("iterations"):
+                self.iterations_box.setValue(int(options["iterations"]))
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -648,6 +670,9 @@ class StudioPanel(QWidget):
             self._style_file = Path(str(style["path"]))
             self.file_button.setText(self._style_file.name)
             self.source_combo.setCurrentIndex(SOURCES.index("Image file"))
+
+    def _engine_changed(self) -> None:
+        self.iterations_box.setEnabled(self.engine() == "gatys")
 
     def _update_variant_buttons(self) -> None:
         has_variant = self.current_variant() is not None
