@@ -27,7 +27,7 @@ from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
 from stylerec_desktop.gui.indexing import IndexController
-from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.inspector import InspectorPanel
@@ -532,5 +532,25 @@ class MainWindow(QMainWindow):
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        running = self.runner.running()
+        if running:
+            if not self.confirm_cancel_jobs(running):
+                event.ignore()
+                return
+            # Each job stops at its next step; a write rolls back, an export leaves no partial file. The app then
+            # waits for the workers (RunningApp.stop) before it closes the catalog.
+            self.runner.cancel_all()
         self.save_layout()
         super().closeEvent(event)
+
+    def confirm_cancel_jobs(self, running: list[JobInfo]) -> bool:
+        """Ask whether to cancel the running jobs and quit; True to quit."""
+        titles = "\n".join(f"• {info.title}" for info in running[:6]) + ("\n…" if len(running) > 6 else "")
+        count = f"{len(running)} job{'s are' if len(running) != 1 else ' is'}"
+        box = QMessageBox(QMessageBox.Icon.Question, "Jobs are running", f"{count} still running:\n{titles}",
+                          parent=self)  # fmt: skip
+        box.setInformativeText("Cancel them and quit? Finished work is kept; a cancelled import writes nothing.")
+        quit_button = box.addButton("Cancel jobs and quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is quit_button

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -21,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Progress
 from stylerec_desktop.gui import app as app_module
-from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane
+from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
@@ -166,3 +167,32 @@ def test_the_window_opens_without_loading_torch() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_closing_with_jobs_running_asks_and_cancels_them(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop = threading.Event()
+
+    def long_job() -> Generator[Progress, None, None]:
+        for step in range(600):
+            if stop.wait(0.05):
+                return
+            yield Progress(step, 600, "working")
+
+    job_id = window.runner.submit("A long import", long_job, lane=Lane.WRITE)
+    qtbot.waitUntil(lambda: window.runner.job(job_id).state is JobState.RUNNING, timeout=5000)
+    asked: list[list[str]] = []
+    answers = iter([False, True])
+
+    def answer(running: list[JobInfo]) -> bool:
+        asked.append([info.title for info in running])
+        return next(answers)
+
+    monkeypatch.setattr(window, "confirm_cancel_jobs", answer)
+    assert not window.close()  # "Keep working": the window stays, the job runs on
+    assert window.isVisible() and window.runner.job(job_id).state is JobState.RUNNING
+    assert window.close()  # "Cancel jobs and quit"
+    assert asked == [["A long import"], ["A long import"]]
+    qtbot.waitUntil(lambda: window.runner.job(job_id).state is JobState.CANCELLED, timeout=5000)
+    stop.set()
