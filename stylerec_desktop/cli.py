@@ -6,6 +6,7 @@ User errors (a missing file, an unknown sku, a bad row) print one clear line on 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -665,6 +666,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     selection = _export_selection(args)
     presets = with_format(parse_presets(args.preset), args.format)
+    if args.quality is not None:
+        if not 1 <= args.quality <= 100:
+            raise UserError(f"--quality must be 1 to 100, got {args.quality}.")
+        presets = [dataclasses.replace(preset, quality=args.quality) for preset in presets]
     styles_given = args.style_image or args.style_sku or args.style_preset or args.style_customer
     several = len(args.style_image or ()) + len(args.style_sku or ()) + len(args.style_preset or ()) + len(
         args.style_customer or ()) > 1  # fmt: skip
@@ -732,6 +737,8 @@ def _add_export_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--preset", required=True, metavar="NAME[,NAME...]", help="export presets: square, portrait, "
                    "story, landscape, web, thumb, or WxH (e.g. 1200x800)")  # fmt: skip
     p.add_argument("--format", choices=("jpeg", "jpg", "png", "webp"), help="file format of every preset")
+    p.add_argument("--quality", type=int, metavar="1-100", help="JPEG / lossy WebP quality of every preset (default: "
+                   "each preset's own, 85-92; PNG is lossless and ignores it)")  # fmt: skip
     p.add_argument("--name", metavar="TEMPLATE", help="file names: tokens {sku} {title} {category} {style} {preset} "
                    "{w} {h} {date} {seq} {segment} (default {sku}_{preset})")  # fmt: skip
     p.add_argument("--zip", action="store_true", help="also write a zip of the whole set")

@@ -147,3 +147,22 @@ def test_unknown_preset_is_a_user_error(capsys: pytest.CaptureFixture[str], cata
     code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--sku", "CAP-0001", "--preset", "square,bogus",
                        "--out", str(tmp_path))  # fmt: skip
     assert code == 2 and "bogus" in err and "1200x800" in err
+
+
+def test_quality_overrides_the_presets_jpeg_quality(
+    capsys: pytest.CaptureFixture[str], catalog_dir: str, tmp_path: Path
+) -> None:
+    sku = _skus(catalog_dir, 1)[0]
+    tables = {}
+    for quality in (40, 95):
+        out = tmp_path / f"q{quality}"
+        code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--sku", sku, "--preset", "square",
+                           "--quality", str(quality), "--out", str(out))  # fmt: skip
+        assert code == 0, err
+        [row] = _check_files(out)
+        with Image.open(out / row.path) as image:
+            tables[quality] = sum(sum(table) for table in image.quantization.values())
+    assert tables[40] > 3 * tables[95]  # coarser quantisation: the quality number reached the encoder
+    code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--sku", sku, "--preset", "square",
+                       "--quality", "101", "--out", str(tmp_path / "bad"))  # fmt: skip
+    assert code == 2 and "--quality must be 1 to 100" in err
