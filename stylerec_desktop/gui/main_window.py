@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         # Ctrl/Shift-click several products to restyle them all (an emptied selection keeps the studio's content).
         self.catalog_panel.selectionChanged.connect(lambda ids: ids and self.studio_panel.set_products(ids))
         self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
+        self.studio_panel.exportRequested.connect(self._export_variants)
         self.similar_panel.productSelected.connect(self.detail_panel.show_product)
         self.similar_panel.indexRequested.connect(self.indexer.start)
         self.indexer.indexed.connect(lambda _report: self.similar_panel.reload())
@@ -405,6 +406,11 @@ class MainWindow(QMainWindow):
 
         selected = self.catalog_panel.selected_ids()  # Ctrl/Shift-click picks several
         open_export_dialog(self, self._catalog, self.runner, selected, self._settings)
+
+    def _export_variants(self, renders: list) -> None:
+        from stylerec_desktop.gui.panels.export_dialog import open_export_dialog
+
+        open_export_dialog(self, self._catalog, self.runner, [], self._settings, renders=renders)
 
     def _focus_product_search(self) -> None:
         self.catalog_panel.search_edit.setFocus()

@@ -185,3 +185,36 @@ def test_gatys_renders_as_a_job_without_a_live_preview(qtbot: QtBot, window: Mai
     info = window.runner.job(job_id)
     assert info.state is JobState.FAILED and "VGG19" in info.error  # this sandbox has no ImageNet VGG19
     wait_idle(qtbot, window.runner)
+
+
+def test_variants_are_handed_to_the_export_dialog(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    from stylerec_desktop.core.export import read_manifest
+    from stylerec_desktop.gui.panels.export_dialog import ExportDialog
+
+    studio = window.studio_panel
+    _select_rows(window, [0, 1])
+    qtbot.waitUntil(lambda: len(studio.contents()) == 2, timeout=10_000)
+    assert not studio.export_button.isEnabled()  # nothing rendered yet
+    studio.size_box.setValue(256)
+    ids = studio.render()
+    qtbot.waitUntil(lambda: len(studio.variants()) == 2, timeout=120_000)
+    assert studio.export_button.isEnabled()
+    studio.export_button.click()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.product_combo.count() == 2, timeout=10_000)
+    assert dialog.status_label.text().startswith("2 studio variants")
+    for name, check in dialog.preset_checks.items():
+        check.setChecked(name == "thumb")
+    dialog.set_folder(tmp_path / "ads")
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as exported:
+        assert dialog.start_export() is not None
+    result = exported.args[0]
+    assert len(result.files) == 2
+    _, rows = read_manifest(tmp_path / "ads")
+    assert all(row.recipe_id for row in rows)  # restyled pictures carry their recipe into the provenance
+    variants = {render.id: render for render in studio.variants()}
+    assert {row.sku for row in rows} == {window.catalog().product(v.product_id).sku for v in variants.values()}  # type: ignore[union-attr]
+    assert len(ids) == 2
+    dialog.close()
+    wait_idle(qtbot, window.runner)

@@ -39,7 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stylerec_desktop.core.catalog import Catalog, Product
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import (
     BUILTIN_PRESETS,
@@ -54,7 +55,7 @@ from stylerec_desktop.core.export import (
     presets_from_json,
     presets_to_json,
 )
-from stylerec_desktop.core.export.items import product_items_by_id
+from stylerec_desktop.core.export.items import product_items_by_id, render_items
 from stylerec_desktop.core.export.naming import NameFields
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job
@@ -97,8 +98,36 @@ def framing_previews(
     return previews
 
 
+@dataclass(frozen=True)
+class ExportSource:
+    """One picture the dialog exports: a product's primary image or a stored render (studio variant)."""
+
+    key: int  # the product id, or the render id
+    sku: str
+    title: str
+    category: str
+    path: Path | None
+
+
+def _read_sources(
+    catalog: Catalog, product_ids: Sequence[int], renders: Sequence[StoredRender]
+) -> dict[int, ExportSource]:
+    """On a worker: what the combo, the example file name and the framing previews need."""
+    if renders:
+        items = render_items(catalog, renders)
+        pairs = zip(renders, items, strict=True)
+        return {r.id: ExportSource(r.id, i.sku, i.title, i.category, r.path) for r, i in pairs}
+    sources = {}
+    for product_id in product_ids:
+        product = catalog.product(product_id)
+        path = product.primary_image.path if product.primary_image is not None else None
+        sources[product_id] = ExportSource(product_id, product.sku, product.title, product.category, path)
+    return sources
+
+
 class ExportDialog(QDialog):
-    """Export the products ``product_ids`` of ``catalog``. ``exported`` carries the result when an export ends."""
+    """Export the products ``product_ids`` of ``catalog`` or, when ``renders`` is given, those stored renders (the
+    studio's variants, with their recipes in the provenance). ``exported`` carries the result when an export ends."""
 
     exported = Signal(object)
 
@@ -109,17 +138,19 @@ class ExportDialog(QDialog):
         product_ids: Sequence[int],
         settings: QSettings | None = None,
         parent: QWidget | None = None,
+        renders: Sequence[StoredRender] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export for ad teams")
         self.setObjectName("exportDialog")
         self._catalog = catalog
         self._runner = runner
-        self._ids = list(dict.fromkeys(product_ids))
+        self._renders = list(renders)
+        self._ids = [r.id for r in self._renders] if self._renders else list(dict.fromkeys(product_ids))
         self._settings = settings
         self._preview_read = LatestOnly(runner, "Preview export framing", self)
-        # The products' sku/title/image, read once off the GUI thread; previews and the example name wait for it.
-        self._products: dict[int, Product] = {}
+        # The pictures' sku/title/image, read once off the GUI thread; previews and the example name wait for it.
+        self._sources: dict[int, ExportSource] = {}
         self._products_read = LatestOnly(runner, "Read the products to export", self)
         self._job_id: int | None = None
         self.result: ExportResult | None = None
@@ -131,7 +162,8 @@ class ExportDialog(QDialog):
         self._runner.jobRetried.connect(self._on_job_retried)
         self._update_template()
         self._update_state()
-        self._products_read.run(lambda: {i: catalog.product(i) for i in self._ids}, self._products_loaded)
+        ids, renders = list(self._ids), list(self._renders)
+        self._products_read.run(lambda: _read_sources(catalog, ids, renders), self._sources_loaded)
 
     # -- building -----------------------------------------------------------------------------------------
 
@@ -235,7 +267,8 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
-        self.status_label = QLabel(f"{len(self._ids)} product{'s' if len(self._ids) != 1 else ''} selected")
+        what = "studio variant" if self._renders else "product"
+        self.status_label = QLabel(f"{len(self._ids)} {what}{'s' if len(self._ids) != 1 else ''} selected")
         self.status_label.setWordWrap(True)
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
@@ -256,11 +289,12 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(1220, 480)
 
-    def _products_loaded(self, products: dict[int, Product]) -> None:
-        self._products = products
-        for product_id, product in products.items():
-            self.product_combo.addItem(f"{product.sku} — {product.title}", product_id)
-        self.product_combo.setCurrentIndex(0 if products else -1)  # a placeholder keeps the index at -1 otherwise
+    def _sources_loaded(self, sources: dict[int, ExportSource]) -> None:
+        self._sources = sources
+        for key, source in sources.items():
+            label = f"#{key} {source.sku}" if self._renders else source.sku
+            self.product_combo.addItem(f"{label} — {source.title}" if source.title else label, key)
+        self.product_combo.setCurrentIndex(0 if sources else -1)  # a placeholder keeps the index at -1 otherwise
         self._update_template()
         self._schedule_preview()
 
@@ -386,7 +420,7 @@ class ExportDialog(QDialog):
         self._update_state()
 
     def _example_name(self) -> str:
-        product = self._products.get(self._ids[0]) if self._ids else None
+        product = self._sources.get(self._ids[0]) if self._ids else None
         if product is None:
             return ""
         preset = next((p for p in BUILTIN_PRESETS.values() if self.preset_checks[p.name].isChecked()), None)
@@ -413,11 +447,11 @@ class ExportDialog(QDialog):
         if not presets or product_id is None:
             self._show_previews([])
             return
-        product = self._products[product_id]
-        if product.primary_image is None:
-            self.preview_status.setText(f"{product.sku} has no image to preview.")
+        source = self._sources[product_id]
+        if source.path is None:
+            self.preview_status.setText(f"{source.sku} has no image to preview.")
             return
-        path = product.primary_image.path
+        path = source.path
         self.preview_status.setText("Framing…")
         self._preview_read.run(
             lambda: framing_previews(path, presets),
@@ -476,19 +510,20 @@ class ExportDialog(QDialog):
             return None
         out_dir = Path(self.folder_edit.text().strip()).expanduser()
         options = ExportOptions(template=self.template_edit.text(), zip=self.zip_check.isChecked())
-        catalog, ids = self._catalog, list(self._ids)
+        catalog, ids, renders = self._catalog, list(self._ids), list(self._renders)
 
         def job() -> Job[ExportResult]:
-            items = product_items_by_id(catalog, ids)  # on the worker: catalog reads stay off the GUI thread
+            # On the worker: catalog reads stay off the GUI thread. Renders carry their recipes into provenance.
+            items = render_items(catalog, renders) if renders else product_items_by_id(catalog, ids)
             return (yield from export_job(items, presets, out_dir, options))
 
         self._save()
         self.result = None
         self.progress.setValue(0)
         self.status_label.setText("Starting the export…")
-        count = len(ids)
+        count, what = len(ids), "variant" if renders else "product"
         self._job_id = self._runner.submit(
-            f"Export {count} product{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
+            f"Export {count} {what}{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
         )
         self._last_job_id = self._job_id
         self._update_state()
@@ -579,16 +614,22 @@ class ExportDialog(QDialog):
 
 
 def open_export_dialog(
-    parent: QWidget, catalog: Catalog | None, runner: JobRunner, product_ids: Sequence[int], settings: QSettings
+    parent: QWidget,
+    catalog: Catalog | None,
+    runner: JobRunner,
+    product_ids: Sequence[int],
+    settings: QSettings,
+    renders: Sequence[StoredRender] = (),
 ) -> ExportDialog | None:
-    """Show the export dialog (non-modal) for ``product_ids``; a short note when there is nothing to export."""
+    """Show the export dialog (non-modal) for ``product_ids`` or ``renders``; a note when there is nothing to
+    export."""
     from PySide6.QtWidgets import QMessageBox
 
     ids = [i for i in product_ids if i is not None]
-    if catalog is None or not ids:
+    if catalog is None or not (ids or renders):
         QMessageBox.information(parent, "Export", "Select a product in the catalog first, then export it.")
         return None
-    dialog = ExportDialog(catalog, runner, ids, settings, parent)
+    dialog = ExportDialog(catalog, runner, ids, settings, parent, renders=renders)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

@@ -169,6 +169,8 @@ class StudioPanel(QWidget):
     previewShown = Signal(float)
     renderFinished = Signal(object)
     matrixFinished = Signal(object)
+    #: the variants in the results strip (a list of StoredRender), to export for the ad team
+    exportRequested = Signal(list)
     comparisonShown = Signal()
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
@@ -278,6 +280,9 @@ class StudioPanel(QWidget):
         self.reuse_button = QPushButton("Use its settings")
         self.reuse_button.setToolTip("Load this variant's style and options into the controls, to change and render")
         self.reuse_button.clicked.connect(self.use_variant_settings)
+        self.export_button = QPushButton("Export variants…")
+        self.export_button.setToolTip("Export every variant in the strip in ad formats, with their recipes")
+        self.export_button.clicked.connect(lambda: self.exportRequested.emit(self.variants()))
 
         self.strip = QListWidget()
         self.strip.setObjectName("resultsStrip")
@@ -332,6 +337,7 @@ class StudioPanel(QWidget):
         variant_buttons.addWidget(self.rerender_button)
         variant_buttons.addWidget(self.reuse_button)
         variant_buttons.addStretch(1)
+        variant_buttons.addWidget(self.export_button)
         results_layout.addLayout(variant_buttons)
         results_layout.addWidget(self.compare, 1)
         # Left to right, as the eye works: what and how, the preview, then the finished variants.
@@ -678,6 +684,7 @@ class StudioPanel(QWidget):
         has_variant = self.current_variant() is not None
         self.rerender_button.setEnabled(has_variant)
         self.reuse_button.setEnabled(has_variant)
+        self.export_button.setEnabled(self.strip.count() > 1)
 
     def variants(self) -> list[StoredRender]:
         """The renders in the results strip, oldest first."""
