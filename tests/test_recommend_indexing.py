@@ -169,3 +169,24 @@ def test_worker_processes_prepare_the_same_features_as_threads(extractor: Featur
             assert report.indexed == len(shas) == 20 and not report.failed
             stored.append({sha: cat.image_features(sha) for sha in shas})
     assert stored[0] == stored[1]
+
+
+def test_the_cached_index_follows_product_edits(catalog: Catalog, extractor: FeatureExtractor) -> None:
+    """Prices, stock and categories feed the recommender's filters; an edit in the app (or its undo, within the
+    same second) must reach the cached index."""
+    from stylerec_desktop.core.recommend.service import IndexCache
+
+    run_job(index_catalog(catalog, extractor=extractor))
+    cache = IndexCache()
+    product = catalog.product_by_sku("stripes-navy-0")
+    before = cache.get(catalog)
+    assert cache.get(catalog) is before  # nothing changed: no rebuild
+    row = before.row_of[product.id]
+    assert before.in_stock[row] and before.prices[row] == pytest.approx(20.0)
+    previous = catalog.update_product(product.id, stock=0, price=1.5)
+    edited = cache.get(catalog)
+    assert edited is not before
+    assert not edited.in_stock[row] and edited.prices[row] == pytest.approx(1.5)
+    catalog.update_product(product.id, **previous)  # the undo, in the same second
+    undone = cache.get(catalog)
+    assert undone.in_stock[row] and undone.prices[row] == pytest.approx(20.0)

@@ -570,6 +570,10 @@ class Catalog:
         """Internal customer id -> the customer's own id (what users type)."""
         return {r[0]: r[1] for r in self.db.execute("SELECT id, customer_id FROM customers")}
 
+    def products_revision(self) -> int:
+        """A number that changes whenever any product row is added, changed or removed (by anyone)."""
+        return int(self.db.execute("SELECT value FROM revisions WHERE name = 'products'").fetchone()[0])
+
     def event_time_span(self) -> tuple[str, str] | None:
         """(oldest, newest) event timestamp as stored, or None when there are no events."""
         row = self.db.execute("SELECT min(ts), max(ts) FROM events").fetchone()

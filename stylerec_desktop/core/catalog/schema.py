@@ -135,7 +135,22 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE products ADD COLUMN stock INTEGER CHECK (stock IS NULL OR stock >= 0)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """A revision number of the products table, raised by triggers on every insert, update and delete.
+
+    Caches built from product rows (the recommender's index holds prices, stock and categories for its filters)
+    compare it to know when to rebuild; ``updated_at`` has one-second steps, too coarse for an edit and its undo.
+    """
+    db.execute("CREATE TABLE revisions (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    db.execute("INSERT INTO revisions (name, value) VALUES ('products', 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER products_revision_{event.lower()} AFTER {event} ON products BEGIN "
+            "UPDATE revisions SET value = value + 1 WHERE name = 'products'; END"
+        )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -2,7 +2,7 @@
 
 Building the index reads every feature row and all events (about a second for 100,000 products), so
 :class:`IndexCache` keeps the last one per catalog and rebuilds it only when the catalog's features or events
-changed (checked with two cheap count queries).
+or product rows changed (checked with a few cheap queries and the products' revision number).
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from stylerec_desktop.core.stylize.options import StyleVector
 
 
 class IndexCache:
-    """The style index of each open catalog, rebuilt when its indexed images or its events change."""
+    """The style index of each open catalog, rebuilt when its indexed images, its events or its products change."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple[int, int, str | None], StyleIndex]] = {}
+        self._entries: dict[str, tuple[tuple[int, int, str | None, int], StyleIndex]] = {}
 
     def get(self, catalog: Catalog) -> StyleIndex:
         version = extractor_version()
         span = catalog.event_time_span()
-        stamp = (catalog.image_feature_counts(version)[0], catalog.counts().events, span[1] if span else None)
+        # Features, events and product rows (prices, stock and categories feed the filters) each change the stamp.
+        stamp = (catalog.image_feature_counts(version)[0], catalog.counts().events, span[1] if span else None,
+                 catalog.products_revision())  # fmt: skip
         key = str(catalog.db_path)
         with self._lock:
             entry = self._entries.get(key)
