@@ -190,3 +190,17 @@ def test_the_cached_index_follows_product_edits(catalog: Catalog, extractor: Fea
     catalog.update_product(product.id, **previous)  # the undo, in the same second
     undone = cache.get(catalog)
     assert undone.in_stock[row] and undone.prices[row] == pytest.approx(20.0)
+
+
+def test_without_worker_processes_the_images_are_prepared_in_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stylerec_desktop.core.recommend import indexing
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise OSError("[Errno 38] Function not implemented (no sem_open in this sandbox)")
+
+    monkeypatch.setattr(indexing, "ProcessPoolExecutor", unavailable)
+    with indexing.preparation_pool(3, processes=True) as pool:
+        assert isinstance(pool, ThreadPoolExecutor)
+        assert pool.submit(sum, [1, 2]).result() == 3

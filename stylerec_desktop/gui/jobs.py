@@ -178,25 +178,28 @@ _devices: dict[str, str] = {}
 
 
 def learn_devices() -> None:
-    """Find out (on a worker: the first CUDA query initialises the driver) what ``auto`` means on this machine,
+    """Find out (on a worker: the first CUDA query initialises the driver) which accelerators this machine has,
     for :func:`device_label`."""
     import torch
 
     if torch.cuda.is_available():
-        _devices["gpu"] = f"GPU: {torch.cuda.get_device_name(0)}"
-    elif torch.backends.mps.is_available():
-        _devices["gpu"] = "GPU: Apple MPS"
+        _devices["cuda"] = f"GPU: {torch.cuda.get_device_name(0)}"
+    if torch.backends.mps.is_available():
+        _devices["mps"] = "GPU: Apple MPS"
     _devices["learnt"] = "yes"
 
 
 def device_label(preference: str) -> str:
-    """Where a model job asked to run on ``preference`` (auto, cpu, cuda, mps) runs, in the jobs panel's words.
+    """Where a model job asked to run on ``preference`` (auto, cpu, cuda, mps) runs, in the jobs panel's words
+    (an absent accelerator asked for by name is shown as asked: the job then fails saying it is not there).
     Never initialises anything: before :func:`learn_devices` has run it repeats the preference."""
     if preference == "cpu":
         return "CPU"
     if "learnt" not in _devices:
-        return {"auto": "", "cuda": "GPU", "mps": "GPU"}.get(preference, preference)
-    return _devices.get("gpu", "CPU")
+        return {"auto": "", "cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}.get(preference, preference)
+    if preference == "auto":
+        return _devices.get("cuda") or _devices.get("mps") or "CPU"
+    return _devices.get(preference, {"cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}.get(preference, preference))
 
 
 _thread_state = threading.local()
@@ -315,6 +318,14 @@ class JobRunner(QObject):
             self.jobChanged.emit(job_id)
         self.jobRetried.emit(job_id, new_id)
         return new_id
+
+    def forget_retries(self) -> None:
+        """Stop offering Retry for every job so far (another catalog was opened: they would run on the old one)."""
+        for job_id, entry in self._entries.items():
+            if entry.rerun is not None:
+                entry.rerun = None
+                if not entry.info.hidden:
+                    self.jobChanged.emit(job_id)
 
     def cancel(self, job_id: int) -> None:
         """Ask a job to stop. A queued job is cancelled at once; a running one at its next step."""

@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
         self._catalog = catalog
         self.thumbnails.set_thumbnails_dir(catalog.thumbnails_dir if catalog is not None else None)
         self.edits.set_catalog(catalog)  # Undo never reaches into a catalog that is no longer shown
+        self.runner.forget_retries()  # nor does Retry: a job retried now would work on the catalog it was made for
         for panel in (self.catalog_panel, self.detail_panel, self.customers_panel, self.imports):
             panel.set_catalog(catalog)
         workspace = (self.indexer, self.recommendations_panel, self.taste_panel, self.inspector_panel)
@@ -368,7 +369,8 @@ class MainWindow(QMainWindow):
     def _can_switch(self) -> bool:
         if any(info.lane is Lane.WRITE for info in self.runner.running()):
             QMessageBox.information(
-                self, "Catalog busy", "An import is still running. Wait for it to finish or cancel it first."
+                self, "Catalog busy", "A job that writes to this catalog (an import, a render or the indexing) is "
+                "still running. Wait for it to finish or cancel it in the Jobs panel first."
             )
             return False
         return True

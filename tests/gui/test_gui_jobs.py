@@ -279,3 +279,15 @@ def test_eta_is_extrapolated_from_the_progress() -> None:
     assert replace(info, started=now - 1).eta is None  # too early to say
     assert replace(info, total=None).eta is None
     assert replace(info, state=JobState.DONE).eta is None
+
+
+def test_the_device_label_says_where_a_job_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stylerec_desktop.gui import jobs
+
+    monkeypatch.setattr(jobs, "_devices", {})
+    assert jobs.device_label("cpu") == "CPU" and jobs.device_label("auto") == ""  # not learnt yet: nothing guessed
+    monkeypatch.setattr(jobs, "_devices", {"learnt": "yes"})  # a machine without accelerators
+    assert jobs.device_label("auto") == "CPU" and jobs.device_label("cuda") == "GPU (CUDA)"
+    monkeypatch.setattr(jobs, "_devices", {"learnt": "yes", "cuda": "GPU: NVIDIA H100"})
+    assert jobs.device_label("auto") == "GPU: NVIDIA H100" and jobs.device_label("cuda") == "GPU: NVIDIA H100"
+    assert jobs.device_label("mps") == "GPU (Apple MPS)" and jobs.device_label("cpu") == "CPU"

@@ -3,6 +3,7 @@ styles matrix as one job, and a variant rendered again from its recipe or reused
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from conftest import wait_idle
@@ -218,3 +219,23 @@ def test_variants_are_handed_to_the_export_dialog(qtbot: QtBot, window: MainWind
     assert len(ids) == 2
     dialog.close()
     wait_idle(qtbot, window.runner)
+
+
+def test_another_catalog_gets_a_clean_studio_and_no_retry_into_the_old_one(
+    qtbot: QtBot, window: MainWindow, catalog_dir: Path, tmp_path: Path
+) -> None:
+    studio = window.studio_panel
+    _select_rows(window, [0])
+    qtbot.waitUntil(lambda: len(studio.contents()) == 1, timeout=10_000)
+    studio.size_box.setValue(256)
+    studio.set_style_file(tmp_path / "missing.png")
+    [job_id] = studio.render()
+    qtbot.waitUntil(lambda: window.runner.job(job_id).state.finished, timeout=60_000)
+    assert window.runner.can_retry(job_id)
+    other = tmp_path / "other"
+    shutil.copytree(catalog_dir, other)
+    assert window.open_catalog(other)
+    wait_idle(qtbot, window.runner)
+    assert not window.runner.can_retry(job_id) and window.runner.retry(job_id) is None
+    assert window.jobs_panel.row(job_id).retry_button.isHidden()  # type: ignore[union-attr]
+    assert studio.contents() == [] and studio.variants() == [] and studio.strip.count() == 0

@@ -127,3 +127,27 @@ def test_another_catalog_starts_with_nothing_to_undo(
     assert window.edits.stack.count() == 0 and not window.undo_action.isEnabled()
     with Catalog.open(first.folder) as edited:
         assert edited.product(product.id).price == 1.0  # the edit itself stays
+
+
+def test_a_title_edit_leaves_an_imported_three_decimal_price_alone(qtbot: QtBot, window: MainWindow) -> None:
+    """Imports keep prices as the file gave them; editing another field must not round them, and undo restores
+    the exact value."""
+    catalog = window.catalog()
+    assert catalog is not None
+    product_id = window.catalog_panel.model.product_id(0)
+    catalog.update_product(product_id, price=19.999)  # as an import with three decimals stores it
+    product = _show_first_product(qtbot, window)
+    window.detail_panel.show_product(product_id)
+    qtbot.waitUntil(lambda: window.detail_panel.product().price == 19.999, timeout=5_000)  # type: ignore[union-attr]
+    panel = window.detail_panel
+    panel.edit_button.click()
+    assert panel.editor.price_edit.text() == "19.999"
+    panel.editor.title_edit.setText("Renamed tee")
+    panel.editor.save_button.click()
+    qtbot.waitUntil(lambda: _on_disk(window, product.id).title == "Renamed tee", timeout=5_000)
+    assert _on_disk(window, product.id).price == 19.999
+    assert window.undo_action.text().replace("&", "") == f"Undo Edit title of {product.sku}"
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: _on_disk(window, product.id).title == product.title, timeout=5_000)
+    assert _on_disk(window, product.id).price == 19.999
+    wait_idle(qtbot, window.runner)

@@ -257,7 +257,7 @@ class Catalog:
         (the keys changed, ``in_stock`` included when ``stock`` set it), which undo the change when passed back.
 
         Fields (:data:`EDITABLE_PRODUCT_FIELDS`): ``title`` non-empty text; ``category`` text; ``price`` a number
-        >= 0, kept to the cent, or None for no price; ``stock`` a whole number >= 0, or None for not counted (a
+        >= 0 (stored as given), or None for no price; ``stock`` a whole number >= 0, or None for not counted (a
         count also sets ``in_stock`` to ``stock > 0`` unless ``in_stock`` is given); ``in_stock`` a bool; ``tags``
         a sequence of text (trimmed; empty and repeated tags dropped).
 
@@ -686,7 +686,7 @@ def _checked_product_changes(changes: dict[str, object]) -> dict[str, object]:
                     raise UserError(f"{value!r} is not a price: give a number such as 19.99.")
                 if value < 0:
                     raise UserError("A price cannot be negative.")
-                value = round(float(value), 2)
+                value = float(value)  # as given: an undo must restore an imported 19.999 exactly
             values[name] = value
         elif name == "stock":
             if value is not None:

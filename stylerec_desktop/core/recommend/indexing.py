@@ -11,6 +11,7 @@ cores, one batch ahead of the networks, so on a GPU the decoding of batch i+1 ov
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
@@ -27,6 +28,8 @@ from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.models.device import choose_device
 from stylerec_desktop.core.recommend.features import FeatureExtractor, PreparedImage
 from stylerec_desktop.core.recommend.prepare import prepare_for_index
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,13 @@ def preparation_pool(workers: int, processes: bool = False) -> Executor:
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-decode")
     # forkserver (spawn where there is none): forking a process that runs Qt, torch and CUDA threads is unsafe.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_single_threaded_worker
-    )
+    try:
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(method), initializer=_single_threaded_worker
+        )
+    except (OSError, ImportError, NotImplementedError) as error:  # no POSIX semaphores in some sandboxes
+        log.warning("indexing prepares images in threads: worker processes are not available here (%s)", error)
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-decode")
 
 
 def _submit(pool: Executor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:

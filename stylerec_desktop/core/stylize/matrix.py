@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from stylerec_desktop.core.stylize.renders import render_into_catalog_job
 from stylerec_desktop.core.stylize.sheet import contact_sheet
 
 SHEET_CELL = 256
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ def render_matrix_job(
             except (UserError, OSError) as error:
                 failed.append((content.label, style.label, str(error)))
                 row.append(None)
+            except Exception as error:  # a bug in one cell: logged with its traceback, and the batch goes on
+                log.exception("batch cell %s x %s failed", content.label, style.label)
+                failed.append((content.label, style.label, f"internal error ({type(error).__name__}); see the log"))
+                row.append(None)
         rows.append(tuple(row))
     yield Progress(total, total, "making the contact sheet")
     sheet = _write_sheet(catalog, contents, styles, rows) if any(any(row) for row in rows) else None
@@ -126,6 +132,10 @@ def _write_sheet(
         pictures.append(line)
     sheet = contact_sheet(pictures, [s.label for s in styles], [c.label for c in contents], cell=SHEET_CELL)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = catalog.renders_dir / f"{stamp}-matrix-{len(contents)}x{len(styles)}.png"
+    base = f"{stamp}-matrix-{len(contents)}x{len(styles)}"
+    path, copy = catalog.renders_dir / f"{base}.png", 1
+    while path.exists():  # two batches of one shape finishing within the same second
+        copy += 1
+        path = catalog.renders_dir / f"{base}-{copy}.png"
     write_atomically(path, png_bytes(sheet))
     return path

@@ -51,12 +51,17 @@ ENGINE_WEIGHTS: dict[str, tuple[Weights, ...]] = {
 }
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
+def file_sha256(path: Path, what: str = "file") -> str:
+    """Hex sha256 of a file's bytes. A missing or unreadable file is a UserError naming ``what`` and the path."""
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with Path(path).open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise UserError(f"The {what} {path} is not there (moved or deleted?): choose it again.") from None
+    except OSError as error:
+        raise UserError(f"Cannot read the {what} {path}: {error.strerror or error}.") from None
     return digest.hexdigest()
 
 
@@ -92,7 +97,8 @@ def _style_record(source: StyleSource, style_sku: str | None) -> dict[str, objec
     if isinstance(source.source, Image.Image):
         raise ValueError("a recipe needs the style image's file; save it first (see store.save_style_copy)")
     path = Path(source.source).resolve()
-    return {"kind": "image", "path": str(path), "sha256": file_sha256(path), "sku": style_sku, "label": source.label}
+    return {"kind": "image", "path": str(path), "sha256": file_sha256(path, "style image"), "sku": style_sku,
+            "label": source.label}  # fmt: skip
 
 
 def make_recipe(
@@ -117,7 +123,12 @@ def make_recipe(
     return {
         "recipe_version": RECIPE_VERSION,
         "engine": engine,
-        "content": {"path": str(path), "sha256": file_sha256(path), "sku": content_sku, "size": list(content_size)},
+        "content": {
+            "path": str(path),
+            "sha256": file_sha256(path, "content image"),
+            "sku": content_sku,
+            "size": list(content_size),
+        },
         "style": _style_record(source, style_sku),
         "options": dataclasses.asdict(options),
         "seed": options.seed,

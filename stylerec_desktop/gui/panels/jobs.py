@@ -83,7 +83,8 @@ class JobRow(QFrame):
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop this job; whatever it wrote so far is rolled back")
+        self.cancel_button.setToolTip("Stop this job at its next step: an import or an edit writes nothing; a batch "
+                                      "or an export keeps the files it finished (an export resumes on Retry)")
         self.cancel_button.clicked.connect(lambda: runner.cancel(job_id))
         self.retry_button = QPushButton("Retry")
         self.retry_button.setToolTip("Run this job again (e.g. after freeing disk space or fixing the file it names)")

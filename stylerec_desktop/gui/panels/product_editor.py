@@ -32,12 +32,23 @@ def changes_from_form(product: Product, title: str, category: str, price: str, s
         raise UserError("Title: a product needs a title.")
     new["title"] = title
     new["category"] = category.strip()
-    new["price"] = _price(price)
+    # Compared as text with what the form showed: an imported 19.999 shown as 19.999 stays untouched unless edited.
+    if price.strip() != price_text(product.price):
+        new["price"] = _price(price)
     new["stock"] = _stock(stock)
     new["tags"] = tuple(dict.fromkeys(tag.strip() for tag in tags.split(",") if tag.strip()))
     old = {"title": product.title, "category": product.category, "price": product.price, "stock": product.stock,
            "tags": product.tags}  # fmt: skip
     return {name: value for name, value in new.items() if value != old[name]}
+
+
+def price_text(price: float | None) -> str:
+    """How the form shows a stored price: two decimals, or every decimal it has when it has more (imports keep
+    what the file said), so that showing and saving it again changes nothing."""
+    if price is None:
+        return ""
+    two = f"{price:.2f}"
+    return two if float(two) == price else repr(price)
 
 
 def _price(text: str) -> float | None:
@@ -140,7 +151,7 @@ class ProductEditForm(QWidget):
         self._product = product
         self.title_edit.setText(product.title)
         self.category_edit.setText(product.category)
-        self.price_edit.setText(f"{product.price:.2f}" if product.price is not None else "")
+        self.price_edit.setText(price_text(product.price))
         self.stock_edit.setText(str(product.stock) if product.stock is not None else "")
         self.stock_edit.setPlaceholderText("not counted (in stock)" if product.in_stock else "not counted (out)")
         self.tags_edit.setText(", ".join(product.tags))

@@ -47,7 +47,7 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import theme
-from stylerec_desktop.gui.compare import SideBySide
+from stylerec_desktop.gui.compare import SCENE_SIDE, SideBySide
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
 from stylerec_desktop.gui.thumbnails import read_scaled
 
@@ -66,6 +66,9 @@ ENGINES = (("Automatic", None), ("Neural (arbitrary)", "arbitrary"), ("Preset ne
 GATYS_NO_PREVIEW = "Gatys optimises for minutes on a CPU, so there is no live preview: Render shows the result."
 MASKS = (("Whole picture", "all"), ("Background only (keep the product)", "background"), ("Product only", "product"))
 
+#: The most pictures the studio takes at once (each render is a job and a row in the jobs panel; a whole-catalog
+#: selection is a batch for the CLI, `stylerec stylize`).
+MAX_CONTENTS = 200
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 
 
@@ -93,8 +96,9 @@ class BatchStyle:
 
 
 def image_files(paths: list[Path]) -> list[Path]:
-    """The picture files among ``paths`` (by extension; the render job reports an unreadable one by name)."""
-    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    """The picture files among ``paths``, by extension (no disk access: this runs on the GUI thread; the render
+    job reports an unreadable one by name)."""
+    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
 _previews_lock = threading.Lock()
@@ -376,9 +380,13 @@ class StudioPanel(QWidget):
         self._catalog = catalog
         self._products = []
         self._contents = []
+        # Jobs and reads of the catalog shown before finish into that catalog; their answers are not for this one.
+        self._renders, self._rerenders, self._matrices, self._unfinished = [], {}, [], {}
+        for read in (self._preview, self._product_read, self._compare_read):
+            read.invalidate()
+        self._update_cancel_button()
         self.batch_list.clear()
         self._update_batch_buttons()
-        self._preview.invalidate()
         self.strip.clear()
         self.compare.set_images(None, None)
         self._show_content()
@@ -388,6 +396,11 @@ class StudioPanel(QWidget):
         if self._catalog is None:
             return
         catalog = self._catalog
+
+        if len(product_ids) > MAX_CONTENTS:
+            self.status_label.setText(f"The studio takes the first {MAX_CONTENTS} of the {len(product_ids)} "
+                                      "products selected.")  # fmt: skip
+            product_ids = product_ids[:MAX_CONTENTS]
 
         def read() -> tuple[list[Product], list[Content], QImage | None]:
             products = [catalog.product(i) for i in product_ids]
@@ -406,9 +419,12 @@ class StudioPanel(QWidget):
             return
 
         def read() -> tuple[list[Product], list[Content], QImage | None]:
-            return [], [Content(path, title=path.name) for path in files], _icon_image(files[0])
+            there = [path for path in files if path.is_file()][:MAX_CONTENTS]
+            if not there:
+                raise UserError(f"{files[0].name} is not there any more (moved or deleted?).")
+            return [], [Content(path, title=path.name) for path in there], _icon_image(there[0])
 
-        self._product_read.run(read, self._contents_arrived)
+        self._product_read.run(read, self._contents_arrived, lambda info: self.status_label.setText(info.error))
 
     def contents(self) -> list[Content]:
         """The pictures the next preview, render or matrix uses (the first one is previewed)."""
@@ -646,7 +662,11 @@ class StudioPanel(QWidget):
             for widget in widgets:
                 widget.blockSignals(False)
         self._source_inputs.setCurrentIndex(self.source_combo.currentIndex())
-        self.status_label.setText(f"Settings of #{render.id} loaded: change what you like, then Render.")
+        self._engine_changed()
+        note = ""
+        if style.get("kind") == "preset" and len(dict(style["weights"])) > 2:  # type: ignore[arg-type]
+            note = " The studio blends two presets: the two strongest of its blend were loaded."
+        self.status_label.setText(f"Settings of #{render.id} loaded: change what you like, then Render.{note}")
         self._controls_changed()
         return True
 
@@ -687,8 +707,9 @@ class StudioPanel(QWidget):
         self.export_button.setEnabled(self.strip.count() > 1)
 
     def variants(self) -> list[StoredRender]:
-        """The renders in the results strip, oldest first."""
-        return [self.strip.item(i).data(Qt.ItemDataRole.UserRole) for i in range(1, self.strip.count())]
+        """The renders in the results strip, oldest first (the "Original" item carries none)."""
+        items = (self.strip.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.strip.count()))
+        return [render for render in items if render is not None]
 
     # -- slots ---------------------------------------------------------------------------------------------
 
@@ -787,6 +808,8 @@ class StudioPanel(QWidget):
         self._update_cancel_button()
         if info.state is not JobState.DONE:
             self._unfinished[job_id] = ("matrix", None)
+            if info.state is JobState.CANCELLED:
+                self.status_label.setText("Batch cancelled: the pictures finished before it are kept in the catalog.")
             if info.error:
                 self.status_label.setText(info.error)
             return
@@ -850,14 +873,23 @@ class StudioPanel(QWidget):
             return
         render = self.strip.item(row).data(Qt.ItemDataRole.UserRole)
         original_path = self._contents[0].path
-        if render is not None:  # a variant of another picture of the batch: compare it with its own original
-            content_path = Path(str(render.recipe.get("content", {}).get("path", original_path)))  # type: ignore[union-attr]
-            original_path = content_path if content_path.is_file() else original_path
+        if render is not None:  # each variant is compared with its own original (a batch has several)
+            original_path = Path(str(render.recipe.get("content", {}).get("path", original_path)))  # type: ignore[union-attr]
         variant_path = render.path if render is not None else original_path
         self.compare.set_titles("<b>Original</b>", f"<b>{render.engine}</b> #{render.id}" if render else "Original")
-        self._compare_read.run(lambda: (QImage(str(original_path)), QImage(str(variant_path))), self._show_pair)
 
-    def _show_pair(self, images: tuple[QImage, QImage]) -> None:
+        def read() -> tuple[QImage | None, QImage | None]:
+            # At the compare scene's size: a camera original decoded whole and scaled on the GUI thread took 0.2 s.
+            pictures = [read_scaled(path, SCENE_SIDE) if path.is_file() else QImage()
+                        for path in (original_path, variant_path)]  # fmt: skip
+            original, variant = (None if picture.isNull() else picture for picture in pictures)
+            return original, variant
+
+        self._compare_read.run(read, self._show_pair)
+
+    def _show_pair(self, images: tuple[QImage | None, QImage | None]) -> None:
+        if images[0] is None:
+            self.compare.left_label.setText("<b>Original</b>: its file is gone")
         self.compare.set_images(*images)
         self.compare.fit()
         self.comparisonShown.emit()
