@@ -783,7 +783,8 @@ class StudioPanel(QWidget):
             render, icon = info.result
             self._add_variant(render, icon)
             if original is not None:
-                verdict = "the same picture" if render.sha256 == original.sha256 else "a different picture"
+                same = render.sha256 == original.sha256
+                verdict = "the same picture" if same else "a different picture (made with another thread count?)"
                 self.status_label.setText(f"#{original.id} rendered again as #{render.id}: {verdict}.")
             self.renderFinished.emit(render)
         elif info.error:
