@@ -170,8 +170,8 @@ def import_stall(rows: int) -> dict[str, float]:
         "max_gap_ms": round(max(gaps) * 1000, 1),
         "p99_gap_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] * 1000, 1),
     }
+    runner.shutdown()  # first: closing the window with jobs running would ask whether to cancel them
     window.close()
-    runner.shutdown()
     thumbnails.shutdown()
     return result
 

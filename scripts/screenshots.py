@@ -279,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     save_similar(app, window, liked.product_id, args.out)
     save_workspace(app, window, args.out)
     save_settings_and_log(app, window, args.out)
+    runner.shutdown()  # first: closing the window with jobs running would ask whether to cancel them
     window.close()
-    runner.shutdown()
     thumbnails.shutdown()
     catalog.close()
     if args.catalog is None:

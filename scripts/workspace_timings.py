@@ -196,8 +196,8 @@ def main() -> int:
            lambda: bool(exports) and runner.job(exports[0]).state.finished)  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RSS at the end: {rss_mb():.0f} MB; peak RSS: {peak:.0f} MB")
+    runner.shutdown()  # first: closing the window with jobs running would ask whether to cancel them
     window.close()
-    runner.shutdown()
     thumbnails.shutdown()
     catalog.close()
     shutil.rmtree(work, ignore_errors=True)

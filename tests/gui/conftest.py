@@ -22,6 +22,16 @@ SMALL_PRODUCTS = 40
 SMALL_CUSTOMERS = 8
 
 
+@pytest.fixture(autouse=True)
+def _closing_cancels_running_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a main window with jobs running asks first (a modal box); tests close windows in their clean-up
+    while background jobs may still run, and nobody is there to answer: answer "Cancel jobs and quit".
+    Tests of the question itself patch the window's own method."""
+    from stylerec_desktop.gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "confirm_cancel_jobs", lambda _self, _running: True)
+
+
 @pytest.fixture(scope="session")
 def small_catalog_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once: never opened for writing by a test (tests get a copy)."""
