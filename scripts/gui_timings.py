@@ -6,6 +6,8 @@
   ``--big PATH``, default ``bench/out/gui-100k``, about 20 s).
 * event-loop stall while importing ``--import-rows`` products with images: the longest gap between ticks of a
   10 ms timer on the GUI thread while the import job runs.
+* event-loop stalls in the first 6 s after start, in a fresh process: the app loads torch and the style networks
+  on a worker right after the window appears (a 5 ms timer; the stalls over 50 ms are listed).
 
 Runs offscreen. Numbers depend on the machine's other load: say which machine, and how busy, with them.
 """
@@ -176,13 +178,45 @@ def import_stall(rows: int) -> dict[str, float]:
     return result
 
 
+def after_start_child(catalog: Path) -> int:
+    """In a fresh process: start the app on ``catalog`` and time a 5 ms timer for 6 s; print JSON."""
+    from PySide6.QtCore import QTimer
+
+    from stylerec_desktop.gui import app as app_module
+
+    running = app_module.start(["--catalog", str(catalog)])
+    late: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        late.append((now - last[0]) * 1000 - 5)
+        last[0] = now
+
+    timer = QTimer(interval=5)
+    timer.timeout.connect(tick)
+    timer.start()
+    QTimer.singleShot(6000, running.app.quit)
+    running.app.exec()
+    running.stop()
+    ordered = sorted(late)
+    p99 = ordered[int(len(ordered) * 0.99)]
+    print(json.dumps({"max_stall_ms": round(ordered[-1], 1), "p99_stall_ms": round(p99, 1),
+                      "stalls_over_50_ms": [round(x) for x in late if x > 50],
+                      "torch_loaded": "torch" in sys.modules}))  # fmt: skip
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="warm start-up runs")
     parser.add_argument("--big", type=Path, default=ROOT / "bench" / "out" / "gui-100k")
     parser.add_argument("--import-rows", type=int, default=10_000)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["startup", "grid", "import"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["startup", "grid", "import", "after-start"])
+    parser.add_argument("--child-after-start", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_after_start:
+        return after_start_child(args.child_after_start)
     results: dict[str, object] = {"load_average_at_start": os.getloadavg()[0]}
     if "startup" not in args.skip:
         from gui_catalogs import build_small_catalog
@@ -194,6 +228,15 @@ def main() -> int:
         results["grid_100k"] = grid_first_paint(args.big)
     if "import" not in args.skip:
         results["import_event_loop"] = import_stall(args.import_rows)
+    if "after-start" not in args.skip:
+        from gui_catalogs import build_small_catalog
+
+        small = scratch_dir("stylerec-after-start-") / "catalog"
+        build_small_catalog(small).close()
+        env = {**os.environ, "XDG_CONFIG_HOME": str(small.parent)}  # settings of its own
+        child = subprocess.run([sys.executable, __file__, "--child-after-start", str(small)], capture_output=True,
+                               text=True, check=True, env=env)  # fmt: skip
+        results["after_start_event_loop"] = json.loads(child.stdout.strip().splitlines()[-1])
     results["load_average_at_end"] = os.getloadavg()[0]
     print(json.dumps(results, indent=2))
     return 0
