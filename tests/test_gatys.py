@@ -10,17 +10,19 @@ iterations: one VGG19 step costs ~0.5 s on the shared 2-core CPU.
 from __future__ import annotations
 
 import re
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from _weights_server import named_for, serve
 from PIL import Image
 from torch import nn
 from torchvision.models import vgg19
 
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.jobs import Cancelled, CancelToken, run_job
+from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress, run_job
 from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleOptions, gatys, stylize, stylize_job
 from stylerec_desktop.core.stylize.engines import ENGINES
 from stylerec_desktop.core.stylize.gatys import (
@@ -168,9 +170,44 @@ def test_fetch_offline_is_a_clear_user_error(monkeypatch: pytest.MonkeyPatch) ->
     def offline(*args: object, **kwargs: object) -> None:
         raise URLError("Name or service not known")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
     with pytest.raises(VGG19Missing, match="Could not download the VGG19 weights.*--import-vgg19"):
         gatys.fetch_vgg19(progress=False)
+
+
+def test_a_download_lands_whole_and_checked_in_the_cache() -> None:
+    data = bytes(range(256)) * 5000  # 1.2 MB: two progress steps of 1 MiB
+    name = named_for(data)
+    with serve({f"/models/{name}": data}) as base:
+        steps: list[Progress] = []
+        path = run_job(gatys.download_vgg19_job(f"{base}/models/{name}"), steps.append)
+    assert path == vgg19_cache_path().parent / name and path.read_bytes() == data
+    assert [s.done for s in steps if s.done] == [2**20, len(data)] and steps[-1].total == len(data)
+    assert sorted(p.name for p in path.parent.iterdir()) == [name]  # no temporary file left
+
+
+def test_a_corrupt_or_cut_download_keeps_nothing() -> None:
+    data = b"weights" * 100_000
+    checkpoints = vgg19_cache_path().parent
+    with serve({"/vgg19-00000000.pth": data, f"/{named_for(data)}": data}, truncate=1000) as base:
+        with pytest.raises(VGG19Missing, match="checksum|closed after"):
+            run_job(gatys.download_vgg19_job(f"{base}/vgg19-00000000.pth"))
+        with pytest.raises(VGG19Missing, match="closed after 699,000 of 700,000 bytes"):
+            run_job(gatys.download_vgg19_job(f"{base}/{named_for(data)}"))
+    assert list(checkpoints.iterdir()) == []
+
+
+def test_cancelling_a_download_stops_it_and_keeps_nothing() -> None:
+    data = b"\x01" * (4 << 20)
+    token = CancelToken()
+
+    def on_progress(step: Progress) -> None:
+        if step.done >= 1 << 20:
+            token.cancel()
+
+    with serve({f"/{named_for(data)}": data}, pause=0.01) as base, pytest.raises(Cancelled):
+        run_job(gatys.download_vgg19_job(f"{base}/{named_for(data)}"), on_progress, token)
+    assert list(vgg19_cache_path().parent.iterdir()) == []
 
 
 def test_import_refuses_files_that_are_not_vgg19(tmp_path: Path) -> None:

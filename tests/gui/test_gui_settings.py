@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _weights_server import named_for, serve
 from conftest import wait_idle
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence, QStandardItemModel
@@ -349,10 +350,10 @@ def test_downloading_vgg19_offline_shows_the_core_sentence(
 
     from stylerec_desktop.core.stylize import gatys
 
-    def offline(progress: bool = True) -> Path:
-        raise gatys._fail_fetch(URLError("[Errno -3] Temporary failure in name resolution"))
+    def offline(*args: object, **kwargs: object) -> None:
+        raise URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(gatys, "fetch_vgg19", offline)
+    monkeypatch.setattr(gatys.urllib.request, "urlopen", offline)
     dialog = _dialog(qtbot, AppSettings(_ini(tmp_path)), runner)
     page = dialog.models_page
     page.download_button.click()
@@ -370,34 +371,46 @@ def test_downloading_vgg19_shows_the_bytes_received_and_then_the_file_present(
 ) -> None:
     from stylerec_desktop.core.stylize import gatys
 
-    def slow_download(progress: bool = True) -> Path:
-        # As torch does it: the bytes go to <file>.<random>.partial beside the target, renamed when complete.
-        target = gatys.vgg19_cache_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.0123abcd.partial")
-        with partial.open("wb") as handle:
-            for _ in range(4):
-                handle.write(b"\0" * 2**20)
-                handle.flush()
-                time.sleep(0.3)
-        partial.rename(target)
-        return target
-
-    monkeypatch.setattr(gatys, "fetch_vgg19", slow_download)
+    data = b"\x02" * (3 << 20)  # a local server stands in for download.pytorch.org, slowly
+    name = named_for(data)
+    monkeypatch.setattr(gatys, "VGG19_FILE", name)
     dialog = _dialog(qtbot, AppSettings(_ini(tmp_path)), runner)
     page = dialog.models_page
     seen: list[tuple[int, int | None]] = []
     runner.jobChanged.connect(lambda job_id: seen.append((runner.job(job_id).done, runner.job(job_id).total)))
-    with qtbot.waitSignal(page.rowsShown, timeout=20_000):
-        job_id = page.download_vgg19()
+    with serve({f"/models/{name}": data}, pause=0.01) as base:
+        monkeypatch.setattr(gatys, "VGG19_URL", f"{base}/models/{name}")
+        with qtbot.waitSignal(page.rowsShown, timeout=30_000):
+            job_id = page.download_vgg19()
     assert runner.job(job_id).state is JobState.DONE
     received = [done for done, total in seen if total]
-    assert any(0 < done < 4 * 2**20 for done in received)  # the bar moved while the file grew
-    assert all(548 * 2**20 < total < 549 * 2**20 for _, total in seen if total)  # torchvision's VGG19, 548 MB
+    assert any(0 < done < len(data) for done in received)  # the bar moved while the bytes came in
+    assert all(total == len(data) for _, total in seen if total)
+    assert (torch_home / "hub" / "checkpoints" / name).read_bytes() == data
     table = page.table
     assert table.item(table.rowCount() - 1, 2).text() == "Present"
     assert not page.progress.isVisible()
 
+
+def test_cancelling_the_vgg19_download_stops_it_and_keeps_nothing(
+    qtbot: QtBot, runner: JobRunner, tmp_path: Path, torch_home: Path, no_gpu: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylerec_desktop.core.stylize import gatys
+
+    data = b"\x03" * (8 << 20)
+    name = named_for(data)
+    monkeypatch.setattr(gatys, "VGG19_FILE", name)
+    dialog = _dialog(qtbot, AppSettings(_ini(tmp_path)), runner)
+    page = dialog.models_page
+    with serve({f"/{name}": data}, pause=0.02) as base:
+        monkeypatch.setattr(gatys, "VGG19_URL", f"{base}/{name}")
+        job_id = page.download_vgg19()
+        qtbot.waitUntil(lambda: runner.job(job_id).done > 0, timeout=20_000)
+        runner.cancel(job_id)
+        qtbot.waitUntil(lambda: runner.job(job_id).state.finished and not page.busy, timeout=20_000)
+    assert runner.job(job_id).state is JobState.CANCELLED
+    assert list((torch_home / "hub" / "checkpoints").iterdir()) == []  # no partial file left behind
+    assert page.download_button.isEnabled() and page.import_button.isEnabled()
 
 def test_importing_vgg19_checks_the_file_and_then_shows_it_present(
     qtbot: QtBot, runner: JobRunner, tmp_path: Path, torch_home: Path, no_gpu: None, monkeypatch: pytest.MonkeyPatch

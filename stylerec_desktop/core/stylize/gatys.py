@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import urllib.request
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from PIL import Image
 from torch import nn
 
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.jobs import Progress
+from stylerec_desktop.core.jobs import Progress, run_job
 from stylerec_desktop.core.models.device import choose_device, release_memory
 from stylerec_desktop.core.models.weights import WeightsError
 from stylerec_desktop.core.stylize.options import StyleImage, StyleOptions, StyleSource
@@ -157,23 +158,75 @@ def _fail_fetch(reason: object) -> VGG19Missing:
     )
 
 
-def fetch_vgg19(progress: bool = True) -> Path:
-    """Download the ImageNet VGG19 weights into the torch hub cache through torchvision's own mechanism (which checks
-    the file's sha256 prefix). Only on an explicit request (``stylerec models --fetch vgg19``), never mid-job.
+def download_vgg19_job(url: str | None = None, timeout_s: float = 30.0) -> Generator[Progress, None, Path]:
+    """Download the ImageNet VGG19 weights into the torch hub cache as a job: progress per MiB received, cancellable
+    between chunks. Only on an explicit request (``stylerec models --fetch vgg19``, Settings > Models), never mid-job.
 
-    Returns the cached file's path. Raises :class:`VGG19Missing` with a sentence when the download fails (offline).
+    The bytes go to a hidden temporary file beside the target and are checked against the sha256 prefix in the
+    file's name (torchvision's own convention, e.g. ``vgg19-dcbb9e9d.pth``) before the rename that makes them the
+    cached file, so a cancelled, cut-off or corrupt download leaves nothing behind. Returns the cached file's path;
+    raises :class:`VGG19Missing` with a sentence when the download fails (offline, say).
     """
+    url = url or VGG19_URL
+    name = os.path.basename(urlparse(url).path)
+    prefix = name.rsplit("-", 1)[-1].split(".")[0]
+    target = Path(torch.hub.get_dir()) / "checkpoints" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{name}.{os.getpid()}.part")
+    digest, received = hashlib.sha256(), 0
+    yield Progress(0, None, f"Connecting to {urlparse(url).netloc or url}")
+    try:
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout_s)
+        except (OSError, ValueError) as error:  # URLError and socket timeouts are OSErrors
+            raise _fail_fetch(error) from None
+        with response, temporary.open("wb") as writer:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            while True:
+                try:
+                    chunk = response.read(1 << 20)
+                except OSError as error:
+                    raise _fail_fetch(error) from None
+                if not chunk:
+                    break
+                writer.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                of = f" of {total / 2**20:,.0f}" if total else ""
+                yield Progress(received, total, f"Downloading VGG19: {received / 2**20:,.0f}{of} MB")
+            writer.flush()
+            os.fsync(writer.fileno())
+        if total is not None and received != total:
+            raise _fail_fetch(f"the connection closed after {received:,} of {total:,} bytes")
+        if not digest.hexdigest().startswith(prefix):
+            raise _fail_fetch(f"the file received does not match its checksum ({prefix}...); nothing was kept")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    forget_vgg19()
+    return target
+
+
+def fetch_vgg19(progress: bool = True) -> Path:
+    """:func:`download_vgg19_job` run to the end (the CLI's ``stylerec models --fetch vgg19``); with ``progress``,
+    a line on stderr every 10 %. Checks first that this torchvision still expects the file StyleRec knows."""
+    import sys
+
     from torchvision.models import VGG19_Weights
 
     if VGG19_Weights.IMAGENET1K_V1.url != VGG19_URL:
         # A future torchvision may point elsewhere; the cache file name everything else looks for would then differ.
         raise _fail_fetch(f"this torchvision expects {VGG19_Weights.IMAGENET1K_V1.url}, StyleRec knows {VGG19_URL}")
-    try:
-        VGG19_Weights.IMAGENET1K_V1.get_state_dict(progress=progress, check_hash=True)
-    except (OSError, RuntimeError) as error:  # URLError is an OSError; a hash mismatch is a RuntimeError
-        raise _fail_fetch(error) from None
-    forget_vgg19()
-    return vgg19_cache_path()
+    shown = [-1]
+
+    def report(step: Progress) -> None:
+        tenth = int(10 * step.fraction) if step.fraction is not None else -1
+        if progress and tenth > shown[0]:
+            shown[0] = tenth
+            print(step.message, file=sys.stderr, flush=True)
+
+    return run_job(download_vgg19_job(), report)
 
 
 def expected_vgg19_shapes() -> dict[str, tuple[int, ...]]:

@@ -7,7 +7,6 @@ import run as visible jobs, with their progress in the page and in the Jobs pane
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,6 @@ _ENGINE_TITLES = {"arbitrary": "Neural (arbitrary)", "preset": "Preset network",
 _INDEX = "Style index (recommendations)"
 # The networks core.recommend.features loads for every indexed image.
 _INDEX_WEIGHTS = ("style-predictor", "efficientnet-lite0")
-_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -84,44 +82,11 @@ def model_rows() -> list[ModelRow]:
     return rows
 
 
-def _vgg19_size() -> int | None:
-    """Bytes of torchvision's VGG19 file, from its weights' metadata (MiB), when this torchvision says."""
-    from torchvision.models import VGG19_Weights
-
-    megabytes = VGG19_Weights.IMAGENET1K_V1.meta.get("_file_size")
-    return int(megabytes * 1024 * 1024) if isinstance(megabytes, int | float) else None
-
-
 def fetch_vgg19_job() -> Generator[Progress, None, Path]:
-    """Download VGG19 with :func:`~stylerec_desktop.core.stylize.gatys.fetch_vgg19`, reporting the bytes received.
+    """On a worker: download VGG19 into the torch hub cache, with progress; Cancel stops it and keeps nothing."""
+    from stylerec_desktop.core.stylize.gatys import download_vgg19_job
 
-    torch writes the download to ``<file>.<random>.partial`` beside its target and renames it when complete; the
-    download runs on a thread of its own and this job watches that file grow. Cancelling stops the watching, not
-    torch's download (it has no way to stop): a download that completes still lands in the cache.
-    """
-    from stylerec_desktop.core.stylize import gatys
-
-    outcome: dict[str, object] = {}
-    finished = threading.Event()
-
-    def download() -> None:
-        try:
-            outcome["path"] = gatys.fetch_vgg19(progress=False)
-        except BaseException as exc:  # handed to the job's thread, which raises it
-            outcome["error"] = exc
-        finally:
-            finished.set()
-
-    target = gatys.vgg19_cache_path()
-    total = _vgg19_size()
-    threading.Thread(target=download, name="VGG19 download", daemon=True).start()
-    while not finished.wait(_POLL_S):
-        received = sum(p.stat().st_size for p in target.parent.glob(f"{target.name}.*.partial") if p.is_file())
-        yield Progress(received, total, f"Downloading VGG19: {received / 2**20:,.0f} MB")
-    error = outcome.get("error")
-    if isinstance(error, BaseException):
-        raise error
-    return Path(str(outcome["path"]))
+    return (yield from download_vgg19_job())
 
 
 def import_vgg19_job(path: Path) -> object:
