@@ -137,7 +137,7 @@ def test_every_panel_opens_alone(catalog_dir: Path) -> None:
         if alive:
             process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=20)
-        assert alive, f"panel {name} exited early:\n{stderr}"
+        assert alive, f"panel {name} exited early with code {process.returncode}:\n{stderr}"
         assert "Traceback" not in stderr, f"panel {name}:\n{stderr}"
 
 
