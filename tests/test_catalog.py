@@ -266,3 +266,27 @@ def test_an_import_that_contradicts_a_counted_stock_forgets_the_count(catalog: C
     assert catalog.product(tee.id).stock == 7  # still in stock: the count stands
     catalog.upsert_products([ProductRecord("TEE-1", "Striped Tee", "tees", in_stock=False)])
     assert (catalog.product(tee.id).stock, catalog.product(tee.id).in_stock) == (None, False)
+
+
+def test_revisions_move_with_every_change_to_their_table(catalog: Catalog) -> None:
+    """Caches over the catalog (the recommender's index) compare these instead of counting rows."""
+    from stylerec_desktop.core.catalog import ImageFeatureBlobs
+
+    start = catalog.revisions()
+    assert set(start) == {"products", "events", "image_features"}
+    tee = catalog.product_by_sku("TEE-1")
+    catalog.update_product(tee.id, price=21.0)
+    after_edit = catalog.revisions()
+    assert after_edit["products"] > start["products"]
+    assert (after_edit["events"], after_edit["image_features"]) == (start["events"], start["image_features"])
+    catalog.add_events([EventRecord("C1", "MUG-1", "cart", datetime(2026, 3, 1, tzinfo=UTC))])
+    assert catalog.revisions()["events"] > after_edit["events"]
+    assert tee.primary_image is not None
+    blob = ImageFeatureBlobs(tee.primary_image.sha256, "test", b"s", b"v", b"p", b"t")
+    catalog.store_image_features([blob])
+    assert catalog.revisions()["image_features"] > after_edit["image_features"]
+    before = catalog.revisions()["products"]
+    catalog.update_product(tee.id, price=21.0)  # a write that changes nothing still moves it: cheap and safe
+    assert catalog.revisions()["products"] > before
+    with Catalog.open(catalog.folder) as other:  # another connection (another process) sees the same numbers
+        assert other.revisions() == catalog.revisions()

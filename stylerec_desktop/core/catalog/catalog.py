@@ -572,7 +572,12 @@ class Catalog:
 
     def products_revision(self) -> int:
         """A number that changes whenever any product row is added, changed or removed (by anyone)."""
-        return int(self.db.execute("SELECT value FROM revisions WHERE name = 'products'").fetchone()[0])
+        return self.revisions()["products"]
+
+    def revisions(self) -> dict[str, int]:
+        """Revision numbers of ``products``, ``events`` and ``image_features``: each changes whenever a row of its
+        table is added, changed or removed, by this process or another (triggers keep them)."""
+        return {name: int(value) for name, value in self.db.execute("SELECT name, value FROM revisions")}
 
     def event_time_span(self) -> tuple[str, str] | None:
         """(oldest, newest) event timestamp as stored, or None when there are no events."""

@@ -150,7 +150,19 @@ def _v5(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """Revision numbers of the events and image_features tables too (see :func:`_v5`), so the recommender's cache
+    can tell a changed catalog with three single-row reads instead of counting 100,000 rows (23 ms per query)."""
+    for table in ("events", "image_features"):
+        db.execute("INSERT INTO revisions (name, value) VALUES (?, 0)", (table,))
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_revision_{event.lower()} AFTER {event} ON {table} BEGIN "
+                f"UPDATE revisions SET value = value + 1 WHERE name = '{table}'; END"
+            )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -2,7 +2,7 @@
 
 Building the index reads every feature row and all events (about a second for 100,000 products), so
 :class:`IndexCache` keeps the last one per catalog and rebuilds it only when the catalog's features or events
-or product rows changed (checked with a few cheap queries and the products' revision number).
+or product rows changed (told by three revision numbers that triggers keep in the catalog).
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ class IndexCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[tuple[int, int, str | None, int], StyleIndex]] = {}
+        self._entries: dict[str, tuple[tuple[str, int, int, int], StyleIndex]] = {}
 
     def get(self, catalog: Catalog) -> StyleIndex:
         version = extractor_version()
-        span = catalog.event_time_span()
         # Features, events and product rows (prices, stock and categories feed the filters) each change the stamp.
-        stamp = (catalog.image_feature_counts(version)[0], catalog.counts().events, span[1] if span else None,
-                 catalog.products_revision())  # fmt: skip
+        revisions = catalog.revisions()
+        stamp = (version, revisions["image_features"], revisions["events"], revisions["products"])
         key = str(catalog.db_path)
         with self._lock:
             entry = self._entries.get(key)
