@@ -209,6 +209,25 @@ def save_settings_and_log(app: QApplication, window: MainWindow, out: Path) -> N
     window.log_dialog.close()
 
 
+def save_export(app: QApplication, window: MainWindow, out: Path) -> None:
+    """The export dialog for three products selected in the grid, once its framing previews are shown."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    from stylerec_desktop.gui.panels.export_dialog import ExportDialog
+
+    grid, model = window.catalog_panel.grid, window.catalog_panel.model
+    grid.setCurrentIndex(model.index(0))
+    for row in (1, 2):
+        grid.selectionModel().select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    window._export_selected()
+    dialog = window.findChild(ExportDialog)
+    assert dialog is not None
+    spin(app, lambda: dialog.preview_count() > 0, 60, "the export previews")
+    settle(app, window)
+    save(dialog, out / "export_dialog.png")
+    dialog.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -279,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     save_similar(app, window, liked.product_id, args.out)
     save_workspace(app, window, args.out)
     save_settings_and_log(app, window, args.out)
+    save_export(app, window, args.out)
     runner.shutdown()  # first: closing the window with jobs running would ask whether to cancel them
     window.close()
     thumbnails.shutdown()
