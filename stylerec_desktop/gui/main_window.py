@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -42,6 +42,7 @@ from stylerec_desktop.gui.panels.studio import StudioPanel
 from stylerec_desktop.gui.panels.taste import TastePanel
 from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.gui.widgets import FileDropTarget
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ APP_TITLE = "StyleRec Desktop"
 _STATE_VERSION = 3
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileDropTarget, QMainWindow):
     """Catalog grid in the middle; customers left, product detail right, jobs below."""
 
     def __init__(
@@ -500,27 +501,11 @@ class MainWindow(QMainWindow):
 
     # -- drag and drop -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _dropped_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        if not event.mimeData().hasUrls():
-            return []
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        return [path for path in paths if is_importable(path)]
+    def accepts_dropped(self, path: Path) -> bool:
+        return self._catalog is not None and is_importable(path)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._catalog is not None and self._dropped_files(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = self._dropped_files(event)
-        if paths:
-            event.acceptProposedAction()
-            self.imports.import_files(paths)
+    def take_dropped(self, paths: list[Path]) -> None:
+        self.imports.import_files(paths)
 
     # -- settings ------------------------------------------------------------------------------------------
 

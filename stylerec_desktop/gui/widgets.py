@@ -6,14 +6,50 @@ They draw what they are given; none reads the catalog.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from stylerec_desktop.core.catalog import ProductTile
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+
+class FileDropTarget:
+    """Mixin (before the Qt class) for a widget that takes files dropped on it: :meth:`accepts_dropped` says which
+    files it takes (by name only: this runs on the GUI thread for every drag move), :meth:`take_dropped` gets them.
+    The widget still calls ``setAcceptDrops(True)``."""
+
+    def accepts_dropped(self, path: Path) -> bool:
+        raise NotImplementedError
+
+    def take_dropped(self, paths: list[Path]) -> None:
+        raise NotImplementedError
+
+    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
+        if not event.mimeData().hasUrls():
+            return []
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        return [path for path in paths if self.accepts_dropped(path)]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped(event)
+        if paths:
+            event.acceptProposedAction()
+            self.take_dropped(paths)
+        else:
+            event.ignore()
 
 #: Colour (in the theme shown) and user-facing name of each ranking signal, in the order the bars are drawn.
 SIGNAL_COLOURS = theme.LiveColours(lambda colours: colours.signals)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -50,6 +50,7 @@ from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.compare import SCENE_SIDE, SideBySide
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
 from stylerec_desktop.gui.thumbnails import read_scaled
+from stylerec_desktop.gui.widgets import FileDropTarget
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.stylize import StyleOptions, StyleSource, StyleVector
@@ -161,7 +162,7 @@ def _to_qimage(image: Image.Image) -> QImage:
     return QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
 
 
-class StudioPanel(QWidget):
+class StudioPanel(FileDropTarget, QWidget):
     """Content comes from :meth:`set_products` (catalog products) or :meth:`set_files` (pictures dropped on the
     panel or chosen with "Use files…"); a customer's taste from :meth:`use_style_vector`.
 
@@ -845,28 +846,11 @@ class StudioPanel(QWidget):
         if names:
             self.set_files([Path(name) for name in names])
 
-    @staticmethod
-    def _dropped_pictures(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()
-                and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES]  # fmt: skip
+    def accepts_dropped(self, path: Path) -> bool:
+        return path.suffix.lower() in IMAGE_SUFFIXES
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_pictures(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:  # type: ignore[override]
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        pictures = self._dropped_pictures(event)
-        if pictures:
-            event.acceptProposedAction()
-            self.set_files(pictures)
-        else:
-            event.ignore()
+    def take_dropped(self, paths: list[Path]) -> None:
+        self.set_files(paths)
 
     def _compare_variant(self, row: int) -> None:
         self._update_variant_buttons()
