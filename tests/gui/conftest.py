@@ -70,6 +70,14 @@ def catalog(catalog_dir: Path) -> Iterator[Catalog]:
 
 
 @pytest.fixture
+def runner(qtbot: QtBot) -> Iterator[JobRunner]:
+    """A job runner of the test's own, its workers joined afterwards (test_gui_jobs keeps a stricter one)."""
+    runner = JobRunner()
+    yield runner
+    assert runner.shutdown(10_000)
+
+
+@pytest.fixture
 def services(qtbot: QtBot) -> Iterator[tuple[JobRunner, ThumbnailLoader]]:
     """The job runner and thumbnail loader, shut down (workers joined) after the test."""
     runner = JobRunner()

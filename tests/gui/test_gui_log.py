@@ -22,13 +22,6 @@ from stylerec_desktop.gui.panels.log_dialog import LogDialog
 
 
 @pytest.fixture
-def runner(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    assert runner.shutdown(10_000)
-
-
-@pytest.fixture
 def recent() -> Iterator[RecentRecords]:
     """A ring of its own on a logger of its own: the test sees exactly the records it makes."""
     recent = RecentRecords(capacity=100)

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,6 @@ from stylerec_desktop.gui.settings import DEFAULT_THUMBNAIL_LIMIT_MB, AppSetting
 
 NO_GPU = DeviceSupport(cuda=False, cuda_name="", mps=False, fast_bf16_cpu=False, cpu_threads=2)
 ONE_GPU = DeviceSupport(cuda=True, cuda_name="NVIDIA Test GPU, 24 GB", mps=False, fast_bf16_cpu=False, cpu_threads=2)
-
-
-@pytest.fixture
-def runner(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    assert runner.shutdown(10_000)
 
 
 @pytest.fixture
