@@ -102,6 +102,10 @@ def image_files(paths: list[Path]) -> list[Path]:
     return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
+#: What the studio remembers of a job of its own: its kind ("render", "rerender", "matrix") and, for a re-render,
+#: the variant it remakes.
+Followed = tuple[str, "StoredRender | None"]
+
 _previews_lock = threading.Lock()
 _preview_contents: dict[Path, Image.Image] = {}
 
@@ -187,11 +191,10 @@ class StudioPanel(FileDropTarget, QWidget):
         self._taste: StyleVector | None = None
         self._style_file: Path | None = None
         self._asked_at = 0.0
-        self._renders: list[int] = []
-        self._rerenders: dict[int, StoredRender] = {}
-        self._matrices: list[int] = []
-        # failed or cancelled jobs of ours, in case the jobs panel's Retry runs them again: id -> (kind, original)
-        self._unfinished: dict[int, tuple[str, StoredRender | None]] = {}
+        # Our jobs: id -> (kind, the variant a re-render remakes): "render", "rerender" or "matrix". Running ones,
+        # and failed or cancelled ones in case the jobs panel's Retry runs them again.
+        self._running: dict[int, Followed] = {}
+        self._ended: dict[int, Followed] = {}
         self.last_preview_ms: float | None = None
         self._preview = LatestOnly(runner, "Studio preview", self)
         self._product_read = LatestOnly(runner, "Read studio products", self)
@@ -382,7 +385,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self._products = []
         self._contents = []
         # Jobs and reads of the catalog shown before finish into that catalog; their answers are not for this one.
-        self._renders, self._rerenders, self._matrices, self._unfinished = [], {}, [], {}
+        self._running, self._ended = {}, {}
         for read in (self._preview, self._product_read, self._compare_read):
             read.invalidate()
         self._update_cancel_button()
@@ -545,12 +548,12 @@ class StudioPanel(FileDropTarget, QWidget):
 
             title = f"Render {content.label} in {describe_style(choice)}"
             ids.append(self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device)))
-        self._renders.extend(ids)
-        self.cancel_button.setEnabled(bool(ids))
+        self._running.update((job_id, ("render", None)) for job_id in ids)
+        self._update_cancel_button()
         return ids
 
     def cancel_renders(self) -> None:
-        for job_id in [*self._renders, *self._rerenders, *self._matrices]:
+        for job_id in list(self._running):
             self._runner.cancel(job_id)
 
     # -- the batch matrix ----------------------------------------------------------------------------------
@@ -594,8 +597,8 @@ class StudioPanel(FileDropTarget, QWidget):
 
         title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
         job_id = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
-        self._matrices.append(job_id)
-        self.cancel_button.setEnabled(True)
+        self._running[job_id] = ("matrix", None)
+        self._update_cancel_button()
         self.status_label.setText(f"{title}: follow it in the Jobs panel.")
         return job_id
 
@@ -631,8 +634,8 @@ class StudioPanel(FileDropTarget, QWidget):
 
         device = device_label(str(render.recipe.get("device", "auto")))
         job_id = self._runner.submit(f"Render #{render.id} again from its recipe", job, lane=Lane.WRITE, device=device)
-        self._rerenders[job_id] = render
-        self.cancel_button.setEnabled(True)
+        self._running[job_id] = ("rerender", render)
+        self._update_cancel_button()
         return job_id
 
     def use_variant_settings(self) -> bool:
@@ -768,18 +771,17 @@ class StudioPanel(FileDropTarget, QWidget):
         self._controls_changed()
 
     def _on_job_finished(self, job_id: int) -> None:
-        if job_id in self._matrices:
-            self._matrix_finished(job_id)
+        followed = self._running.pop(job_id, None)
+        if followed is None:
             return
-        if job_id not in self._renders and job_id not in self._rerenders:
-            return
-        info = self._runner.job(job_id)
-        original = self._rerenders.pop(job_id, None)
-        if job_id in self._renders:
-            self._renders.remove(job_id)
-        if info.state is not JobState.DONE:
-            self._unfinished[job_id] = ("render", None) if original is None else ("rerender", original)
         self._update_cancel_button()
+        info = self._runner.job(job_id)
+        if info.state is not JobState.DONE:
+            self._ended[job_id] = followed
+        kind, original = followed
+        if kind == "matrix":
+            self._matrix_finished(info)
+            return
         if info.state is JobState.DONE:
             render, icon = info.result
             self._add_variant(render, icon)
@@ -793,23 +795,13 @@ class StudioPanel(FileDropTarget, QWidget):
 
     def _on_job_retried(self, old_id: int, new_id: int) -> None:
         """Retry in the jobs panel: the new run's result comes to the strip like the first one's would have."""
-        kind, original = self._unfinished.pop(old_id, (None, None))
-        if kind == "render":
-            self._renders.append(new_id)
-        elif kind == "matrix":
-            self._matrices.append(new_id)
-        elif kind == "rerender" and original is not None:
-            self._rerenders[new_id] = original
-        else:
-            return
-        self._update_cancel_button()
+        followed = self._ended.pop(old_id, None)
+        if followed is not None:
+            self._running[new_id] = followed
+            self._update_cancel_button()
 
-    def _matrix_finished(self, job_id: int) -> None:
-        info = self._runner.job(job_id)
-        self._matrices.remove(job_id)
-        self._update_cancel_button()
+    def _matrix_finished(self, info: JobInfo) -> None:
         if info.state is not JobState.DONE:
-            self._unfinished[job_id] = ("matrix", None)
             if info.state is JobState.CANCELLED:
                 self.status_label.setText("Batch cancelled: the pictures finished before it are kept in the catalog.")
             if info.error:
@@ -837,7 +829,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self.strip.setCurrentItem(item)
 
     def _update_cancel_button(self) -> None:
-        self.cancel_button.setEnabled(bool(self._renders or self._rerenders or self._matrices))
+        self.cancel_button.setEnabled(bool(self._running))
 
     def _choose_content_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
