@@ -570,10 +570,6 @@ class Catalog:
         """Internal customer id -> the customer's own id (what users type)."""
         return {r[0]: r[1] for r in self.db.execute("SELECT id, customer_id FROM customers")}
 
-    def products_revision(self) -> int:
-        """A number that changes whenever any product row is added, changed or removed (by anyone)."""
-        return self.revisions()["products"]
-
     def revisions(self) -> dict[str, int]:
         """Revision numbers of ``products``, ``events`` and ``image_features``: each changes whenever a row of its
         table is added, changed or removed, by this process or another (triggers keep them)."""

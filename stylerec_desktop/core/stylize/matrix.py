@@ -28,7 +28,7 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
 from stylerec_desktop.core.stylize.options import StyleOptions, StyleSource
-from stylerec_desktop.core.stylize.recipe import png_bytes, write_atomically
+from stylerec_desktop.core.stylize.recipe import png_bytes, unused_path, write_atomically
 from stylerec_desktop.core.stylize.renders import render_into_catalog_job
 from stylerec_desktop.core.stylize.sheet import contact_sheet
 
@@ -132,10 +132,6 @@ def _write_sheet(
         pictures.append(line)
     sheet = contact_sheet(pictures, [s.label for s in styles], [c.label for c in contents], cell=SHEET_CELL)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-matrix-{len(contents)}x{len(styles)}"
-    path, copy = catalog.renders_dir / f"{base}.png", 1
-    while path.exists():  # two batches of one shape finishing within the same second
-        copy += 1
-        path = catalog.renders_dir / f"{base}-{copy}.png"
+    path = unused_path(catalog.renders_dir, f"{stamp}-matrix-{len(contents)}x{len(styles)}")
     write_atomically(path, png_bytes(sheet))
     return path

@@ -72,6 +72,16 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def unused_path(folder: Path, stem: str, suffix: str = ".png") -> Path:
+    """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png``... when taken: renders and contact sheets are named to
+    the second, and the same picture (a re-render) or two batches of one shape can finish within one."""
+    path, copy = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        copy += 1
+        path = folder / f"{stem}-{copy}{suffix}"
+    return path
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: readers (the GUI, an ad
     tool watching the folder) see the old file or the whole new one, never half of it."""

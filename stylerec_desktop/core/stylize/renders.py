@@ -25,6 +25,7 @@ from stylerec_desktop.core.stylize.recipe import (
     png_bytes,
     recipe_options,
     recipe_source,
+    unused_path,
     write_atomically,
 )
 
@@ -69,14 +70,11 @@ def render_into_catalog_job(
     data = png_bytes(result)
     sha256 = hashlib.sha256(data).hexdigest()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"
-    name, copy = base, 1
-    while (catalog.renders_dir / f"{name}.png").exists():  # the same picture again within the second: a re-render
-        copy += 1
-        name = f"{base}-{copy}"
-    path = catalog.renders_dir / f"{name}.png"
+    stem = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"
+    path = unused_path(catalog.renders_dir, stem)
+    recipe_text = json.dumps(recipe, indent=2, sort_keys=True).encode()
     write_atomically(path, data)
-    write_atomically(path.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2, sort_keys=True).encode())
+    write_atomically(path.with_name(path.stem + RECIPE_SUFFIX), recipe_text)
     render_id = catalog.add_render(
         path,
         sha256,
