@@ -175,6 +175,7 @@ class _JobRunnable(QRunnable):
 
 
 _devices: dict[str, str] = {}
+_ACCELERATORS = {"cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}  # as asked for, before or without its name
 
 
 def learn_devices() -> None:
@@ -195,11 +196,9 @@ def device_label(preference: str) -> str:
     Never initialises anything: before :func:`learn_devices` has run it repeats the preference."""
     if preference == "cpu":
         return "CPU"
-    if "learnt" not in _devices:
-        return {"auto": "", "cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}.get(preference, preference)
     if preference == "auto":
-        return _devices.get("cuda") or _devices.get("mps") or "CPU"
-    return _devices.get(preference, {"cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}.get(preference, preference))
+        return (_devices.get("cuda") or _devices.get("mps") or "CPU") if "learnt" in _devices else ""
+    return _devices.get(preference) or _ACCELERATORS.get(preference, preference)
 
 
 _thread_state = threading.local()
