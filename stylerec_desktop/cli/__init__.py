@@ -1,0 +1,55 @@
+"""`stylerec`: every core capability from the command line, for automation, tests and batch servers.
+
+One module per command group (catalog, recommend, stylize, export); this one builds the parser and maps errors.
+User errors (a missing file, an unknown sku, a bad row) print one clear line on stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from stylerec_desktop import __version__
+from stylerec_desktop.cli import catalog, export, recommend, stylize
+from stylerec_desktop.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR
+from stylerec_desktop.core.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stylerec",
+        description="StyleRec Desktop from the command line: catalogs, imports, style index and recommendations, "
+        "restyling and export for ad teams.",
+    )
+    parser.add_argument("--version", action="version", version=f"stylerec {__version__}")
+    parser.add_argument(
+        "--catalog", metavar="DIR", help="catalog folder (default: $STYLEREC_CATALOG or the user data folder)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help: str, **kw: Any):
+        p = sub.add_parser(name, help=help, description=help, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    catalog.add_commands(sub, add)
+    recommend.add_commands(add)
+    stylize.add_commands(add)
+    export.add_commands(add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as exc:
+        print(f"stylerec: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("stylerec: interrupted; nothing was left half-written.", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,88 @@
+"""What every `stylerec` command shares: JSON output, the progress line, tables, opening the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from stylerec_desktop.core.catalog import Catalog, Product
+from stylerec_desktop.core.jobs import Job, Progress, run_job
+from stylerec_desktop.core.paths import default_catalog_dir
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+# -- output helpers -----------------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def print_json(value: Any) -> None:
+    json.dump(jsonable(value), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+class ProgressLine:
+    """A one-line progress display on stderr, only when stderr is a terminal (logs stay clean)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        if not self.enabled:
+            return
+        percent = f"{100 * progress.fraction:5.1f}%" if progress.fraction is not None else "     "
+        sys.stderr.write(f"\r\033[K{percent} {progress.message}"[:200])
+        sys.stderr.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def run(job: Job, args: argparse.Namespace) -> Any:
+    line = ProgressLine(enabled=not args.quiet)
+    try:
+        return run_job(job, on_progress=line)
+    finally:
+        line.done()
+
+
+def price(product: Product | Any) -> str:
+    return "" if product.price is None else f"{product.price:.2f} {product.currency}"
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def catalog_dir(args: argparse.Namespace) -> Path:
+    return Path(args.catalog).expanduser() if args.catalog else default_catalog_dir()
+
+
+def open_catalog(args: argparse.Namespace) -> Catalog:
+    return Catalog.open(catalog_dir(args))

@@ -1,0 +1,175 @@
+"""Export commands: export of products, recommendations, renders and campaign sets. The core lives in
+core/export."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from stylerec_desktop.cli.common import open_catalog, print_json, run
+from stylerec_desktop.cli.stylize import style_sources
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
+
+_EXPORT_TEMPLATE_SEVERAL_STYLES = "{sku}_{style}_{preset}"
+
+
+def _export_style_sources(args: argparse.Namespace, catalog: Catalog) -> list[tuple[Any, str | None, str]]:
+    """The export's style flags read by the stylize command's own helper (export names them --style-*, because
+    --preset and --customer mean other things here)."""
+    flags = argparse.Namespace(
+        style_image=args.style_image, style_sku=args.style_sku, preset=args.style_preset, customer=args.style_customer
+    )
+    return style_sources(flags, catalog)
+
+
+def _export_style_options(args: argparse.Namespace) -> Any:
+    from stylerec_desktop.core.stylize import StyleOptions
+
+    return StyleOptions(strength=args.strength, preserve_colour=args.preserve_colour, seed=args.seed,
+                        device=args.device, mask=args.mask)  # fmt: skip
+
+
+def _export_selection(args: argparse.Namespace) -> str:
+    """Which products the export takes: sku, customer, renders or campaign. Raises UserError for a bad mix."""
+    chosen = [name for name, given in (("customer", args.customer), ("renders", args.renders),
+              ("campaign", args.campaign is not None)) if given]  # fmt: skip
+    if args.sku and chosen not in ([], ["campaign"]):
+        chosen.insert(0, "sku")
+    if len(chosen) > 1:
+        raise UserError(f"Choose one of --sku, --customer, --renders or --campaign, not {' and '.join(chosen)}.")
+    selection = chosen[0] if chosen else ("sku" if args.sku else "")
+    if not selection:
+        raise UserError("Say what to export: --sku SKU..., --customer ID --top K, --renders or --campaign N.")
+    if args.top is not None and selection not in ("customer", "campaign"):
+        raise UserError("--top goes with --customer (how many recommendations) or --campaign (products per segment).")
+    if args.top is not None and args.top < 1:
+        raise UserError(f"--top must be at least 1, got {args.top}.")
+    styled = args.style_image or args.style_sku or args.style_preset or args.style_customer
+    if styled and selection in ("renders", "campaign"):
+        what = "renders are exported as rendered" if selection == "renders" else "each segment's taste is the style"
+        raise UserError(f"Style flags cannot be used with --{selection}: {what}.")
+    return selection
+
+
+def _campaign_segments(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"--campaign takes a number of segments (or nothing, to choose it), got {text!r}.") from None
+
+
+def _print_export(result: Any, heading: str = "") -> None:
+    where = f"{heading}: " if heading else ""
+    print(f"{where}{len(result.files)} files in {result.out_dir} ({result.written} written, {result.skipped} "
+          f"already complete); manifest {result.manifest_csv.name} + {result.manifest_json.name}"
+          + (f"; zip {result.zip_path}" if result.zip_path else ""))  # fmt: skip
+    for warning in result.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    for failure in result.failures:
+        print(f"  failed: {failure.sku}: {failure.message}", file=sys.stderr)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.export import ExportOptions, export_job, parse_presets, with_format
+    from stylerec_desktop.core.export.items import product_items, render_items, restyle_items_job
+
+    selection = _export_selection(args)
+    presets = with_format(parse_presets(args.preset), args.format)
+    if args.quality is not None:
+        if not 1 <= args.quality <= 100:
+            raise UserError(f"--quality must be 1 to 100, got {args.quality}.")
+        presets = [dataclasses.replace(preset, quality=args.quality) for preset in presets]
+    styles_given = args.style_image or args.style_sku or args.style_preset or args.style_customer
+    several = len(args.style_image or ()) + len(args.style_sku or ()) + len(args.style_preset or ()) + len(
+        args.style_customer or ()) > 1  # fmt: skip
+    template = args.name or (_EXPORT_TEMPLATE_SEVERAL_STYLES if several else None)
+    options = ExportOptions(zip=args.zip, **({"template": template} if template else {}))
+    with open_catalog(args) as catalog:
+        if selection == "campaign":
+            from stylerec_desktop.core.export.campaign import campaign_job
+
+            job = campaign_job(catalog, presets, args.out, segments=_campaign_segments(args.campaign),
+                               skus=args.sku or None, top=args.top or 4, style_options=_export_style_options(args),
+                               export_options=options, seed=args.seed, engine=args.engine)  # fmt: skip
+            campaign = run(job, args)
+            if args.json:
+                print_json(campaign.to_dict())
+            else:
+                seg = campaign.segmentation
+                how = "chosen by silhouette" if seg.automatic else "as asked"
+                left_out = f"; {len(seg.without_taste)} customers without a taste left out" if seg.without_taste else ""
+                sizes = ", ".join(map(str, seg.sizes))
+                print(f"{len(seg.segments)} customer segments ({how}), sizes {sizes}{left_out}")
+                for segment in seg.segments:
+                    _print_export(campaign.exports[segment.name], f"{segment.name} ({segment.size} customers)")
+                print(f"Campaign summary: {campaign.campaign_file}")
+            failed = any(r.failures for r in campaign.exports.values())
+            return 1 if failed else 0
+        if selection == "renders":
+            items = render_items(catalog)
+        elif selection == "customer":
+            from stylerec_desktop.core.recommend.service import recommend_for_customer
+
+            recommended = recommend_for_customer(catalog, args.customer, k=args.top or 10)
+            if not recommended.items:
+                raise UserError(f"No product can be recommended to {args.customer} (every product is filtered out).")
+            items = product_items(catalog, [rec.sku for rec, _ in recommended.items])
+        else:
+            items = product_items(catalog, args.sku)
+        if styles_given:
+            restyled = []
+            for source, style_sku, label in _export_style_sources(args, catalog):
+                job = restyle_items_job(items, source, _export_style_options(args), args.engine, label,
+                                        style_sku=style_sku)  # fmt: skip
+                restyled += run(job, args)
+            items = restyled
+        result = run(export_job(items, presets, args.out, options), args)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        _print_export(result)
+    return 1 if result.failures else 0
+
+
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("export", cmd_export, "export products, recommendations, renders or campaign sets in ad formats, with "
+            "manifests and provenance (exit 1 when some images failed)")  # fmt: skip
+    p.add_argument("--sku", nargs="+", action="extend", metavar="SKU", help="these products (with --campaign: "
+                   "the products of every segment)")  # fmt: skip
+    p.add_argument("--customer", metavar="ID", help="the customer's top recommendations (--top K, default 10)")
+    p.add_argument("--renders", action="store_true", help="every render stored in the catalog, with its recipe")
+    p.add_argument("--campaign", nargs="?", const="auto", metavar="N", help="group customers by taste into N "
+                   "segments (N omitted: chosen by silhouette, 2..6) and export each segment's products restyled in "
+                   "its taste into segment-<n>/")  # fmt: skip
+    p.add_argument("--top", type=int, metavar="K", help="with --customer: how many (default 10); with --campaign: "
+                   "each segment's top K recommended products (default 4)")  # fmt: skip
+    p.add_argument("--preset", required=True, metavar="NAME[,NAME...]", help="export presets: square, portrait, "
+                   "story, landscape, web, thumb, or WxH (e.g. 1200x800)")  # fmt: skip
+    p.add_argument("--format", choices=("jpeg", "jpg", "png", "webp"), help="file format of every preset")
+    p.add_argument("--quality", type=int, metavar="1-100", help="JPEG / lossy WebP quality of every preset (default: "
+                   "each preset's own, 85-92; PNG is lossless and ignores it)")  # fmt: skip
+    p.add_argument("--name", metavar="TEMPLATE", help="file names: tokens {sku} {title} {category} {style} {preset} "
+                   "{w} {h} {date} {seq} {segment} (default {sku}_{preset})")  # fmt: skip
+    p.add_argument("--zip", action="store_true", help="also write a zip of the whole set")
+    p.add_argument("--out", required=True, metavar="DIR", help="export folder (an interrupted export there resumes)")
+    p.add_argument("--json", action="store_true", help="print the export summary as JSON")
+    style = p.add_argument_group("restyle on the way out (as `stylerec stylize`; recorded in provenance + manifest)")
+    style.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style")
+    style.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")
+    style.add_argument("--style-preset", action="append", metavar="N[:W],...", help="built-in style 0-25 or a blend "
+                       "(stylize's --preset)")  # fmt: skip
+    style.add_argument("--style-customer", action="append", metavar="ID", help="a customer's taste (stylize's "
+                       "--customer; needs `stylerec index`)")  # fmt: skip
+    style.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
+                       help="default: preset for --style-preset, arbitrary otherwise")  # fmt: skip
+    style.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    style.add_argument("--preserve-colour", action="store_true", help="keep the product's colours")
+    style.add_argument("--mask", choices=("all", "background", "product"), default="all")
+    style.add_argument("--seed", type=int, default=0, help="seed of the renders and of the campaign's clustering")
+    style.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")

@@ -1,0 +1,205 @@
+"""Style engine commands: stylize, models. The core lives in core/stylize and core/models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stylerec_desktop.cli.common import open_catalog, print_json, run, table
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
+
+
+def style_sources(args: argparse.Namespace, catalog: Catalog | None) -> list[tuple[Any, str | None, str]]:
+    """(style source, style sku or None, label for file names) for every style flag, in the order given."""
+    from stylerec_desktop.core.stylize import PresetBlend, StyleImage
+
+    sources: list[tuple[Any, str | None, str]] = []
+    for path in args.style_image or ():
+        if not Path(path).is_file():
+            raise UserError(f"Style image not found: {path}")
+        sources.append((StyleImage(Path(path), label=Path(path).stem), None, Path(path).stem))
+    for sku in args.style_sku or ():
+        product = need_catalog(catalog, "--style-sku").product_by_sku(sku)
+        if product.primary_image is None:
+            raise UserError(f"Product {sku} has no image to take a style from.")
+        sources.append((StyleImage(product.primary_image.path, label=sku), sku, sku))
+    for text in args.preset or ():
+        blend = PresetBlend.parse(text)
+        sources.append((blend, None, "preset-" + "_".join(f"{k}x{v:g}" for k, v in blend.weights.items())))
+    for customer_id in args.customer or ():
+        sources.append((customer_style(need_catalog(catalog, "--customer"), customer_id), None, customer_id))
+    return sources
+
+
+def need_catalog(catalog: Catalog | None, flag: str) -> Catalog:
+    if catalog is None:
+        raise UserError(f"{flag} needs a catalog; name it with --catalog DIR.")
+    return catalog
+
+
+def customer_style(catalog: Catalog, customer_id: str) -> Any:
+    """A customer's taste as a 100-d style vector (needs the style index: `stylerec index`)."""
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE, taste_as_style, taste_of
+
+    taste = taste_of(catalog, INDEX_CACHE.get(catalog), customer_id)
+    if taste.is_empty:
+        raise UserError(
+            f"Customer {customer_id} has no taste yet: it is built from the style index of the products they "
+            f"interacted with. Run `stylerec --catalog {catalog.folder} index` first."
+        )
+    return taste_as_style(taste)
+
+
+def _stylize_inputs(args: argparse.Namespace, catalog: Catalog | None) -> list[tuple[Path, str | None, int | None]]:
+    """(image path, sku or None, product id or None) for every INPUT: an image file, else a catalog sku."""
+    inputs = []
+    for text in args.inputs:
+        if Path(text).is_file():
+            inputs.append((Path(text), None, None))
+            continue
+        if catalog is None:
+            raise UserError(f"{text} is not an image file (and there is no catalog to look it up as a sku).")
+        product = catalog.product_by_sku(text)
+        if product.primary_image is None:
+            raise UserError(f"Product {text} has no image to restyle.")
+        inputs.append((product.primary_image.path, product.sku, product.id))
+    return inputs
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    import io
+    import time
+
+    from PIL import Image
+
+    from stylerec_desktop.core.stylize import StyleOptions, stylize_job
+    from stylerec_desktop.core.stylize.engines import engine_for
+    from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
+    from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
+    from stylerec_desktop.core.stylize.sheet import contact_sheet
+
+    options = StyleOptions(
+        strength=args.strength, preserve_colour=args.preserve_colour, size=args.size, seed=args.seed,
+        device=args.device, mask=args.mask, iterations=args.iterations,
+    )  # fmt: skip
+    needs_catalog = args.catalog or args.style_sku or args.customer or not all(Path(i).is_file() for i in args.inputs)
+    catalog = open_catalog(args) if needs_catalog else None
+    out_dir = Path(args.out)
+    try:
+        styles = style_sources(args, catalog)
+        if not styles:
+            raise UserError("Give a style: --style-image FILE, --style-sku SKU, --preset N or --customer ID.")
+        inputs = _stylize_inputs(args, catalog)
+        several = len(styles) > 1
+        results, sheet_rows = [], []
+        for path, sku, product_id in inputs:
+            stem = sku or path.stem
+            sheet_row: list[Image.Image | None] = [Image.open(path).convert("RGB")]
+            for source, style_sku, style_label in styles:
+                engine = engine_for(args.engine, source).name
+                name = f"{stem}__{style_label}" if several else stem
+                target = out_dir / f"{name}.png"
+                start = time.perf_counter()
+                if catalog is not None:
+                    job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id)
+                    stored = run(job, args)
+                    data, recipe, render_id = stored.path.read_bytes(), stored.recipe, stored.id
+                else:
+                    with Image.open(path) as opened:
+                        content = opened.copy()
+                    recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku)
+                    data, render_id = png_bytes(run(stylize_job(content, source, options, engine), args)), None
+                write_atomically(target, data)
+                write_atomically(target.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2).encode())
+                with Image.open(target) as written:
+                    size = written.size
+                    sheet_row.append(written.convert("RGB"))
+                results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
+                                "output": str(target), "size": list(size), "render_id": render_id,
+                                "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
+                if not args.json:
+                    print(f"{target}  {size[0]}x{size[1]}  {engine}  {results[-1]['seconds']:.2f} s")
+            sheet_rows.append(sheet_row)
+        sheet_path = None
+        if len(results) > 1:
+            row_labels = [sku or path.stem for path, sku, _ in inputs]
+            sheet = contact_sheet(sheet_rows, ["original", *(style[2] for style in styles)], row_labels)
+            sheet_path = out_dir / "contact_sheet.jpg"
+            buffer = io.BytesIO()
+            sheet.save(buffer, format="JPEG", quality=88)
+            write_atomically(sheet_path, buffer.getvalue())
+            if not args.json:
+                print(f"{sheet_path}  contact sheet")
+    finally:
+        if catalog is not None:
+            catalog.close()
+    if args.json:
+        print_json({"outputs": results, "contact_sheet": str(sheet_path) if sheet_path else None})
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.models.weights import model_status
+    from stylerec_desktop.core.stylize.gatys import fetch_vgg19, import_vgg19_weights, vgg19_status
+    from stylerec_desktop.core.stylize.recipe import ENGINE_WEIGHTS
+
+    if args.fetch:
+        path = fetch_vgg19(progress=not args.quiet and not args.json)
+        if not args.json:
+            print(f"VGG19 weights downloaded to {path}")
+    if args.import_vgg19:
+        imported = import_vgg19_weights(args.import_vgg19)
+        if not args.json:
+            note = "torchvision's ImageNet file" if imported.official else "not torchvision's own file; it will work"
+            print(f"VGG19 weights imported to {imported.path} (sha256 {imported.sha256[:12]}..., {note})")
+    status = model_status()
+    vgg = vgg19_status()
+    engines = {engine: [w.name for w in needed] for engine, needed in ENGINE_WEIGHTS.items()}
+    engines["gatys"] = [vgg.name]
+    if args.json:
+        print_json({
+            "models": [{"name": s.weights.name, "state": s.state, "path": s.path, "package": s.weights.distribution,
+                        "version": s.weights.version, "sha256": s.weights.sha256, "licence": s.weights.licence,
+                        "description": s.weights.description, "message": s.message} for s in status]
+            + [{"name": vgg.name, "state": vgg.state, "path": vgg.path, "package": "torchvision (torch hub cache)",
+                "licence": "see torchvision's VGG19_Weights", "message": vgg.message}],
+            "engines": engines,
+        })  # fmt: skip
+        return 0
+    rows = [(s.weights.name, s.state, s.weights.distribution, s.message) for s in status]
+    rows.append((vgg.name, vgg.state, "torchvision (torch hub cache)", "ok" if vgg.state == "present" else vgg.message))
+    print(table(rows, ("NETWORK", "STATE", "PACKAGE", "NOTE")))
+    print()
+    print(table([(e, ", ".join(n) or "(no network)") for e, n in engines.items()], ("ENGINE", "NEEDS")))
+    return 0
+
+
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("stylize", cmd_stylize, "restyle product images (files or catalog skus) with a style image, product, "
+            "preset blend or customer taste")  # fmt: skip
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image file or catalog sku")
+    p.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style (repeatable)")
+    p.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")
+    p.add_argument("--preset", action="append", metavar="N[:W],...", help="preset 0-25 or a blend: 7, 3:0.5,12:0.5")
+    p.add_argument("--customer", action="append", metavar="ID", help="a customer's taste (needs `stylerec index`)")
+    p.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
+                   help="default: preset for --preset, arbitrary otherwise")  # fmt: skip
+    p.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    p.add_argument("--preserve-colour", action="store_true", help="keep the product's colours, take only texture")
+    p.add_argument("--mask", choices=("all", "background", "product"), default="all",
+                   help="stylize everything, only the background (product untouched), or only the product")  # fmt: skip
+    p.add_argument("--size", type=int, metavar="PX", help="longest side of the output (default: the input's size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=int, metavar="N", help="gatys engine: optimisation steps (default 200)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (PNG + .recipe.json each)")
+    p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+
+    p = add("models", cmd_models, "list the pretrained networks, their status, and which engine needs which")
+    p.add_argument("--fetch", choices=("vgg19",), help="download ImageNet VGG19 for the gatys engine (needs internet)")
+    p.add_argument("--import-vgg19", metavar="FILE", help="import a VGG19 weights file (vgg19-dcbb9e9d.pth) offline")
+    p.add_argument("--json", action="store_true")
