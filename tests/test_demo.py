@@ -21,6 +21,7 @@ from PIL import Image
 from stylerec_desktop.core.catalog import Catalog, parse_ts
 from stylerec_desktop.core.demo import DemoFiles, build_demo_catalog, generate_demo_files
 from stylerec_desktop.core.demo.assortment import CATEGORIES, plan_assortment, render_product
+from stylerec_desktop.core.demo.build import DEMO_CUSTOMERS
 from stylerec_desktop.core.demo.palettes import PALETTES
 from stylerec_desktop.core.demo.patterns import PATTERNS
 from stylerec_desktop.core.errors import UserError
@@ -253,7 +254,7 @@ def test_build_demo_catalog_imports_everything_with_one_monotonic_progress(tmp_p
 @pytest.mark.slow
 def test_default_demo_has_the_promised_size(tmp_path: Path) -> None:
     defaults = inspect.signature(generate_demo_files).parameters
-    assert (defaults["n_products"].default, defaults["n_customers"].default) == (240, 48)
+    assert (defaults["n_products"].default, defaults["n_customers"].default) == (240, DEMO_CUSTOMERS)
     assert inspect.signature(build_demo_catalog).parameters["n_products"].default == 240
     files = run_job(generate_demo_files(tmp_path))
     products = _rows(files.products_csv)

@@ -49,7 +49,8 @@ def test_recommend_json_contract(indexed: str, capsys: pytest.CaptureFixture[str
     items = result["items"]
     assert len(items) == 5
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
-    assert set(items[0]["components"]) == {"style", "visual", "colour", "pattern", "behaviour", "popularity"}
+    assert set(items[0]["components"]) == {"style", "visual", "colour", "pattern", "neighbour", "behaviour",
+                                            "popularity"}
     assert items[0]["sku"].startswith("stripes-navy") or "navy" in items[0]["sku"]
     because = items[0]["because"][0]
     assert because["sku"] in {"stripes-navy-0", "stripes-navy-1"}
@@ -83,16 +84,29 @@ def test_similar_json_sorted_and_unknown_sku(indexed: str, capsys: pytest.Captur
 
 
 def test_evaluate_json_contract(indexed: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--catalog", indexed, "evaluate", "--test-days", "10", "--k", "5", "--json")
+    argv = ("--catalog", indexed, "evaluate", "--folds", "2", "--test-days", "8", "--k", "5")
+    code, out, _ = run(capsys, *argv, "--json")
     assert code == 0
     result = json.loads(out)
-    assert result["k"] == 5 and result["cutoff"].endswith("Z")
+    assert result["k"] == 5 and result["cutoff"].endswith("Z") and result["folds"] == 2
+    assert len(result["cutoffs"]) == 2 and result["customer_windows"] >= result["customers"] > 0
     assert set(result["methods"]) == {"stylerec", "popularity", "cooccurrence", "visual_knn"}
     for metrics in result["methods"].values():
-        assert set(metrics) >= {"ndcg", "recall", "hit_rate", "mrr", "coverage", "gini", "novelty"}
+        assert set(metrics) >= {"ndcg", "recall", "hit_rate", "mrr", "coverage", "gini", "novelty", "ci"}
         assert 0.0 <= metrics["ndcg"] <= 1.0 and 0.0 <= metrics["gini"] <= 1.0
-    code, out, _ = run(capsys, "--catalog", indexed, "evaluate", "--test-days", "10")
-    assert code == 0 and "stylerec" in out and "popularity" in out
+        for name in ("ndcg", "recall", "hit_rate"):
+            lo, hi = metrics["ci"][name]
+            assert 0.0 <= lo <= metrics[name] <= hi <= 1.0
+    assert set(result["differences"]) == {"popularity", "cooccurrence", "visual_knn"}
+    for diff in result["differences"].values():
+        mean, lo, hi = diff["ndcg"]
+        assert lo <= mean <= hi
+    # a few dozen test purchases: the report says the differences cannot be trusted
+    assert result["test_purchases"] < 200 and "noise" in result["warning"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "stylerec" in out and "popularity" in out and "warning:" in out and "[" in out
+    code, _, err = run(capsys, "--catalog", indexed, "evaluate", "--folds", "9", "--test-days", "8")
+    assert code == 2 and "--folds" in err
 
 
 def test_commands_on_an_unindexed_catalog_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,6 +33,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.demo import build_demo_catalog
+    from stylerec_desktop.core.demo.build import DEMO_CUSTOMERS
 
     folder = catalog_dir(args)
     if Catalog.exists(folder):
@@ -43,9 +44,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"The catalog in {folder} already has {products} products; "
                 "build the demo in a new folder with --catalog DIR."
             )
-    catalog = run(
-        build_demo_catalog(folder, seed=args.seed, n_products=args.products, n_customers=args.customers), args
-    )
+    customers = args.customers or DEMO_CUSTOMERS
+    job = build_demo_catalog(folder, args.seed, args.products, customers, preference=args.preference)
+    catalog = run(job, args)
+
     with catalog:
         counts = catalog.counts()
         if args.json:
@@ -185,7 +187,10 @@ def add_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("demo", cmd_demo, "build the built-in demo catalog (generated products, customers, histories)")
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same catalog")
     p.add_argument("--products", type=int, default=240, help="number of products (default 240)")
-    p.add_argument("--customers", type=int, default=48, help="number of customers (default 48)")
+    p.add_argument("--customers", type=int, help="number of customers (default 600)")
+    p.add_argument("--preference", choices=("style", "silhouette"), default="style", help="what the generated "
+                   "shoppers' tastes follow: style (patterns and palettes) or silhouette (product shapes, any "
+                   "colour)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = add("import", cmd_import, "import products, customers or events from a file")

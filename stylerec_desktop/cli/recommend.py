@@ -102,17 +102,50 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.recommend.evaluate import evaluate, report_dict
 
     with open_catalog(args) as catalog:
-        report = evaluate(catalog, test_days=args.test_days, k=args.k)
+        report = evaluate(catalog, test_days=args.test_days, k=args.k, folds=args.folds, seed=args.seed)
     if args.json:
         print_json(report_dict(report))
         return 0
+    windows = "window" if report.folds == 1 else f"{report.folds} consecutive windows"
     print(
-        f"Trained on events before {report.cutoff:%Y-%m-%d %H:%M} UTC, tested on the {report.test_purchases} "
-        f"purchases of {report.customers} customers in the last {report.test_days} days (@{report.k}):"
+        f"Tested on {windows} of {report.test_days} days from {report.cutoff:%Y-%m-%d} (each trained only on the "
+        f"events before it): {report.test_purchases} purchases of {report.customers} customers in "
+        f"{report.customer_windows} customer-windows, @{report.k}, 95% intervals:"
     )
     print(report.table())
+    if report.differences:
+        print("stylerec minus each baseline on NDCG (paired):")
+        print(report.differences_table())
     if report.cold_start_purchases:
         print(f"cold rec = recall on the {report.cold_start_purchases} purchases of products with no earlier events")
+    if report.warning:
+        print(f"warning: {report.warning}")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.tune import reset_ranking, stored_ranking, summary, tune_job
+
+    with open_catalog(args) as catalog:
+        if args.reset:
+            had = reset_ranking(catalog)
+            if args.json:
+                print_json({"reset": had})
+            else:
+                print("The tuned ranking was removed; the defaults apply." if had else "The ranking was not tuned.")
+            return 0
+        if args.show:
+            tuned = stored_ranking(catalog)
+            if args.json:
+                print_json(tuned.to_dict() if tuned else None)
+            else:
+                print(summary(tuned) if tuned else "The ranking is not tuned for this catalog: the defaults apply.")
+            return 0
+        tuned = run(tune_job(catalog, folds=args.folds, test_days=args.test_days, k=args.k, seed=args.seed), args)
+    if args.json:
+        print_json(tuned.to_dict())
+    else:
+        print(summary(tuned))
     return 0
 
 
@@ -141,6 +174,20 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
 
     p = add("evaluate", cmd_evaluate, "measure how well recommendations predict later purchases, against baselines")
-    p.add_argument("--test-days", type=int, default=14, help="the last N days of events are the test (default 14)")
+    p.add_argument("--folds", type=int, default=4, help="consecutive test windows, each trained on what came before "
+                   "(default 4)")  # fmt: skip
+    p.add_argument("--test-days", type=int, default=14, help="days in each test window (default 14)")
     p.add_argument("--k", type=int, default=10, help="list length evaluated (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+    p = add("tune", cmd_tune, "fit the ranking to this catalog's own history (weights and taste settings), checked "
+            "on a later window the search never saw, and store it in the catalog")  # fmt: skip
+    p.add_argument("--folds", type=int, default=3, help="validation windows before the held-out one (default 3)")
+    p.add_argument("--test-days", type=int, default=14, help="days in each window (default 14)")
+    p.add_argument("--k", type=int, default=10, help="list length optimised (NDCG@k; default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search; the same seed gives the same result")
+    p.add_argument("--reset", action="store_true", help="forget the tuned ranking; the defaults apply again")
+    p.add_argument("--show", action="store_true", help="show the stored tuned ranking and its evidence")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")

@@ -580,6 +580,24 @@ class Catalog:
         row = self.db.execute("SELECT min(ts), max(ts) FROM events").fetchone()
         return None if row[0] is None else (row[0], row[1])
 
+    def setting(self, name: str) -> tuple[dict[str, object], str] | None:
+        """A setting fitted to this catalog (e.g. ``"ranking"``, the tuned ranking) as (JSON object, when it was
+        written), or None when it was never set or was reset."""
+        row = self.db.execute("SELECT value, updated_at FROM catalog_settings WHERE name = ?", (name,)).fetchone()
+        return None if row is None else (json.loads(row[0]), row[1])
+
+    def set_setting(self, name: str, value: dict[str, object] | None) -> None:
+        """Store (or with None, remove) a setting fitted to this catalog."""
+        with self.transaction():
+            if value is None:
+                self.db.execute("DELETE FROM catalog_settings WHERE name = ?", (name,))
+            else:
+                self.db.execute(
+                    "INSERT INTO catalog_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO "
+                    "UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                    (name, json.dumps(value, allow_nan=False), format_ts(datetime.now(UTC))),
+                )
+
     # -- end of recommend section ---------------------------------------------------------------------------
 
     # -- stylize: renders and their recipes (issue 3) ----------------------------------------------------------

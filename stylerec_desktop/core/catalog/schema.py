@@ -162,7 +162,13 @@ def _v6(db: sqlite_utils.Database) -> None:
             )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite_utils.Database) -> None:
+    """Settings fitted to this catalog (issue 10: the ranking tuned on its own history), as JSON by name, with
+    when they were written. They travel with the catalog, unlike the user's preferences."""
+    db.execute("CREATE TABLE catalog_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 LATEST_VERSION = len(MIGRATIONS)
 
 

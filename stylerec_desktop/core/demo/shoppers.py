@@ -1,7 +1,12 @@
 """Demo customers with hidden style tastes, and the interaction histories those tastes produce.
 
 Each shopper likes one or two (pattern, palette) styles, sometimes a category too; the weights of two tastes
-drift linearly across the history window. Every product choice mixes three sources, as real traffic does:
+drift linearly across the history window. That is the default planted preference, ``"style"``. With
+``"silhouette"`` shoppers instead like one or two product *shapes* (categories: tees, totes, mugs, ...) whatever
+their pattern and colours — a catalog whose taste lives in the visual look, not in palettes or patterns, so that a
+ranking fitted to one kind of store can be checked on another.
+
+Every product choice mixes three sources, as real traffic does:
 
 * taste (64%): products in proportion to the squared taste affinity, tilted gently toward popular products;
 * popularity (18%): a Zipf-like global popularity per product (bestsellers, homepage placements);
@@ -24,6 +29,7 @@ from stylerec_desktop.core.demo.assortment import CATEGORIES, ProductSpec
 REFERENCE_TIME = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)  # end of the history; fixed so demos repeat
 WINDOW = timedelta(days=182)  # about six months of history before REFERENCE_TIME
 TASTE_SHARE, POPULAR_SHARE, NOISE_SHARE = 0.64, 0.18, 0.18
+PREFERENCES = ("style", "silhouette")
 
 FIRST_NAMES = (
     "Ada", "Bram", "Celia", "Dario", "Elin", "Farah", "Gus", "Hana", "Ivo", "Jolene", "Kai", "Lena", "Milo",
@@ -70,6 +76,7 @@ class Shopper:
     tastes: tuple[Taste, ...]
     category: str | None  # a favourite category, or None
     activity: float  # relative number of visits
+    shapes: tuple[str, ...] = ()  # liked categories (silhouettes), for the "silhouette" preference
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,11 @@ class Interaction:
     quantity: int = 1
 
 
-def invent_shoppers(seed: int, n_customers: int, products: list[ProductSpec]) -> list[Shopper]:
-    """``n_customers`` shoppers whose tastes are styles that exist in ``products``."""
+def invent_shoppers(
+    seed: int, n_customers: int, products: list[ProductSpec], preference: str = "style"
+) -> list[Shopper]:
+    """``n_customers`` shoppers whose tastes are styles (or, for ``preference="silhouette"``, product shapes) that
+    exist in ``products``."""
     rng = np.random.default_rng([seed, 3])
     names = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES]
     picks = rng.permutation(len(names))
@@ -115,6 +125,12 @@ def invent_shoppers(seed: int, n_customers: int, products: list[ProductSpec]) ->
         category = None
         if rng.random() < 0.35:
             category = CATEGORIES[int(rng.integers(len(CATEGORIES)))].name
+        shapes: tuple[str, ...] = ()
+        if preference == "silhouette":
+            names_present = sorted({p.category.name for p in products})
+            count = 1 if rng.random() < 0.5 else min(2, len(names_present))
+            shapes = tuple(str(s) for s in rng.choice(names_present, size=count, replace=False))
+            category = None
         shoppers.append(
             Shopper(
                 customer_id=f"C{n + 1:04d}",
@@ -122,12 +138,15 @@ def invent_shoppers(seed: int, n_customers: int, products: list[ProductSpec]) ->
                 email=email + "@example.com",
                 country=countries[int(rng.choice(len(countries), p=country_p))],
                 joined=date.fromordinal(int(rng.integers(earliest, latest))),
-                tastes=tuple(
+                tastes=()
+                if shapes
+                else tuple(
                     Taste(p.pattern.name, p.palette.name, round(ws, 3), round(we, 3))
                     for p, (ws, we) in zip(tastes, weights, strict=True)
                 ),
                 category=category,
                 activity=float(np.clip(rng.lognormal(0.0, 0.45), 0.45, 2.6)),
+                shapes=shapes,
             )
         )
     return shoppers
@@ -135,6 +154,9 @@ def invent_shoppers(seed: int, n_customers: int, products: list[ProductSpec]) ->
 
 def affinity(shopper: Shopper, products: list[ProductSpec], progress: float) -> np.ndarray:
     """How well each product matches the shopper's taste at ``progress`` of the window, 0..1 per product."""
+    if shopper.shapes:
+        category = np.array([p.category.name for p in products])
+        return np.where(np.isin(category, shopper.shapes), 1.0, 0.08)
     score = np.zeros(len(products))
     pattern = np.array([p.pattern.name for p in products])
     palette = np.array([p.palette.name for p in products])

@@ -11,18 +11,22 @@ REPRESENTATIVES = 4
 
 @dataclass(frozen=True)
 class RankingWeights:
-    """Weight of each signal in the blend (>= 0; only their ratios matter). Defaults were chosen on the demo
-    catalog's evaluation (``stylerec evaluate``; seed 7 with 160 and 240 products, seed 11 with 240, 14- and 28-day
-    windows): the looks together (2.6) carry every product, cold-start ones included; co-occurrence, once a product
-    has co-buyers, is the strongest single signal (its values are small: a mean cosine, typically 0.02-0.3). Raising
-    ``behaviour`` from 0.6 to 12 lifted NDCG@10 from about 0.19 to 0.22-0.34 and made the blend beat item-to-item CF
-    in all six runs; more visual or pattern weight lowered it."""
+    """Weight of each signal in the blend (>= 0; only their ratios matter).
+
+    These defaults are a starting point, not a fit: the first ones were chosen on the generated demo catalog, whose
+    shoppers' tastes are built from palettes and patterns, and on a real retailer's photos and purchases they lost
+    to a plain visual nearest-neighbour ranking. ``stylerec tune`` fits them (and the taste settings) to a catalog's
+    own history and stores the result in the catalog; without that, these apply. They favour the signals that held
+    up on real data as well as on the demo: the look of specific history items (``neighbour``) and of the taste as a
+    whole (``visual``, ``style``), with co-purchases (``behaviour``) as added evidence once a product has co-buyers.
+    """
 
     style: float = 1.0
-    visual: float = 0.5
-    colour: float = 0.8
-    pattern: float = 0.3
-    behaviour: float = 12.0
+    visual: float = 1.0
+    colour: float = 0.3
+    pattern: float = 0.1
+    neighbour: float = 1.0
+    behaviour: float = 6.0
     popularity: float = 0.2
 
     def as_dict(self) -> dict[str, float]:

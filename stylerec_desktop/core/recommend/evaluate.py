@@ -1,47 +1,60 @@
 """Offline evaluation: how well would each method have predicted what customers really bought next?
 
-Temporal split: the cutoff is ``test_days`` before the newest event. Everything before it trains (tastes,
-co-occurrence, popularity); the purchases at or after it are the test. Evaluated customers are those with history
-before the cutoff and at least one test purchase of an indexed product they had not already bought before it (every
-method leaves a customer's earlier purchases out, as ``recommend`` does by default).
+Rolling origin: the last ``folds x test_days`` days before the newest event are cut into ``folds`` consecutive test
+windows. Each window is predicted from the events *before* it only (tastes, co-occurrence, popularity); its test set
+is the purchases inside it. A *customer-window* is one customer in one window with history before it and at least one
+test purchase of an indexed product they had not bought before (every method leaves a customer's earlier purchases
+out, as ``recommend`` does by default). Metrics are pooled over all customer-windows.
 
 Methods, computed in the same run on the same candidates:
 
-- ``stylerec``: our blended ranking (:mod:`.ranking`) with the given weights.
-- ``popularity``: recent best-sellers — purchases in the 30 days before the cutoff, ties by all-time interactions.
+- ``stylerec``: our blended ranking (:mod:`.ranking`) with the given weights and taste settings.
+- ``popularity``: recent best-sellers — purchases in the 30 days before the window, ties by all-time interactions.
 - ``cooccurrence``: item-to-item co-occurrence CF on the customer's weighted history (ties by popularity).
 - ``visual_knn``: visual-only nearest neighbours: ``sum_h a_h cos_visual(h, p)`` (ties by popularity).
 
-Metrics @K, averaged over customers: Recall, NDCG (binary relevance), HitRate, MRR; over the whole run: catalog
-coverage (share of products recommended to anyone), Gini of exposure (0 = every product shown equally often, 1 = one
-product shown to all), novelty (mean ``-log2`` of a recommended product's share of training interactions, Laplace
-smoothed; higher = less obvious). The cold-start view repeats Recall/HitRate on test purchases of products that had
-no events at all before the cutoff.
+Metrics @K: Recall, NDCG (binary relevance), HitRate, MRR, averaged over customer-windows; over the whole run:
+catalog coverage (share of products recommended to anyone), Gini of exposure (0 = every product shown equally often,
+1 = one product shown to all), novelty (mean ``-log2`` of a recommended product's share of training interactions,
+Laplace smoothed; higher = less obvious). The cold-start view repeats Recall/HitRate on test purchases of products
+that had no events at all before their window.
+
+Uncertainty: 95% percentile-bootstrap intervals of every mean, and of the *paired* difference between ours and each
+baseline (the same resampled customer-windows for both). Resampling draws whole customers with all their windows
+(a cluster bootstrap): one customer's windows are not independent of each other, and treating them as such would
+make the intervals too narrow.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from stylerec_desktop.core.catalog import Catalog, format_ts, parse_ts
+from stylerec_desktop.core.catalog import Catalog, InteractionRow, format_ts, parse_ts
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.recommend.behaviour import Behaviour
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
 from stylerec_desktop.core.recommend.ranking import RankingWeights, recommend
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteEvent, TasteSettings, customer_taste
 
 METHODS = ("stylerec", "popularity", "cooccurrence", "visual_knn")
+BASELINES = METHODS[1:]
+METRICS = ("ndcg", "recall", "hit_rate", "mrr")
 _BESTSELLER_DAYS = 30
+# Below this many test purchases, differences of a few hundredths of NDCG between methods are mostly noise.
+MIN_TEST_PURCHASES = 200
+BOOTSTRAP_SAMPLES = 1000
 
 
 @dataclass(frozen=True)
 class MethodMetrics:
-    """One method's figures (all 0..1 except ``novelty``, in bits)."""
+    """One method's figures (all 0..1 except ``novelty``, in bits); ``ci`` the 95% interval of each of
+    :data:`METRICS`."""
 
     ndcg: float
     recall: float
@@ -50,6 +63,7 @@ class MethodMetrics:
     coverage: float
     gini: float
     novelty: float
+    ci: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,27 +74,48 @@ class ColdStartMetrics:
 
 @dataclass(frozen=True)
 class EvaluationReport:
+    """``differences[baseline][metric]`` is ``(mean, lo, hi)`` of ours minus that baseline, paired."""
+
     k: int
-    cutoff: datetime
+    cutoff: datetime  # the first window's start
     test_days: int
-    customers: int
+    customers: int  # distinct customers behind the customer-windows
     test_purchases: int
     methods: dict[str, MethodMetrics]
+    folds: int = 1
+    customer_windows: int = 0
+    cutoffs: tuple[datetime, ...] = ()
+    differences: dict[str, dict[str, tuple[float, float, float]]] = field(default_factory=dict)
+    warning: str | None = None
     cold_start_purchases: int = 0
     cold_start_customers: int = 0
     cold_start: dict[str, ColdStartMetrics] = field(default_factory=dict)
 
     def table(self) -> str:
-        """The figures as an aligned text table, one row per method."""
-        names = ("ndcg", "recall", "hit_rate", "mrr", "coverage", "gini", "novelty")
-        lines = [f"{'method':<14}" + "".join(f"{n:>10}" for n in names) + f"{'cold rec':>10}"]
+        """The figures as an aligned text table, one row per method, each mean with its 95% interval."""
+        lines = [f"{'method':<14}{'ndcg [95% CI]':>22}{'recall [95% CI]':>22}{'hit rate [95% CI]':>22}"
+                 f"{'coverage':>10}{'gini':>7}{'novelty':>9}{'cold rec':>9}"]  # fmt: skip
         for method, m in self.methods.items():
             cold = self.cold_start.get(method)
+            cells = "".join(f"{_with_interval(getattr(m, n), m.ci.get(n)):>22}" for n in ("ndcg", "recall", "hit_rate"))
             lines.append(
-                f"{method:<14}" + "".join(f"{getattr(m, n):>10.4f}" for n in names)
-                + (f"{cold.recall:>10.4f}" if cold else f"{'-':>10}")
-            )  # fmt: skip
+                f"{method:<14}{cells}{m.coverage:>10.2f}{m.gini:>7.2f}{m.novelty:>9.1f}"
+                + (f"{cold.recall:>9.3f}" if cold else f"{'-':>9}")
+            )
         return "\n".join(lines)
+
+    def differences_table(self) -> str:
+        """Ours minus each baseline on NDCG, paired, with the 95% interval and what it means."""
+        lines = []
+        for baseline, diff in self.differences.items():
+            mean, lo, hi = diff["ndcg"]
+            verdict = "ahead" if lo > 0 else "behind" if hi < 0 else "no clear difference"
+            lines.append(f"  vs {baseline:<13} {mean:+.3f} [{lo:+.3f}, {hi:+.3f}]  {verdict}")
+        return "\n".join(lines)
+
+
+def _with_interval(value: float, ci: tuple[float, float] | None) -> str:
+    return f"{value:.3f}" if ci is None else f"{value:.3f} [{ci[0]:.3f},{ci[1]:.3f}]"
 
 
 # -- metrics ---------------------------------------------------------------------------------------------------
@@ -103,6 +138,159 @@ def gini(counts: np.ndarray) -> float:
     return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
 
 
+def cluster_bootstrap(
+    values: np.ndarray, clusters: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile-bootstrap interval of the mean of ``values`` ``(n, m)`` (m statistics at once), resampling whole
+    ``clusters`` ``(n,)`` (e.g. customers) with replacement. Returns ``(lo, hi)``, each ``(m,)``.
+
+    Each resample draws as many clusters as there are, with replacement; its mean is the sum of the drawn clusters'
+    values over the number of their rows (clusters may have different sizes)."""
+    values = np.asarray(values, np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    _, cluster_of = np.unique(clusters, return_inverse=True)
+    n_clusters = int(cluster_of.max()) + 1
+    sums = np.zeros((n_clusters, values.shape[1]))
+    np.add.at(sums, cluster_of, values)
+    sizes = np.bincount(cluster_of, minlength=n_clusters).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=samples).astype(np.float64)
+    means = (draws @ sums) / np.maximum(draws @ sizes, 1.0)[:, None]
+    tail = (1.0 - level) / 2.0 * 100.0
+    return np.percentile(means, tail, axis=0), np.percentile(means, 100.0 - tail, axis=0)
+
+
+# -- folds -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fold:
+    """One test window ``[cutoff, end)``: the index with behaviour from the events before ``cutoff`` only, each
+    customer's events before it (``history``, by internal id), and the rows they bought inside it (``test``)."""
+
+    cutoff: datetime
+    end: datetime
+    index: StyleIndex
+    history: dict[int, list[TasteEvent]]
+    test: dict[int, set[int]]
+    bestsellers: np.ndarray
+    names: dict[int, str]
+
+
+def window_cutoffs(newest: datetime, folds: int, test_days: int) -> list[datetime]:
+    """Starts of ``folds`` consecutive ``test_days`` windows that end just after ``newest``, oldest first."""
+    return [newest + timedelta(seconds=1) - timedelta(days=test_days * (folds - f)) for f in range(folds)]
+
+
+def make_folds(catalog: Catalog, folds: int, test_days: int, index: StyleIndex | None = None) -> list[Fold]:
+    """The rolling-origin folds of ``catalog`` (see the module docstring), oldest first.
+
+    The look blocks of ``index`` (loaded once when not given) do not depend on events; each fold gets its own
+    behaviour (co-occurrence, popularity) built from the events before its cutoff.
+    """
+    if folds < 1:
+        raise UserError(f"--folds must be at least 1, got {folds}.")
+    if test_days < 1:
+        raise UserError(f"--test-days must be at least 1, got {test_days}.")
+    span = catalog.event_time_span()
+    if span is None:
+        raise UserError("The catalog has no events to evaluate against: import customer events first.")
+    oldest, newest = parse_ts(span[0]), parse_ts(span[1])
+    cutoffs = window_cutoffs(newest, folds, test_days)
+    if cutoffs[0] <= oldest + timedelta(days=min(test_days, 7)):
+        days = (newest - oldest).days
+        raise UserError(
+            f"The events span {days} days: {folds} test windows of {test_days} days leave too little history to "
+            "learn from. Use fewer --folds or shorter --test-days."
+        )
+    if index is None:
+        index = load_index(catalog, events_before=cutoffs[0])
+    events = [(parse_ts(e.ts), e) for e in catalog.interactions()]
+    names = catalog.customer_external_ids()
+    ends = [*cutoffs[1:], newest + timedelta(seconds=1)]
+    return [_fold(index, events, cutoff, end, names) for cutoff, end in zip(cutoffs, ends, strict=True)]
+
+
+def _fold(
+    index: StyleIndex,
+    events: list[tuple[datetime, InteractionRow]],
+    cutoff: datetime,
+    end: datetime,
+    names: dict[int, str],
+) -> Fold:
+    history: dict[int, list[TasteEvent]] = defaultdict(list)
+    test: dict[int, set[int]] = defaultdict(set)
+    before: list[InteractionRow] = []
+    for ts, event in events:
+        if ts < cutoff:
+            history[event.customer_id].append((event.product_id, event.kind, ts, event.quantity))
+            before.append(event)
+        elif ts < end and event.kind == "purchase" and event.product_id in index.row_of:
+            test[event.customer_id].add(index.row_of[event.product_id])
+    behaviour = Behaviour.from_interactions(before, index.row_of, len(index), cutoff)
+    fold_index = replace(index, behaviour=behaviour, as_of=cutoff)
+    return Fold(cutoff, end, fold_index, dict(history), dict(test), _bestsellers(fold_index, before, cutoff), names)
+
+
+def _bestsellers(index: StyleIndex, before: Iterable[InteractionRow], cutoff: datetime) -> np.ndarray:
+    """Purchases in the ``_BESTSELLER_DAYS`` before ``cutoff`` per row, + all-time interactions / 1e3 (tie-break)."""
+    since = cutoff - timedelta(days=_BESTSELLER_DAYS)
+    recent = np.zeros(len(index), np.float64)
+    for event in before:
+        row = index.row_of.get(event.product_id)
+        if row is not None and event.kind == "purchase" and parse_ts(event.ts) >= since:
+            recent[row] += event.quantity
+    counts = np.diff(index.behaviour.item_indptr).astype(np.float64)
+    return recent + counts / 1e3
+
+
+# -- scoring customer-windows ------------------------------------------------------------------------------------
+
+Ranker = Callable[[Fold, CustomerTaste], list[int]]
+
+
+@dataclass
+class Unit:
+    """One customer-window: its taste (as of the window's start) and the rows bought in the window."""
+
+    fold: int
+    customer: int
+    taste: CustomerTaste
+    relevant: set[int]
+
+
+def units_of(folds: list[Fold], settings: TasteSettings | None = None) -> list[Unit]:
+    """The customer-windows of ``folds`` with tastes built by ``settings``."""
+    settings = settings or TasteSettings()
+    units = []
+    for f, fold in enumerate(folds):
+        for customer, bought in sorted(fold.test.items()):
+            name = fold.names.get(customer, str(customer))
+            taste = customer_taste(fold.index, name, fold.history.get(customer, []), customer, settings, fold.cutoff)
+            relevant = bought - set(taste.purchased_rows)
+            if not taste.is_empty and relevant:
+                units.append(Unit(f, customer, taste, relevant))
+    return units
+
+
+def ndcg_of(folds: list[Fold], units: list[Unit], ranker: Ranker, k: int) -> np.ndarray:
+    """``(len(units),)`` NDCG@k of ``ranker`` on each customer-window (what the tuner maximises)."""
+    return np.asarray([ranking_metrics(ranker(folds[u.fold], u.taste), u.relevant, k)[0] for u in units])
+
+
+def baseline_rankers(k: int) -> dict[str, Ranker]:
+    return {
+        "popularity": lambda fold, taste: _top(fold.bestsellers, taste, k),
+        "cooccurrence": lambda fold, taste: _top(_cooccurrence(fold.index, taste) + 1e-6 * fold.bestsellers, taste, k),
+        "visual_knn": lambda fold, taste: _top(_visual_knn(fold.index, taste) + 1e-6 * fold.bestsellers, taste, k),
+    }
+
+
+def blend_ranker(k: int, weights: RankingWeights | None = None) -> Ranker:
+    return lambda fold, taste: [r.row for r in recommend(fold.index, taste, k=k, weights=weights)]
+
+
 # -- the evaluation --------------------------------------------------------------------------------------------
 
 
@@ -113,93 +301,107 @@ def evaluate(
     weights: RankingWeights | None = None,
     taste_settings: TasteSettings | None = None,
     methods: tuple[str, ...] = METHODS,
+    folds: int = 1,
+    seed: int = 0,
+    extra: dict[str, Ranker] | None = None,
 ) -> EvaluationReport:
-    """Evaluate ``methods`` on ``catalog`` (see the module docstring)."""
-    if test_days < 1:
-        raise UserError(f"--test-days must be at least 1, got {test_days}.")
+    """Evaluate ``methods`` (and the ``extra`` rankers, by name) on ``catalog`` over ``folds`` rolling windows."""
     if k < 1:
         raise UserError(f"--k must be at least 1, got {k}.")
-    span = catalog.event_time_span()
-    if span is None:
-        raise UserError("The catalog has no events to evaluate against: import customer events first.")
-    cutoff = parse_ts(span[1]) - timedelta(days=test_days)
-    if cutoff <= parse_ts(span[0]):
-        raise UserError(f"All events are within the last {test_days} days: nothing is left to train on.")
-    index = load_index(catalog, events_before=cutoff)
-    history: dict[int, list[TasteEvent]] = defaultdict(list)
-    test: dict[int, set[int]] = defaultdict(set)
-    for event in catalog.interactions():
-        ts = parse_ts(event.ts)
-        if ts < cutoff:
-            history[event.customer_id].append((event.product_id, event.kind, ts, event.quantity))
-        elif event.kind == "purchase" and event.product_id in index.row_of:
-            test[event.customer_id].add(index.row_of[event.product_id])
-    external = catalog.customer_external_ids()
-    bestsellers = _bestsellers(catalog, index, cutoff)
-    settings = taste_settings or TasteSettings()
-
-    rankers: dict[str, Callable[[CustomerTaste], list[int]]] = {
-        "stylerec": lambda taste: [r.row for r in recommend(index, taste, k=k, weights=weights)],
-        "popularity": lambda taste: _top(bestsellers, taste, k),
-        "cooccurrence": lambda taste: _top(_cooccurrence(index, taste) + 1e-6 * bestsellers, taste, k),
-        "visual_knn": lambda taste: _top(_visual_knn(index, taste) + 1e-6 * bestsellers, taste, k),
-    }
+    rankers: dict[str, Ranker] = {"stylerec": blend_ranker(k, weights), **baseline_rankers(k), **(extra or {})}
     unknown = [m for m in methods if m not in rankers]
     if unknown:
         raise UserError(f"Unknown evaluation method {unknown[0]!r}; use {', '.join(METHODS)}.")
-    per_method: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in methods}
-    cold_hits: dict[str, list[tuple[float, float]]] = {m: [] for m in methods}
-    exposure = {m: np.zeros(len(index), np.int64) for m in methods}
-    cold = ~index.behaviour.has_events
-    customers = test_purchases = cold_purchases = 0
-    for customer, bought in sorted(test.items()):
-        taste = customer_taste(
-            index, external.get(customer, str(customer)), history.get(customer, []), customer, settings, cutoff
+    chosen = {m: rankers[m] for m in (*methods, *(extra or {}))}
+    fold_list = make_folds(catalog, folds, test_days)
+    units = units_of(fold_list, taste_settings)
+    if not units:
+        raise UserError(
+            f"No customer has both history before {fold_list[0].cutoff:%Y-%m-%d} and a new purchase after it; "
+            "try other --test-days or --folds."
         )
-        relevant = bought - set(taste.purchased_rows)
-        if taste.is_empty or not relevant:
-            continue
-        customers += 1
-        test_purchases += len(relevant)
-        cold_relevant = {r for r in relevant if cold[r]}
+    return evaluate_units(fold_list, units, chosen, k, test_days, seed)
+
+
+def evaluate_units(
+    folds: list[Fold],
+    units: list[Unit],
+    rankers: dict[str, Ranker],
+    k: int,
+    test_days: int,
+    seed: int = 0,
+    reference: str = "stylerec",
+) -> EvaluationReport:
+    """Run ``rankers`` on every customer-window and pool the figures (see the module docstring); ``differences``
+    are ``reference`` minus each other ranker."""
+    scores = {m: np.zeros((len(units), len(METRICS))) for m in rankers}
+    n_items = len(folds[0].index)
+    exposure = {m: np.zeros(n_items, np.int64) for m in rankers}
+    cold_hits: dict[str, list[tuple[float, float]]] = {m: [] for m in rankers}
+    cold_purchases = 0
+    for u, unit in enumerate(units):
+        fold = folds[unit.fold]
+        cold = ~fold.index.behaviour.has_events
+        cold_relevant = {r for r in unit.relevant if cold[r]}
         cold_purchases += len(cold_relevant)
-        for method in methods:
-            ranked = rankers[method](taste)
-            per_method[method].append(ranking_metrics(ranked, relevant, k))
+        for method, ranker in rankers.items():
+            ranked = ranker(fold, unit.taste)
+            scores[method][u] = ranking_metrics(ranked, unit.relevant, k)
             exposure[method][ranked] += 1
             if cold_relevant:
                 _, recall, hit, _ = ranking_metrics(ranked, cold_relevant, k)
                 cold_hits[method].append((recall, hit))
-    if customers == 0:
-        raise UserError(
-            f"No customer has both history before {cutoff:%Y-%m-%d} and a new purchase after it; "
-            "try a different --test-days."
-        )
-    novelty_bits = _novelty_bits(index)
+    customers = np.asarray([u.customer for u in units])
+    novelty_bits = _novelty_bits(folds[-1].index)
     report_methods = {}
-    for method in methods:
-        scores = np.asarray(per_method[method])
+    for method in rankers:
+        lo, hi = cluster_bootstrap(scores[method], customers, seed=seed)
         shown = exposure[method]
+        means = scores[method].mean(axis=0)
         report_methods[method] = MethodMetrics(
-            ndcg=float(scores[:, 0].mean()),
-            recall=float(scores[:, 1].mean()),
-            hit_rate=float(scores[:, 2].mean()),
-            mrr=float(scores[:, 3].mean()),
+            *(float(v) for v in means),
             coverage=float((shown > 0).mean()),
             gini=gini(shown),
             novelty=float((shown * novelty_bits).sum() / max(shown.sum(), 1)),
+            ci={name: (float(lo[i]), float(hi[i])) for i, name in enumerate(METRICS)},
         )
+    differences = {}
+    if reference in rankers:
+        for baseline in rankers:
+            if baseline == reference:
+                continue
+            diff = scores[reference] - scores[baseline]
+            lo, hi = cluster_bootstrap(diff, customers, seed=seed)
+            differences[baseline] = {
+                name: (float(diff[:, i].mean()), float(lo[i]), float(hi[i])) for i, name in enumerate(METRICS)
+            }
+    test_purchases = sum(len(u.relevant) for u in units)
     cold_report = {m: ColdStartMetrics(*np.asarray(v).mean(axis=0).tolist()) for m, v in cold_hits.items() if v}
     return EvaluationReport(
         k=k,
-        cutoff=cutoff,
+        cutoff=folds[0].cutoff,
         test_days=test_days,
-        customers=customers,
+        customers=len(set(customers.tolist())),
         test_purchases=test_purchases,
         methods=report_methods,
+        folds=len(folds),
+        customer_windows=len(units),
+        cutoffs=tuple(f.cutoff for f in folds),
+        differences=differences,
+        warning=_warning(test_purchases, len(set(customers.tolist()))),
         cold_start_purchases=cold_purchases,
         cold_start_customers=len(next(iter(cold_hits.values()), [])),
         cold_start=cold_report,
+    )
+
+
+def _warning(test_purchases: int, customers: int) -> str | None:
+    if test_purchases >= MIN_TEST_PURCHASES:
+        return None
+    return (
+        f"Only {test_purchases} test purchases from {customers} customers: below {MIN_TEST_PURCHASES}, differences "
+        "between methods are mostly noise (see the intervals). Evaluate over more windows (--folds) or longer ones "
+        "(--test-days), or wait for more history."
     )
 
 
@@ -211,18 +413,6 @@ def _top(scores: np.ndarray, taste: CustomerTaste, k: int) -> list[int]:
     take = min(k, len(scores))
     top = np.argpartition(-scores, take - 1)[:take]
     return top[np.argsort(-scores[top], kind="stable")].tolist()
-
-
-def _bestsellers(catalog: Catalog, index: StyleIndex, cutoff: datetime) -> np.ndarray:
-    """Purchases in the ``_BESTSELLER_DAYS`` before ``cutoff`` per row, + all-time interactions / 1e3 (tie-break)."""
-    since = format_ts(cutoff - timedelta(days=_BESTSELLER_DAYS))
-    recent = np.zeros(len(index), np.float64)
-    for event in catalog.interactions(before=format_ts(cutoff), since=since):
-        row = index.row_of.get(event.product_id)
-        if row is not None and event.kind == "purchase":
-            recent[row] += event.quantity
-    counts = np.diff(index.behaviour.item_indptr).astype(np.float64)
-    return recent + counts / 1e3
 
 
 def _cooccurrence(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
@@ -245,15 +435,31 @@ def _novelty_bits(index: StyleIndex) -> np.ndarray:
     return -np.log2(share)
 
 
+def _interval(ci: tuple[float, float]) -> list[float]:
+    return [ci[0], ci[1]]
+
+
 def report_dict(report: EvaluationReport) -> dict[str, object]:
-    """The CLI's ``--json`` object: ``{"k", "cutoff", "methods": {name: {metric: value}}, ...}``."""
+    """The CLI's ``--json`` object: ``{"k", "cutoff", "folds", "methods": {name: {metric: value, "ci": {...}}},
+    "differences": {baseline: {metric: [mean, lo, hi]}}, "warning", ...}``."""
+    methods = {}
+    for name, m in report.methods.items():
+        figures = {key: value for key, value in vars(m).items() if key != "ci"}
+        figures["ci"] = {metric: _interval(ci) for metric, ci in m.ci.items() if metric in ("ndcg", "recall",
+                                                                                            "hit_rate")}  # fmt: skip
+        methods[name] = figures
     return {
         "k": report.k,
         "cutoff": format_ts(report.cutoff),
+        "cutoffs": [format_ts(c) for c in report.cutoffs],
+        "folds": report.folds,
         "test_days": report.test_days,
         "customers": report.customers,
+        "customer_windows": report.customer_windows,
         "test_purchases": report.test_purchases,
-        "methods": {name: vars(m) for name, m in report.methods.items()},
+        "methods": methods,
+        "differences": {b: {m: list(v) for m, v in d.items()} for b, d in report.differences.items()},
+        "warning": report.warning,
         "cold_start": {
             "test_purchases": report.cold_start_purchases,
             "customers": report.cold_start_customers,

@@ -3,10 +3,13 @@
 For a :class:`~.ranking.Recommendation` the explanation lists
 
 - the per-signal terms of its score (from the ranking itself);
-- ``because``: the customer's history items that drive it most, each with its event kind and date and the reason —
-  ``style`` (largest ``history weight x style cosine``), ``palette`` (largest ``weight x colour cosine``) and, when the
-  behaviour term is positive, ``bought together`` (largest ``weight x co-occurrence``); one item may carry several
-  reasons, e.g. "style like the striped tee they bought on 3 May; palette like the tote they liked";
+- ``because``: the history items that carry the signals that really make its score. A signal is named only when its
+  term is *material* — positive and at least a fifth of the positive terms' sum — and then with the item that
+  contributes most to it: ``style`` / ``look`` / ``palette`` (the style, visual and colour terms: the member of the
+  matched taste with the largest ``history weight x cosine``, the taste being a weighted mean of its members),
+  ``close match`` (the neighbour term: the item with the largest term inside its soft maximum) and ``bought
+  together`` (the behaviour term: the largest ``weight x co-occurrence``). One item may carry several reasons, e.g.
+  "style and palette like the striped tee they bought on 3 May; looks like the tote they liked on 9 Apr";
 - the palette overlap between the product and the history item behind ``palette``: matched colour pairs (CIE76
   distance under 20, greedily closest first) and the share of the product's colours they cover, 0..1.
 """
@@ -19,8 +22,8 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from stylerec_desktop.core.recommend.index import StyleIndex
-from stylerec_desktop.core.recommend.ranking import Recommendation
+from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
+from stylerec_desktop.core.recommend.ranking import Recommendation, neighbour_contributions
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 _MATCH_DELTA_E = 20.0
@@ -43,11 +46,13 @@ class Because:
         """e.g. "style and palette like Navy stripes tee they bought on 2 Mar 2026"."""
         verb = {"view": "viewed", "like": "liked", "cart": "put in their cart", "purchase": "bought"}[self.kind]
         when = f"{self.ts.day} {self.ts:%b %Y}"
-        looks = [r for r in self.reasons if r != "bought together"]
-        if not looks:
-            return f"often bought with {self.title}, which they {verb} on {when}"
-        text = f"{' and '.join(looks)} like {self.title} they {verb} on {when}"
-        return text + (" (and often bought with it)" if "bought together" in self.reasons else "")
+        looks = [r for r in self.reasons if r in ("style", "look", "palette")]
+        together = " (and often bought with it)" if "bought together" in self.reasons else ""
+        if looks:
+            return f"{' and '.join(looks)} like {self.title} they {verb} on {when}{together}"
+        if "close match" in self.reasons:
+            return f"looks like {self.title} they {verb} on {when}{together}"
+        return f"often bought with {self.title}, which they {verb} on {when}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,11 @@ class Explanation:
     def summary(self) -> str:
         """One line for a table or a tooltip."""
         sentences = "; ".join(b.sentence() for b in self.because)
-        return sentences or "popular with shoppers right now (no history item resembles it)"
+        if sentences:
+            return sentences
+        if self.components.get("popularity", 0.0) > 0 and "popularity" in material_signals(self.components):
+            return "popular with shoppers right now"
+        return "a broad match to their taste (no single history item stands out)"
 
 
 def lab_to_hex(lab: np.ndarray) -> str:
@@ -107,29 +116,52 @@ def palette_matches(product: np.ndarray, history: np.ndarray) -> tuple[float, tu
     return min(1.0, overlap), tuple(pairs)
 
 
+# A signal is named in an explanation only when its term is at least this share of the positive terms' sum.
+MATERIAL_SHARE = 0.2
+# Reason names of the look signals that a history item can carry, by ranking signal.
+_LOOK_REASONS = {"style": ("style", "style"), "visual": ("look", "visual"), "colour": ("palette", "colour")}
+
+
+def material_signals(components: dict[str, float]) -> set[str]:
+    """The signals whose term is positive and at least :data:`MATERIAL_SHARE` of the positive terms' sum."""
+    positive = sum(v for v in components.values() if v > 0)
+    return {name for name, v in components.items() if v > 0 and v >= MATERIAL_SHARE * positive}
+
+
 def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendation, top: int = 3) -> Explanation:
     """Explain one recommendation (see the module docstring). ``top`` caps the ``because`` items."""
     row = recommendation.row
     reasons: dict[int, dict[str, float]] = {}
     palette_item = None
+    material = material_signals(recommendation.components)
     if taste.items:
         rows = np.asarray([i.row for i in taste.items], np.int64)
         weight = np.asarray([i.weight for i in taste.items], np.float32)
-        sims = {
-            "style": index.rows(rows, "style") @ index.rows(row, "style"),
-            "palette": index.rows(rows, "colour") @ index.rows(row, "colour"),
-        }
         # A product is not its own reason (a carted product recommended again is explained by its neighbours).
         other = rows != row
-        for reason, sim in sims.items():
+        members = np.zeros(len(rows), bool)
+        if taste.tastes and taste.aggregation == "best":
+            members[list(taste.tastes[recommendation.taste].members)] = True
+        else:
+            members[:] = True
+        for signal, (reason, block) in _LOOK_REASONS.items():
+            if signal not in material:
+                continue
+            sim = index.rows(rows, block) @ index.rows(row, block)
             # Only items that resemble the product can explain it: a negative cosine is a contrast, not a reason.
-            drive = np.where((sim > 0) & other, weight * sim, 0.0)
+            drive = np.where((sim > 0) & other & members, weight * sim, 0.0)
             if drive.max() > 0:
                 best = int(np.argmax(drive))
                 reasons.setdefault(best, {})[reason] = float(sim[best])
                 if reason == "palette":
                     palette_item = best
-        if recommendation.components.get("behaviour", 0.0) > 0:
+        if "neighbour" in material:
+            contributions = neighbour_contributions(index, taste, np.asarray([row]))[0]
+            if np.isfinite(contributions).any():
+                best = int(np.argmax(contributions))
+                similarity = float(index.rows(rows[best]) @ index.rows(row)) / len(COMPONENTS)
+                reasons.setdefault(best, {})["close match"] = similarity
+        if "behaviour" in material:
             together = np.asarray([index.behaviour.similarity(int(r), row) if r != row else 0.0 for r in rows])
             if together.max() > 0:
                 best = int(np.argmax(weight * together))
@@ -144,6 +176,9 @@ def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendat
     )  # fmt: skip
     overlap, shared = 0.0, ()
     palette_sku = None
+    if palette_item is None and ranked:
+        # The colour comparison is shown against the palette reason's item or, without one, the main reason's.
+        palette_item = ranked[0]
     if palette_item is not None:
         item = taste.items[palette_item]
         overlap, shared = palette_matches(index.palettes[row], index.palettes[item.row])

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -156,6 +157,20 @@ class StyleIndex:
 
     def __len__(self) -> int:
         return len(self.product_ids)
+
+    @cached_property
+    def pair_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std ``(4,)`` of the cosine between two different products in each look block, from up to 512
+        evenly spaced rows (the scale on which the neighbour signal standardises similarities)."""
+        sample = self.rows(np.arange(0, len(self), max(1, len(self) // 512)))
+        off_diagonal = ~np.eye(len(sample), dtype=bool)
+        mean, std = np.zeros(len(COMPONENTS)), np.ones(len(COMPONENTS))
+        for c, name in enumerate(COMPONENTS):
+            block = sample[:, self.blocks[name]]
+            cosines = (block @ block.T)[off_diagonal]
+            if cosines.size:
+                mean[c], std[c] = float(cosines.mean()), max(float(cosines.std()), 1e-3)
+        return mean.astype(np.float32), std.astype(np.float32)
 
     def block(self, name: str) -> np.ndarray:
         """The ``(N, d)`` float32 copy of one descriptor (``style``, ``visual``, ``colour`` or ``pattern``)."""

@@ -1,10 +1,14 @@
-"""Ranking products for one customer: a documented blend of six signals, filters, and MMR diversity.
+"""Ranking products for one customer: a documented blend of seven signals, filters, and MMR diversity.
 
 The score of product ``p`` is ``sum_c weight_c x signal_c(p)`` over
 
 - ``style``, ``visual``, ``colour``, ``pattern``: cosine similarity of ``p``'s block of the index to the customer's
-  taste (for a customer with several tastes, the taste that suits ``p`` best: a product need only match one of
-  them);
+  taste (for a customer with several tastes, the taste that suits ``p`` best — a product need only match one of
+  them — or, with ``TasteSettings.aggregation == "blend"``, the share-weighted mean over their tastes);
+- ``neighbour``: how close ``p`` comes to *specific* items of the history (item-kNN), where the taste averages
+  them away: ``(1/b) log sum_h a_h exp(b s(h, p))`` with ``a_h`` the history weights (normalised), ``s`` the mean of
+  the four look blocks' cosines, each standardised over the catalog, and ``b = 2`` — a soft maximum: near the
+  best-matching item's similarity when one item stands out, near the weighted mean when none does;
 - ``behaviour``: item-to-item co-occurrence of ``p`` with the customer's weighted history (all customers' events);
 - ``popularity``: recency-weighted interactions of all customers with ``p``.
 
@@ -30,10 +34,13 @@ from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
 from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
-SIGNALS = (*COMPONENTS, "behaviour", "popularity")
+SIGNALS = (*COMPONENTS, "neighbour", "behaviour", "popularity")
 # Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
 BEHAVIOUR_SHRINKAGE = 10.0
 _BOUND = 4.0
+# Sharpness of the neighbour signal's soft maximum (on standardised similarities) and the history items it looks at.
+NEIGHBOUR_SHARPNESS = 2.0
+NEIGHBOUR_ITEMS = 64
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,63 @@ def _bound(z: np.ndarray) -> np.ndarray:
     return (_BOUND * np.tanh(z / _BOUND)).astype(np.float32)
 
 
+def _standardised(raw: np.ndarray) -> np.ndarray:
+    """A signal z-scored over the catalog and softly bounded; non-finite values count as the catalog's lowest."""
+    finite = np.isfinite(raw)
+    if not finite.any():
+        return np.zeros(len(raw), np.float32)
+    x = np.where(finite, raw, raw[finite].min()).astype(np.float64)
+    return _bound((x - x.mean()) / max(float(x.std()), 1e-6))
+
+
 def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
     """Co-occurrence as ``4 x`` the history-weighted mean cosine (0..4; 0 = no co-buyers). An absolute scale, not
     a z-score or the customer's own maximum: those turned one shared shopper into full-strength evidence, and the
     shrinkage in :meth:`Behaviour.cooccurrence` could not act."""
     return (_BOUND * cooc / max(total_weight, 1e-9)).astype(np.float32)
+
+
+def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    """``s(h, p)``: the mean over the four look blocks of the standardised cosine between history rows ``rows``
+    ``(H,)`` and products ``items`` (all products when None). Returns ``(len(items) or N, H)`` float32.
+
+    Standardising each block by the catalog's pairwise cosine statistics (:meth:`StyleIndex.pair_stats`) makes the
+    blocks count alike; it is linear, so the whole sum is one matrix product with a pre-scaled query per item."""
+    mean, std = index.pair_stats
+    history = index.rows(rows)  # (H, D)
+    queries = np.zeros_like(history)
+    offset = 0.0
+    for c, name in enumerate(COMPONENTS):
+        part = index.blocks[name]
+        queries[:, part] = history[:, part] / (len(COMPONENTS) * std[c])
+        offset += mean[c] / (len(COMPONENTS) * std[c])
+    if items is None:
+        return index.dot(queries.T) - offset
+    return index.rows(items) @ queries.T - offset
+
+
+def neighbour_contributions(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
+    """``(n, H)``: each history item's term ``log a_h + b s(h, p)`` inside the neighbour signal's log-sum-exp (the
+    largest names the history item that carries it); a product is not its own neighbour (``-inf``)."""
+    history = taste.items[:NEIGHBOUR_ITEMS]
+    rows = np.asarray([i.row for i in history], np.int64)
+    a = np.asarray([i.weight for i in history], np.float64)
+    log_a = np.log(np.maximum(a / a.sum(), 1e-12)).astype(np.float32)
+    terms = NEIGHBOUR_SHARPNESS * neighbour_similarities(index, rows, items) + log_a
+    targets = np.arange(len(index)) if items is None else np.asarray(items)
+    terms[targets[:, None] == rows[None, :]] = -np.inf
+    return terms
+
+
+def neighbour_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
+    """``(N,)`` float32: the raw neighbour signal of every product (see the module docstring); 0 without history."""
+    if not taste.items:
+        return np.zeros(len(index), np.float32)
+    terms = neighbour_contributions(index, taste)
+    top = terms.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return ((top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))) / NEIGHBOUR_SHARPNESS).astype(np.float32)
 
 
 def _queries(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
@@ -107,7 +166,7 @@ def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeigh
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
     n = len(index)
-    terms = {name: np.zeros(n, np.float32) for name in COMPONENTS}
+    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour")}
     looks_total = np.zeros(n, np.float32)
     queries = stats = None
     if taste.tastes:
@@ -124,7 +183,13 @@ def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeigh
         wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
         scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
         offset = -(wvec * stats[0] / stats[1]).reshape(tastes, len(COMPONENTS)).sum(axis=1)
-        looks_total = (index.dot(scaled) + offset).max(axis=1)
+        per_taste = index.dot(scaled) + offset
+        if taste.aggregation == "blend":
+            looks_total = per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
+        else:
+            looks_total = per_taste.max(axis=1)
+    if taste.items and w["neighbour"] > 0:
+        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste))
     behaviour = index.behaviour
     cooc = np.zeros(n, np.float32)
     if taste.items and w["behaviour"] > 0:
@@ -135,7 +200,7 @@ def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeigh
     total_weight = float(sum(i.weight for i in taste.items))
     terms["behaviour"] = w["behaviour"] * _behaviour_signal(cooc, total_weight)
     terms["popularity"] = w["popularity"] * behaviour.popularity_signal
-    total = looks_total + terms["behaviour"] + terms["popularity"]
+    total = looks_total + terms["neighbour"] + terms["behaviour"] + terms["popularity"]
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
 
 
@@ -149,7 +214,10 @@ def refine(
     w = (weights or RankingWeights()).as_dict()
     z, per_taste = _look_scores(index.rows(rows) @ scores.queries, scores.stats, taste, w)
     matched = np.argmax(per_taste, axis=1)
-    best = z[np.arange(len(rows)), matched]
+    if taste.aggregation == "blend":
+        best = np.einsum("ntc,t->nc", z, np.asarray([s.share for s in taste.tastes], np.float32))
+    else:
+        best = z[np.arange(len(rows)), matched]
     for c, name in enumerate(COMPONENTS):
         scores.terms[name][rows] = w[name] * best[:, c]
     scores.taste[rows] = matched

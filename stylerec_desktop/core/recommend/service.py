@@ -16,6 +16,7 @@ from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
 from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Recommendation, recommend
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings, customer_taste, events_from_history
+from stylerec_desktop.core.recommend.tune import ranking_settings
 from stylerec_desktop.core.stylize.options import StyleVector
 
 
@@ -76,7 +77,12 @@ def recommend_for_customer(
     settings: TasteSettings | None = None,
     cache: IndexCache = INDEX_CACHE,
 ) -> CustomerRecommendations:
-    """Recommend ``k`` products to a customer of ``catalog``, each with its explanation."""
+    """Recommend ``k`` products to a customer of ``catalog``, each with its explanation. ``weights`` and
+    ``settings`` left out are the catalog's tuned ones (``stylerec tune``), or the defaults when it has none."""
+    if weights is None or settings is None:
+        tuned_weights, tuned_settings = ranking_settings(catalog)
+        weights = weights or tuned_weights
+        settings = settings or tuned_settings
     index = cache.get(catalog)
     taste = taste_of(catalog, index, customer_id, settings)
     ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity)

@@ -40,6 +40,9 @@ class TasteSettings:
     # demo's evaluation ranked better with one taste (shoppers' stray clicks formed spurious small "tastes").
     split_gain: float = 0.25
     min_share: float = 0.15
+    # How the ranking scores a product against several tastes: "best" (the taste that suits it best) or "blend"
+    # (the share-weighted mean over the tastes).
+    aggregation: str = "best"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class CustomerTaste:
     items: tuple[TasteItem, ...]  # heaviest first
     tastes: tuple[StyleTaste, ...]  # biggest share first
     purchased_rows: frozenset[int]
+    aggregation: str = "best"  # TasteSettings.aggregation
 
     @property
     def style_vector(self) -> np.ndarray:
@@ -129,7 +133,7 @@ def customer_taste(
             purchased.add(row)
     rows = sorted((r for r in weight if weight[r] > 0), key=lambda r: -weight[r])
     if not rows:
-        return CustomerTaste(customer_id, internal_id, as_of, (), (), frozenset(purchased))
+        return CustomerTaste(customer_id, internal_id, as_of, (), (), frozenset(purchased), settings.aggregation)
     w = np.asarray([weight[r] for r in rows], np.float64)
     labels = _cluster(index, np.asarray(rows), w, settings)
     items = tuple(
@@ -144,7 +148,10 @@ def customer_taste(
     order = sorted(range(len(tastes)), key=lambda t: -tastes[t].share)
     remap = {old: new for new, old in enumerate(order)}
     items = tuple(TasteItem(**{**vars(i), "taste": remap[i.taste]}) for i in items)
-    return CustomerTaste(customer_id, internal_id, as_of, items, tuple(tastes[t] for t in order), frozenset(purchased))
+    return CustomerTaste(
+        customer_id, internal_id, as_of, items, tuple(tastes[t] for t in order), frozenset(purchased),
+        settings.aggregation,
+    )  # fmt: skip
 
 
 def _taste_of(index: StyleIndex, rows: np.ndarray, w: np.ndarray, total: float, members: tuple[int, ...]) -> StyleTaste:

@@ -1,0 +1,234 @@
+"""Rolling evaluation with intervals, and tuning the ranking to a catalog's own history.
+
+The tuner is checked on folds built from a synthetic index (no images, no network) whose shoppers buy by one
+planted aspect of the looks: the search must find that aspect and beat the defaults on the held-out window.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from recommend_support import add_customer, build_catalog, taste_histories
+
+from stylerec_desktop.cli import main
+from stylerec_desktop.core.catalog import Catalog, InteractionRow, format_ts, parse_ts
+from stylerec_desktop.core.jobs import run_job
+from stylerec_desktop.core.recommend.evaluate import Fold, _fold, cluster_bootstrap, evaluate, make_folds
+from stylerec_desktop.core.recommend.index import StyleIndex
+from stylerec_desktop.core.recommend.ranking import RankingWeights
+from stylerec_desktop.core.recommend.service import IndexCache, recommend_for_customer
+from stylerec_desktop.core.recommend.tune import (
+    TunedRanking,
+    ranking_settings,
+    reset_ranking,
+    save_ranking,
+    search_job,
+    stored_ranking,
+)
+
+# -- the bootstrap -------------------------------------------------------------------------------------------
+
+
+def test_bootstrap_interval_matches_the_sampling_distribution_of_a_mean() -> None:
+    rng = np.random.default_rng(1)
+    values = (rng.random(4000) < 0.3).astype(float)
+    lo, hi = cluster_bootstrap(values, np.arange(len(values)), seed=2)
+    mean, se = values.mean(), values.std() / np.sqrt(len(values))
+    assert lo[0] < mean < hi[0]
+    # a 95% interval of a mean is about +-1.96 standard errors
+    assert hi[0] - lo[0] == pytest.approx(2 * 1.96 * se, rel=0.15)
+
+
+def test_bootstrap_covers_the_true_mean_about_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(5)
+    covered = 0
+    for trial in range(200):
+        values = rng.exponential(1.0, 300)
+        lo, hi = cluster_bootstrap(values, np.arange(300), samples=400, seed=trial)
+        covered += lo[0] <= 1.0 <= hi[0]
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_clustered_rows_widen_the_interval() -> None:
+    """Ten copies of each customer's figure are one customer's evidence, not ten customers'."""
+    rng = np.random.default_rng(3)
+    per_customer = rng.random(100)
+    values = np.repeat(per_customer, 10)
+    naive_lo, naive_hi = cluster_bootstrap(values, np.arange(len(values)), seed=0)
+    lo, hi = cluster_bootstrap(values, np.repeat(np.arange(100), 10), seed=0)
+    assert (hi[0] - lo[0]) > 2.5 * (naive_hi[0] - naive_lo[0])
+
+
+def test_paired_difference_interval_excludes_zero_only_when_one_method_is_better() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.random(500)
+    b = a - 0.05 + rng.normal(0, 0.02, 500)  # always a little worse
+    lo, hi = cluster_bootstrap(a - b, np.arange(500))
+    assert lo[0] > 0
+    c = a + rng.normal(0, 0.05, 500)  # the same on average
+    lo, hi = cluster_bootstrap(a - c, np.arange(500))
+    assert lo[0] < 0 < hi[0]
+
+
+# -- folds ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    catalog = build_catalog(tmp_path_factory.mktemp("folds"), variants=2)
+    for customer_id, _taste, events in taste_histories(30, days=60):
+        add_customer(catalog, customer_id, events)
+    from stylerec_desktop.core.recommend.indexing import index_catalog
+
+    run_job(index_catalog(catalog, device="cpu", batch_size=8))
+    yield catalog
+    catalog.close()
+
+
+def test_no_event_at_or_after_a_folds_cutoff_reaches_its_training(small: Catalog) -> None:
+    folds = make_folds(small, 3, 10)
+    assert len(folds) == 3
+    events = small.interactions()
+    for earlier, later in zip(folds, folds[1:], strict=False):
+        assert earlier.end == later.cutoff  # consecutive windows
+    for fold in folds:
+        for history in fold.history.values():
+            assert all(ts < fold.cutoff for _, _, ts, _ in history)
+        before = [e for e in events if parse_ts(e.ts) < fold.cutoff]
+        # the behaviour (co-occurrence, popularity) counts exactly the pairs from before the cutoff
+        pairs = {(e.customer_id, fold.index.row_of[e.product_id]) for e in before}
+        assert len(fold.index.behaviour.user_items) == len(pairs)
+        assert fold.index.as_of == fold.cutoff
+        in_window = {
+            (e.customer_id, fold.index.row_of[e.product_id])
+            for e in events
+            if e.kind == "purchase" and fold.cutoff <= parse_ts(e.ts) < fold.end
+        }
+        assert {(c, r) for c, rows in fold.test.items() for r in rows} == in_window
+
+
+def test_evaluation_pools_windows_and_warns_when_purchases_are_few(small: Catalog) -> None:
+    one = evaluate(small, test_days=10, folds=1)
+    three = evaluate(small, test_days=10, folds=3)
+    assert three.folds == 3 and len(three.cutoffs) == 3
+    assert three.customer_windows > one.customer_windows
+    assert three.test_purchases < 200 and "noise" in (three.warning or "")
+    for method in three.methods.values():
+        lo, hi = method.ci["ndcg"]
+        assert lo <= method.ndcg <= hi
+    mean, lo, hi = three.differences["popularity"]["ndcg"]
+    assert lo <= mean <= hi
+    assert mean == pytest.approx(three.methods["stylerec"].ndcg - three.methods["popularity"].ndcg, abs=1e-9)
+
+
+def test_too_many_windows_for_the_history_is_a_clear_error(small: Catalog) -> None:
+    from stylerec_desktop.core.errors import UserError
+
+    with pytest.raises(UserError, match="fewer --folds"):
+        make_folds(small, 10, 10)
+
+
+# -- tuning --------------------------------------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CLUSTERS = 12
+
+
+def _planted_index(rng: np.random.Generator, n: int = 360) -> tuple[StyleIndex, np.ndarray]:
+    """Products whose *colours* fall in ``CLUSTERS`` groups; style, visual and pattern are noise."""
+    cluster = np.arange(n) % CLUSTERS
+    centres = np.stack([rng.uniform(20, 80, CLUSTERS), rng.uniform(-60, 60, CLUSTERS),
+                        rng.uniform(-60, 60, CLUSTERS)], axis=1)  # fmt: skip
+    palettes = np.zeros((n, 5, 4), np.float32)
+    palettes[:, 0, :3] = centres[cluster] + rng.normal(0, 3, (n, 3))
+    palettes[:, 0, 3] = 0.7
+    palettes[:, 1, :3] = rng.uniform([10, -60, -60], [90, 60, 60], (n, 3))  # a random accent colour
+    palettes[:, 1, 3] = 0.3
+    index = StyleIndex.from_features(
+        product_ids=np.arange(1, n + 1), skus=[f"P{i}" for i in range(n)], titles=[f"Product {i}" for i in range(n)],
+        categories=["all"] * n, prices=[10.0] * n, in_stock=[True] * n,
+        style=rng.normal(size=(n, 100)).astype(np.float32), visual=rng.random((n, 1280)).astype(np.float32),
+        palettes=palettes, pattern=rng.random((n, 20)).astype(np.float32), extractor="test", as_of=T0,
+    )  # fmt: skip
+    return index, cluster
+
+
+def _planted_folds(seed: int = 0) -> tuple[list[Fold], Fold]:
+    rng = np.random.default_rng(seed)
+    index, cluster = _planted_index(rng)
+    n = len(index)
+    popular = 1.0 / np.arange(1, n + 1) ** 0.8
+    ranked = rng.permutation(n)
+    events: list[tuple[datetime, InteractionRow]] = []
+    for customer in range(1, 301):
+        liked = rng.integers(CLUSTERS)
+        members = np.flatnonzero(cluster == liked)
+        for _ in range(14):
+            ts = T0 + timedelta(days=float(rng.uniform(0, 120)))
+            # 85% by colour group, the rest anything; a popularity tilt so that best-sellers are a real baseline
+            by_colour = rng.random() < 0.85
+            product = int(rng.choice(members)) if by_colour else int(ranked[rng.choice(n, p=popular / popular.sum())])
+            kind = "purchase" if rng.random() < 0.45 else "view"
+            events.append((ts, InteractionRow(customer, product + 1, kind, format_ts(ts), 1)))
+    events.sort(key=lambda e: e[0])
+    names = {c: f"C{c}" for c in range(1, 301)}
+    cutoffs = [T0 + timedelta(days=d) for d in (60, 75, 90, 105, 121)]
+    folds = [_fold(index, events, a, b, names) for a, b in zip(cutoffs, cutoffs[1:], strict=False)]
+    return folds[:-1], folds[-1]
+
+
+def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data() -> None:
+    validation, held_out = _planted_folds()
+    tuned = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
+    weights = tuned.weights.as_dict()
+    looks = {name: weights[name] for name in ("style", "visual", "colour", "pattern")}
+    assert max(looks, key=looks.get) == "colour", weights
+    assert tuned.applied and tuned.validation_purchases >= 100
+    held = tuned.held_out
+    assert held["tuned"]["ndcg"] > held["default"]["ndcg"]
+    assert held["tuned"]["ndcg"] > held["popularity"]["ndcg"]
+    lo, hi = held["tuned"]["ci"]
+    assert lo <= held["tuned"]["ndcg"] <= hi
+    # deterministic given the seed
+    again = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
+    assert again.weights == tuned.weights and again.taste == tuned.taste
+
+
+def test_tuned_settings_are_stored_used_and_reset(small: Catalog, capsys: pytest.CaptureFixture[str]) -> None:
+    assert stored_ranking(small) is None and ranking_settings(small)[0] == RankingWeights()
+    validation, held_out = _planted_folds()
+    tuned = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
+    only_colour = RankingWeights(**{n: float(n == "colour") for n in RankingWeights().as_dict()})
+    save_ranking(small, TunedRanking(**{**vars(tuned), "weights": only_colour}))
+    stored = stored_ranking(small)
+    assert stored is not None and stored.weights == only_colour and stored.taste == tuned.taste
+    assert stored.held_out == tuned.held_out
+    result = recommend_for_customer(small, "C001", k=5, cache=IndexCache())
+    assert all(set(rec.components) >= {"colour"} for rec, _ in result.items)
+    assert all(v == 0.0 for rec, _ in result.items for n, v in rec.components.items() if n != "colour")
+    code = main(["--catalog", str(small.folder), "tune", "--show"])
+    out = capsys.readouterr().out
+    assert code == 0 and "colour 1" in out and "tuned" in out
+    assert reset_ranking(small)
+    assert ranking_settings(small)[0] == RankingWeights()
+    result = recommend_for_customer(small, "C001", k=5, cache=IndexCache())
+    assert any(rec.components["style"] != 0.0 for rec, _ in result.items)
+
+
+def test_tune_on_too_little_history_keeps_the_defaults_and_says_why(
+    small: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--catalog", str(small.folder), "tune", "--folds", "2", "--test-days", "10"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Too little history" in err and "default ranking stays" in err
+    assert stored_ranking(small) is None
+
+
+def test_a_stored_ranking_from_elsewhere_that_cannot_be_read_counts_as_none(tmp_path: Path) -> None:
+    with Catalog.create(tmp_path / "c") as catalog:
+        catalog.set_setting("ranking", {"weights": "garbage"})
+        assert stored_ranking(catalog) is None
+        assert ranking_settings(catalog)[0] == RankingWeights()
