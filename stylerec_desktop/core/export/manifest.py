@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stylerec_desktop.core.export.naming import inside
 from stylerec_desktop.core.export.writers import atomic_file, write_atomic
+from stylerec_desktop.core.safe_files import open_no_follow
 
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
@@ -120,6 +123,8 @@ def write_zip(out_dir: Path, rows: list[ManifestRow], zip_path: Path, date: tupl
                 zipfile.ZIP_STORED if Path(name).suffix.lower() in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
             )
             info.external_attr = 0o644 << 16
-            with (out_dir / name).open("rb") as source, archive.open(info, "w") as entry:
+            # inside() and no-follow: a file swapped for a link since it was written is refused, not zipped.
+            source_fd = open_no_follow(inside(out_dir, name), os.O_RDONLY)
+            with os.fdopen(source_fd, "rb") as source, archive.open(info, "w") as entry:
                 shutil.copyfileobj(source, entry, 1 << 20)
     return zip_path
