@@ -43,7 +43,9 @@ Events: CSV
                      (``2024-03-01`` = midnight UTC).
     ``quantity``     optional whole number >= 1; default 1.
     Other columns are ignored. Import products and customers first: an event of an unknown sku or customer
-    is a bad row. The same (customer, sku, kind, timestamp) twice is one event; the later quantity wins.
+    is a bad row. Rows with the same (customer, sku, kind, timestamp to the second) are one event whose
+    quantity is their sum (the report counts them as merged); an event already in the catalog under that key
+    gets the file's quantity, so importing the same file again does not double it.
 
 How an import behaves
 =====================

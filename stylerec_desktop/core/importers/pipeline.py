@@ -49,6 +49,8 @@ class Kind(Generic[R]):
     check: Callable[[SourceFile, ImportContext], Checked[R]]
     write: Callable[[Catalog, Sequence[R]], int]
     jsonl_only: tuple[str, ...] = ()  # columns with a meaning only in JSON Lines (an "attributes" object)
+    # Folds the checked records that are one catalog record into one; returns them and how many rows were folded.
+    combine: Callable[[list[R]], tuple[list[R], int]] | None = None
 
     def canonical(self, jsonl: bool) -> dict[str, str]:
         """Lower-case column name -> canonical name, for case-insensitive matching of known columns."""
@@ -190,8 +192,10 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
     return target
 
 
-def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[None]:
+def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[int]:
+    """Write ``records`` in batches; returns how many records the catalog says it stored (inserted or updated)."""
     total = len(records)
+    stored = 0
     # One transaction for the whole import, held open across the progress steps: if the driver closes this
     # generator (Cancel), GeneratorExit leaves the with block and the catalog rolls back to before the import.
     # The connection is per thread, so the job must be driven by one thread from start to end.
@@ -199,9 +203,10 @@ def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[None]:
         yield Progress(0, total, f"Writing {kind.name} 0/{total}")
         for start in range(0, total, WRITE_BATCH):
             batch = records[start : start + WRITE_BATCH]
-            kind.write(catalog, batch)
+            stored += kind.write(catalog, batch)
             done = start + len(batch)
             yield Progress(done, total, f"Writing {kind.name} {done}/{total}")
+    return stored
 
 
 def run_import(
@@ -217,6 +222,8 @@ def run_import(
     report = ImportReport(kind.name, path, rows=len(source.rows))
     context = ImportContext(catalog, Path(images_dir if images_dir is not None else path.parent).resolve())
     records, errors = yield from kind.check(source, context)
+    if kind.combine is not None:
+        records, report.merged = kind.combine(records)
     # Stable sort: within a row, errors stay in column order, image problems after the plain fields.
     report.errors = sorted(source.errors + errors, key=lambda error: error.row)
     if report.errors:
@@ -224,7 +231,6 @@ def run_import(
             raise ImportFailed(report)
         yield Progress(0, None, f"Writing the bad rows to {rejects_path_for(path).name}")
         report.rejects_path = write_rejects(source, report.errors)
-    if records:
-        yield from _write(catalog, kind, records)
-    report.imported = len(records)
+    # What the catalog reports stored, not what was read: the two differ when rows were combined.
+    report.imported = (yield from _write(catalog, kind, records)) if records else 0
     return report

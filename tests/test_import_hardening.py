@@ -1,0 +1,111 @@
+"""Importer hardening: repeated purchase rows become quantities, rejects files are safe to open in a spreadsheet,
+numbers that SQLite or JSON cannot hold are bad rows, and only regular files of bounded size are read."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.importers import import_customers, import_events, import_products
+from stylerec_desktop.core.jobs import run_job
+
+EVENT_HEADER = ["customer_id", "sku", "kind", "timestamp", "quantity"]
+
+
+@pytest.fixture
+def catalog(tmp_path: Path):
+    with Catalog.create(tmp_path / "catalog") as opened:
+        yield opened
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    folder = tmp_path / "shop"
+    (folder / "images").mkdir(parents=True)
+    for name, colour in [("red.jpg", (220, 20, 20)), ("blue.jpg", (20, 20, 220))]:
+        Image.new("RGB", (64, 48), colour).save(folder / "images" / name, quality=90)
+    return folder
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _products_and_customers(catalog: Catalog, shop: Path) -> None:
+    products = write_csv(
+        shop / "products.csv",
+        ["sku", "title", "category", "image"],
+        [["TEE-1", "Tee", "tees", "images/red.jpg"], ["MUG-1", "Mug", "mugs", "images/blue.jpg"]],
+    )
+    run_job(import_products(catalog, products))
+    run_job(import_customers(catalog, write_csv(shop / "customers.csv", ["customer_id"], [["C1"], ["C2"]])))
+
+
+def _quantities(catalog: Catalog, customer: str) -> dict[tuple[str, str, datetime], int]:
+    return {(h.sku, h.kind, h.ts): h.quantity for h in catalog.customer_history(customer)}
+
+
+# -- quantities -----------------------------------------------------------------------------------------------
+
+
+def test_repeated_rows_of_one_file_add_up_to_one_events_quantity(catalog: Catalog, shop: Path) -> None:
+    _products_and_customers(catalog, shop)
+    events = write_csv(
+        shop / "events.csv",
+        EVENT_HEADER,
+        [
+            ["C1", "TEE-1", "purchase", "2024-03-01T10:00:00Z", ""],
+            ["C1", "TEE-1", "purchase", "2024-03-01T10:00:00Z", ""],  # a quantity of 2, as tills log it
+            ["C1", "TEE-1", "purchase", "2024-03-01T12:00:00+02:00", "3"],  # the same instant, written otherwise
+            ["C1", "TEE-1", "view", "2024-03-01T10:00:00Z", ""],  # another kind: another event
+            ["C1", "MUG-1", "purchase", "2024-03-01T10:00:00Z", "2"],
+            ["C2", "TEE-1", "purchase", "2024-03-01T10:00:00Z", ""],
+        ],
+    )
+    report = run_job(import_events(catalog, events))
+    assert (report.rows, report.imported, report.merged) == (6, 4, 2)
+    assert catalog.counts().events == report.imported  # never more claimed than stored
+    at_ten = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    assert _quantities(catalog, "C1") == {
+        ("TEE-1", "purchase", at_ten): 5,
+        ("TEE-1", "view", at_ten): 1,
+        ("MUG-1", "purchase", at_ten): 2,
+    }
+    assert _quantities(catalog, "C2") == {("TEE-1", "purchase", at_ten): 1}
+    assert report.summary() == (
+        "Imported 4 events from 6 rows of events.csv (2 rows repeated an earlier row's customer, sku, kind "
+        "and time and were added to its quantity)"
+    )
+
+    again = run_job(import_events(catalog, events))  # the same file again: quantities are not doubled
+    assert (again.imported, again.merged) == (4, 2)
+    assert _quantities(catalog, "C1")[("TEE-1", "purchase", at_ten)] == 5
+    assert catalog.counts().events == 4
+
+
+def test_an_event_already_in_the_catalog_takes_the_new_files_quantity(catalog: Catalog, shop: Path) -> None:
+    _products_and_customers(catalog, shop)
+    row = ["C1", "TEE-1", "purchase", "2024-03-01T10:00:00Z", "1"]
+    run_job(import_events(catalog, write_csv(shop / "week.csv", EVENT_HEADER, [row, row])))
+    corrected = write_csv(shop / "week-corrected.csv", EVENT_HEADER, [[*row[:4], "3"]])
+    report = run_job(import_events(catalog, corrected))
+    assert (report.imported, report.merged) == (1, 0)
+    assert _quantities(catalog, "C1") == {("TEE-1", "purchase", datetime(2024, 3, 1, 10, tzinfo=UTC)): 3}
+
+
+def test_skip_bad_counts_stored_merged_and_bad_rows_apart(catalog: Catalog, shop: Path) -> None:
+    _products_and_customers(catalog, shop)
+    row = ["C1", "TEE-1", "purchase", "2024-03-01T10:00:00Z", ""]
+    events = write_csv(shop / "events.csv", EVENT_HEADER, [row, row, ["C9", "TEE-1", "view", "2024-03-01", ""]])
+    report = run_job(import_events(catalog, events, skip_bad=True))
+    assert (report.rows, report.imported, report.merged, report.bad_rows) == (3, 1, 1, 1)
+    assert catalog.counts().events == 1
