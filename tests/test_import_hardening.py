@@ -109,3 +109,37 @@ def test_skip_bad_counts_stored_merged_and_bad_rows_apart(catalog: Catalog, shop
     report = run_job(import_events(catalog, events, skip_bad=True))
     assert (report.rows, report.imported, report.merged, report.bad_rows) == (3, 1, 1, 1)
     assert catalog.counts().events == 1
+
+
+# -- rejects file ---------------------------------------------------------------------------------------------
+
+
+def test_rejects_file_cells_cannot_run_as_formulas_and_read_back_as_written(catalog: Catalog, shop: Path) -> None:
+    hyperlink = '=HYPERLINK("http://evil.example/x","click")'
+    products = write_csv(
+        shop / "products.csv",
+        ["sku", "title", "category", "price", "=cmd|' /C calc'!A0"],
+        [
+            ["TEE-1", "Tee", "tees", "9.5", ""],
+            ["TEE-2", hyperlink, "tees", "abc", "+1"],
+            ["TEE-3", "@SUM(A1)", "-tees", "-2", "\tx"],
+        ],
+    )
+    report = run_job(import_products(catalog, products, skip_bad=True))
+    assert (report.imported, report.bad_rows) == (1, 2)
+    with report.rejects_path.open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert len(rows) == 3
+    assert all(cell[:1] not in ("=", "+", "-", "@", "\t", "\r") for row in rows for cell in row), rows
+    assert rows[1][4:8] == ["TEE-2", "'" + hyperlink, "tees", "abc"]
+
+    # The user fixes the prices in the rejects file and imports it as it is: the values come back unchanged.
+    rows[1][7], rows[2][7] = "12", "3"
+    fixed = shop / "products.rejects.csv"
+    with fixed.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    again = run_job(import_products(catalog, fixed))
+    assert again.imported == 2
+    tee2, tee3 = catalog.product_by_sku("TEE-2"), catalog.product_by_sku("TEE-3")
+    assert (tee2.title, tee2.price, tee2.attributes) == (hyperlink, 12.0, {"=cmd|' /C calc'!A0": "+1"})
+    assert (tee3.title, tee3.category, tee3.attributes) == ("@SUM(A1)", "-tees", {"=cmd|' /C calc'!A0": "x"})

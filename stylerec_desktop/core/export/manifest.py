@@ -18,6 +18,7 @@ from typing import Any
 from stylerec_desktop.core.export.naming import inside
 from stylerec_desktop.core.export.writers import atomic_file, write_atomic
 from stylerec_desktop.core.safe_files import open_no_follow
+from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
@@ -59,17 +60,10 @@ def manifest_csv_bytes(rows: Iterable[ManifestRow]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         values = asdict(row)
-        writer.writerow([_csv_safe(values[c]) for c in CSV_COLUMNS])
+        # A sku or style name from a supplier must not run as a formula on the ad team's machine. Paths never
+        # start with a formula character (see naming.safe_part), so they stay usable as they are.
+        writer.writerow([formula_safe(values[c]) for c in CSV_COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_safe(value: Any) -> Any:
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps ("CSV injection"); a sku or style
-    # name from a supplier must not be able to do that on the ad team's machine. Paths never start so (see
-    # naming.safe_part), so they stay usable as they are.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def manifest_json_bytes(rows: Iterable[ManifestRow], export: Mapping[str, Any]) -> bytes:

@@ -21,6 +21,7 @@ from stylerec_desktop.core.importers import values
 from stylerec_desktop.core.importers.report import ImportFailed, ImportReport, RowError
 from stylerec_desktop.core.importers.source import REJECT_COLUMNS, SourceFile, SourceRow, is_jsonl, read_source
 from stylerec_desktop.core.jobs import Job, Progress, Throttle
+from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 R = TypeVar("R")
 # Records per catalog call inside the import's transaction: each batch is followed by a progress step, which is
@@ -152,7 +153,9 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
 
     Columns: ``row, column, problem, expected`` (several problems of one row joined by ``; ``), then the row's
     original columns (for JSON Lines: the original line, in a ``json`` column). One line per bad row, in file
-    order, so the file can be fixed and imported again as it is. Written atomically.
+    order, so the file can be fixed and imported again as it is. Written atomically. Every cell is made
+    formula-safe as the export manifest's are (a bad row is often exactly the one with a ``=HYPERLINK(...)``
+    in it); reading a rejects file back undoes that (see :func:`source.read_csv`).
     """
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
@@ -169,19 +172,18 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
         # utf-8-sig: with the byte-order mark Excel shows accents right; our importer accepts it too.
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
             writer = csv.writer(stream)
-            writer.writerow([*REJECT_COLUMNS, *source.cells_header])
+            writer.writerow([formula_safe(cell) for cell in (*REJECT_COLUMNS, *source.cells_header)])
             for row in source.rows:
                 problems = by_row.get(row.row)
                 if problems:
-                    writer.writerow(
-                        [
-                            row.row,
-                            "; ".join(p.column for p in problems if p.column),
-                            "; ".join(p.problem for p in problems),
-                            "; ".join(p.expected for p in problems),
-                            *row.cells,
-                        ]
-                    )
+                    cells = [
+                        row.row,
+                        "; ".join(p.column for p in problems if p.column),
+                        "; ".join(p.problem for p in problems),
+                        "; ".join(p.expected for p in problems),
+                        *row.cells,
+                    ]
+                    writer.writerow([formula_safe(cell) for cell in cells])
         os.replace(temp_name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.importers.report import RowError
+from stylerec_desktop.core.spreadsheet_cells import undo_formula_safe
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 # The columns a rejects file adds. A user may fix a rejects file and import it as it is, so when all four
@@ -119,6 +120,10 @@ def read_csv(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
         source.header_row = header_row
         names = [cell.strip() for cell in header]
         drop_rejects = set(REJECT_COLUMNS) <= {name.lower() for name in names}
+        if drop_rejects:
+            # A rejects file we wrote: its cells were made formula-safe (see pipeline.write_rejects); undo that so
+            # it imports as the original rows did.
+            names = [undo_formula_safe(name) for name in names]
         keys: list[str | None] = []
         seen: dict[str, int] = {}
         for index, name in enumerate(names):
@@ -143,6 +148,8 @@ def read_csv(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
         for row, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines and the ",,,," rows spreadsheets leave at the end
+            if drop_rejects:
+                cells = [undo_formula_safe(cell) for cell in cells]
             values = {key: cell for key, cell in zip(keys, cells, strict=False) if key is not None}
             extra = [cell for cell in cells[len(keys) :] if cell.strip()]
             source.rows.append(SourceRow(row, values, [cells[i] if i < len(cells) else "" for i in kept] + extra))
