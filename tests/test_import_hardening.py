@@ -4,14 +4,16 @@ numbers that SQLite or JSON cannot hold are bad rows, and only regular files of 
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.importers import import_customers, import_events, import_products
+from stylerec_desktop.core.importers import ImportFailed, import_customers, import_events, import_products
 from stylerec_desktop.core.jobs import run_job
 
 EVENT_HEADER = ["customer_id", "sku", "kind", "timestamp", "quantity"]
@@ -143,3 +145,92 @@ def test_rejects_file_cells_cannot_run_as_formulas_and_read_back_as_written(cata
     tee2, tee3 = catalog.product_by_sku("TEE-2"), catalog.product_by_sku("TEE-3")
     assert (tee2.title, tee2.price, tee2.attributes) == (hyperlink, 12.0, {"=cmd|' /C calc'!A0": "+1"})
     assert (tee3.title, tee3.category, tee3.attributes) == ("@SUM(A1)", "-tees", {"=cmd|' /C calc'!A0": "x"})
+
+
+# -- numbers and times in range -------------------------------------------------------------------------------
+
+
+def _row_errors(failed: pytest.ExceptionInfo[ImportFailed]) -> list[tuple[int, str, str]]:
+    return [(e.row, e.column, e.problem) for e in failed.value.report.errors]
+
+
+def test_prices_that_would_not_be_finite_are_bad_rows(catalog: Catalog, shop: Path) -> None:
+    products = write_csv(
+        shop / "products.csv",
+        ["sku", "title", "category", "price"],
+        [["A-1", "A", "c", "1e400"], ["A-2", "B", "c", "inf"], ["A-3", "C", "c", "NaN"],
+         ["A-4", "D", "c", "1000000000001"], ["A-5", "E", "c", "1e12"]],
+    )  # fmt: skip
+    with pytest.raises(ImportFailed) as failed:
+        run_job(import_products(catalog, products))
+    assert _row_errors(failed) == [
+        (2, "price", "'1e400' is too large"),
+        (3, "price", "'inf' is not a number"),
+        (4, "price", "'NaN' is not a number"),
+        (5, "price", "'1000000000001' is too large"),
+    ]
+    assert catalog.counts().products == 0
+    lines = [{"sku": "J-1", "title": "T", "category": "c", "price": 10**400}, {"sku": "J-2", "title": "T",
+             "category": "c", "price": 1e308}]  # fmt: skip
+    jsonl = shop / "products.jsonl"
+    jsonl.write_text("\n".join(json.dumps(line) for line in lines) + '\n{"sku": "J-3", "title": "T", "category": '
+                     '"c", "price": 1e400}\n')  # fmt: skip
+    with pytest.raises(ImportFailed) as failed:
+        run_job(import_products(catalog, jsonl))
+    assert [(row, column) for row, column, _ in _row_errors(failed)] == [(1, "price"), (2, "price"), (3, "price")]
+
+
+def test_quantities_and_times_out_of_range_are_bad_rows(catalog: Catalog, shop: Path) -> None:
+    _products_and_customers(catalog, shop)
+    events = write_csv(
+        shop / "events.csv",
+        EVENT_HEADER,
+        [
+            ["C1", "TEE-1", "purchase", "2024-03-01", "99999999999999999999"],
+            ["C1", "TEE-1", "purchase", "2024-03-02", "9" * 5000],
+            ["C1", "TEE-1", "purchase", "2024-03-03", "1000001"],
+            ["C1", "TEE-1", "view", "0001-01-01T00:00:00+01:00", ""],
+            ["C1", "TEE-1", "view", "9999-12-31T23:59:59-01:00", ""],
+            ["C1", "TEE-1", "view", "1900-01-01T00:00:00+01:00", ""],  # 1899 in UTC
+            ["C1", "TEE-1", "purchase", "2024-03-04", "000001000000"],  # a million, zero-padded: fine
+            ["C1", "TEE-1", "view", "1900-01-01T00:00:00Z", ""],  # the first moment accepted
+        ],
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run_job(import_events(catalog, events))
+    errors = _row_errors(failed)
+    assert [(row, column) for row, column, _ in errors] == [
+        (2, "quantity"), (3, "quantity"), (4, "quantity"), (5, "timestamp"), (6, "timestamp"), (7, "timestamp"),
+    ]  # fmt: skip
+    assert all(problem.endswith(("is too large", "is out of range")) for _, _, problem in errors)
+    assert "a time in the years 1900 to 2199" in str(failed.value)
+    assert catalog.counts().events == 0
+    report = run_job(import_events(catalog, events, skip_bad=True))
+    assert report.imported == 2
+    assert sorted(_quantities(catalog, "C1").values()) == [1, 1_000_000]
+
+
+def test_json_lines_past_pythons_limits_are_bad_rows(catalog: Catalog, shop: Path) -> None:
+    jsonl = shop / "products.jsonl"
+    jsonl.write_text(
+        '{"sku": "J-1", "title": "T", "category": "c", "price": ' + "9" * 5000 + "}\n"
+        + '{"sku": "J-2", "title": ' + "[" * 100_000 + "]" * 100_000 + ', "category": "c"}\n'
+        + '{"sku": "J-3", "title": "half \\ud800 a character", "category": "c"}\n'
+        + '{"sku": "J-4", "title": "fine", "category": "c"}\n'
+    )  # fmt: skip
+    with pytest.raises(ImportFailed) as failed:
+        run_job(import_products(catalog, jsonl))
+    assert [(row, column) for row, column, _ in _row_errors(failed)] == [(1, ""), (2, ""), (3, "")]
+    report = run_job(import_products(catalog, jsonl, skip_bad=True))
+    assert report.imported == 1 and catalog.product_by_sku("J-4").title == "fine"
+
+
+def test_cli_refuses_an_infinite_price_with_exit_2(tmp_path: Path, shop: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "cli-catalog"
+    Catalog.create(folder).close()
+    products = write_csv(shop / "products.csv", ["sku", "title", "category", "price"], [["A-1", "A", "c", "1e400"]])
+    code = main(["--catalog", str(folder), "import", "products", str(products)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("stylerec: error: ") and "row 2, column price: '1e400' is too large" in err
+    with Catalog.open(folder) as catalog:
+        assert catalog.counts().products == 0

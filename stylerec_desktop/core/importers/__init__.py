@@ -14,7 +14,7 @@ Products: CSV, or JSON Lines (``.jsonl`` / ``.ndjson``: one JSON object per line
     ``title``     required.
     ``category``  required.
     ``brand``     optional text.
-    ``price``     optional decimal >= 0 with a dot, e.g. ``19.99``; empty = unknown.
+    ``price``     optional decimal from 0 to 1,000,000,000,000 with a dot, e.g. ``19.99``; empty = unknown.
     ``currency``  optional 3-letter code, upper-cased; default ``USD``.
     ``in_stock``  optional ``true/false``, ``yes/no``, ``y/n`` or ``1/0`` (any case); default true.
     ``tags``      optional; separated by ``;`` in CSV; in JSON Lines a list of strings or a ``;``-string.
@@ -40,8 +40,8 @@ Events: CSV
     ``kind``         required; ``view``, ``like``, ``cart`` or ``purchase`` (any case).
     ``timestamp``    required ISO-8601 date and time: ``2024-03-01T14:30:00Z``, with an offset
                      (``2024-03-01T16:30:00+02:00``), without a zone (taken as UTC), or a date alone
-                     (``2024-03-01`` = midnight UTC).
-    ``quantity``     optional whole number >= 1; default 1.
+                     (``2024-03-01`` = midnight UTC); in the years 1900 to 2199.
+    ``quantity``     optional whole number from 1 to 1,000,000; default 1.
     Other columns are ignored. Import products and customers first: an event of an unknown sku or customer
     is a bad row. Rows with the same (customer, sku, kind, timestamp to the second) are one event whose
     quantity is their sum (the report counts them as merged); an event already in the catalog under that key

@@ -177,17 +177,22 @@ def read_jsonl(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
             continue
         row = SourceRow(number, {}, [line])
         source.rows.append(row)
+        problem = ""
         try:
             value = json.loads(line)
+            # "\ud800" is valid JSON but half a character, which no UTF-8 text (nor the catalog) can hold.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         except json.JSONDecodeError as exc:
-            value = exc
-        if not isinstance(value, dict):
+            problem = f"is not valid JSON ({exc.msg} at character {exc.colno})"
+        except UnicodeEncodeError:
+            problem = "holds a \\u escape of half a character (a lone surrogate such as \\ud800)"
+        except (ValueError, RecursionError):
+            # Python's own limits: integers over 4,300 digits, and nesting deeper than its recursion limit.
+            problem = "holds a number too long or values nested too deep to read"
+        if not problem and not isinstance(value, dict):
+            problem = f"is a JSON {type(value).__name__}, not an object"
+        if problem:
             row.broken = True
-            problem = (
-                f"is not valid JSON ({value.msg} at character {value.colno})"
-                if isinstance(value, json.JSONDecodeError)
-                else f"is a JSON {type(value).__name__}, not an object"
-            )
             source.errors.append(RowError(number, "", problem, _ONE_OBJECT))
             continue
         row.values = {canonical.get(str(key).strip().lower(), str(key).strip()): item for key, item in value.items()}
