@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,8 @@ from PIL import Image
 
 from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.importers import ImportFailed, import_customers, import_events, import_products
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.importers import ImportFailed, detect_kind, import_customers, import_events, import_products
 from stylerec_desktop.core.jobs import run_job
 
 EVENT_HEADER = ["customer_id", "sku", "kind", "timestamp", "quantity"]
@@ -234,3 +237,101 @@ def test_cli_refuses_an_infinite_price_with_exit_2(tmp_path: Path, shop: Path, c
     assert code == 2 and err.startswith("stylerec: error: ") and "row 2, column price: '1e400' is too large" in err
     with Catalog.open(folder) as catalog:
         assert catalog.counts().products == 0
+
+
+# -- what the importer reads ----------------------------------------------------------------------------------
+
+special_files = pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="POSIX only")
+
+
+@pytest.fixture
+def hang_guard():
+    """Fail, rather than hang the test run, if something opens a FIFO or reads /dev/zero after all."""
+
+    def stuck(signum: int, frame: object) -> None:
+        raise AssertionError("a special file was opened or read: the import hung")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@special_files
+def test_a_device_or_fifo_as_import_file_is_refused_unread(catalog: Catalog, tmp_path: Path, hang_guard) -> None:
+    fifo = tmp_path / "products.csv"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(UserError, match=r"products.csv is a named pipe \(FIFO\), not a file"):
+        run_job(import_products(catalog, fifo))
+    with pytest.raises(UserError, match="/dev/zero is a device, not a file"):
+        run_job(import_products(catalog, Path("/dev/zero")))
+    assert detect_kind(fifo) is None  # a dropped FIFO is not recognised, and not read either
+
+
+@special_files
+def test_devices_fifos_and_paths_outside_the_images_folder_are_bad_rows(
+    catalog: Catalog, shop: Path, tmp_path: Path, hang_guard
+) -> None:
+    os.mkfifo(shop / "images" / "pipe.jpg")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    Image.new("RGB", (64, 48), (0, 200, 0)).save(outside / "img.jpg")
+    (shop / "images" / "link.jpg").symlink_to(outside / "img.jpg")
+    products = write_csv(
+        shop / "products.csv",
+        ["sku", "title", "category", "image"],
+        [
+            ["A-1", "Pipe", "c", "images/pipe.jpg"],
+            ["A-2", "Zero", "c", "/dev/zero"],
+            ["A-3", "Up", "c", "images/../../outside/img.jpg"],
+            ["A-4", "Absolute", "c", str(outside / "img.jpg")],
+            ["A-5", "Link out", "c", "images/link.jpg"],
+            ["A-6", "Fine", "c", "images/red.jpg"],
+        ],
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run_job(import_products(catalog, products, images_dir=shop / "images" / ".."))
+    problems = {row: problem for row, _, problem in _row_errors(failed)}
+    assert problems[2] == "'images/pipe.jpg' is a named pipe (FIFO), not a file"
+    assert problems[3].startswith("'/dev/zero' leads outside the images folder")
+    assert all("leads outside the images folder" in problems[row] for row in (4, 5, 6))
+    assert 7 not in problems and catalog.counts().products == 0
+
+    report = run_job(import_products(catalog, products, images_dir=shop, skip_bad=True, allow_outside_images=True))
+    assert report.imported == 4  # the pipe and /dev/zero stay bad whatever is allowed
+    assert catalog.product_by_sku("A-4").images[0].path == outside / "img.jpg"
+    assert {e.row for e in report.errors} == {2, 3}
+    assert "is a device, not a file" in next(e.problem for e in report.errors if e.row == 3)
+
+
+def test_oversized_import_and_image_files_are_refused(
+    catalog: Catalog, shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylerec_desktop.core import imaging
+    from stylerec_desktop.core.importers import source
+
+    products = write_csv(
+        shop / "products.csv", ["sku", "title", "category", "image"], [["A-1", "T", "c", "images/red.jpg"]]
+    )
+    monkeypatch.setattr(source, "MAX_IMPORT_BYTES", 40)
+    with pytest.raises(UserError, match="products.csv is larger than .* MB.*split it"):
+        run_job(import_products(catalog, products))
+    monkeypatch.undo()
+    monkeypatch.setattr(imaging, "MAX_IMAGE_BYTES", 100)
+    with pytest.raises(ImportFailed, match="'images/red.jpg' is larger than .* MB"):
+        run_job(import_products(catalog, products))
+
+
+@special_files
+def test_cli_outside_images_need_the_flag(tmp_path: Path, shop: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "cli-catalog"
+    Catalog.create(folder).close()
+    products = write_csv(
+        shop / "products.csv", ["sku", "title", "category", "image"], [["A-1", "T", "c", "../red.jpg"]]
+    )
+    Image.new("RGB", (64, 48), (200, 0, 0)).save(tmp_path / "red.jpg")
+    code = main(["--catalog", str(folder), "import", "products", str(products)])
+    assert code == 2 and "'../red.jpg' leads outside the images folder" in capsys.readouterr().err
+    code = main(["--catalog", str(folder), "import", "products", str(products), "--allow-outside-images"])
+    assert code == 0 and "Imported 1 of 1 products" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""Writing files where the user said, and nowhere else: atomic writes that never follow a symbolic link.
+"""Writing files where the user said, and nowhere else: atomic writes that never follow a symbolic link; and
+reading only regular files (a device or a pipe named as an input would otherwise be read forever).
 
 A folder the app writes into (an export folder, a stylize ``--out``) may hold links someone else put there: a link
 named like a file the app is about to write, pointing at a file elsewhere, would otherwise make the app overwrite
@@ -11,6 +12,7 @@ up front with a :class:`UserError` naming it. The folder the user chose may itse
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import uuid
@@ -141,3 +143,56 @@ def make_folders(root: Path, relative_parts: tuple[str, ...]) -> Path:
         if not stat.S_ISDIR(info.st_mode):
             raise UserError(f"{folder} is a file where a folder is needed: move it away, or choose another folder.")
     return folder
+
+
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "named pipe (FIFO)"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+class NotARegularFile(UserError):
+    """An input path that names a device, a named pipe or a socket rather than a file saved on disk.
+
+    ``kind`` is the short name of what it is ("device", "named pipe (FIFO)", "socket"), for messages that name
+    the path their own way.
+    """
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        super().__init__(
+            f"{path} is a {kind}, not a file: StyleRec reads only files saved on disk (a device or pipe could be "
+            "read without end). Choose the file itself."
+        )
+
+
+def _special_kind(mode: int) -> str:
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "special file")
+
+
+def open_regular_file(path: Path) -> tuple[BinaryIO, int]:
+    """Open ``path`` for reading only if it is a regular file; returns the stream and the file's size in bytes.
+
+    The type is checked with ``stat`` before the open, so a device is never opened and a FIFO never blocks;
+    and again on the open file (a file swapped for a FIFO in between is opened non-blocking and refused).
+    Raises :class:`NotARegularFile`; ``IsADirectoryError``, ``FileNotFoundError`` and other ``OSError`` as
+    ``open`` would. Links are followed: an input file is the user's choice, wherever it lives.
+    """
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise NotARegularFile(path, _special_kind(info.st_mode))
+    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise NotARegularFile(path, _special_kind(opened.st_mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb"), opened.st_size

@@ -33,10 +33,12 @@ Checked = Generator[Progress, None, tuple[list[R], list[RowError]]]
 
 @dataclass(frozen=True)
 class ImportContext:
-    """What a checker may need besides the rows: the catalog (to look keys up) and the images folder."""
+    """What a checker may need besides the rows: the catalog (to look keys up) and the images folder (resolved),
+    and whether image paths may lead outside it."""
 
     catalog: Catalog
     images_dir: Path
+    allow_outside_images: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,17 +214,24 @@ def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[int]:
 
 
 def run_import(
-    catalog: Catalog, path: Path, kind: Kind[R], skip_bad: bool, images_dir: Path | None = None
+    catalog: Catalog,
+    path: Path,
+    kind: Kind[R],
+    skip_bad: bool,
+    images_dir: Path | None = None,
+    allow_outside_images: bool = False,
 ) -> Job[ImportReport]:
     """The import job of ``kind`` from ``path``: see :mod:`stylerec_desktop.core.importers` for the rules.
 
-    ``images_dir`` defaults to the folder of ``path``.
+    ``images_dir`` defaults to the folder of ``path``; image paths must lead inside it unless
+    ``allow_outside_images``.
     """
     path = Path(path)
     yield Progress(0, None, f"Reading {path.name}")
     source = _open_source(path, kind)
     report = ImportReport(kind.name, path, rows=len(source.rows))
-    context = ImportContext(catalog, Path(images_dir if images_dir is not None else path.parent).resolve())
+    images = Path(images_dir if images_dir is not None else path.parent).resolve()
+    context = ImportContext(catalog, images, allow_outside_images)
     records, errors = yield from kind.check(source, context)
     if kind.combine is not None:
         records, report.merged = kind.combine(records)

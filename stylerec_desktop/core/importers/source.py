@@ -16,6 +16,7 @@ from typing import Any
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.importers.report import RowError
+from stylerec_desktop.core.safe_files import open_regular_file
 from stylerec_desktop.core.spreadsheet_cells import undo_formula_safe
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -24,6 +25,9 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 REJECT_COLUMNS = ("row", "column", "problem", "expected")
 # Enough of a file to read its header or first JSON object, for recognising a dropped file quickly.
 _PEEK_BYTES = 1 << 20
+# The whole file is read and parsed in memory (every row is checked before anything is written), which takes
+# several times its size; 512 MB is millions of rows, far more than a catalog team's exports.
+MAX_IMPORT_BYTES = 512 << 20
 
 
 @dataclass
@@ -67,9 +71,21 @@ def is_jsonl(path: Path) -> bool:
 
 
 def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes, or its first ``limit`` bytes. Only a regular file is opened (see
+    :func:`open_regular_file`); without ``limit`` one larger than :data:`MAX_IMPORT_BYTES` is refused."""
     try:
-        with path.open("rb") as stream:
-            return stream.read() if limit is None else stream.read(limit)
+        stream, size = open_regular_file(path)
+        with stream:
+            if limit is not None:
+                return stream.read(limit)
+            # Read one byte past the limit: a file still growing since it was measured is caught too.
+            data = stream.read(MAX_IMPORT_BYTES + 1) if size <= MAX_IMPORT_BYTES else b""
+            if size > MAX_IMPORT_BYTES or len(data) > MAX_IMPORT_BYTES:
+                raise UserError(
+                    f"{path} is larger than {MAX_IMPORT_BYTES >> 20} MB, more than one import reads: split it into "
+                    "smaller files (keep the header row in each) and import them one after another."
+                )
+            return data
     except FileNotFoundError:
         raise UserError(f"{path} does not exist. Check the file name and folder.") from None
     except IsADirectoryError:
