@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,22 @@ def test_a_full_disk_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytes
     monkeypatch.undo()
     resumed = run_job(export_job(items, parse_presets("thumb,square"), out, ExportOptions(zip=True)))
     assert resumed.skipped == 4 and resumed.zip_path is not None and resumed.zip_path.stat().st_size > 0
+
+
+def test_a_fifo_as_source_image_fails_that_item_without_hanging(tmp_path: Path) -> None:
+    items = _items(tmp_path / "src")
+    fifo = tmp_path / "src" / "pipe.jpg"
+    os.mkfifo(fifo)
+
+    def stuck(signum: int, frame: object) -> None:
+        raise AssertionError("the export opened the FIFO and waits for a writer")
+
+    signal.signal(signal.SIGALRM, stuck)  # fail rather than hang the test run
+    signal.alarm(20)
+    try:
+        result = run_job(export_job([*items, ExportItem("PIPE", image=fifo)], parse_presets("thumb"), tmp_path / "o"))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    assert result.written == 2
+    assert [(f.sku, "named pipe (FIFO)" in f.message) for f in result.failures] == [("PIPE", True)]

@@ -64,7 +64,13 @@ from stylerec_desktop.core.export.writers import (
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.masks import analyse_product
-from stylerec_desktop.core.safe_files import make_folders, open_no_follow, refuse_link
+from stylerec_desktop.core.safe_files import (
+    NotARegularFile,
+    make_folders,
+    open_no_follow,
+    open_regular_file,
+    refuse_link,
+)
 
 JOURNAL_NAME = ".stylerec-export-journal.jsonl"
 # Bump when framing, masks or encoding change what a file looks like, so resumed exports redo old files.
@@ -249,7 +255,8 @@ def _source_key(image: Path | Image.Image) -> str:
         digest.update(image.tobytes())
         digest.update(image.info.get("icc_profile") or b"")
         return digest.hexdigest()
-    with open(image, "rb") as stream:
+    stream, _ = open_regular_file(image)  # a device or FIFO in the catalog would be read without end
+    with stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -341,6 +348,9 @@ def _export_item(
         source_key = _source_key(source)
     except OSError as exc:
         outcome.failure = ExportFailure(item.sku, f"The image {source} cannot be read ({exc.strerror or exc}).")
+        return outcome
+    except NotARegularFile as exc:
+        outcome.failure = ExportFailure(item.sku, str(exc))
         return outcome
     todo: list[tuple[_PlannedFile, str]] = []
     for planned in task.files:

@@ -39,7 +39,7 @@ from stylerec_desktop import __version__
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.models.device import choose_device, choose_dtype
 from stylerec_desktop.core.models.weights import ARBITRARY_TRANSFORM, MULTISTYLE26, STYLE_PREDICTOR, Weights
-from stylerec_desktop.core.safe_files import write_atomic
+from stylerec_desktop.core.safe_files import open_regular_file, write_atomic
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
 
 RECIPE_VERSION = 1
@@ -56,7 +56,8 @@ def file_sha256(path: Path, what: str = "file") -> str:
     """Hex sha256 of a file's bytes. A missing or unreadable file is a UserError naming ``what`` and the path."""
     digest = hashlib.sha256()
     try:
-        with Path(path).open("rb") as handle:
+        handle, _ = open_regular_file(Path(path))  # a device or FIFO would be read without end: refused
+        with handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except FileNotFoundError:
