@@ -190,3 +190,17 @@ def test_links_in_the_export_folder_are_refused_with_exit_2(
     assert "Traceback" not in err
     assert victim.read_bytes() == b"not the export's\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.txt", "out"]
+
+
+def test_a_linked_campaign_segment_folder_is_refused_before_rendering(
+    capsys: pytest.CaptureFixture[str], catalog_dir: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "segment-1").symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--campaign", "2", "--top", "1",
+                       "--preset", "thumb", "--out", str(out))  # fmt: skip
+    assert code == 2 and f"stylerec: error: {out / 'segment-1'} is a symbolic link" in err
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["segment-1"]
