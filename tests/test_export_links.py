@@ -1,4 +1,5 @@
-"""Symbolic links planted in an export folder never redirect a write, and a full disk leaves no temporary file.
+"""Symbolic links planted in an export folder never redirect a write, FIFOs never hang it, a damaged journal
+does not break it, and a full disk leaves no temporary file.
 
 Each attack: a link where the export writes (journal, an image, a folder of the template, a manifest, the zip)
 pointing at a file inside or outside the folder, or nowhere. Each must be refused with a message naming the link,
@@ -204,3 +205,37 @@ def test_a_fifo_as_source_image_fails_that_item_without_hanging(tmp_path: Path) 
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
     assert result.written == 2
     assert [(f.sku, "named pipe (FIFO)" in f.message) for f in result.failures] == [("PIPE", True)]
+
+
+@pytest.mark.parametrize("name", [JOURNAL_NAME, "manifest.json"])
+def test_a_fifo_in_place_of_the_exports_own_files_is_refused_without_hanging(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / name)
+
+    def stuck(signum: int, frame: object) -> None:
+        raise AssertionError(f"the export opened the FIFO {name}")
+
+    signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(20)
+    try:
+        with pytest.raises(UserError, match=f"{name} is a named pipe \\(FIFO\\) where StyleRec keeps a file"):
+            run_job(export_job(_items(tmp_path / "src"), parse_presets("thumb"), out))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    assert _written_images(out) == []
+
+
+def test_a_journal_with_damaged_bytes_costs_only_its_damaged_lines(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    items = _items(tmp_path / "src")
+    job = export_job(items, parse_presets("thumb"), out, ExportOptions(workers=1))
+    next(job)
+    next(job)  # one item finished and journalled
+    job.close()
+    journal = out / JOURNAL_NAME
+    journal.write_bytes(journal.read_bytes() + b"\xff\xfe\x00garbage \x80\x81\n")
+    result = run_job(export_job(items, parse_presets("thumb"), out))
+    assert (result.skipped, result.written) == (1, 1)
+    assert not journal.exists()  # finished: everything is in the manifest now

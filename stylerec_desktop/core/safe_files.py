@@ -28,6 +28,34 @@ TEMP_PREFIX = ".stylerec-tmp-"
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | _O_BINARY
+# Opening a FIFO for reading waits for a writer; with O_NONBLOCK it returns at once and is refused by fstat.
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_SPECIAL_KINDS = (
+    (stat.S_ISFIFO, "named pipe (FIFO)"),
+    (stat.S_ISCHR, "device"),
+    (stat.S_ISBLK, "device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+class NotARegularFile(UserError):
+    """An input path that names a device, a named pipe or a socket rather than a file saved on disk.
+
+    ``kind`` is the short name of what it is ("device", "named pipe (FIFO)", "socket"), for messages that name
+    the path their own way.
+    """
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        super().__init__(
+            f"{path} is a {kind}, not a file: StyleRec reads only files saved on disk (a device or pipe could be "
+            "read without end). Choose the file itself."
+        )
+
+
+def _special_kind(mode: int) -> str:
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "special file")
 
 
 def link_refused(path: Path) -> UserError:
@@ -47,6 +75,42 @@ def refuse_link(path: Path) -> None:
 def is_temp_name(name: str) -> bool:
     """Whether ``name`` is one of the temporary files :func:`atomic_file` makes (and may leave after a crash)."""
     return name.startswith(TEMP_PREFIX)
+
+
+def check_own_file(path: Path) -> bool:
+    """Whether the app's own file ``path`` (a journal, a manifest) exists; a :class:`UserError` naming it when
+    it is a symbolic link, or a device, FIFO or socket (reading or appending to one of those would block or
+    write elsewhere). ``path``'s folder is taken as checked."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        raise link_refused(path)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "folder" if stat.S_ISDIR(info.st_mode) else _special_kind(info.st_mode)
+        raise UserError(f"{path} is a {kind} where StyleRec keeps a file of its own: delete it, or choose another "
+                        "folder.")  # fmt: skip
+    return True
+
+
+def read_own_file(path: Path) -> bytes | None:
+    """The bytes of the app's own file ``path``, None when there is none; see :func:`check_own_file` for what is
+    refused. Opened without following links and without blocking, so a swap after the check is refused too."""
+    if not check_own_file(path):
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        check_own_file(path)  # names a link or special file that appeared since; else the OSError stands
+        raise exc from None
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(path, _special_kind(info.st_mode))
+        return stream.read()
 
 
 def open_no_follow(path: Path, flags: int, mode: int = 0o666) -> int:
@@ -145,49 +209,24 @@ def make_folders(root: Path, relative_parts: tuple[str, ...]) -> Path:
     return folder
 
 
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_SPECIAL_KINDS = (
-    (stat.S_ISFIFO, "named pipe (FIFO)"),
-    (stat.S_ISCHR, "device"),
-    (stat.S_ISBLK, "device"),
-    (stat.S_ISSOCK, "socket"),
-)
-
-
-class NotARegularFile(UserError):
-    """An input path that names a device, a named pipe or a socket rather than a file saved on disk.
-
-    ``kind`` is the short name of what it is ("device", "named pipe (FIFO)", "socket"), for messages that name
-    the path their own way.
-    """
-
-    def __init__(self, path: Path, kind: str) -> None:
-        self.path = path
-        self.kind = kind
-        super().__init__(
-            f"{path} is a {kind}, not a file: StyleRec reads only files saved on disk (a device or pipe could be "
-            "read without end). Choose the file itself."
-        )
-
-
-def _special_kind(mode: int) -> str:
-    return next((name for test, name in _SPECIAL_KINDS if test(mode)), "special file")
-
-
-def open_regular_file(path: Path) -> tuple[BinaryIO, int]:
+def open_regular_file(path: Path, *, follow_links: bool = True) -> tuple[BinaryIO, int]:
     """Open ``path`` for reading only if it is a regular file; returns the stream and the file's size in bytes.
 
     The type is checked with ``stat`` before the open, so a device is never opened and a FIFO never blocks;
     and again on the open file (a file swapped for a FIFO in between is opened non-blocking and refused).
     Raises :class:`NotARegularFile`; ``IsADirectoryError``, ``FileNotFoundError`` and other ``OSError`` as
-    ``open`` would. Links are followed: an input file is the user's choice, wherever it lives.
+    ``open`` would. Links are followed by default: an input file is the user's choice, wherever it lives; with
+    ``follow_links=False`` (reading back a file the app wrote) a link is a :class:`UserError` naming it.
     """
-    info = os.stat(path)
+    if not follow_links:
+        refuse_link(path)
+    info = os.stat(path, follow_symlinks=follow_links)
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
     if not stat.S_ISREG(info.st_mode):
         raise NotARegularFile(path, _special_kind(info.st_mode))
-    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY)
+    no_follow = 0 if follow_links else O_NOFOLLOW
+    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY | no_follow)
     try:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):

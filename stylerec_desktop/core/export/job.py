@@ -66,10 +66,11 @@ from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.masks import analyse_product
 from stylerec_desktop.core.safe_files import (
     NotARegularFile,
+    check_own_file,
     make_folders,
     open_no_follow,
     open_regular_file,
-    refuse_link,
+    read_own_file,
 )
 
 JOURNAL_NAME = ".stylerec-export-journal.jsonl"
@@ -224,16 +225,18 @@ def _remove_stale_temp_files(folders: Iterable[Path]) -> None:
 def _read_journal(out_dir: Path) -> tuple[str | None, dict[str, ManifestRow]]:
     """The date and finished files recorded by an interrupted run of an export into ``out_dir``.
 
-    A journal that is a symbolic link is refused (:class:`UserError`), not read; one with damaged bytes loses
-    only its damaged lines (their files are made again).
+    A journal that is a symbolic link or not a regular file is refused (:class:`UserError`), not read; one
+    with damaged bytes loses only its damaged lines (their files are made again).
     """
     rows: dict[str, ManifestRow] = {}
     date = None
     try:
-        with os.fdopen(open_no_follow(out_dir / JOURNAL_NAME, os.O_RDONLY), "rb") as stream:
-            lines = stream.read().decode("utf-8", errors="replace").splitlines()
+        data = read_own_file(out_dir / JOURNAL_NAME)
     except OSError:
+        data = None
+    if data is None:
         return None, rows
+    lines = data.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         try:
             entry = json.loads(line)
@@ -438,7 +441,7 @@ def export_job(
     _prepare_folder(out_dir)
     zip_path = out_dir / f"{safe_part(out_dir.name)}.zip" if options.zip else None
     for own_file in (JOURNAL_NAME, MANIFEST_CSV, MANIFEST_JSON, *([zip_path.name] if zip_path else [])):
-        refuse_link(out_dir / own_file)
+        check_own_file(out_dir / own_file)  # a link or a FIFO there is refused before any work
     journal_date, journal_rows = _read_journal(out_dir)
     date = (options.date.isoformat() if options.date else None) or journal_date or dt.date.today().isoformat()
     _, manifest_rows = read_manifest(out_dir)
@@ -456,7 +459,8 @@ def export_job(
     journal = None
     try:
         try:
-            append = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            # Non-blocking: a FIFO put there since the check fails (ENXIO) instead of waiting for a reader.
+            append = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
             journal = os.fdopen(open_no_follow(journal_path, append), "a", encoding="utf-8")
             if journal_date is None:
                 journal.write(json.dumps({"date": date}) + "\n")

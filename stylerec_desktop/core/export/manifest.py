@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -17,7 +16,7 @@ from typing import Any
 
 from stylerec_desktop.core.export.naming import inside
 from stylerec_desktop.core.export.writers import atomic_file, write_atomic
-from stylerec_desktop.core.safe_files import open_no_follow
+from stylerec_desktop.core.safe_files import open_regular_file, read_own_file
 from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 MANIFEST_CSV = "manifest.csv"
@@ -89,10 +88,14 @@ def read_manifest(out_dir: Path) -> tuple[dict[str, Any], list[ManifestRow]]:
     """The export settings and rows of ``out_dir/manifest.json``; empty when it is missing or unreadable.
 
     Unreadable is not an error: the manifest only lets an export skip finished files, so without it the files
-    are simply made again.
+    are simply made again. A manifest that is a symbolic link, a FIFO or a device is a :class:`UserError`
+    naming it (it is never followed or opened).
     """
     try:
-        document = json.loads((out_dir / MANIFEST_JSON).read_text(encoding="utf-8"))
+        data = read_own_file(out_dir / MANIFEST_JSON)
+        if data is None:
+            return {}, []
+        document = json.loads(data.decode("utf-8"))
         if document.get("kind") != MANIFEST_KIND:
             return {}, []
         known = {f.name for f in fields(ManifestRow)}
@@ -117,8 +120,8 @@ def write_zip(out_dir: Path, rows: list[ManifestRow], zip_path: Path, date: tupl
                 zipfile.ZIP_STORED if Path(name).suffix.lower() in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
             )
             info.external_attr = 0o644 << 16
-            # inside() and no-follow: a file swapped for a link since it was written is refused, not zipped.
-            source_fd = open_no_follow(inside(out_dir, name), os.O_RDONLY)
-            with os.fdopen(source_fd, "rb") as source, archive.open(info, "w") as entry:
+            # A file swapped for a link (or a FIFO) since it was written is refused, not zipped.
+            source, _ = open_regular_file(inside(out_dir, name), follow_links=False)
+            with source, archive.open(info, "w") as entry:
                 shutil.copyfileobj(source, entry, 1 << 20)
     return zip_path
