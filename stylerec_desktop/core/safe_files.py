@@ -103,9 +103,9 @@ def read_own_file(path: Path) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | _O_NONBLOCK | _O_BINARY)
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except OSError:
         check_own_file(path)  # names a link or special file that appeared since; else the OSError stands
-        raise exc from None
+        raise
     with os.fdopen(fd, "rb") as stream:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
