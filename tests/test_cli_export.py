@@ -166,3 +166,41 @@ def test_quality_overrides_the_presets_jpeg_quality(
     code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--sku", sku, "--preset", "square",
                        "--quality", "101", "--out", str(tmp_path / "bad"))  # fmt: skip
     assert code == 2 and "--quality must be 1 to 100" in err
+
+
+@pytest.mark.parametrize("link", [".stylerec-export-journal.jsonl", "{sku}_thumb.jpg", "sub/"])
+def test_links_in_the_export_folder_are_refused_with_exit_2(
+    capsys: pytest.CaptureFixture[str], catalog_dir: str, tmp_path: Path, link: str
+) -> None:
+    [sku] = _skus(catalog_dir, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "other.txt"
+    victim.write_bytes(b"not the export's\n")
+    name = link.format(sku=sku).rstrip("/")
+    if link.endswith("/"):  # a folder the template makes, linked elsewhere
+        (out / name).symlink_to(tmp_path, target_is_directory=True)
+    else:
+        (out / name).symlink_to(victim)
+    code, out_text, err = run(capsys, "--catalog", catalog_dir, "export", "--sku", sku, "--preset", "thumb",
+                              "--name", "sub/{sku}_{preset}" if link.endswith("/") else "{sku}_{preset}",
+                              "--out", str(out))  # fmt: skip
+    assert code == 2 and out_text == ""
+    assert err.startswith("stylerec: error: ") and f"{out / name} is a symbolic link" in err
+    assert "Traceback" not in err
+    assert victim.read_bytes() == b"not the export's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.txt", "out"]
+
+
+def test_a_linked_campaign_segment_folder_is_refused_before_rendering(
+    capsys: pytest.CaptureFixture[str], catalog_dir: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "segment-1").symlink_to(elsewhere, target_is_directory=True)
+    code, _, err = run(capsys, "--catalog", catalog_dir, "export", "--campaign", "2", "--top", "1",
+                       "--preset", "thumb", "--out", str(out))  # fmt: skip
+    assert code == 2 and f"stylerec: error: {out / 'segment-1'} is a symbolic link" in err
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["segment-1"]

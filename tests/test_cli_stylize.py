@@ -65,7 +65,7 @@ def test_files_times_styles_give_one_file_each_and_a_contact_sheet(
         assert recipe["engine"] == item["engine"]
     assert {item["engine"] for item in report["outputs"]} == {"arbitrary", "preset"}
     assert Path(report["contact_sheet"]).is_file()
-    assert not list(out.glob(".*.tmp"))  # atomic writes leave no temporaries
+    assert not list(out.glob(".stylerec-tmp-*"))  # atomic writes leave no temporaries
 
 
 def test_one_style_names_the_file_after_the_input_and_size_resizes(

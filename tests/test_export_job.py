@@ -21,6 +21,7 @@ from _icc import matrix_profile
 from _scenes import bottle_on_backdrop
 from PIL import Image, ImageCms
 
+from stylerec_desktop.core import safe_files
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import (
     ExportItem,
@@ -238,10 +239,10 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_file(
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(writers_module.os, "fsync", fsync_until_full)
+    monkeypatch.setattr(os, "fsync", fsync_until_full)
     with pytest.raises(UserError, match=f"{out}.*full"):
         run_job(export_job(items, parse_presets("thumb,square"), out, ExportOptions(workers=1)))
-    monkeypatch.setattr(writers_module.os, "fsync", real_fsync)
+    monkeypatch.setattr(os, "fsync", real_fsync)
     assert [p.name for p in out.rglob("*") if writers_module.is_temp_name(p.name)] == []
     for path in out.glob("*.jpg"):
         with Image.open(path) as image:
@@ -267,7 +268,7 @@ def test_unwritable_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.
         run_job(export_job(items, parse_presets("thumb"), tmp_path / "ro"))
     monkeypatch.undo()
     # And when it happens only once the images are being written.
-    monkeypatch.setattr(writers_module, "open", read_only, raising=False)
+    monkeypatch.setattr(safe_files, "create_new_file", read_only)
     with pytest.raises(UserError, match=f"{tmp_path / 'ro2'} cannot be written to"):
         run_job(export_job(items, parse_presets("thumb"), tmp_path / "ro2"))
     assert not (tmp_path / "ro2" / "manifest.json").exists()

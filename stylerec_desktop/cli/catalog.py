@@ -67,7 +67,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         images = Path(args.images) if getattr(args, "images", None) else None
         try:
             report = run(
-                import_file(catalog, args.kind, Path(args.file), images_dir=images, skip_bad=args.skip_bad), args
+                import_file(catalog, args.kind, Path(args.file), images_dir=images, skip_bad=args.skip_bad,
+                            allow_outside_images=args.allow_outside_images), args  # fmt: skip
             )
         except ImportFailed as failed:
             if args.json:
@@ -197,6 +198,8 @@ def add_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("kind", choices=("products", "customers", "events"))
     p.add_argument("file", help="CSV file (products also JSON Lines)")
     p.add_argument("--images", metavar="DIR", help="folder the image paths are relative to (products)")
+    p.add_argument("--allow-outside-images", action="store_true", help="let image paths lead outside the images "
+                   "folder (../ or absolute paths elsewhere); by default such a row is bad")  # fmt: skip
     p.add_argument(
         "--skip-bad", action="store_true", help="import the good rows; write the bad ones to FILE.rejects.csv"
     )

@@ -18,6 +18,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from stylerec_desktop.core.catalog import ImageInfo
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.safe_files import NotARegularFile, open_regular_file
 
 # A file of a few kilobytes can declare a 100,000 x 100,000 canvas that would take 30 GB to decode (a
 # "decompression bomb"). The header is checked against this before any pixel is decoded: 64 megapixels is
@@ -28,6 +29,9 @@ MAX_PIXELS = 64_000_000
 # Smaller than 16 px is an icon or a tracking pixel, not a product shot; longer than 16384 px on a side is a
 # banner or a panorama, and past the largest texture many GPUs can display.
 MIN_SIDE, MAX_SIDE = 16, 16384
+# The file is read whole before its header is checked. 64 MP of uncompressed 16-bit RGBA (a TIFF straight from
+# a scanner, the largest file within the pixel limit) is 512 MB; anything longer is not an image we can use.
+MAX_IMAGE_BYTES = 512 << 20
 
 # Formats a catalog image may have. Anything else PIL could open (PSD, EPS via Ghostscript, ICO, ...) is
 # refused: those are either not product shots or need external tools we do not ship.
@@ -64,8 +68,23 @@ IMAGE_ERROR_REASONS = ("missing", "unreadable", "format", "corrupt", "bomb", "sm
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes; only a regular file of at most :data:`MAX_IMAGE_BYTES` is read (a device such as
+    /dev/zero or a FIFO would otherwise be read without end)."""
     try:
-        return path.read_bytes()
+        stream, size = open_regular_file(path)
+        with stream:
+            data = stream.read(MAX_IMAGE_BYTES + 1) if size <= MAX_IMAGE_BYTES else b""
+        if size > MAX_IMAGE_BYTES or len(data) > MAX_IMAGE_BYTES:
+            raise ImageError(
+                path,
+                f"is larger than {MAX_IMAGE_BYTES >> 20} MB",
+                "an image file of at most that size: save it compressed (JPEG, PNG or WebP)",
+                "large",
+            )
+        return data
+    except NotARegularFile as special:
+        kind = special.kind
+        raise ImageError(path, f"is a {kind}, not a file", "an image file saved on disk", "unreadable") from None
     except FileNotFoundError:
         raise ImageError(
             path,

@@ -28,6 +28,7 @@ from stylerec_desktop.core.export.items import product_items, restyle_items_job
 from stylerec_desktop.core.export.job import ExportItem, ExportOptions, ExportResult, export_job
 from stylerec_desktop.core.export.presets import ExportPreset
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
+from stylerec_desktop.core.safe_files import refuse_link
 
 CAMPAIGN_FILE = "campaign.json"
 AUTO_SEGMENTS = range(2, 7)
@@ -278,6 +279,10 @@ def campaign_job(
             ExportItem(i.sku, i.title, i.category, i.image, segment=segment.name)
             for i in product_items(catalog, wanted)
         ]
+    # Each segment's folder is handed to export_job as a chosen folder, which it would follow if it were a link:
+    # the campaign's own sub-folders must not be (see safe_files). Checked before any rendering starts.
+    for name in (*(segment.name for segment in segmentation.segments), CAMPAIGN_FILE):
+        refuse_link(out_dir / name)
     total = 2 * sum(len(items) for items in chosen.values())
     done = 0
     exports: dict[str, ExportResult] = {}

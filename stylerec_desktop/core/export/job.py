@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ from PIL import Image
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.framing import frame_for_preset
 from stylerec_desktop.core.export.manifest import (
+    MANIFEST_CSV,
+    MANIFEST_JSON,
     ManifestRow,
     read_manifest,
     write_manifests,
@@ -62,6 +64,14 @@ from stylerec_desktop.core.export.writers import (
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.masks import analyse_product
+from stylerec_desktop.core.safe_files import (
+    NotARegularFile,
+    check_own_file,
+    make_folders,
+    open_no_follow,
+    open_regular_file,
+    read_own_file,
+)
 
 JOURNAL_NAME = ".stylerec-export-journal.jsonl"
 # Bump when framing, masks or encoding change what a file looks like, so resumed exports redo old files.
@@ -213,13 +223,20 @@ def _remove_stale_temp_files(folders: Iterable[Path]) -> None:
 
 
 def _read_journal(out_dir: Path) -> tuple[str | None, dict[str, ManifestRow]]:
-    """The date and finished files recorded by an interrupted run of an export into ``out_dir``."""
+    """The date and finished files recorded by an interrupted run of an export into ``out_dir``.
+
+    A journal that is a symbolic link or not a regular file is refused (:class:`UserError`), not read; one
+    with damaged bytes loses only its damaged lines (their files are made again).
+    """
     rows: dict[str, ManifestRow] = {}
     date = None
     try:
-        lines = (out_dir / JOURNAL_NAME).read_text(encoding="utf-8").splitlines()
+        data = read_own_file(out_dir / JOURNAL_NAME)
     except OSError:
+        data = None
+    if data is None:
         return None, rows
+    lines = data.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         try:
             entry = json.loads(line)
@@ -241,7 +258,8 @@ def _source_key(image: Path | Image.Image) -> str:
         digest.update(image.tobytes())
         digest.update(image.info.get("icc_profile") or b"")
         return digest.hexdigest()
-    with open(image, "rb") as stream:
+    stream, _ = open_regular_file(image)  # a device or FIFO in the catalog would be read without end
+    with stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -334,6 +352,9 @@ def _export_item(
     except OSError as exc:
         outcome.failure = ExportFailure(item.sku, f"The image {source} cannot be read ({exc.strerror or exc}).")
         return outcome
+    except NotARegularFile as exc:
+        outcome.failure = ExportFailure(item.sku, str(exc))
+        return outcome
     todo: list[tuple[_PlannedFile, str]] = []
     for planned in task.files:
         key = _input_key(source_key, planned.preset, xmp, options)
@@ -364,7 +385,7 @@ def _export_item(
         exif = build_exif(task.provenance, preset.size, source_exif if options.keep_metadata else None)
         data = encode_image(framed.image, preset, xmp=xmp, exif=exif)
         target = inside(out_dir, planned.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(out_dir, PurePosixPath(planned.path).parts[:-1])  # refuses a folder that is a link
         write_atomic(target, data, sync_folder=False)
         outcome.rows.append(
             ManifestRow(
@@ -404,7 +425,9 @@ def export_job(
 
     Raises :class:`UserError` naming the folder when it cannot be created or written, or the disk is full, and
     for a bad template. An item whose image is missing or broken does not stop the export: it is listed in
-    ``failures``.
+    ``failures``. Nothing is written outside ``out_dir``: a symbolic link inside it where the export would write
+    (a file or folder name it uses, the journal, a manifest, the zip) is a :class:`UserError` naming the link,
+    raised before any file is written; ``out_dir`` itself may be a link (the caller chose it).
     """
     options = options or ExportOptions()
     out_dir = Path(out_dir).expanduser().absolute()
@@ -416,11 +439,15 @@ def export_job(
         raise UserError("Each export preset may be chosen only once.")
     template = NameTemplate(options.template)
     _prepare_folder(out_dir)
+    zip_path = out_dir / f"{safe_part(out_dir.name)}.zip" if options.zip else None
+    for own_file in (JOURNAL_NAME, MANIFEST_CSV, MANIFEST_JSON, *([zip_path.name] if zip_path else [])):
+        check_own_file(out_dir / own_file)  # a link or a FIFO there is refused before any work
     journal_date, journal_rows = _read_journal(out_dir)
     date = (options.date.isoformat() if options.date else None) or journal_date or dt.date.today().isoformat()
     _, manifest_rows = read_manifest(out_dir)
     previous = {row.path: row for row in manifest_rows} | journal_rows
     tasks = _plan(items, presets, template, date)
+    # inside() refuses links on every planned path now, before any work, rather than half-way through.
     folders = {out_dir} | {inside(out_dir, f.path).parent for task in tasks for f in task.files}
     _remove_stale_temp_files(folders)
 
@@ -432,7 +459,9 @@ def export_job(
     journal = None
     try:
         try:
-            journal = open(journal_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
+            # Non-blocking: a FIFO put there since the check fails (ENXIO) instead of waiting for a reader.
+            append = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+            journal = os.fdopen(open_no_follow(journal_path, append), "a", encoding="utf-8")
             if journal_date is None:
                 journal.write(json.dumps({"date": date}) + "\n")
         except OSError as exc:
@@ -493,10 +522,8 @@ def export_job(
         for folder in folders:
             fsync_folder(folder)
         csv_path, json_path = write_manifests(out_dir, rows, export_info)
-        zip_path = None
-        if options.zip:
-            zip_name = f"{safe_part(out_dir.name)}.zip"
-            zip_path = write_zip(out_dir, rows, out_dir / zip_name, _date_tuple(date))
+        if zip_path is not None:
+            write_zip(out_dir, rows, zip_path, _date_tuple(date))
         # Everything is in the manifest now, which is what a later run reads to skip files.
         journal_path.unlink(missing_ok=True)
     except OSError as exc:

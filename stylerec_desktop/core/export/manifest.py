@@ -14,7 +14,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from stylerec_desktop.core.export.naming import inside
 from stylerec_desktop.core.export.writers import atomic_file, write_atomic
+from stylerec_desktop.core.safe_files import open_regular_file, read_own_file
+from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_JSON = "manifest.json"
@@ -56,17 +59,10 @@ def manifest_csv_bytes(rows: Iterable[ManifestRow]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         values = asdict(row)
-        writer.writerow([_csv_safe(values[c]) for c in CSV_COLUMNS])
+        # A sku or style name from a supplier must not run as a formula on the ad team's machine. Paths never
+        # start with a formula character (see naming.safe_part), so they stay usable as they are.
+        writer.writerow([formula_safe(values[c]) for c in CSV_COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_safe(value: Any) -> Any:
-    # A cell starting with = + - @ is run as a formula by spreadsheet apps ("CSV injection"); a sku or style
-    # name from a supplier must not be able to do that on the ad team's machine. Paths never start so (see
-    # naming.safe_part), so they stay usable as they are.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def manifest_json_bytes(rows: Iterable[ManifestRow], export: Mapping[str, Any]) -> bytes:
@@ -92,10 +88,14 @@ def read_manifest(out_dir: Path) -> tuple[dict[str, Any], list[ManifestRow]]:
     """The export settings and rows of ``out_dir/manifest.json``; empty when it is missing or unreadable.
 
     Unreadable is not an error: the manifest only lets an export skip finished files, so without it the files
-    are simply made again.
+    are simply made again. A manifest that is a symbolic link, a FIFO or a device is a :class:`UserError`
+    naming it (it is never followed or opened).
     """
     try:
-        document = json.loads((out_dir / MANIFEST_JSON).read_text(encoding="utf-8"))
+        data = read_own_file(out_dir / MANIFEST_JSON)
+        if data is None:
+            return {}, []
+        document = json.loads(data.decode("utf-8"))
         if document.get("kind") != MANIFEST_KIND:
             return {}, []
         known = {f.name for f in fields(ManifestRow)}
@@ -120,6 +120,8 @@ def write_zip(out_dir: Path, rows: list[ManifestRow], zip_path: Path, date: tupl
                 zipfile.ZIP_STORED if Path(name).suffix.lower() in _STORED_SUFFIXES else zipfile.ZIP_DEFLATED
             )
             info.external_attr = 0o644 << 16
-            with (out_dir / name).open("rb") as source, archive.open(info, "w") as entry:
+            # A file swapped for a link (or a FIFO) since it was written is refused, not zipped.
+            source, _ = open_regular_file(inside(out_dir, name), follow_links=False)
+            with source, archive.open(info, "w") as entry:
                 shutil.copyfileobj(source, entry, 1 << 20)
     return zip_path

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.safe_files import refuse_link
 
 TOKENS = ("sku", "title", "category", "style", "preset", "w", "h", "date", "seq", "segment")
 DEFAULT_TEMPLATE = "{sku}_{preset}"
@@ -209,12 +210,18 @@ class NameAllocator:
 def inside(root: Path, relative: str) -> Path:
     """``root / relative``, after checking that it really lies inside ``root`` (a last line of defence).
 
-    Raises ``ValueError`` (a programming error: names from :class:`NameTemplate` always pass).
+    Nothing below ``root`` may be a symbolic link, neither a folder on the way nor the file itself: a link
+    there (someone else's, since an export never makes one) could send the file anywhere. ``root`` itself is
+    the folder the user chose and may be one. The path returned is not resolved, so it names what is written.
+
+    Raises :class:`UserError` naming the link; ``ValueError`` for a name that climbs out by itself (a
+    programming error: names from :class:`NameTemplate` always pass).
     """
     relative_path = PurePosixPath(relative)
-    if relative_path.is_absolute() or ".." in relative_path.parts or "\\" in relative:
+    if relative_path.is_absolute() or ".." in relative_path.parts or "\\" in relative or not relative_path.parts:
         raise ValueError(f"export name escapes the export folder: {relative!r}")
-    target = (root / Path(*relative_path.parts)).resolve()
-    if not target.is_relative_to(root.resolve()):
-        raise ValueError(f"export name escapes the export folder: {relative!r}")
+    target = root
+    for part in relative_path.parts:
+        target = target / part
+        refuse_link(target)
     return target

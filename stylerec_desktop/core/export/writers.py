@@ -13,17 +13,14 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import re
 import struct
 import unicodedata
-import uuid
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from xml.sax.saxutils import escape
 
 import cv2
@@ -32,6 +29,16 @@ from PIL import Image, ImageCms, PngImagePlugin
 
 from stylerec_desktop import __version__
 from stylerec_desktop.core.export.presets import ExportPreset
+
+# The atomic, link-refusing file writes every export file goes through; kept importable from here, where the
+# export's other writing lives.
+from stylerec_desktop.core.safe_files import (  # noqa: F401 - re-exported
+    TEMP_PREFIX,
+    atomic_file,
+    fsync_folder,
+    is_temp_name,
+    write_atomic,
+)
 
 SOFTWARE = f"StyleRec Desktop {__version__}"
 # IPTC NewsCodes "Digital Source Type" vocabulary (https://cv.iptc.org/newscodes/digitalsourcetype/).
@@ -71,8 +78,6 @@ _MAX_XMP_BYTES = 65_000
 
 _EXIF_DESCRIPTION, _EXIF_SOFTWARE, _EXIF_ORIENTATION = 0x010E, 0x0131, 0x0112
 _EXIF_IFD, _EXIF_WIDTH, _EXIF_HEIGHT = 0x8769, 0xA002, 0xA003
-# Every temporary file of an export starts so; a later run deletes any that a crash left behind.
-TEMP_PREFIX = ".stylerec-tmp-"
 # Everything XML 1.0 forbids in a document: C0 controls except tab/CR/LF, surrogates, U+FFFE and U+FFFF.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -397,55 +402,3 @@ def encode_image(image: Image.Image, preset: ExportPreset, *, xmp: bytes, exif: 
         # Level 6 is the usual size/speed balance; 9 is several times slower for a percent or two.
         image.save(buffer, format="PNG", compress_level=6, icc_profile=icc, exif=exif, pnginfo=info)
     return buffer.getvalue()
-
-
-def is_temp_name(name: str) -> bool:
-    """Whether ``name`` is one of the temporary files :func:`write_atomic` makes (and may leave after a crash)."""
-    return name.startswith(TEMP_PREFIX)
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
-    """Open a file to be written that appears at ``path`` only when the ``with`` block ends without error.
-
-    The bytes go to a temporary name in the same folder, are flushed to the disk (fsync) and the file is then
-    renamed over ``path`` (atomic on one file system), so ``path`` is never seen partly written, even after a
-    crash. With ``sync_folder`` the folder is fsynced too, so the rename itself survives a power cut; a caller
-    writing many files into one folder can pass False and call :func:`fsync_folder` once at the end. On any
-    error, or when the block is left by cancellation, the temporary file is removed and the error re-raised.
-    """
-    temp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{path.name}")
-    stream = open(temp, "xb")  # noqa: SIM115 - closed on every path below, before the rename
-    try:
-        yield stream
-        stream.flush()
-        os.fsync(stream.fileno())
-        stream.close()
-        os.replace(temp, path)
-    except BaseException:
-        stream.close()
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    if sync_folder:
-        fsync_folder(path.parent)
-
-
-def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
-    """Write ``data`` to ``path`` through :func:`atomic_file` (see there for the guarantees)."""
-    with atomic_file(path, sync_folder=sync_folder) as stream:
-        stream.write(data)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make the renames done in ``folder`` durable (fsync of the folder itself)."""
-    # Windows cannot open a folder for fsync (and NTFS journals the rename itself); elsewhere it can fail on some
-    # network file systems, where there is nothing better to do than carry on.
-    if os.name == "nt":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

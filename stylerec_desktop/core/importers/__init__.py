@@ -14,12 +14,14 @@ Products: CSV, or JSON Lines (``.jsonl`` / ``.ndjson``: one JSON object per line
     ``title``     required.
     ``category``  required.
     ``brand``     optional text.
-    ``price``     optional decimal >= 0 with a dot, e.g. ``19.99``; empty = unknown.
+    ``price``     optional decimal from 0 to 1,000,000,000,000 with a dot, e.g. ``19.99``; empty = unknown.
     ``currency``  optional 3-letter code, upper-cased; default ``USD``.
     ``in_stock``  optional ``true/false``, ``yes/no``, ``y/n`` or ``1/0`` (any case); default true.
     ``tags``      optional; separated by ``;`` in CSV; in JSON Lines a list of strings or a ``;``-string.
     ``image``     optional path of the product image, relative to the images folder (by default the folder of
-                  the products file; absolute paths are used as they are; ``\\`` works as well as ``/``).
+                  the products file; ``\\`` works as well as ``/``). It must lead inside that folder (a
+                  ``../`` or an absolute path elsewhere is a bad row) unless ``allow_outside_images``
+                  (``--allow-outside-images``) says any path may be used.
                   Several paths separated by ``;``: the first is the primary image. Also ``images``: in
                   JSON Lines a list of paths (or a ``;``-string), taken after those in ``image``; in CSV the
                   same as ``image``. Empty: a product already in the catalog keeps its images (so a
@@ -40,14 +42,18 @@ Events: CSV
     ``kind``         required; ``view``, ``like``, ``cart`` or ``purchase`` (any case).
     ``timestamp``    required ISO-8601 date and time: ``2024-03-01T14:30:00Z``, with an offset
                      (``2024-03-01T16:30:00+02:00``), without a zone (taken as UTC), or a date alone
-                     (``2024-03-01`` = midnight UTC).
-    ``quantity``     optional whole number >= 1; default 1.
+                     (``2024-03-01`` = midnight UTC); in the years 1900 to 2199.
+    ``quantity``     optional whole number from 1 to 1,000,000; default 1.
     Other columns are ignored. Import products and customers first: an event of an unknown sku or customer
-    is a bad row. The same (customer, sku, kind, timestamp) twice is one event; the later quantity wins.
+    is a bad row. Rows with the same (customer, sku, kind, timestamp to the second) are one event whose
+    quantity is their sum (the report counts them as merged); an event already in the catalog under that key
+    gets the file's quantity, so importing the same file again does not double it.
 
 How an import behaves
 =====================
 
+- Only regular files are read (a device such as ``/dev/zero``, a named pipe or a socket is refused before it
+  is opened), an import file of at most 512 MB, an image file of at most 512 MB.
 - Every row is checked before anything is written, including every image: it must exist, be a JPEG, PNG,
   WebP, TIFF, BMP or GIF that decodes completely (not truncated), be 16-16384 pixels per side and at most 64
   megapixels (larger is refused unread, as a possible decompression bomb). Image files are never modified.
@@ -107,11 +113,17 @@ __all__ = [
 
 
 def import_file(
-    catalog: Catalog, kind: str, path: Path, images_dir: Path | None = None, skip_bad: bool = False
+    catalog: Catalog,
+    kind: str,
+    path: Path,
+    images_dir: Path | None = None,
+    skip_bad: bool = False,
+    allow_outside_images: bool = False,
 ) -> Job[ImportReport]:
-    """The import job for ``kind`` (one of :data:`KINDS`); ``images_dir`` only applies to products."""
+    """The import job for ``kind`` (one of :data:`KINDS`); ``images_dir`` and ``allow_outside_images`` only
+    apply to products."""
     if kind == "products":
-        return import_products(catalog, path, images_dir=images_dir, skip_bad=skip_bad)
+        return import_products(catalog, path, images_dir, skip_bad, allow_outside_images)
     if kind == "customers":
         return import_customers(catalog, path, skip_bad=skip_bad)
     if kind == "events":

@@ -1,12 +1,24 @@
-"""Importing events (views, likes, carts, purchases) from CSV; their products and customers must exist."""
+"""Importing events (views, likes, carts, purchases) from CSV; their products and customers must exist.
+
+Quantities: transaction logs record a quantity of 2 as two identical rows, so rows of one file that share the
+catalog's event key (customer, sku, kind, time to the second in UTC) are one event whose quantity is the sum of
+theirs; the report says how many rows were folded so.
+
+An event already in the catalog under the same key (from an earlier import) gets the file's quantity: it is
+replaced, not added to. Re-importing a file, or a corrected export of the same period, is then harmless (the
+common case: shop exports overlap, and a key down to the second is one transaction, seen again). The cost: one
+purchase split across two files at the very same second counts only the later file's quantity; such rows belong
+in one file.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stylerec_desktop.core.catalog import Catalog, EventRecord
+from stylerec_desktop.core.catalog import Catalog, EventRecord, format_ts
 from stylerec_desktop.core.importers import values
 from stylerec_desktop.core.importers.pipeline import Checked, ImportContext, Kind, RowFields, Ticker, run_import
 from stylerec_desktop.core.importers.report import ImportReport, RowError
@@ -64,15 +76,28 @@ def _check(source: SourceFile, context: ImportContext) -> Checked[EventRecord]:
     return records, errors
 
 
+def _combine(records: list[EventRecord]) -> tuple[list[EventRecord], int]:
+    """One event per catalog key, with the summed quantity of its rows, in the order each key first appears;
+    and how many rows were folded into an earlier one. The key's time is the catalog's stored form (UTC, to the
+    second), so rows that would land on one stored event are the ones combined."""
+    events: dict[tuple[str, str, str, str], EventRecord] = {}
+    for record in records:
+        key = (record.customer_id, record.sku, record.kind, format_ts(record.ts))
+        first = events.get(key)
+        events[key] = record if first is None else dataclasses.replace(first, quantity=first.quantity + record.quantity)
+    return list(events.values()), len(records) - len(events)
+
+
 def _write(catalog: Catalog, records: Sequence[EventRecord]) -> int:
     return catalog.add_events(records)
 
 
 EVENTS: Kind[EventRecord] = Kind(
-    name="events", required=REQUIRED, optional=OPTIONAL, jsonl=False, check=_check, write=_write
+    name="events", required=REQUIRED, optional=OPTIONAL, jsonl=False, check=_check, write=_write, combine=_combine
 )
 
 
 def import_events(catalog: Catalog, path: Path, skip_bad: bool = False) -> Job[ImportReport]:
-    """Import events from a CSV file. See :mod:`stylerec_desktop.core.importers` for the format and rules."""
+    """Import events from a CSV file. See :mod:`stylerec_desktop.core.importers` for the format and rules, and
+    this module's docstring for how repeated rows and events already in the catalog are counted."""
     return run_import(catalog, path, EVENTS, skip_bad)

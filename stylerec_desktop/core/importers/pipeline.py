@@ -21,6 +21,7 @@ from stylerec_desktop.core.importers import values
 from stylerec_desktop.core.importers.report import ImportFailed, ImportReport, RowError
 from stylerec_desktop.core.importers.source import REJECT_COLUMNS, SourceFile, SourceRow, is_jsonl, read_source
 from stylerec_desktop.core.jobs import Job, Progress, Throttle
+from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 R = TypeVar("R")
 # Records per catalog call inside the import's transaction: each batch is followed by a progress step, which is
@@ -32,10 +33,12 @@ Checked = Generator[Progress, None, tuple[list[R], list[RowError]]]
 
 @dataclass(frozen=True)
 class ImportContext:
-    """What a checker may need besides the rows: the catalog (to look keys up) and the images folder."""
+    """What a checker may need besides the rows: the catalog (to look keys up) and the images folder (resolved),
+    and whether image paths may lead outside it."""
 
     catalog: Catalog
     images_dir: Path
+    allow_outside_images: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Kind(Generic[R]):
     check: Callable[[SourceFile, ImportContext], Checked[R]]
     write: Callable[[Catalog, Sequence[R]], int]
     jsonl_only: tuple[str, ...] = ()  # columns with a meaning only in JSON Lines (an "attributes" object)
+    # Folds the checked records that are one catalog record into one; returns them and how many rows were folded.
+    combine: Callable[[list[R]], tuple[list[R], int]] | None = None
 
     def canonical(self, jsonl: bool) -> dict[str, str]:
         """Lower-case column name -> canonical name, for case-insensitive matching of known columns."""
@@ -150,7 +155,9 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
 
     Columns: ``row, column, problem, expected`` (several problems of one row joined by ``; ``), then the row's
     original columns (for JSON Lines: the original line, in a ``json`` column). One line per bad row, in file
-    order, so the file can be fixed and imported again as it is. Written atomically.
+    order, so the file can be fixed and imported again as it is. Written atomically. Every cell is made
+    formula-safe as the export manifest's are (a bad row is often exactly the one with a ``=HYPERLINK(...)``
+    in it); reading a rejects file back undoes that (see :func:`source.read_csv`).
     """
     by_row: dict[int, list[RowError]] = {}
     for error in errors:
@@ -167,19 +174,18 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
         # utf-8-sig: with the byte-order mark Excel shows accents right; our importer accepts it too.
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
             writer = csv.writer(stream)
-            writer.writerow([*REJECT_COLUMNS, *source.cells_header])
+            writer.writerow([formula_safe(cell) for cell in (*REJECT_COLUMNS, *source.cells_header)])
             for row in source.rows:
                 problems = by_row.get(row.row)
                 if problems:
-                    writer.writerow(
-                        [
-                            row.row,
-                            "; ".join(p.column for p in problems if p.column),
-                            "; ".join(p.problem for p in problems),
-                            "; ".join(p.expected for p in problems),
-                            *row.cells,
-                        ]
-                    )
+                    cells = [
+                        row.row,
+                        "; ".join(p.column for p in problems if p.column),
+                        "; ".join(p.problem for p in problems),
+                        "; ".join(p.expected for p in problems),
+                        *row.cells,
+                    ]
+                    writer.writerow([formula_safe(cell) for cell in cells])
         os.replace(temp_name, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -190,8 +196,10 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
     return target
 
 
-def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[None]:
+def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[int]:
+    """Write ``records`` in batches; returns how many records the catalog says it stored (inserted or updated)."""
     total = len(records)
+    stored = 0
     # One transaction for the whole import, held open across the progress steps: if the driver closes this
     # generator (Cancel), GeneratorExit leaves the with block and the catalog rolls back to before the import.
     # The connection is per thread, so the job must be driven by one thread from start to end.
@@ -199,24 +207,34 @@ def _write(catalog: Catalog, kind: Kind[R], records: list[R]) -> Job[None]:
         yield Progress(0, total, f"Writing {kind.name} 0/{total}")
         for start in range(0, total, WRITE_BATCH):
             batch = records[start : start + WRITE_BATCH]
-            kind.write(catalog, batch)
+            stored += kind.write(catalog, batch)
             done = start + len(batch)
             yield Progress(done, total, f"Writing {kind.name} {done}/{total}")
+    return stored
 
 
 def run_import(
-    catalog: Catalog, path: Path, kind: Kind[R], skip_bad: bool, images_dir: Path | None = None
+    catalog: Catalog,
+    path: Path,
+    kind: Kind[R],
+    skip_bad: bool,
+    images_dir: Path | None = None,
+    allow_outside_images: bool = False,
 ) -> Job[ImportReport]:
     """The import job of ``kind`` from ``path``: see :mod:`stylerec_desktop.core.importers` for the rules.
 
-    ``images_dir`` defaults to the folder of ``path``.
+    ``images_dir`` defaults to the folder of ``path``; image paths must lead inside it unless
+    ``allow_outside_images``.
     """
     path = Path(path)
     yield Progress(0, None, f"Reading {path.name}")
     source = _open_source(path, kind)
     report = ImportReport(kind.name, path, rows=len(source.rows))
-    context = ImportContext(catalog, Path(images_dir if images_dir is not None else path.parent).resolve())
+    images = Path(images_dir if images_dir is not None else path.parent).resolve()
+    context = ImportContext(catalog, images, allow_outside_images)
     records, errors = yield from kind.check(source, context)
+    if kind.combine is not None:
+        records, report.merged = kind.combine(records)
     # Stable sort: within a row, errors stay in column order, image problems after the plain fields.
     report.errors = sorted(source.errors + errors, key=lambda error: error.row)
     if report.errors:
@@ -224,7 +242,6 @@ def run_import(
             raise ImportFailed(report)
         yield Progress(0, None, f"Writing the bad rows to {rejects_path_for(path).name}")
         report.rejects_path = write_rejects(source, report.errors)
-    if records:
-        yield from _write(catalog, kind, records)
-    report.imported = len(records)
+    # What the catalog reports stored, not what was read: the two differ when rows were combined.
+    report.imported = (yield from _write(catalog, kind, records)) if records else 0
     return report

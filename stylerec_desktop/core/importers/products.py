@@ -101,7 +101,18 @@ def _check(source: SourceFile, context: ImportContext) -> Checked[ProductRecord]
         }
         if source.is_jsonl:
             record["attributes"].update(fields.get("attributes", values.attributes) or {})
-        images = [(column, ref, context.images_dir / ref) for column, ref in _image_refs(fields)]
+        images = []
+        for column, ref in _image_refs(fields):
+            path = context.images_dir / ref
+            # Resolved, so "../x.jpg", an absolute path or a link inside the folder that leads out are all caught.
+            if not context.allow_outside_images and not path.resolve().is_relative_to(context.images_dir):
+                fields.fail(
+                    column,
+                    f"{values.quoted(ref)} leads outside the images folder {context.images_dir}",
+                    "a path inside the images folder; to allow any path, import with --allow-outside-images",
+                )
+            else:
+                images.append((column, ref, path))
         parsed.append((fields, record, images))
     if step := ticker.tick(len(source.rows)):
         yield step
@@ -141,8 +152,13 @@ PRODUCTS: Kind[ProductRecord] = Kind(
 
 
 def import_products(
-    catalog: Catalog, path: Path, images_dir: Path | None = None, skip_bad: bool = False
+    catalog: Catalog,
+    path: Path,
+    images_dir: Path | None = None,
+    skip_bad: bool = False,
+    allow_outside_images: bool = False,
 ) -> Job[ImportReport]:
     """Import products from a CSV or JSON Lines file; image paths are relative to ``images_dir``
-    (default: the folder of the file). See :mod:`stylerec_desktop.core.importers` for the format and rules."""
-    return run_import(catalog, path, PRODUCTS, skip_bad, images_dir)
+    (default: the folder of the file) and must lead inside it unless ``allow_outside_images``. See
+    :mod:`stylerec_desktop.core.importers` for the format and rules."""
+    return run_import(catalog, path, PRODUCTS, skip_bad, images_dir, allow_outside_images)

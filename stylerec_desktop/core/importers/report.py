@@ -36,7 +36,9 @@ class RowError:
 class ImportReport:
     """The outcome of one import.
 
-    ``rows`` counts the data rows read (blank lines not included), ``imported`` those written to the catalog,
+    ``rows`` counts the data rows read (blank lines not included), ``imported`` the records written to the
+    catalog (new or updated), ``merged`` the good rows that were folded into an earlier row's record rather than
+    stored apart (events: a repeated purchase adds to the quantity), so ``imported + merged + bad rows == rows``;
     ``errors`` every problem found (a row may have several), ``rejects_path`` the CSV the bad rows went to
     (only with ``skip_bad``, and only when there were bad rows).
     """
@@ -45,6 +47,7 @@ class ImportReport:
     source: Path
     rows: int = 0
     imported: int = 0
+    merged: int = 0
     errors: list[RowError] = field(default_factory=list)
     rejects_path: Path | None = None
 
@@ -54,8 +57,17 @@ class ImportReport:
         return len({error.row for error in self.errors})
 
     def summary(self) -> str:
-        """One line, e.g. ``Imported 238 of 240 products from products.csv; 2 bad rows written to ...``."""
-        text = f"Imported {self.imported} of {self.rows} {self.kind} from {self.source.name}"
+        """One line, e.g. ``Imported 238 of 240 products from products.csv; 2 bad rows written to ...``, or for
+        combined rows ``Imported 90 events from 100 rows of events.csv (10 rows repeated ...)``."""
+        if self.merged:
+            were = "was" if self.merged == 1 else "were"
+            text = (
+                f"Imported {self.imported} {self.kind} from {self.rows} rows of {self.source.name} "
+                f"({_plural(self.merged, 'row')} repeated an earlier row's customer, sku, kind and time and {were} "
+                "added to its quantity)"
+            )
+        else:
+            text = f"Imported {self.imported} of {self.rows} {self.kind} from {self.source.name}"
         bad = self.bad_rows
         if bad and self.rejects_path is not None:
             text += f"; {_plural(bad, 'bad row')} written to {self.rejects_path.name}"

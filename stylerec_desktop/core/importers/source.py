@@ -16,6 +16,8 @@ from typing import Any
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.importers.report import RowError
+from stylerec_desktop.core.safe_files import open_regular_file
+from stylerec_desktop.core.spreadsheet_cells import undo_formula_safe
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 # The columns a rejects file adds. A user may fix a rejects file and import it as it is, so when all four
@@ -23,6 +25,9 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 REJECT_COLUMNS = ("row", "column", "problem", "expected")
 # Enough of a file to read its header or first JSON object, for recognising a dropped file quickly.
 _PEEK_BYTES = 1 << 20
+# The whole file is read and parsed in memory (every row is checked before anything is written), which takes
+# several times its size; 512 MB is millions of rows, far more than a catalog team's exports.
+MAX_IMPORT_BYTES = 512 << 20
 
 
 @dataclass
@@ -66,9 +71,21 @@ def is_jsonl(path: Path) -> bool:
 
 
 def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes, or its first ``limit`` bytes. Only a regular file is opened (see
+    :func:`open_regular_file`); without ``limit`` one larger than :data:`MAX_IMPORT_BYTES` is refused."""
     try:
-        with path.open("rb") as stream:
-            return stream.read() if limit is None else stream.read(limit)
+        stream, size = open_regular_file(path)
+        with stream:
+            if limit is not None:
+                return stream.read(limit)
+            # Read one byte past the limit: a file still growing since it was measured is caught too.
+            data = stream.read(MAX_IMPORT_BYTES + 1) if size <= MAX_IMPORT_BYTES else b""
+            if size > MAX_IMPORT_BYTES or len(data) > MAX_IMPORT_BYTES:
+                raise UserError(
+                    f"{path} is larger than {MAX_IMPORT_BYTES >> 20} MB, more than one import reads: split it into "
+                    "smaller files (keep the header row in each) and import them one after another."
+                )
+            return data
     except FileNotFoundError:
         raise UserError(f"{path} does not exist. Check the file name and folder.") from None
     except IsADirectoryError:
@@ -119,6 +136,10 @@ def read_csv(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
         source.header_row = header_row
         names = [cell.strip() for cell in header]
         drop_rejects = set(REJECT_COLUMNS) <= {name.lower() for name in names}
+        if drop_rejects:
+            # A rejects file we wrote: its cells were made formula-safe (see pipeline.write_rejects); undo that so
+            # it imports as the original rows did.
+            names = [undo_formula_safe(name) for name in names]
         keys: list[str | None] = []
         seen: dict[str, int] = {}
         for index, name in enumerate(names):
@@ -143,6 +164,8 @@ def read_csv(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
         for row, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines and the ",,,," rows spreadsheets leave at the end
+            if drop_rejects:
+                cells = [undo_formula_safe(cell) for cell in cells]
             values = {key: cell for key, cell in zip(keys, cells, strict=False) if key is not None}
             extra = [cell for cell in cells[len(keys) :] if cell.strip()]
             source.rows.append(SourceRow(row, values, [cells[i] if i < len(cells) else "" for i in kept] + extra))
@@ -170,17 +193,22 @@ def read_jsonl(path: Path, text: str, canonical: dict[str, str]) -> SourceFile:
             continue
         row = SourceRow(number, {}, [line])
         source.rows.append(row)
+        problem = ""
         try:
             value = json.loads(line)
+            # "\ud800" is valid JSON but half a character, which no UTF-8 text (nor the catalog) can hold.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         except json.JSONDecodeError as exc:
-            value = exc
-        if not isinstance(value, dict):
+            problem = f"is not valid JSON ({exc.msg} at character {exc.colno})"
+        except UnicodeEncodeError:
+            problem = "holds a \\u escape of half a character (a lone surrogate such as \\ud800)"
+        except (ValueError, RecursionError):
+            # Python's own limits: integers over 4,300 digits, and nesting deeper than its recursion limit.
+            problem = "holds a number too long or values nested too deep to read"
+        if not problem and not isinstance(value, dict):
+            problem = f"is a JSON {type(value).__name__}, not an object"
+        if problem:
             row.broken = True
-            problem = (
-                f"is not valid JSON ({value.msg} at character {value.colno})"
-                if isinstance(value, json.JSONDecodeError)
-                else f"is a JSON {type(value).__name__}, not an object"
-            )
             source.errors.append(RowError(number, "", problem, _ONE_OBJECT))
             continue
         row.values = {canonical.get(str(key).strip().lower(), str(key).strip()): item for key, item in value.items()}

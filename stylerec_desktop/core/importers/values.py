@@ -17,6 +17,16 @@ SKU_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CURRENCY_PATTERN = re.compile(r"[A-Za-z]{3}")
 MAX_ID_LENGTH = 128
+# Every number must be finite and fit what SQLite stores (a 64-bit integer, a double) and what JSON can print:
+# 1e400 reads as a float infinity, 99999999999999999999 overflows SQLite's INTEGER. The limits are far above any
+# real value, and say plainly what is expected.
+MAX_PRICE = Decimal("1e12")  # a trillion in the currency's unit: room for currencies with large unit values
+MAX_QUANTITY = 1_000_000  # per row; rows of one event add up (see importers.events), still far below 2**63
+_QUANTITY_DIGITS = len(str(MAX_QUANTITY))
+# Event times are stored as fixed-width UTC text ("%Y" is four digits only from year 1000); the range is that of
+# any real shop history, and leaves no room for a time zone to overflow a date at the ends of Python's calendar.
+EARLIEST_EVENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_EVENT = datetime(2200, 1, 1, tzinfo=UTC)
 
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
@@ -82,7 +92,7 @@ def identifier(value: Any, what: str) -> str:
 
 
 def price(value: Any) -> float | None:
-    """A decimal >= 0; empty means unknown (None)."""
+    """A decimal from 0 to :data:`MAX_PRICE`; empty means unknown (None). Always finite."""
     expected = "a decimal >= 0, e.g. 19.99"
     if is_empty(value):
         return None
@@ -97,6 +107,8 @@ def price(value: Any) -> float | None:
         raise BadValue(f"{quoted(value)} is not a number", expected)
     if number < 0:
         raise BadValue(f"{quoted(value)} is negative", expected)
+    if number > MAX_PRICE:
+        raise BadValue(f"{quoted(value)} is too large", f"a decimal from 0 to {MAX_PRICE:,.0f}")
     return float(number)
 
 
@@ -154,7 +166,10 @@ def iso_date(value: Any) -> str:
 
 
 def timestamp(value: Any) -> datetime:
-    """ISO-8601 date and time; ``Z`` or an offset; no zone means UTC; a date alone means midnight UTC."""
+    """ISO-8601 date and time; ``Z`` or an offset; no zone means UTC; a date alone means midnight UTC.
+
+    Returned in UTC, from :data:`EARLIEST_EVENT` (included) to :data:`LATEST_EVENT` (excluded).
+    """
     expected = "an ISO-8601 time, e.g. 2024-03-01T14:30:00Z, 2024-03-01 14:30+02:00 or 2024-03-01"
     result = text(value)
     if not result:
@@ -163,12 +178,21 @@ def timestamp(value: Any) -> datetime:
         moment = datetime.fromisoformat(result)
     except ValueError:
         raise BadValue(f"{quoted(value)} is not a date and time", expected) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first day Python can represent in UTC
+        moment = None
+    if moment is None or not EARLIEST_EVENT <= moment < LATEST_EVENT:
+        years = f"{EARLIEST_EVENT.year} to {LATEST_EVENT.year - 1}"
+        raise BadValue(f"{quoted(value)} is out of range", f"a time in the years {years}")
+    return moment
 
 
 def quantity(value: Any) -> int:
-    """A whole number >= 1; empty means 1."""
-    expected = "a whole number >= 1"
+    """A whole number from 1 to :data:`MAX_QUANTITY`; empty means 1."""
+    expected = f"a whole number from 1 to {MAX_QUANTITY:,}"
     if is_empty(value):
         return 1
     if isinstance(value, bool):
@@ -179,9 +203,13 @@ def quantity(value: Any) -> int:
         word = text(value)
         if not re.fullmatch(r"\+?\d+", word):
             raise BadValue(f"{quoted(value)} is not a whole number", expected)
-        number = int(word)
+        digits = word.lstrip("+").lstrip("0") or "0"
+        # Too many digits is too large, decided before int(): Python refuses to convert over 4,300 digits.
+        number = int(digits) if len(digits) <= _QUANTITY_DIGITS else MAX_QUANTITY + 1
     if number < 1:
         raise BadValue(f"{quoted(value)} is less than 1", expected)
+    if number > MAX_QUANTITY:
+        raise BadValue(f"{quoted(value)} is too large", expected)
     return number
 
 

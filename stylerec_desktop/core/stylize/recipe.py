@@ -39,6 +39,7 @@ from stylerec_desktop import __version__
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.models.device import choose_device, choose_dtype
 from stylerec_desktop.core.models.weights import ARBITRARY_TRANSFORM, MULTISTYLE26, STYLE_PREDICTOR, Weights
+from stylerec_desktop.core.safe_files import open_regular_file, write_atomic
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
 
 RECIPE_VERSION = 1
@@ -55,7 +56,8 @@ def file_sha256(path: Path, what: str = "file") -> str:
     """Hex sha256 of a file's bytes. A missing or unreadable file is a UserError naming ``what`` and the path."""
     digest = hashlib.sha256()
     try:
-        with Path(path).open("rb") as handle:
+        handle, _ = open_regular_file(Path(path))  # a device or FIFO would be read without end: refused
+        with handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except FileNotFoundError:
@@ -74,9 +76,10 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def unused_path(folder: Path, stem: str, suffix: str = ".png") -> Path:
     """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png``... when taken: renders and contact sheets are named to
-    the second, and the same picture (a re-render) or two batches of one shape can finish within one."""
+    the second, and the same picture (a re-render) or two batches of one shape can finish within one. A symbolic
+    link, even a dangling one, counts as taken: a render is never written where a link is."""
     path, copy = folder / f"{stem}{suffix}", 1
-    while path.exists():
+    while os.path.lexists(path):
         copy += 1
         path = folder / f"{stem}-{copy}{suffix}"
     return path
@@ -84,17 +87,13 @@ def unused_path(folder: Path, stem: str, suffix: str = ".png") -> Path:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: readers (the GUI, an ad
-    tool watching the folder) see the old file or the whole new one, never half of it."""
+    tool watching the folder) see the old file or the whole new one, never half of it.
+
+    The folder is created when missing. ``path`` being a symbolic link is a :class:`UserError` naming it (see
+    :mod:`stylerec_desktop.core.safe_files`), so a link planted in an output folder cannot redirect the write.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomic(path, data)
 
 
 def _style_record(source: StyleSource, style_sku: str | None) -> dict[str, object]:
