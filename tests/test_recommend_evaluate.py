@@ -156,17 +156,21 @@ def _planted_index(rng: np.random.Generator, n: int = 360) -> tuple[StyleIndex, 
     return index, cluster
 
 
-def _planted_folds(seed: int = 0) -> tuple[list[Fold], Fold]:
+def _planted_folds(
+    seed: int = 0, customers: int = 160, products: int = 960, per_shopper: int = 10
+) -> tuple[list[Fold], Fold]:
+    """Shoppers who each like one colour group. Many products per group and short histories keep co-purchases
+    sparse, as in a real catalog, so that only the colours generalise from what a shopper bought to what's next."""
     rng = np.random.default_rng(seed)
-    index, cluster = _planted_index(rng)
+    index, cluster = _planted_index(rng, products)
     n = len(index)
     popular = 1.0 / np.arange(1, n + 1) ** 0.8
     ranked = rng.permutation(n)
     events: list[tuple[datetime, InteractionRow]] = []
-    for customer in range(1, 301):
+    for customer in range(1, customers + 1):
         liked = rng.integers(CLUSTERS)
         members = np.flatnonzero(cluster == liked)
-        for _ in range(14):
+        for _ in range(per_shopper):
             ts = T0 + timedelta(days=float(rng.uniform(0, 120)))
             # 85% by colour group, the rest anything; a popularity tilt so that best-sellers are a real baseline
             by_colour = rng.random() < 0.85
@@ -174,33 +178,48 @@ def _planted_folds(seed: int = 0) -> tuple[list[Fold], Fold]:
             kind = "purchase" if rng.random() < 0.45 else "view"
             events.append((ts, InteractionRow(customer, product + 1, kind, format_ts(ts), 1)))
     events.sort(key=lambda e: e[0])
-    names = {c: f"C{c}" for c in range(1, 301)}
+    names = {c: f"C{c}" for c in range(1, customers + 1)}
     cutoffs = [T0 + timedelta(days=d) for d in (60, 75, 90, 105, 121)]
     folds = [_fold(index, events, a, b, names) for a, b in zip(cutoffs, cutoffs[1:], strict=False)]
     return folds[:-1], folds[-1]
 
 
-def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data() -> None:
+@pytest.fixture(scope="module")
+def planted() -> tuple[list[Fold], Fold, TunedRanking]:
     validation, held_out = _planted_folds()
-    tuned = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
+    return validation, held_out, run_job(search_job(validation, held_out, k=10, seed=0, test_days=15,
+                                                    random_candidates=8))  # fmt: skip
+
+
+def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data(
+    planted: tuple[list[Fold], Fold, TunedRanking],
+) -> None:
+    validation, held_out, tuned = planted
     weights = tuned.weights.as_dict()
-    looks = {name: weights[name] for name in ("style", "visual", "colour", "pattern")}
-    assert max(looks, key=looks.get) == "colour", weights
+    # the noise blocks carry (almost) nothing; colour counts at least as much as any of them (directly, or through
+    # the neighbour signal, which compares whole looks)
+    noise = weights["style"] + weights["visual"] + weights["pattern"]
+    assert weights["colour"] >= max(weights["style"], weights["visual"], weights["pattern"]), weights
+    assert noise <= 0.25 * sum(weights.values()), weights
     assert tuned.applied and tuned.validation_purchases >= 100
     held = tuned.held_out
     assert held["tuned"]["ndcg"] > held["default"]["ndcg"]
     assert held["tuned"]["ndcg"] > held["popularity"]["ndcg"]
     lo, hi = held["tuned"]["ci"]
     assert lo <= held["tuned"]["ndcg"] <= hi
-    # deterministic given the seed
-    again = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
-    assert again.weights == tuned.weights and again.taste == tuned.taste
+    # deterministic given the seed (checked on a quicker search: fewer shoppers, no random blends)
+    small_validation, small_held_out = _planted_folds(seed=1, customers=100)
+    first, second = (run_job(search_job(small_validation, small_held_out, k=10, seed=3, test_days=15,
+                                        random_candidates=2)) for _ in range(2))  # fmt: skip
+    assert first.weights == second.weights and first.taste == second.taste
+    assert first.held_out == second.held_out
 
 
-def test_tuned_settings_are_stored_used_and_reset(small: Catalog, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tuned_settings_are_stored_used_and_reset(
+    small: Catalog, planted: tuple[list[Fold], Fold, TunedRanking], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert stored_ranking(small) is None and ranking_settings(small)[0] == RankingWeights()
-    validation, held_out = _planted_folds()
-    tuned = run_job(search_job(validation, held_out, k=10, seed=0, test_days=15))
+    tuned = planted[2]
     only_colour = RankingWeights(**{n: float(n == "colour") for n in RankingWeights().as_dict()})
     save_ranking(small, TunedRanking(**{**vars(tuned), "weights": only_colour}))
     stored = stored_ranking(small)

@@ -141,7 +141,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             else:
                 print(summary(tuned) if tuned else "The ranking is not tuned for this catalog: the defaults apply.")
             return 0
-        tuned = run(tune_job(catalog, folds=args.folds, test_days=args.test_days, k=args.k, seed=args.seed), args)
+        job = tune_job(catalog, args.folds, args.test_days, args.k, args.seed, held_out_folds=args.held_out)
+        tuned = run(job, args)
     if args.json:
         print_json(tuned.to_dict())
     else:
@@ -184,7 +185,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
 
     p = add("tune", cmd_tune, "fit the ranking to this catalog's own history (weights and taste settings), checked "
             "on a later window the search never saw, and store it in the catalog")  # fmt: skip
-    p.add_argument("--folds", type=int, default=3, help="validation windows before the held-out one (default 3)")
+    p.add_argument("--folds", type=int, default=3, help="validation windows the search scores (default 3)")
+    p.add_argument("--held-out", type=int, default=2, metavar="N", help="later windows kept out of the search to "
+                   "check its result against the defaults and the baselines (default 2)")  # fmt: skip
     p.add_argument("--test-days", type=int, default=14, help="days in each window (default 14)")
     p.add_argument("--k", type=int, default=10, help="list length optimised (NDCG@k; default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the search; the same seed gives the same result")

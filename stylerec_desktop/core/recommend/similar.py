@@ -1,8 +1,12 @@
 """Products similar to a given product: by style, by look (visual), by colour, or by a blend of the three.
 
-Similarity is the cosine between the products' index blocks (see :mod:`.index`): -1..1, 1 for the same image. The
-blend is the weighted mean of the style, visual and colour cosines (weights 0.4 / 0.35 / 0.25 by default, chosen so
-that no single aspect decides alone), so it stays on the same -1..1 scale and a threshold means the same thing.
+Similarity by style or visual look is the cosine between the products' index blocks (see :mod:`.index`): -1..1, 1
+for the same image. Similarity by colour compares the two palettes directly (:func:`palette_similarity`, 0..1): the
+colour histograms' cosine saturates (every black sneaker scored 1.00 against every other black sneaker, so their
+order was arbitrary and a threshold could not filter), while the palettes still tell a jet black from a charcoal.
+The blend is the weighted mean of the style, visual and colour-histogram cosines (weights 0.4 / 0.35 / 0.25 by
+default, chosen so that no single aspect decides alone), so it stays on the same -1..1 scale and a threshold means
+the same thing. Every score is at most 1 (the index stores bfloat16, whose rounding can lift a cosine to 1.002).
 
 :func:`similar_products` works on a :class:`StyleIndex`; :func:`similar_to_product` is the one call over a catalog that
 the GUI's "Find similar" makes (the product, its neighbours and their tiles, or why there are none).
@@ -22,6 +26,23 @@ from stylerec_desktop.core.recommend.index import StyleIndex
 from stylerec_desktop.core.recommend.service import INDEX_CACHE, IndexCache
 
 SIMILAR_BY: tuple[str, ...] = ("style", "visual", "colour", "blend")
+# CIE76 distance (Lab units) at which two colours count as 1/e alike in :func:`palette_similarity`: about the
+# difference between navy and royal blue, or jet black and charcoal.
+PALETTE_DISTANCE_SCALE = 12.0
+
+
+def palette_similarity(query: np.ndarray, palettes: np.ndarray) -> np.ndarray:
+    """How alike a ``(K, 4)`` palette (Lab + share) is to each of ``palettes`` ``(n, K, 4)``: 0..1, 1 for the same.
+
+    A symmetric share-weighted nearest-colour distance (each colour of one palette to the closest of the other, both
+    ways, weighted by its share), turned into a similarity by ``exp(-d / PALETTE_DISTANCE_SCALE)``.
+    """
+    d = np.linalg.norm(palettes[:, :, None, :3] - query[None, None, :, :3], axis=-1)  # (n, K_them, K_query)
+    their_share = palettes[:, :, 3] / np.maximum(palettes[:, :, 3].sum(1, keepdims=True), 1e-9)
+    our_share = query[:, 3] / max(float(query[:, 3].sum()), 1e-9)
+    them_to_us = (d.min(axis=2) * their_share).sum(axis=1)
+    us_to_them = (d.min(axis=1) * our_share[None, :]).sum(axis=1)
+    return np.exp(-(them_to_us + us_to_them) / (2 * PALETTE_DISTANCE_SCALE)).astype(np.float32)
 DEFAULT_BLEND: Mapping[str, float] = {"style": 0.4, "visual": 0.35, "colour": 0.25}
 
 
@@ -73,12 +94,19 @@ def similar_products(
     candidates = np.flatnonzero(allowed)
     if candidates.size == 0:
         return []
-    # First pass in the index's storage precision, then the short list re-scored exactly in float32.
-    rough = index.dot(queries)[candidates] @ mix
+    if by == "colour":
+        # Palettes are tiny (5 colours each): compare them all directly, no first pass needed.
+        rough = palette_similarity(index.palettes[row], index.palettes[candidates])
+    else:
+        # First pass in the index's storage precision, then the short list re-scored exactly in float32.
+        rough = index.dot(queries)[candidates] @ mix
     shortlist = candidates[np.argsort(-rough, kind="stable")[: max(8 * k, 200)]]
     rows = index.rows(shortlist)
-    cosines = rows @ queries
-    score = cosines @ mix
+    cosines = np.minimum(rows @ queries, 1.0)
+    score = np.minimum(cosines @ mix, 1.0)
+    if by == "colour":
+        score = palette_similarity(index.palettes[row], index.palettes[shortlist])
+        cosines[:, aspects.index("colour")] = score
     # Another product with the very same image file is a duplicate listing, not a "similar" product.
     keep = ~np.all(rows == own, axis=1)
     if threshold is not None:

@@ -80,6 +80,7 @@ class TunedRanking:
     held_out_purchases: int
     validation_purchases: int
     candidates: int
+    held_out_folds: int = 1
     applied: bool = True
     reason: str | None = None
     warning: str | None = None
@@ -102,6 +103,7 @@ class TunedRanking:
             "k": self.k,
             "seed": self.seed,
             "held_out_purchases": self.held_out_purchases,
+            "held_out_folds": self.held_out_folds,
             "validation_purchases": self.validation_purchases,
             "candidates": self.candidates,
             "applied": self.applied,
@@ -128,6 +130,7 @@ class TunedRanking:
             held_out=dict(data["held_out"]),
             differences=dict(data["differences"]),
             held_out_purchases=int(data["held_out_purchases"]),
+            held_out_folds=int(data.get("held_out_folds", 1)),
             validation_purchases=int(data["validation_purchases"]),
             candidates=int(data["candidates"]),
             applied=bool(data.get("applied", True)),
@@ -251,14 +254,24 @@ def _weight_candidates(best: RankingWeights, name: str) -> list[RankingWeights]:
 
 
 def tune_job(
-    catalog: Catalog, folds: int = 3, test_days: int = 14, k: int = 10, seed: int = 0, save: bool = True
+    catalog: Catalog,
+    folds: int = 3,
+    test_days: int = 14,
+    k: int = 10,
+    seed: int = 0,
+    save: bool = True,
+    held_out_folds: int = 2,
 ) -> Job[TunedRanking]:
-    """Search the ranking settings for ``catalog`` (see the module docstring); stores the result when ``save``.
+    """Search the ranking settings for ``catalog`` (see the module docstring) on ``folds`` validation windows and
+    check the result on the ``held_out_folds`` windows after them; stores the result when ``save``.
 
     Raises :class:`UserError` when the catalog has too little history to tune on (the defaults stay)."""
+    if held_out_folds < 1:
+        raise UserError(f"--held-out must be at least 1 window, got {held_out_folds}.")
     yield Progress(0, None, "Reading the catalog's history")
-    all_folds = make_folds(catalog, folds + 1, test_days)
-    result = yield from search_job(all_folds[:-1], all_folds[-1], k=k, seed=seed, test_days=test_days)
+    all_folds = make_folds(catalog, folds + held_out_folds, test_days)
+    validation, held_out = all_folds[:folds], all_folds[folds:]
+    result = yield from search_job(validation, held_out, k=k, seed=seed, test_days=test_days)
     result = replace(result, events=catalog.counts().events)
     if save:
         save_ranking(catalog, result)
@@ -266,9 +279,16 @@ def tune_job(
 
 
 def search_job(
-    validation: list[Fold], held_out: Fold, k: int = 10, seed: int = 0, test_days: int = 14
+    validation: list[Fold],
+    held_out: Fold | list[Fold],
+    k: int = 10,
+    seed: int = 0,
+    test_days: int = 14,
+    random_candidates: int = RANDOM_CANDIDATES,
 ) -> Job[TunedRanking]:
-    """The search itself on prepared folds (see the module docstring); ``events`` of the result is left 0."""
+    """The search itself on prepared folds (see the module docstring); ``events`` of the result is left 0.
+    ``random_candidates`` random blends are tried besides the defaults and the single signals."""
+    held_out = held_out if isinstance(held_out, list) else [held_out]
     units = units_of(validation)
     purchases = sum(len(u.relevant) for u in units)
     if purchases < MIN_VALIDATION_PURCHASES:
@@ -285,7 +305,7 @@ def search_job(
     names = list(RankingWeights().as_dict())
     weight_steps = 2 * len(names) * (len(WEIGHT_STEPS) - 1)
     taste_steps = sum(len(v) - 1 for v in TASTE_CHOICES.values())
-    planned = 1 + len(names) + RANDOM_CANDIDATES + weight_steps + taste_steps
+    planned = 1 + len(names) + random_candidates + weight_steps + taste_steps
     default_weights, default_taste = RankingWeights(), TasteSettings()
 
     def progress(stage: str) -> Progress:
@@ -294,7 +314,7 @@ def search_job(
     best_w, best_t = default_weights, default_taste
     best = search.score(best_w, best_t)
     starts = [RankingWeights(**{n: float(n == name) for n in names}) for name in names]
-    starts += [_random_weights(rng) for _ in range(RANDOM_CANDIDATES)]
+    starts += [_random_weights(rng) for _ in range(random_candidates)]
     for candidate in starts:
         value = search.score(candidate, best_t)
         if value > best:
@@ -321,13 +341,14 @@ def search_job(
     yield from weight_pass()
 
     yield Progress(planned - 1, planned, "Checking on the held-out window")
-    checked = _held_out_report([held_out], best_w, best_t, k, test_days, seed)
+    checked = _held_out_report(held_out, best_w, best_t, k, test_days, seed)
     result = TunedRanking(
         weights=best_w,
         taste=best_t,
         fitted_at=datetime.now(UTC),
         events=0,
-        newest_event=held_out.end,
+        newest_event=held_out[-1].end,
+        held_out_folds=len(held_out),
         folds=len(validation),
         test_days=test_days,
         k=k,
@@ -361,15 +382,15 @@ def _held_out_report(
         raise UserError(
             "The held-out window has no new purchase to check the tuned ranking on; try longer --test-days."
         )
-    fold = held_out[0]
     tuned_tastes = {
-        u.customer: customer_taste(fold.index, u.taste.customer_id, fold.history.get(u.customer, []), u.customer,
-                                   taste, fold.cutoff)
+        (id(held_out[u.fold]), u.customer): customer_taste(
+            held_out[u.fold].index, u.taste.customer_id, held_out[u.fold].history.get(u.customer, []), u.customer,
+            taste, held_out[u.fold].cutoff)
         for u in default_units
     }  # fmt: skip
 
     def tuned_ranker(f: Fold, t: CustomerTaste) -> list[int]:
-        own = tuned_tastes[t.internal_id] if t.internal_id is not None else t
+        own = tuned_tastes.get((id(f), t.internal_id), t)
         return [r.row for r in recommend(f.index, own, k=k, weights=weights)]
 
     def default_ranker(f: Fold, t: CustomerTaste) -> list[int]:
@@ -391,8 +412,8 @@ def summary(tuned: TunedRanking) -> str:
     lines = [
         ("Tuned" if tuned.applied else "Not applied")
         + f" on {tuned.validation_purchases} purchases in {tuned.folds} windows of {tuned.test_days} days "
-        f"({tuned.candidates} rankings tried); checked on the next {tuned.test_days} days "
-        f"({tuned.held_out_purchases} purchases), NDCG@{tuned.k} with 95% intervals:",
+        f"({tuned.candidates} rankings tried); checked on the {tuned.held_out_folds * tuned.test_days} days after "
+        f"them ({tuned.held_out_purchases} purchases), NDCG@{tuned.k} with 95% intervals:",
     ]
     for name, figures in tuned.held_out.items():
         lo, hi = figures["ci"]
