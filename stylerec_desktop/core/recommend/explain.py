@@ -22,8 +22,8 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
-from stylerec_desktop.core.recommend.ranking import Recommendation, neighbour_contributions
+from stylerec_desktop.core.recommend.index import StyleIndex
+from stylerec_desktop.core.recommend.ranking import NEIGHBOUR_BLOCKS, Recommendation, neighbour_contributions
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 _MATCH_DELTA_E = 20.0
@@ -159,7 +159,7 @@ def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendat
             contributions = neighbour_contributions(index, taste, np.asarray([row]))[0]
             if np.isfinite(contributions).any():
                 best = int(np.argmax(contributions))
-                similarity = float(index.rows(rows[best]) @ index.rows(row)) / len(COMPONENTS)
+                similarity = float(np.mean([index.rows(rows[best], b) @ index.rows(row, b) for b in NEIGHBOUR_BLOCKS]))
                 reasons.setdefault(best, {})["close match"] = similarity
         if "behaviour" in material:
             together = np.asarray([index.behaviour.similarity(int(r), row) if r != row else 0.0 for r in rows])

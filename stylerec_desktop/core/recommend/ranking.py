@@ -7,8 +7,10 @@ The score of product ``p`` is ``sum_c weight_c x signal_c(p)`` over
   them — or, with ``TasteSettings.aggregation == "blend"``, the share-weighted mean over their tastes);
 - ``neighbour``: how close ``p`` comes to *specific* items of the history (item-kNN), where the taste averages
   them away: ``(1/b) log sum_h a_h exp(b s(h, p))`` with ``a_h`` the history weights (normalised), ``s`` the mean of
-  the four look blocks' cosines, each standardised over the catalog, and ``b = 2`` — a soft maximum: near the
-  best-matching item's similarity when one item stands out, near the weighted mean when none does;
+  the style and visual blocks' cosines, each standardised over the catalog, and ``b = 2`` — a soft maximum: near
+  the best-matching item's similarity when one item stands out, near the weighted mean when none does. Colour and
+  pattern are left to their own signals: on a real retailer's photos a plain visual nearest-neighbour ranking found
+  twice the purchases of the blend, and palettes and patterns alone found no more than best-sellers;
 - ``behaviour``: item-to-item co-occurrence of ``p`` with the customer's weighted history (all customers' events);
 - ``popularity``: recency-weighted interactions of all customers with ``p``.
 
@@ -41,6 +43,7 @@ _BOUND = 4.0
 # Sharpness of the neighbour signal's soft maximum (on standardised similarities) and the history items it looks at.
 NEIGHBOUR_SHARPNESS = 2.0
 NEIGHBOUR_ITEMS = 64
+NEIGHBOUR_BLOCKS = ("style", "visual")
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
 
 
 def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-    """``s(h, p)``: the mean over the four look blocks of the standardised cosine between history rows ``rows``
+    """``s(h, p)``: the mean over :data:`NEIGHBOUR_BLOCKS` of the standardised cosine between history rows ``rows``
     ``(H,)`` and products ``items`` (all products when None). Returns ``(len(items) or N, H)`` float32.
 
     Standardising each block by the catalog's pairwise cosine statistics (:meth:`StyleIndex.pair_stats`) makes the
@@ -102,10 +105,10 @@ def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarra
     history = index.rows(rows)  # (H, D)
     queries = np.zeros_like(history)
     offset = 0.0
-    for c, name in enumerate(COMPONENTS):
-        part = index.blocks[name]
-        queries[:, part] = history[:, part] / (len(COMPONENTS) * std[c])
-        offset += mean[c] / (len(COMPONENTS) * std[c])
+    for name in NEIGHBOUR_BLOCKS:
+        c, part = COMPONENTS.index(name), index.blocks[name]
+        queries[:, part] = history[:, part] / (len(NEIGHBOUR_BLOCKS) * std[c])
+        offset += mean[c] / (len(NEIGHBOUR_BLOCKS) * std[c])
     if items is None:
         return index.dot(queries.T) - offset
     return index.rows(items) @ queries.T - offset
@@ -274,9 +277,34 @@ def recommend(
     # A generous short list by the first-pass scores, re-scored exactly: bfloat16 cosines can swap near-ties only.
     shortlist = _best(allowed, scores.total, min(allowed.size, max(8 * pool_size, 200)))
     refine(index, taste, scores, shortlist, weights)
-    top = _best(shortlist, scores.total, pool_size)
-    chosen = top[:k] if diversity == 0 else mmr(index, top, scores.total[top], k, diversity)
+    if taste.aggregation == "calibrated" and len(taste.tastes) > 1 and diversity == 0:
+        chosen = calibrated(_best(shortlist, scores.total, len(shortlist)), scores.taste, taste, k)
+    else:
+        top = _best(shortlist, scores.total, pool_size)
+        chosen = top[:k] if diversity == 0 else mmr(index, top, scores.total[top], k, diversity)
     return [_recommendation(index, scores, int(row)) for row in chosen]
+
+
+def calibrated(ranked: np.ndarray, matched: np.ndarray, taste: CustomerTaste, k: int) -> np.ndarray:
+    """The best ``k`` of ``ranked`` (best first) with each of the customer's looks given slots in proportion to its
+    share of their history (at least one each; Steck 2018, "Calibrated recommendations"): a history that is half
+    prints and half plain black does not get a list of ten black products. ``matched`` ``(N,)`` is the look each
+    product matches best. Slots a look cannot fill go to the best remaining products; the result is in score
+    order."""
+    quota = {t: max(1, round(k * s.share)) for t, s in enumerate(taste.tastes)}
+    taken: list[int] = []
+    for row in ranked:
+        look = int(matched[row])
+        if quota.get(look, 0) > 0:
+            quota[look] -= 1
+            taken.append(int(row))
+        if len(taken) == k:
+            break
+    if len(taken) < k:
+        chosen = set(taken)
+        taken += [int(r) for r in ranked if int(r) not in chosen][: k - len(taken)]
+    order = {int(r): i for i, r in enumerate(ranked)}
+    return np.asarray(sorted(taken, key=order.__getitem__), np.int64)
 
 
 def _best(rows: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:

@@ -52,7 +52,7 @@ WEIGHT_STEPS = (0.0, 0.25, 0.5, 2.0, 4.0)
 TASTE_CHOICES: dict[str, tuple[Any, ...]] = {
     "half_life_days": (14.0, 30.0, 60.0, 90.0, 180.0, 365.0),
     "split_gain": (0.02, 0.05, 0.1, 0.25, 1.0),
-    "aggregation": ("best", "blend"),
+    "aggregation": ("best", "blend", "calibrated"),
     "purchase": (2.0, 5.0, 10.0),
     "view": (0.25, 1.0, 2.0),
 }
