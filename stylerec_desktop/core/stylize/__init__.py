@@ -22,6 +22,7 @@ from stylerec_desktop.core.jobs import Job, Progress, run_job
 from stylerec_desktop.core.stylize.colour import keep_content_colour
 from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
+from stylerec_desktop.core.stylize.scale import to_output_size, working_side
 
 __all__ = [
     "ENGINES",
@@ -39,6 +40,9 @@ __all__ = [
 
 ProductMask = Callable[[Image.Image], np.ndarray]
 MIN_SIDE = 32
+# Engines whose strokes have a fixed size in pixels, so they run at the style scale's working resolution. The colour
+# engine has no strokes; gatys optimises at the output size on purpose (its cost is per iteration, not per stroke).
+SCALED_ENGINES = ("arbitrary", "preset")
 
 
 def prepare_content(content: Image.Image, size: int | None) -> Image.Image:
@@ -113,7 +117,14 @@ def stylize_job(
     if options.strength == 0.0:
         # Every engine's strength-0 end is "the content"; skip the network rather than approximate it.
         return image.copy()
-    stylized = yield from chosen.run(image, source, options)
+    if options.style_scale is not None and chosen.name in SCALED_ENGINES:
+        # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
+        # then feed the network identical pixels, and only the final resize differs.
+        working = prepare_content(content, working_side(options.style_scale))
+        small = yield from chosen.run(working, source, options)
+        stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
+    else:
+        stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
     if options.mask != "all":
