@@ -60,9 +60,7 @@ def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     s_c = 1.0 + 0.045 * cp_mean
     s_h = 1.0 + 0.015 * cp_mean * t
     r_t = -np.sin(np.radians(2.0 * d_theta)) * r_c
-    return np.sqrt(
-        (d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
-    )
+    return np.sqrt((d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h))
 
 
 def delta_e_map(rgb1: np.ndarray, rgb2: np.ndarray) -> np.ndarray:
