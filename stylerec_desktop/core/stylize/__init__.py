@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image, ImageOps
@@ -19,6 +21,7 @@ from PIL import Image, ImageOps
 from stylerec_desktop.core import masks
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, run_job
+from stylerec_desktop.core.stylize.backdrop import backdrop_plate
 from stylerec_desktop.core.stylize.colour import keep_content_colour
 from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
@@ -95,6 +98,29 @@ def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, m
     return Image.fromarray(out)
 
 
+def _background_plate_render(
+    engine: Engine,
+    working: Image.Image,
+    image: Image.Image,
+    source: StyleSource,
+    options: StyleOptions,
+    find_product: ProductMask,
+) -> Job[Image.Image]:
+    """The backdrop for a background-only render: a textured plate (see ``stylize.backdrop``) stylized at the
+    working resolution, brought to ``image``'s size and cross-faded with the original by the strength; the caller
+    lays the product back over it. The plate is rendered at full strength because its own texture is not part of
+    the picture: a weaker style would let that texture show, where a cross-fade gives a fainter pattern on the
+    real backdrop."""
+    product = np.asarray(find_product(working)) > 0.5
+    plate = Image.fromarray(backdrop_plate(np.asarray(working), product, options.seed))
+    small = yield from engine.run(plate, source, dataclasses.replace(options, strength=1.0))
+    # No detail to restore: the backdrop's fine detail is what we replace, and the product is laid back on top.
+    shrink = image.width * image.height < small.width * small.height
+    how = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    full = Image.fromarray(cv2.resize(np.asarray(small), image.size, interpolation=how))
+    return Image.blend(image, full, options.strength) if options.strength < 1.0 else full
+
+
 def stylize_job(
     content: Image.Image,
     source: StyleSource,
@@ -121,8 +147,11 @@ def stylize_job(
         # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
         # then feed the network identical pixels, and only the final resize differs.
         working = prepare_content(content, working_side(options.style_scale))
-        small = yield from chosen.run(working, source, options)
-        stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
+        if options.mask == "background":
+            stylized = yield from _background_plate_render(chosen, working, image, source, options, find_product)
+        else:
+            small = yield from chosen.run(working, source, options)
+            stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
     else:
         stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
