@@ -75,11 +75,29 @@ def _print_export(result: Any, heading: str = "") -> None:
         print(f"  failed: {failure.sku}: {failure.message}", file=sys.stderr)
 
 
+def _with_gate(result: Any, gate: Any, out: str) -> Any:
+    """The export's result with the fidelity threshold's refusals as failures and its warnings added (a result
+    with no files when every render was refused)."""
+    from pathlib import Path
+
+    from stylerec_desktop.core.export import MANIFEST_CSV, MANIFEST_JSON, ExportResult
+
+    if result is None:
+        folder = Path(out)
+        result = ExportResult(folder, (), 0, 0, (), (), folder / MANIFEST_CSV, folder / MANIFEST_JSON)
+    return dataclasses.replace(result, failures=(*result.failures, *gate.refused),
+                               warnings=(*result.warnings, *gate.warnings))  # fmt: skip
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.export import ExportOptions, export_job, parse_presets, with_format
     from stylerec_desktop.core.export.items import product_items, render_items, restyle_items_job
 
     selection = _export_selection(args)
+    if args.min_fidelity is None and args.flag_only:
+        raise UserError("--flag-only goes with --min-fidelity F (which renders to flag).")
+    if args.min_fidelity is not None and selection == "campaign":
+        raise UserError("--min-fidelity does not work with --campaign yet; export the campaign without it.")
     presets = with_format(parse_presets(args.preset), args.format)
     if args.quality is not None:
         if not 1 <= args.quality <= 100:
@@ -129,7 +147,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                                         style_sku=style_sku)  # fmt: skip
                 restyled += run(job, args)
             items = restyled
-        result = run(export_job(items, presets, args.out, options), args)
+        gate = None
+        if args.min_fidelity is not None:
+            from stylerec_desktop.core.export.fidelity import gate_by_fidelity
+
+            gate = gate_by_fidelity(items, args.min_fidelity, args.flag_only)
+            items = list(gate.kept)
+        result = run(export_job(items, presets, args.out, options), args) if items else None
+    if gate is not None:
+        result = _with_gate(result, gate, args.out)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -159,6 +185,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--zip", action="store_true", help="also write a zip of the whole set")
     p.add_argument("--out", required=True, metavar="DIR", help="export folder (an interrupted export there resumes)")
     p.add_argument("--json", action="store_true", help="print the export summary as JSON")
+    p.add_argument("--min-fidelity", type=float, metavar="F", help="refuse renders whose product fidelity (0..1, "
+                   "measured on every render: product colour and edges kept) is below F; they are listed and the "
+                   "export exits 1")  # fmt: skip
+    p.add_argument("--flag-only", action="store_true", help="with --min-fidelity: export them anyway, flagged in "
+                   "the manifest's fidelity_flag column")  # fmt: skip
     style = p.add_argument_group("restyle on the way out (as `stylerec stylize`; recorded in provenance + manifest)")
     style.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style")
     style.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")
