@@ -108,12 +108,12 @@ def mean_delta_e(rgb1: np.ndarray, rgb2: np.ndarray) -> float:
 def banding_index(rgb: np.ndarray, region: np.ndarray) -> float:
     """How much more the picture varies from row to row than from column to column inside ``region``: the
     signature of horizontal colour bands. ``rgb`` ``[H, W, 3]`` uint8, ``region`` ``[H, W]`` bool (e.g. the
-    backdrop). Slow trends (a gradient, a vignette) are removed first (luma minus a blur over 1/16 of the side),
+    backdrop). Slow trends (a gradient, a vignette) are removed first (luma minus a blur over 1/8 of the side),
     then the standard deviation of the row means is divided by that of the column means, each mean taken over the
     region's pixels of that row/column (rows or columns with under 16 such pixels are skipped). About 1 for an
     isotropic texture; banded backdrops score 3 and more. Returns nan when too few rows/columns are usable."""
     grey = luminance(rgb)
-    sigma = max(rgb.shape[:2]) / 16.0
+    sigma = max(rgb.shape[:2]) / 8.0
     detail = grey - cv2.GaussianBlur(grey, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     weight = region.astype(np.float64)
 
