@@ -104,15 +104,15 @@ def _background_plate_render(
     image: Image.Image,
     source: StyleSource,
     options: StyleOptions,
-    find_product: ProductMask,
+    product: np.ndarray,
 ) -> Job[Image.Image]:
     """The backdrop for a background-only render: a textured plate (see ``stylize.backdrop``) stylized at the
     working resolution, brought to ``image``'s size and cross-faded with the original by the strength; the caller
     lays the product back over it. The plate is rendered at full strength because its own texture is not part of
     the picture: a weaker style would let that texture show, where a cross-fade gives a fainter pattern on the
-    real backdrop."""
-    product = np.asarray(find_product(working)) > 0.5
-    plate = Image.fromarray(backdrop_plate(np.asarray(working), product, options.seed))
+    real backdrop. ``product`` is the product mask at ``image``'s size (bool or float 0..1)."""
+    on_working = cv2.resize(np.asarray(product, dtype=np.float32), working.size, interpolation=cv2.INTER_AREA)
+    plate = Image.fromarray(backdrop_plate(np.asarray(working), on_working > 0.5, options.seed))
     small = yield from engine.run(plate, source, dataclasses.replace(options, strength=1.0))
     # No detail to restore: the backdrop's fine detail is what we replace, and the product is laid back on top.
     shrink = image.width * image.height < small.width * small.height
@@ -143,12 +143,13 @@ def stylize_job(
     if options.strength == 0.0:
         # Every engine's strength-0 end is "the content"; skip the network rather than approximate it.
         return image.copy()
+    product = find_product(image) if options.mask != "all" else None
     if options.style_scale is not None and chosen.name in SCALED_ENGINES:
         # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
         # then feed the network identical pixels, and only the final resize differs.
         working = prepare_content(content, working_side(options.style_scale))
-        if options.mask == "background":
-            stylized = yield from _background_plate_render(chosen, working, image, source, options, find_product)
+        if options.mask == "background" and product is not None:
+            stylized = yield from _background_plate_render(chosen, working, image, source, options, product)
         else:
             small = yield from chosen.run(working, source, options)
             stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
@@ -156,8 +157,8 @@ def stylize_job(
         stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
-    if options.mask != "all":
-        stylized = _apply_mask(image, stylized, find_product(image), options.mask)
+    if product is not None:
+        stylized = _apply_mask(image, stylized, product, options.mask)
     return stylized
 
 
