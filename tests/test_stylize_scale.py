@@ -175,3 +175,35 @@ def test_background_only_does_not_band_a_studio_backdrop(source: object) -> None
     # 6 px inside the outline: past the 1.5 px feather of the compositing mask.
     inner = cv2.erode(product.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0
     assert np.array_equal(np.asarray(after)[inner], np.asarray(shot)[inner])
+
+
+# ---- the command line --------------------------------------------------------------------------------------------
+
+
+def test_cli_sizes_of_one_recipe_agree_and_report_scale_and_fidelity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stylerec_desktop.cli import main
+
+    shot = tmp_path / "bag.png"
+    product_shot(512, seed=6).save(shot)
+    outputs = {}
+    for size in (256, 1024):
+        out = str(tmp_path / str(size))
+        code = main(["stylize", str(shot), "--preset", "7", "--size", str(size), "--style-scale", "1.5",
+                     "--device", options_under_test().device, "--out", out, "--json"])  # fmt: skip
+        assert code == 0
+        (result,) = json.loads(capsys.readouterr().out)["outputs"]
+        assert result["style_scale"] == 1.5
+        assert set(result["fidelity"]) >= {"product_delta_e", "product_edge_ssim", "background_change"}
+        assert result["fidelity"]["product_delta_e"] > 5  # full strength on the whole picture repaints the bag
+        recipe = json.loads((tmp_path / str(size) / "bag.recipe.json").read_text())
+        assert recipe["recipe_version"] == 2 and recipe["style_scale"] == recipe["options"]["style_scale"] == 1.5
+        assert recipe["fidelity"] == result["fidelity"]
+        with Image.open(result["output"]) as image:
+            outputs[size] = image.convert("RGB")
+    agreement, colour = preview_agreement(outputs[256], outputs[1024])
+    assert agreement >= 0.9 and colour < 3.0
+
+    code = main(["stylize", str(shot), "--preset", "7", "--style-scale", "0", "--out", str(tmp_path / "x")])
+    assert code == 2 and "Style scale must be between" in capsys.readouterr().err
