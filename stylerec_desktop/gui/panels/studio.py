@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,21 @@ def _preview_source_side(style_scale: float | None) -> int:
     from stylerec_desktop.core.stylize.scale import working_side
 
     return PREVIEW_SIDE if style_scale is None else max(PREVIEW_SIDE, working_side(style_scale))
+
+
+def fidelity_text(recipe: Mapping[str, object]) -> str:
+    """A render's measured fidelity to its product (``recipe["fidelity"]``, see core ``stylize.fidelity``) in a
+    sentence for the status line."""
+    measured = recipe.get("fidelity")
+    if not isinstance(measured, Mapping):
+        return "Its fidelity to the product was not measured (an older render)."
+    if measured.get("product_fidelity") is None:
+        return "No product was found in it, so its fidelity to the product is not measured."
+    return (
+        f"Product fidelity {float(measured['product_fidelity']):.2f}: colour ΔE "
+        f"{float(measured['product_delta_e']):.1f}, edges kept {float(measured['product_edge_ssim']):.2f}, "
+        f"background ΔE {float(measured['background_change']):.1f}."
+    )
 
 
 def resolve_style(catalog: Catalog | None, choice: StyleSource | str) -> tuple[StyleSource, str | None]:
@@ -810,6 +826,8 @@ class StudioPanel(FileDropTarget, QWidget):
                 same = render.sha256 == original.sha256
                 verdict = "the same picture" if same else "a different picture (made with another thread count?)"
                 self.status_label.setText(f"#{original.id} rendered again as #{render.id}: {verdict}.")
+            else:
+                self.status_label.setText(f"#{render.id} rendered. {fidelity_text(render.recipe)}")
             self.renderFinished.emit(render)
         elif info.error:
             self.status_label.setText(info.error)
