@@ -82,12 +82,18 @@ def to_output_size(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
         return stylized.copy()
     if height * width <= h * w:
         return cv2.resize(stylized, (width, height), interpolation=cv2.INTER_AREA)
+    # Everything at the output size is done in place, in float32, with OpenCV where it can: at 4096 px each
+    # full-size RGB float array is 200 MB and each numpy temporary costs a pass over it.
     guide = _luma(original)
     guide_small = cv2.resize(guide, (w, h), interpolation=cv2.INTER_AREA)
     # The same (cubic) upsampling for the picture and the guide, so the detail band lines up with what is missing.
-    detail = guide - cv2.resize(guide_small, (width, height), interpolation=cv2.INTER_CUBIC)
+    detail = np.subtract(guide, cv2.resize(guide_small, (width, height), interpolation=cv2.INTER_CUBIC), out=guide)
     small = stylized.astype(np.float32) / 255.0
     gain = cv2.resize(detail_gain(guide_small, small), (width, height), interpolation=cv2.INTER_LINEAR)
-    base = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
-    out = base + gain * detail[..., None]
-    return (np.clip(out, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    out = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    np.multiply(gain, detail[..., None], out=gain)
+    np.add(out, gain, out=out)
+    del gain
+    np.maximum(out, 0.0, out=out)
+    # Scales by 255, rounds and saturates to uint8 in one pass (values are >= 0 here, so the "abs" is a no-op).
+    return cv2.convertScaleAbs(out, alpha=255.0)
