@@ -105,7 +105,8 @@ def test_export_refuses_renders_below_the_minimum(
 ) -> None:
     folder, scores = catalog_with_two_renders
     good, bad = sorted(scores, key=scores.get, reverse=True)  # type: ignore[arg-type]
-    assert scores[good] > 0.8 > 0.3 > scores[bad]
+    # Background only keeps the product: near-perfect; full strength repaints it.
+    assert scores[good] > 0.95 and scores[bad] < 0.3
     out = tmp_path / "out"
     code = main(["--catalog", str(folder), "export", "--renders", "--preset", "thumb", "--min-fidelity", "0.5",
                  "--out", str(out)])  # fmt: skip

@@ -6,8 +6,10 @@ longer side, so the figures do not depend on the output size):
 
 - ``product_delta_e``: mean CIEDE2000 inside the product mask (0 = the product's colours unchanged; about 1 is just
   noticeable, 10 a clearly different shade, 25 and up a different colour).
-- ``product_edge_ssim``: SSIM of the luminance edge maps (gradient magnitude) inside the product mask (1 = every
-  seam, print and outline where and as strong as it was; brush strokes painted over the print lower it).
+- ``product_edge_ssim``: SSIM of the luminance edge maps (gradient magnitude) inside the product mask, at least
+  the SSIM window's radius (5 px) from its outline, so a restyled backdrop beside an untouched product does not
+  count as lost structure (1 = every seam and print where and as strong as it was; strokes painted over the print
+  lower it).
 - ``background_change``: mean CIEDE2000 outside the product mask (how much the rest of the picture changed).
 
 All three are None when there is no product mask (no product found, so "the product" would be the whole frame).
@@ -28,6 +30,8 @@ from stylerec_desktop.core import masks
 from stylerec_desktop.core.stylize.metrics import delta_e_map, luminance, ssim_map
 
 MEASURE_SIDE = 512
+# Radius of SSIM's 11 x 11 window: edge SSIM is averaged only where the whole window lies on the product.
+_SSIM_RADIUS = 5
 # ΔE at which the colour factor of product_fidelity reaches 0: a different colour, not a shade of the same one.
 _DIFFERENT_COLOUR = 25.0
 
@@ -85,9 +89,13 @@ def measure_fidelity(original: np.ndarray, render: np.ndarray, product: np.ndarr
         raise ValueError(f"product mask {product.shape} does not match the pictures {original.shape[:2]}")
     delta_e = delta_e_map(original, render)
     edges = ssim_map(edge_map(original), edge_map(render), data_range=255.0)
+    window = np.ones((2 * _SSIM_RADIUS + 1, 2 * _SSIM_RADIUS + 1), np.uint8)
+    interior = cv2.erode(product.astype(np.uint8), window, borderType=cv2.BORDER_REPLICATE) > 0
+    if not interior.any():  # a product thinner than the window (a strap, a chain): use all of it
+        interior = product
     return Fidelity(
         product_delta_e=float(delta_e[product].mean()),
-        product_edge_ssim=float(edges[product].mean()),
+        product_edge_ssim=float(edges[interior].mean()),
         background_change=float(delta_e[~product].mean()),
     )
 
