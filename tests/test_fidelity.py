@@ -140,3 +140,21 @@ def test_flag_only_without_a_minimum_is_a_user_error(tmp_path: Path, capsys: pyt
     code = main(["--catalog", str(tmp_path / "cat"), "export", "--renders", "--preset", "thumb", "--flag-only",
                  "--out", str(tmp_path / "out")])  # fmt: skip
     assert code == 2 and "--flag-only goes with --min-fidelity" in capsys.readouterr().err
+
+
+def test_the_gate_passes_untouched_products_and_flags_unmeasured_renders(tmp_path: Path) -> None:
+    from stylerec_desktop.core.errors import UserError
+    from stylerec_desktop.core.export import ExportItem
+    from stylerec_desktop.core.export.fidelity import gate_by_fidelity
+
+    picture = tmp_path / "p.png"
+    product_shot(64).save(picture)
+    untouched = ExportItem("P-1", image=picture)
+    old_render = ExportItem("P-2", image=picture, recipe={"engine": "preset"})  # made before fidelity was recorded
+    weak = ExportItem("P-3", image=picture, recipe={"fidelity": {"product_fidelity": 0.2}})
+    gate = gate_by_fidelity([untouched, old_render, weak], 0.5)
+    assert [item.sku for item in gate.kept] == ["P-1", "P-2"]
+    assert gate.kept[0].fidelity_flag == "" and gate.kept[1].fidelity_flag == "not measured"
+    assert [failure.sku for failure in gate.refused] == ["P-3"] and "P-2" in gate.warnings[0]
+    with pytest.raises(UserError, match="between 0 and 1"):
+        gate_by_fidelity([untouched], 1.5)
