@@ -84,9 +84,10 @@ def test_no_product_mask_means_no_figures() -> None:
     assert render_fidelity(Image.fromarray(flat), Image.fromarray(flat)).product_fidelity is None
 
 
-@pytest.fixture()
-def catalog_with_two_renders(tmp_path: Path) -> tuple[Path, dict[str, float]]:
+@pytest.fixture(scope="module")
+def catalog_with_two_renders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
     """One faithful render (background only) and one that repaints the product (full strength)."""
+    tmp_path = tmp_path_factory.mktemp("fidelity")
     content = tmp_path / "bag.png"
     product_shot(200, seed=3).save(content)
     folder, scores = tmp_path / "cat", {}
