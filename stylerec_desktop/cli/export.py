@@ -75,20 +75,6 @@ def _print_export(result: Any, heading: str = "") -> None:
         print(f"  failed: {failure.sku}: {failure.message}", file=sys.stderr)
 
 
-def _with_gate(result: Any, gate: Any, out: str) -> Any:
-    """The export's result with the fidelity threshold's refusals as failures and its warnings added (a result
-    with no files when every render was refused)."""
-    from pathlib import Path
-
-    from stylerec_desktop.core.export import MANIFEST_CSV, MANIFEST_JSON, ExportResult
-
-    if result is None:
-        folder = Path(out)
-        result = ExportResult(folder, (), 0, 0, (), (), folder / MANIFEST_CSV, folder / MANIFEST_JSON)
-    return dataclasses.replace(result, failures=(*result.failures, *gate.refused),
-                               warnings=(*result.warnings, *gate.warnings))  # fmt: skip
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.export import ExportOptions, export_job, parse_presets, with_format
     from stylerec_desktop.core.export.items import product_items, render_items, restyle_items_job
@@ -96,8 +82,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     selection = _export_selection(args)
     if args.min_fidelity is None and args.flag_only:
         raise UserError("--flag-only goes with --min-fidelity F (which renders to flag).")
-    if args.min_fidelity is not None and selection == "campaign":
-        raise UserError("--min-fidelity does not work with --campaign yet; export the campaign without it.")
+    if args.min_fidelity is not None and not 0.0 <= args.min_fidelity <= 1.0:
+        raise UserError(f"--min-fidelity takes a product fidelity between 0 and 1, got {args.min_fidelity:g}.")
     presets = with_format(parse_presets(args.preset), args.format)
     if args.quality is not None:
         if not 1 <= args.quality <= 100:
@@ -114,7 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             job = campaign_job(catalog, presets, args.out, segments=_campaign_segments(args.campaign),
                                skus=args.sku or None, top=args.top or 4, style_options=_export_style_options(args),
-                               export_options=options, seed=args.seed, engine=args.engine)  # fmt: skip
+                               export_options=options, seed=args.seed, engine=args.engine,
+                               min_fidelity=args.min_fidelity, flag_only=args.flag_only)  # fmt: skip
             campaign = run(job, args)
             if args.json:
                 print_json(campaign.to_dict())
@@ -153,9 +140,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             gate = gate_by_fidelity(items, args.min_fidelity, args.flag_only)
             items = list(gate.kept)
-        result = run(export_job(items, presets, args.out, options), args) if items else None
+        result = run(export_job(items, presets, args.out, options), args)
     if gate is not None:
-        result = _with_gate(result, gate, args.out)
+        from stylerec_desktop.core.export.fidelity import with_gate
+
+        result = with_gate(result, gate)
     if args.json:
         print_json(result.to_dict())
     else:

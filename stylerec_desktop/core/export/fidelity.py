@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.export.job import ExportFailure, ExportItem
+from stylerec_desktop.core.export.job import ExportFailure, ExportItem, ExportResult
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,10 @@ def gate_by_fidelity(items: Sequence[ExportItem], minimum: float, flag_only: boo
         else:
             kept.append(item)
     return FidelityGate(tuple(kept), tuple(refused), tuple(warnings))
+
+
+def with_gate(result: ExportResult, gate: FidelityGate) -> ExportResult:
+    """``result`` (the export of ``gate.kept``) with the refused renders as failures and the gate's warnings."""
+    return dataclasses.replace(
+        result, failures=(*result.failures, *gate.refused), warnings=(*result.warnings, *gate.warnings)
+    )
