@@ -15,6 +15,7 @@ an uninterrupted one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -24,7 +25,7 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -351,7 +352,7 @@ def _export_item(
         if done is not None and done.input_key == key and _file_matches(inside(out_dir, planned.path), done):
             # Same pixels; the fidelity columns follow this export's threshold, not the last one's.
             outcome.rows.append(
-                replace(done, product_fidelity=item.product_fidelity, fidelity_flag=item.fidelity_flag)
+                dataclasses.replace(done, product_fidelity=item.product_fidelity, fidelity_flag=item.fidelity_flag)
             )
             outcome.skipped += 1
         else:
