@@ -1,6 +1,6 @@
 """Run every benchmark one after another (`make bench`); each prints its own figures.
 
-    python bench/run_all.py [--only import,gui,export,stylize,recommend,workspace]
+    python bench/run_all.py [--only import,gui,export,stylize,scale,recommend,workspace]
 
 Benchmarks share the machine's cores: run them on an otherwise idle machine, one at a time, as this does.
 """
@@ -20,6 +20,7 @@ BENCHES = {
     "gui": ["scripts/gui_timings.py"],
     "export": ["bench/bench_export.py"],
     "stylize": ["bench/bench_stylize.py"],
+    "scale": ["bench/bench_scale.py", "--photos"],
     "recommend": ["bench/bench_recommend.py"],
     "workspace": ["scripts/workspace_timings.py"],
 }

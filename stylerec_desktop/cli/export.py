@@ -80,6 +80,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.export.items import product_items, render_items, restyle_items_job
 
     selection = _export_selection(args)
+    if args.min_fidelity is None and args.flag_only:
+        raise UserError("--flag-only goes with --min-fidelity F (which renders to flag).")
+    if args.min_fidelity is not None and not 0.0 <= args.min_fidelity <= 1.0:
+        raise UserError(f"--min-fidelity takes a product fidelity between 0 and 1, got {args.min_fidelity:g}.")
     presets = with_format(parse_presets(args.preset), args.format)
     if args.quality is not None:
         if not 1 <= args.quality <= 100:
@@ -96,7 +100,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             job = campaign_job(catalog, presets, args.out, segments=_campaign_segments(args.campaign),
                                skus=args.sku or None, top=args.top or 4, style_options=_export_style_options(args),
-                               export_options=options, seed=args.seed, engine=args.engine)  # fmt: skip
+                               export_options=options, seed=args.seed, engine=args.engine,
+                               min_fidelity=args.min_fidelity, flag_only=args.flag_only)  # fmt: skip
             campaign = run(job, args)
             if args.json:
                 print_json(campaign.to_dict())
@@ -129,7 +134,17 @@ def cmd_export(args: argparse.Namespace) -> int:
                                         style_sku=style_sku)  # fmt: skip
                 restyled += run(job, args)
             items = restyled
+        gate = None
+        if args.min_fidelity is not None:
+            from stylerec_desktop.core.export.fidelity import gate_by_fidelity
+
+            gate = gate_by_fidelity(items, args.min_fidelity, args.flag_only)
+            items = list(gate.kept)
         result = run(export_job(items, presets, args.out, options), args)
+    if gate is not None:
+        from stylerec_desktop.core.export.fidelity import with_gate
+
+        result = with_gate(result, gate)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -159,6 +174,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--zip", action="store_true", help="also write a zip of the whole set")
     p.add_argument("--out", required=True, metavar="DIR", help="export folder (an interrupted export there resumes)")
     p.add_argument("--json", action="store_true", help="print the export summary as JSON")
+    p.add_argument("--min-fidelity", type=float, metavar="F", help="refuse renders whose product fidelity (0..1, "
+                   "measured on every render: product colour and edges kept) is below F; they are listed and the "
+                   "export exits 1")  # fmt: skip
+    p.add_argument("--flag-only", action="store_true", help="with --min-fidelity: export them anyway, flagged in "
+                   "the manifest's fidelity_flag column")  # fmt: skip
     style = p.add_argument_group("restyle on the way out (as `stylerec stylize`; recorded in provenance + manifest)")
     style.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style")
     style.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")

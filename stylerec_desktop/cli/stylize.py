@@ -70,6 +70,16 @@ def _stylize_inputs(args: argparse.Namespace, catalog: Catalog | None) -> list[t
     return inputs
 
 
+def _fidelity_words(fidelity: dict[str, Any]) -> str:
+    """The render's fidelity in one short phrase for the console."""
+    if fidelity.get("product_fidelity") is None:
+        return "fidelity: no product found"
+    return (
+        f"product fidelity {fidelity['product_fidelity']:.2f} (colour ΔE {fidelity['product_delta_e']:.1f}, "
+        f"edges {fidelity['product_edge_ssim']:.2f}; background ΔE {fidelity['background_change']:.1f})"
+    )
+
+
 def cmd_stylize(args: argparse.Namespace) -> int:
     import io
     import time
@@ -78,6 +88,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
     from stylerec_desktop.core.stylize import StyleOptions, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
+    from stylerec_desktop.core.stylize.fidelity import render_fidelity
     from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
     from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
     from stylerec_desktop.core.stylize.sheet import contact_sheet
@@ -85,6 +96,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     options = StyleOptions(
         strength=args.strength, preserve_colour=args.preserve_colour, size=args.size, seed=args.seed,
         device=args.device, mask=args.mask, iterations=args.iterations,
+        **({} if args.style_scale is None else {"style_scale": args.style_scale}),
     )  # fmt: skip
     needs_catalog = args.catalog or args.style_sku or args.customer or not all(Path(i).is_file() for i in args.inputs)
     catalog = open_catalog(args) if needs_catalog else None
@@ -112,17 +124,22 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                     with Image.open(path) as opened:
                         content = opened.copy()
                     recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku)
-                    data, render_id = png_bytes(run(stylize_job(content, source, options, engine), args)), None
+                    rendered = run(stylize_job(content, source, options, engine), args)
+                    recipe["fidelity"] = render_fidelity(content, rendered).to_dict()
+                    data, render_id = png_bytes(rendered), None
                 write_atomically(target, data)
                 write_atomically(target.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2).encode())
                 with Image.open(target) as written:
                     size = written.size
                     sheet_row.append(written.convert("RGB"))
+                fidelity = recipe["fidelity"]
                 results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
                                 "output": str(target), "size": list(size), "render_id": render_id,
+                                "style_scale": options.style_scale, "fidelity": fidelity,
                                 "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
                 if not args.json:
-                    print(f"{target}  {size[0]}x{size[1]}  {engine}  {results[-1]['seconds']:.2f} s")
+                    print(f"{target}  {size[0]}x{size[1]}  {engine}  {results[-1]['seconds']:.2f} s  "
+                          f"{_fidelity_words(fidelity)}")  # fmt: skip
             sheet_rows.append(sheet_row)
         sheet_path = None
         if len(results) > 1:
@@ -194,6 +211,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                    help="stylize everything, only the background (product untouched), or only the product")  # fmt: skip
     p.add_argument("--size", type=int, metavar="PX", help="longest side of the output (default: the input's size)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--style-scale", type=float, metavar="S",
+                   help="stroke size relative to the picture, the same at every --size: 1 (default) = strokes as on "
+                   "a 512 px picture, 2 = twice as large, 0.5 = half (arbitrary and preset engines)")  # fmt: skip
     p.add_argument("--iterations", type=int, metavar="N", help="gatys engine: optimisation steps (default 200)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (PNG + .recipe.json each)")

@@ -109,11 +109,14 @@ def test_a_variant_renders_again_identically_and_lends_its_settings(qtbot: QtBot
     studio.preset_mix.setValue(30)
     studio.strength.setValue(60)
     studio.mask_combo.setCurrentIndex(1)  # background only
+    studio.scale_box.setValue(1.5)
     assert not studio.rerender_button.isEnabled()
     with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as finished:
         studio.render()
     first = finished.args[0]
     assert studio.current_variant() == first and studio.rerender_button.isEnabled()
+    assert first.recipe["style_scale"] == 1.5
+    assert f"#{first.id} rendered." in studio.status_label.text() and "fidelity" in studio.status_label.text()
 
     with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as again:
         studio.rerender_variant()
@@ -126,8 +129,10 @@ def test_a_variant_renders_again_identically_and_lends_its_settings(qtbot: QtBot
     studio.mask_combo.setCurrentIndex(0)
     studio.preset_a.setValue(20)
     studio.size_box.setValue(1024)
+    studio.scale_box.setValue(1.0)
     studio.strip.setCurrentRow(1)
     assert studio.use_variant_settings()
+    assert studio.scale_box.value() == 1.5
     assert studio.strength.value() == 60 and studio.mask_combo.currentIndex() == 1
     assert (studio.preset_a.value(), studio.preset_b.value(), studio.preset_mix.value()) == (5, 9, 30)
     assert studio.size_box.value() == 256

@@ -259,11 +259,16 @@ def campaign_job(
     export_options: ExportOptions | None = None,
     seed: int = 0,
     engine: str | None = None,
+    min_fidelity: float | None = None,
+    flag_only: bool = False,
 ) -> Job[CampaignResult]:
     """Segment the customers, then per segment restyle its products in its mean taste and export them into
     ``out_dir/segment-<n>/`` (its own manifest). ``skus``: the same products for every segment (default: each
-    segment's ``top`` recommended). Yields per-item Progress (restyle and export); closing it cancels: files in
-    progress are removed, finished ones kept for a resume (run the same campaign again)."""
+    segment's ``top`` recommended). ``min_fidelity``: renders whose product fidelity is below it are refused
+    (listed in that segment's failures) or, with ``flag_only``, exported and flagged (see ``export.fidelity``).
+    Yields per-item Progress (restyle and export); closing it cancels: files in progress are removed, finished ones
+    kept for a resume (run the same campaign again)."""
+    from stylerec_desktop.core.export.fidelity import gate_by_fidelity, with_gate
     from stylerec_desktop.core.stylize import StyleVector
 
     if top < 1:
@@ -292,8 +297,10 @@ def campaign_job(
         restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name)
         rendered = yield from _offset(restyle, done, total)
         done += len(items)
-        job = export_job(rendered, presets, out_dir / segment.name, export_options)
-        exports[segment.name] = yield from _offset(job, done, total)
+        gate = None if min_fidelity is None else gate_by_fidelity(rendered, min_fidelity, flag_only)
+        job = export_job(gate.kept if gate else rendered, presets, out_dir / segment.name, export_options)
+        exported = yield from _offset(job, done, total)
+        exports[segment.name] = with_gate(exported, gate) if gate else exported
         done += len(items)
     campaign_file = out_dir / CAMPAIGN_FILE
     _write_campaign_file(campaign_file, segmentation, chosen)

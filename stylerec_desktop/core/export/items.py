@@ -120,6 +120,7 @@ def restyle_items_job(
     """
     from stylerec_desktop.core.stylize import StyleOptions, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
+    from stylerec_desktop.core.stylize.fidelity import render_fidelity
     from stylerec_desktop.core.stylize.recipe import make_recipe
 
     options = options or StyleOptions()
@@ -139,6 +140,7 @@ def restyle_items_job(
         recipe = make_recipe(chosen, path, content.size, source, options, item.sku, style_sku)
         # Drive the render one step at a time so a cancel (close) lands between its tiles too.
         render = yield from within(stylize_job(content, source, options, engine=chosen), done, total)
+        recipe["fidelity"] = render_fidelity(content, render).to_dict()
         result.append(
             ExportItem(
                 item.sku,

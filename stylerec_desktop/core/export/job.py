@@ -15,6 +15,7 @@ an uninterrupted one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import hashlib
@@ -85,7 +86,9 @@ class ExportItem:
 
     ``image`` is a file path or a PIL image (a render); ``style`` is a label for names and the manifest;
     ``recipe`` is the style engine's record of how a render was made (None for an untouched catalog image);
-    ``segment`` names the customer segment of a campaign set. Plain tuples in that order are accepted too.
+    ``segment`` names the customer segment of a campaign set; ``fidelity_flag`` a doubt about the render's
+    fidelity to its product, written to the manifest (see ``export.fidelity``). Plain tuples in that order are
+    accepted too.
     """
 
     sku: str
@@ -95,6 +98,14 @@ class ExportItem:
     style: str = ""
     recipe: Mapping[str, Any] | None = None
     segment: str | None = None
+    fidelity_flag: str = ""
+
+    @property
+    def product_fidelity(self) -> float | None:
+        """The render's measured 0..1 fidelity to its product from its recipe (None: not a render, or none)."""
+        measured = dict((self.recipe or {}).get("fidelity") or {})
+        value = measured.get("product_fidelity")
+        return None if value is None else float(value)
 
     def __post_init__(self) -> None:
         if self.image is None:
@@ -360,7 +371,10 @@ def _export_item(
         key = _input_key(source_key, planned.preset, xmp, options)
         done = previous.get(planned.path)
         if done is not None and done.input_key == key and _file_matches(inside(out_dir, planned.path), done):
-            outcome.rows.append(done)
+            # Same pixels; the fidelity columns follow this export's threshold, not the last one's.
+            outcome.rows.append(
+                dataclasses.replace(done, product_fidelity=item.product_fidelity, fidelity_flag=item.fidelity_flag)
+            )
             outcome.skipped += 1
         else:
             todo.append((planned, key))
@@ -400,6 +414,8 @@ def _export_item(
                 style_source=task.provenance.style_source,
                 recipe_id=task.provenance.recipe_id,
                 segment=item.segment or "",
+                product_fidelity=item.product_fidelity,
+                fidelity_flag=item.fidelity_flag,
                 input_key=key,
             )
         )

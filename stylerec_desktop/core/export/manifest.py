@@ -33,6 +33,9 @@ class ManifestRow:
 
     ``input_key`` fingerprints everything the file was made from (source pixels, preset, provenance), so a
     resumed export can tell a finished file from one made with other settings; it is in the JSON manifest only.
+    ``product_fidelity`` is the render's measured fidelity to its product, 0..1 (None for an untouched product
+    image or a render without a measure); ``fidelity_flag`` says why a render kept by ``--flag-only`` is doubtful
+    (below the threshold, or not measured), empty otherwise.
     """
 
     path: str
@@ -46,6 +49,8 @@ class ManifestRow:
     style_source: str = ""
     recipe_id: str = ""
     segment: str = ""
+    product_fidelity: float | None = None
+    fidelity_flag: str = ""
     input_key: str = ""
 
 

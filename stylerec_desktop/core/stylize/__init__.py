@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image, ImageOps
@@ -19,9 +21,11 @@ from PIL import Image, ImageOps
 from stylerec_desktop.core import masks
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, run_job
+from stylerec_desktop.core.stylize.backdrop import backdrop_plate
 from stylerec_desktop.core.stylize.colour import keep_content_colour
 from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
+from stylerec_desktop.core.stylize.scale import to_output_size, working_side
 
 __all__ = [
     "ENGINES",
@@ -39,6 +43,9 @@ __all__ = [
 
 ProductMask = Callable[[Image.Image], np.ndarray]
 MIN_SIDE = 32
+# Engines whose strokes have a fixed size in pixels, so they run at the style scale's working resolution. The colour
+# engine has no strokes; gatys optimises at the output size on purpose (its cost is per iteration, not per stroke).
+SCALED_ENGINES = ("arbitrary", "preset")
 
 
 def prepare_content(content: Image.Image, size: int | None) -> Image.Image:
@@ -91,6 +98,29 @@ def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, m
     return Image.fromarray(out)
 
 
+def _background_plate_render(
+    engine: Engine,
+    working: Image.Image,
+    image: Image.Image,
+    source: StyleSource,
+    options: StyleOptions,
+    product: np.ndarray,
+) -> Job[Image.Image]:
+    """The backdrop for a background-only render: a textured plate (see ``stylize.backdrop``) stylized at the
+    working resolution, brought to ``image``'s size and cross-faded with the original by the strength; the caller
+    lays the product back over it. The plate is rendered at full strength because its own texture is not part of
+    the picture: a weaker style would let that texture show, where a cross-fade gives a fainter pattern on the
+    real backdrop. ``product`` is the product mask at ``image``'s size (bool or float 0..1)."""
+    on_working = cv2.resize(np.asarray(product, dtype=np.float32), working.size, interpolation=cv2.INTER_AREA)
+    plate = Image.fromarray(backdrop_plate(np.asarray(working), on_working > 0.5, options.seed))
+    small = yield from engine.run(plate, source, dataclasses.replace(options, strength=1.0))
+    # No detail to restore: the backdrop's fine detail is what we replace, and the product is laid back on top.
+    shrink = image.width * image.height < small.width * small.height
+    how = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    full = Image.fromarray(cv2.resize(np.asarray(small), image.size, interpolation=how))
+    return Image.blend(image, full, options.strength) if options.strength < 1.0 else full
+
+
 def stylize_job(
     content: Image.Image,
     source: StyleSource,
@@ -113,11 +143,22 @@ def stylize_job(
     if options.strength == 0.0:
         # Every engine's strength-0 end is "the content"; skip the network rather than approximate it.
         return image.copy()
-    stylized = yield from chosen.run(image, source, options)
+    product = find_product(image) if options.mask != "all" else None
+    if options.style_scale is not None and chosen.name in SCALED_ENGINES:
+        # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
+        # then feed the network identical pixels, and only the final resize differs.
+        working = prepare_content(content, working_side(options.style_scale))
+        if options.mask == "background" and product is not None:
+            stylized = yield from _background_plate_render(chosen, working, image, source, options, product)
+        else:
+            small = yield from chosen.run(working, source, options)
+            stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
+    else:
+        stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
-    if options.mask != "all":
-        stylized = _apply_mask(image, stylized, find_product(image), options.mask)
+    if product is not None:
+        stylized = _apply_mask(image, stylized, product, options.mask)
     return stylized
 
 

@@ -1,13 +1,15 @@
 """The stylize engines behind one interface: each turns (content, style source, options) into a job that yields
 progress and returns the stylized picture at the content's size.
 
-- ``arbitrary``: Magenta's style predictor + transformer, at full resolution. Style from any image or any 100-d
-  vector (so a blend of vectors, e.g. a customer's taste, is a valid style).
+- ``arbitrary``: Magenta's style predictor + transformer. Style from any image or any 100-d vector (so a blend of
+  vectors, e.g. a customer's taste, is a valid style).
 - ``preset``: the 26-style network, with blends.
 - ``colour``: Reinhard Lab statistics (+ optional histogram matching); no network, photographic, instant.
 - ``gatys``: optimisation on ImageNet VGG19 features (``stylize.gatys``); slow, any style image or a blend of them.
 
-Common finishing (strength 0 short-cut, preserve colour, product mask) lives in ``stylerec_desktop.core.stylize``.
+Common finishing (strength 0 short-cut, preserve colour, product mask) lives in ``stylerec_desktop.core.stylize``, and
+so does the style scale: ``arbitrary`` and ``preset`` are handed the picture at the style scale's working resolution
+and their output is brought to the output size there (``stylize.scale``); an engine itself just paints what it gets.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def style_vector_of(image: Image.Image, device: torch.device) -> torch.Tensor:
 
 
 class ArbitraryEngine:
-    """Any image or style vector as the style, at full resolution.
+    """Any image or style vector as the style, at the resolution of the picture it is given.
 
     Strength interpolates between the content's *own* style vector and the target's (as Magenta's demo does), so a
     half-strength render is a milder painting of the product rather than a ghosted double exposure.

@@ -11,6 +11,7 @@ from PIL import Image
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.models.precision import PRECISIONS
+from stylerec_desktop.core.stylize.scale import DEFAULT_STYLE_SCALE, MAX_STYLE_SCALE, MIN_STYLE_SCALE
 
 MaskMode = Literal["all", "background", "product"]
 
@@ -29,6 +30,10 @@ class StyleOptions:
     - ``histogram``: colour engine only; histogram matching on top of the Reinhard statistics.
     - ``tile``: largest tile side for high-resolution renders (None: automatic).
     - ``iterations``: gatys engine only; optimisation steps (None: the engine's default, 200).
+    - ``style_scale`` 0.125..4: stroke size relative to the picture, the same at every output size (arbitrary and
+      preset engines; see ``stylize.scale``): 1 paints strokes as the networks do on a 512 px picture, 2 twice as
+      large. None is the recipe-version-1 behaviour: the network at the output size, strokes fixed in pixels, and
+      "background only" stylizes the backdrop itself (kept so old recipes re-render as they did).
     """
 
     strength: float = 1.0
@@ -41,6 +46,7 @@ class StyleOptions:
     histogram: bool = False
     tile: int | None = None
     iterations: int | None = None
+    style_scale: float | None = DEFAULT_STYLE_SCALE
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -55,6 +61,11 @@ class StyleOptions:
             raise UserError(f"Tiles must be at least 128 pixels, got {self.tile}.")
         if self.iterations is not None and not 1 <= self.iterations <= 10_000:
             raise UserError(f"Iterations must be between 1 and 10000, got {self.iterations}.")
+        if self.style_scale is not None and not MIN_STYLE_SCALE <= self.style_scale <= MAX_STYLE_SCALE:
+            raise UserError(
+                f"Style scale must be between {MIN_STYLE_SCALE:g} and {MAX_STYLE_SCALE:g} (1 = strokes as on a "
+                f"512 px picture, 2 = twice as large), got {self.style_scale:g}."
+            )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A recipe is a JSON-able dict (stored in the catalog's ``renders`` table and as a ``.recipe.json`` file next to the
 render)::
 
-    {"recipe_version": 1, "engine": "arbitrary",
+    {"recipe_version": 2, "engine": "arbitrary", "style_scale": 1.0,
      "content": {"path": "...", "sha256": "...", "sku": "BAG-001" | None, "size": [w, h]},
      "style": {"kind": "image", "path": "...", "sha256": "...", "sku": None, "label": ""}
             | {"kind": "vector", "vector": [100 floats], "label": "customer C001"}
@@ -17,6 +17,11 @@ render)::
 thread count (all recorded; float reductions are ordered by the thread split); the content and style files are
 checked against their recorded sha256 first, so a changed input is an error rather than a quietly different picture.
 The PNG files carry no time stamps or metadata, so the same pixels always make the same bytes.
+
+Versions: 1 ran the networks at the output size (no ``style_scale`` in its options); 2 adds ``style_scale`` (also
+copied to the top level, like ``seed``). A version-1 recipe is read with ``style_scale=None``, which selects the
+version-1 pipeline, so it re-renders the pixels it made then. After a render, ``fidelity`` (see
+``stylize.fidelity``) may be added; it describes the result and is not read back.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ from stylerec_desktop.core.models.weights import ARBITRARY_TRANSFORM, MULTISTYLE
 from stylerec_desktop.core.safe_files import open_regular_file, write_atomic
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
+# Options that did not exist in a recipe version, with the value that reproduces that version's pictures.
+_ABSENT_BEFORE: dict[int, dict[str, object]] = {2: {"style_scale": None}}
 
 # The weights each engine reads, recorded by hash so a later re-render can tell it would use other networks.
 ENGINE_WEIGHTS: dict[str, tuple[Weights, ...]] = {
@@ -141,6 +148,7 @@ def make_recipe(
         "style": _style_record(source, style_sku),
         "options": dataclasses.asdict(options),
         "seed": options.seed,
+        "style_scale": options.style_scale,
         "device": device.type,
         "dtype": str(dtype).removeprefix("torch."),
         "threads": torch.get_num_threads(),
@@ -178,6 +186,11 @@ def recipe_source(recipe: dict[str, object]) -> StyleSource:
 def recipe_options(recipe: dict[str, object]) -> StyleOptions:
     """The recipe's options with device and precision pinned to what was actually used."""
     options = dict(recipe["options"])  # type: ignore[arg-type]
+    version = int(recipe.get("recipe_version", 1))  # type: ignore[call-overload]
+    for introduced, absent in _ABSENT_BEFORE.items():
+        if version < introduced:
+            for name, value in absent.items():
+                options.setdefault(name, value)
     dtype = str(recipe.get("dtype", "float32"))
     options["device"] = str(recipe.get("device", options.get("device", "auto")))
     options["precision"] = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}.get(dtype, "fp32")

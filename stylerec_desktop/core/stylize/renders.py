@@ -19,6 +19,7 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
+from stylerec_desktop.core.stylize.fidelity import render_fidelity
 from stylerec_desktop.core.stylize.recipe import (
     checked_file,
     make_recipe,
@@ -57,7 +58,8 @@ def render_into_catalog_job(
     product_id: int | None = None,
 ) -> Job[StoredRender]:
     """Render ``content_path`` with ``source`` and keep it: PNG under ``renders/``, ``.recipe.json`` beside it, and a
-    catalog row. Yields the render's progress; returns the :class:`StoredRender`."""
+    catalog row. The recipe carries the render's measured ``fidelity`` (see ``stylize.fidelity``). Yields the
+    render's progress; returns the :class:`StoredRender`."""
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
@@ -67,6 +69,7 @@ def render_into_catalog_job(
         content = opened.copy()
     recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku)
     result = yield from stylize_job(content, source, options, engine=chosen)
+    recipe["fidelity"] = render_fidelity(content, result).to_dict()
     data = png_bytes(result)
     sha256 = hashlib.sha256(data).hexdigest()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

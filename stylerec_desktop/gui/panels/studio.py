@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -107,23 +109,46 @@ def image_files(paths: list[Path]) -> list[Path]:
 Followed = tuple[str, "StoredRender | None"]
 
 _previews_lock = threading.Lock()
-_preview_contents: dict[Path, Image.Image] = {}
+_preview_contents: dict[tuple[Path, int], Image.Image] = {}
 
 
-def _preview_content(path: Path) -> Image.Image:
-    """The content image at preview size, decoded once per file (on a worker)."""
+def _preview_content(path: Path, side: int = PREVIEW_SIDE) -> Image.Image:
+    """The content image with its longest side ``side`` px, decoded once per file and side (on a worker)."""
     with _previews_lock:
-        cached = _preview_contents.get(path)
+        cached = _preview_contents.get((path, side))
     if cached is None:
         from stylerec_desktop.core.stylize import prepare_content
 
         with Image.open(path) as opened:
-            cached = prepare_content(opened, PREVIEW_SIDE)
+            cached = prepare_content(opened, side)
         with _previews_lock:
             if len(_preview_contents) > 32:
                 _preview_contents.clear()
-            _preview_contents[path] = cached
+            _preview_contents[(path, side)] = cached
     return cached
+
+
+def _preview_source_side(style_scale: float | None) -> int:
+    """How large the preview's content must be: the network runs at the style scale's working resolution, and
+    it must see the same pixels as a full render does (a 256 px copy enlarged to 512 would be a softer picture)."""
+    from stylerec_desktop.core.stylize.scale import working_side
+
+    return PREVIEW_SIDE if style_scale is None else max(PREVIEW_SIDE, working_side(style_scale))
+
+
+def fidelity_text(recipe: Mapping[str, object]) -> str:
+    """A render's measured fidelity to its product (``recipe["fidelity"]``, see core ``stylize.fidelity``) in a
+    sentence for the status line."""
+    measured = recipe.get("fidelity")
+    if not isinstance(measured, Mapping):
+        return "Its fidelity to the product was not measured (an older render)."
+    if measured.get("product_fidelity") is None:
+        return "No product was found in it, so its fidelity to the product is not measured."
+    return (
+        f"Product fidelity {float(measured['product_fidelity']):.2f}: colour ΔE "
+        f"{float(measured['product_delta_e']):.1f}, edges kept {float(measured['product_edge_ssim']):.2f}, "
+        f"background ΔE {float(measured['background_change']):.1f}."
+    )
 
 
 def resolve_style(catalog: Catalog | None, choice: StyleSource | str) -> tuple[StyleSource, str | None]:
@@ -236,6 +261,10 @@ class StudioPanel(FileDropTarget, QWidget):
             self.mask_combo.addItem(text)
         self.size_box = QSpinBox(minimum=256, maximum=8192, value=1024, singleStep=256, suffix=" px")
         self.size_box.setToolTip("Longest side of full renders")
+        self.scale_box = QDoubleSpinBox(minimum=0.25, maximum=4.0, value=1.0, singleStep=0.25, decimals=2)
+        self.scale_box.setObjectName("styleScale")
+        self.scale_box.setToolTip("Stroke size relative to the picture, the same in the preview and at every render "
+                                  "size: 1 = strokes as on a 512 px picture, 2 = twice as large")  # fmt: skip
         self.seed_box = QSpinBox(minimum=0, maximum=2_147_483_647, value=0)
         self.seed_box.setToolTip("Kept with every render; the Gatys engine starts its optimisation from it")
         self.iterations_box = QSpinBox(minimum=10, maximum=2000, value=200, singleStep=50)
@@ -311,6 +340,7 @@ class StudioPanel(FileDropTarget, QWidget):
         form.addRow("Strength", self.strength)
         form.addRow("", self.preserve_check)
         form.addRow("Mask", self.mask_combo)
+        form.addRow("Stroke size", self.scale_box)
         form.addRow("Render size", self.size_box)
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_box, 1)
@@ -368,6 +398,7 @@ class StudioPanel(FileDropTarget, QWidget):
             self.source_combo.currentIndexChanged, self.preset_a.valueChanged, self.preset_b.valueChanged,
             self.preset_mix.valueChanged, self.style_sku.editingFinished, self.engine_combo.currentIndexChanged,
             self.strength.valueChanged, self.preserve_check.toggled, self.mask_combo.currentIndexChanged,
+            self.scale_box.valueChanged,
         ):  # fmt: skip
             signal.connect(self._controls_changed)
         runner.jobFinished.connect(self._on_job_finished)
@@ -461,6 +492,7 @@ class StudioPanel(FileDropTarget, QWidget):
             size=size,
             seed=self.seed_box.value(),
             iterations=self.iterations_box.value() if self.engine() == "gatys" else None,
+            style_scale=self.scale_box.value(),
             device=device,
             precision=precision,
         )
@@ -519,7 +551,8 @@ class StudioPanel(FileDropTarget, QWidget):
             from stylerec_desktop.core.stylize import stylize
 
             source, _ = resolve_style(catalog, choice)
-            return _to_qimage(stylize(_preview_content(path), source, options, engine=engine))
+            content = _preview_content(path, _preview_source_side(options.style_scale))
+            return _to_qimage(stylize(content, source, options, engine=engine))
 
         self.status_label.setText("Previewing…")
         self._preview.run(work, self._show_preview, self._preview_failed)
@@ -646,7 +679,7 @@ class StudioPanel(FileDropTarget, QWidget):
         recipe = render.recipe
         style, options = dict(recipe["style"]), dict(recipe["options"])  # type: ignore[arg-type]
         widgets = (self.source_combo, self.preset_a, self.preset_b, self.preset_mix, self.engine_combo,
-                   self.strength, self.preserve_check, self.mask_combo, self.style_sku)  # fmt: skip
+                   self.strength, self.preserve_check, self.mask_combo, self.style_sku, self.scale_box)  # fmt: skip
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -660,6 +693,10 @@ class StudioPanel(FileDropTarget, QWidget):
             size = options.get("size") or max(render.size)
             self.size_box.setValue(int(size))
             self.seed_box.setValue(int(options.get("seed", 0)))
+            # A version-1 recipe has no style scale (the network ran at its output size); its look is closest to
+            # the scale that runs the network at that size.
+            scale = options.get("style_scale") or 512 / max(256, int(size))
+            self.scale_box.setValue(float(scale))
             if options.get("iterations"):
                 self.iterations_box.setValue(int(options["iterations"]))
         finally:
@@ -789,6 +826,8 @@ class StudioPanel(FileDropTarget, QWidget):
                 same = render.sha256 == original.sha256
                 verdict = "the same picture" if same else "a different picture (made with another thread count?)"
                 self.status_label.setText(f"#{original.id} rendered again as #{render.id}: {verdict}.")
+            else:
+                self.status_label.setText(f"#{render.id} rendered. {fidelity_text(render.recipe)}")
             self.renderFinished.emit(render)
         elif info.error:
             self.status_label.setText(info.error)
