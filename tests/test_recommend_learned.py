@@ -8,12 +8,14 @@ buys now and then, and 2 products per family nobody has touched (cold start).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord, ImageInfo, ProductRecord
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress, run_job
@@ -285,3 +287,22 @@ def test_too_few_events_is_a_clear_error(tmp_path: Path) -> None:
             run_job(train_model_job(catalog, device="cpu"))
     finally:
         catalog.close()
+
+
+def test_learn_command_trains_stores_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = build(tmp_path / "cli")
+    catalog.close()
+    folder = str(tmp_path / "cli")
+    assert main(["--catalog", folder, "-q", "learn", "--epochs", "3", "--device", "cpu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["path"] == str(tmp_path / "cli" / "models" / "learned.pt")
+    assert report["events"] > 2000 and report["products"] == FAMILIES * PER_FAMILY and report["epochs"] <= 3
+    assert report["validation"]["ndcg"] > report["validation"]["popularity_ndcg"]
+    with Catalog.open(folder) as reopened:
+        stored = load_model(reopened)
+        assert stored is not None and stored.info.events == report["events"]
+    assert main(["--catalog", folder, "-q", "learn", "--epochs", "2", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "Validation: the purchases of" in text and "Stored in" in text
+    assert main(["--catalog", folder, "-q", "learn", "--epochs", "0"]) == 2
+    assert "stylerec: error: The learned model's epochs must be at least 1" in capsys.readouterr().err
