@@ -105,9 +105,8 @@ def bench_training(products: int, events: int, device: str, epochs: int, patienc
         build_s = time.perf_counter() - t0
         try:
             t0 = time.perf_counter()
-            model = run_job(
-                train_model_job(catalog, settings=LearnedSettings(epochs=epochs, patience=patience), seed=0, device=device)
-            )
+            settings = LearnedSettings(epochs=epochs, patience=patience)
+            model = run_job(train_model_job(catalog, settings=settings, seed=0, device=device))
             train_s = time.perf_counter() - t0
         finally:
             catalog.close()
