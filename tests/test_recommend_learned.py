@@ -310,3 +310,17 @@ def test_learn_command_trains_stores_and_reports(tmp_path: Path, capsys: pytest.
     assert "Validation: the purchases of" in text and "Stored in" in text
     assert main(["--catalog", folder, "-q", "learn", "--epochs", "0"]) == 2
     assert "stylerec: error: The learned model's epochs must be at least 1" in capsys.readouterr().err
+
+
+def test_without_purchases_to_validate_on_it_trains_on_all_events_and_says_so(tmp_path: Path) -> None:
+    catalog = Catalog.create(tmp_path / "views")
+    try:
+        add_products(catalog, [(f"F-{f:02d}-{i:02d}", f) for f in range(2) for i in range(6)], seed=4)
+        catalog.upsert_customers([CustomerRecord(f"V{c}") for c in range(6)])
+        catalog.add_events([EventRecord(f"V{c}", f"F-{c % 2:02d}-{i:02d}", "view", T0 + timedelta(days=c + i))
+                            for c in range(6) for i in range(6)])  # fmt: skip
+        model = run_job(train_model_job(catalog, settings=replace(FAST, epochs=2), device="cpu"))
+        assert model.info.validation is None and model.info.epochs == 2 and model.info.events == 36
+        assert model.info.cold_products == 0  # every product was trained on: no window was held out
+    finally:
+        catalog.close()

@@ -502,24 +502,28 @@ def train_model_job(
     style_mean = index.projections["style"].mean
     content = torch.from_numpy(_content(index, np.arange(n), visual_basis, style_mean))
     tokens = torch.from_numpy(_token_matrix(index, np.arange(n), tokens_of, vocabulary, price_edges))
-    scale = 1000 if not settings.refit else 700  # progress units for the first (validated) fit
-
     early = events.before(val_day)
     history = _histories(early, n, val_day, settings)
-    validation = _validation(history, _events_from(events, events.day >= val_day), _from_day(val_day), n)
-    fit = yield from _fit(
-        history, content, tokens, len(vocabulary), settings, seed, torch_device,
-        validation if len(validation.customers) else None, settings.epochs, (0, scale), "Training",
+    validation: _Validation | None = _validation(
+        history, _events_from(events, events.day >= val_day), _from_day(val_day), n
+    )
+    if validation is not None and not len(validation.customers):
+        # Nobody with an earlier history bought in the window: nothing to choose the epoch count on, so one fit on
+        # all the events for the configured epochs (and the report says the count was not chosen on data).
+        validation, history = None, _histories(events, n, end_day, settings)
+    refit = settings.refit and validation is not None
+    scale = 700 if refit else 1000  # progress units (of 1000) for the first fit
+    net, best_epoch, figures, epochs_run = yield from _fit(
+        history, content, tokens, len(vocabulary), settings, seed, torch_device, validation, settings.epochs,
+        (0, scale), "Training",
     )  # fmt: skip
-    net, best_epoch, figures, epochs_run = fit
     final_history = history
-    if settings.refit:
+    if refit:
         final_history = _histories(events, n, end_day, settings)
-        refit = yield from _fit(
+        net = (yield from _fit(
             final_history, content, tokens, len(vocabulary), settings, seed, torch_device, None, best_epoch,
             (scale, 1000), "Refitting on all events",
-        )  # fmt: skip
-        net = refit[0]
+        ))[0]  # fmt: skip
     warm = np.zeros(n, bool)
     warm[final_history.rows] = True
     with torch.no_grad():
