@@ -55,7 +55,8 @@ import torch
 from stylerec_desktop.core.catalog import Catalog, ProductAttributeRow, format_ts, parse_ts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress
-from stylerec_desktop.core.recommend.index import StyleIndex, _unit, load_index
+from stylerec_desktop.core.recommend.features import PATTERN_DIM, extractor_version
+from stylerec_desktop.core.recommend.index import COLOUR_BINS, StyleIndex, _unit, load_index
 from stylerec_desktop.core.recommend.learned_fit import (
     Events,
     LearnedSettings,
@@ -444,8 +445,6 @@ def load_model(catalog: Catalog) -> LearnedModel | None:
     Raises UserError naming the file when it is unreadable, from another format, or trained on features of another
     extractor than the catalog's current one.
     """
-    from stylerec_desktop.core.recommend.features import extractor_version
-
     path = model_path(catalog)
     if not path.is_file():
         return None
@@ -488,7 +487,8 @@ def _check_shapes(arrays: Mapping[str, np.ndarray], n_tokens: int, path: Path, r
         "visual_basis": (arrays["visual_basis"].shape[0], arrays["visual_basis"].shape[-1]),
         "style_mean": (arrays["style_mean"].shape[0],),
     }
-    content_dim = arrays["visual_basis"].shape[-1] + len(arrays["style_mean"]) + 125 + 20
+    # visual (the model's principal axes) + style + colour histogram + pattern: what _content() builds
+    content_dim = arrays["visual_basis"].shape[-1] + len(arrays["style_mean"]) + len(COLOUR_BINS) + PATTERN_DIM
     bad = [name for name, shape in expected.items() if arrays[name].shape != shape]
     if m < 0 or bad or arrays["content_map"].shape[0] != content_dim:
         raise UserError(f"The learned model {path} is inconsistent ({', '.join(bad) or 'content size'}); {retrain}.")
