@@ -9,6 +9,7 @@ nobody has touched (cold start).
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord, ImageInfo, ProductRecord
@@ -278,6 +280,14 @@ def test_a_damaged_model_file_is_a_clear_error(catalog: Catalog, model: LearnedM
             load_model(catalog)
         path.write_text("not a model")
         with pytest.raises(UserError, match=r"learned\.pt.*stylerec learn"):
+            load_model(catalog)
+        torch.save({"format": 99}, path)  # from a newer version of the app
+        with pytest.raises(UserError, match=r"learned\.pt is of format 99.*stylerec learn"):
+            load_model(catalog)
+        older = copy.copy(model)
+        older.info = replace(model.info, extractor="v0;another-network")
+        save_model(older, catalog)
+        with pytest.raises(UserError, match=r"learned\.pt was trained on image features of another version"):
             load_model(catalog)
     finally:
         path.unlink()
