@@ -334,3 +334,21 @@ def test_without_purchases_to_validate_on_it_trains_on_all_events_and_says_so(tm
         assert model.info.cold_products == 0  # every product was trained on: no window was held out
     finally:
         catalog.close()
+
+
+def test_the_catalog_reads_every_products_attributes(tmp_path: Path) -> None:
+    catalog = Catalog.create(tmp_path / "attrs")
+    try:
+        catalog.upsert_products([
+            ProductRecord("A", "Linen shirt", "shirts", brand="Acme", price=39.5, tags=("linen", "summer"),
+                          attributes={"fit": "relaxed"}),
+            ProductRecord("B", "Mug", "", price=None),
+        ])  # fmt: skip
+        rows = catalog.product_attribute_rows()
+        assert [(r.category, r.brand, r.price, r.tags, r.attributes) for r in rows] == [
+            ("shirts", "Acme", 39.5, ("linen", "summer"), {"fit": "relaxed"}),
+            ("", "", None, (), {}),
+        ]
+        assert [r.product_id for r in rows] == sorted(catalog.product_ids_by_sku(["A", "B"]).values())
+    finally:
+        catalog.close()
