@@ -164,13 +164,15 @@ def main() -> int:
     parser.add_argument("--patience", type=int, default=3, help="early stopping patience; = --epochs: no early stop")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     training = bench_training(args.products, args.events, args.device, args.epochs, args.patience)
     scoring = bench_scoring(training.pop("model"), args.score_products)
     result = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
-            "load_average": os.getloadavg(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
             "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
@@ -183,7 +185,7 @@ def main() -> int:
         sys.stdout.write("\n")
         return 0
     v = training["validation"]
-    print(f"load average before/after: {result['machine']['load_average']}")
+    print(f"load average (1, 5, 15 min) before: {load_before}, after: {result['machine']['load_average_after']}")
     print(
         f"training: {training['events_trained']} events x {training['products']} products on {training['device']}: "
         f"{training['train_s']:.1f} s ({training['epochs_validated']} validated epochs, refit {training['best_epoch']}"
