@@ -329,8 +329,12 @@ def test_without_purchases_to_validate_on_it_trains_on_all_events_and_says_so(tm
         catalog.upsert_customers([CustomerRecord(f"V{c}") for c in range(6)])
         catalog.add_events([EventRecord(f"V{c}", f"F-{c % 2:02d}-{i:02d}", "view", T0 + timedelta(days=c + i))
                             for c in range(6) for i in range(6)])  # fmt: skip
-        model = run_job(train_model_job(catalog, settings=replace(FAST, epochs=2), device="cpu"))
+        steps: list[Progress] = []
+        model = run_job(train_model_job(catalog, settings=replace(FAST, epochs=2), device="cpu"), steps.append)
         assert model.info.validation is None and model.info.epochs == 2 and model.info.events == 36
+        assert [s.message for s in steps if s.message.endswith("done")] == [
+            "Training: epoch 1/2 done", "Training: epoch 2/2 done"
+        ]  # fmt: skip
         assert model.info.cold_products == 0  # every product was trained on: no window was held out
     finally:
         catalog.close()

@@ -260,7 +260,7 @@ def fit(
     throttle = Throttle(0.2)
 
     # One CPU thread per step: a step is ~100 small operations, and waking torch's thread pool for each costs more
-    # than it saves; on the busy 2-core machine 15 steps took 27 s with 2 threads and 0.7 s with 1. Set per step,
+    # than it saves; on the 2-core machine at load ~8, 15 steps took 27 s with 2 threads and 0.7 s with 1. Per step,
     # not across the job's yields, so other work between the steps keeps its threads.
     def threads() -> contextlib.AbstractContextManager[None]:
         return torch_threads(_CPU_THREADS) if device.type == "cpu" else contextlib.nullcontext()
@@ -284,23 +284,25 @@ def fit(
             if throttle.ready():
                 done = span[0] + (span[1] - span[0]) * ((epoch - 1) * batches + b + 1) / (epochs * batches)
                 yield Progress(int(done), 1000, f"{label}: epoch {epoch}/{epochs}")
+        done = int(span[0] + (span[1] - span[0]) * epoch / epochs)
         if validation is None:
+            yield Progress(done, 1000, f"{label}: epoch {epoch}/{epochs} done")
             continue
         with threads():
             figures = _validate(net, history, validation, settings.k, device)
         if best is None or figures.ndcg > best[0] + 1e-6:
-            state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            # Parameters only: the buffers (content, tokens, warm flags) do not change during a fit.
+            state = {k: v.detach().clone() for k, v in net.named_parameters()}
             best, stale = (figures.ndcg, epoch, state, figures), 0
         else:
             stale += 1
-        done = span[0] + (span[1] - span[0]) * epoch / epochs
-        yield Progress(int(done), 1000, f"{label}: epoch {epoch}/{epochs}, validation NDCG@{settings.k} "
-                                        f"{figures.ndcg:.4f} (best {best[0]:.4f} at epoch {best[1]})")  # fmt: skip
+        yield Progress(done, 1000, f"{label}: epoch {epoch}/{epochs}, validation NDCG@{settings.k} "
+                                   f"{figures.ndcg:.4f} (best {best[0]:.4f} at epoch {best[1]})")  # fmt: skip
         if stale >= settings.patience:
             break
     if best is None:
         return net, epoch, None, epoch
-    net.load_state_dict(best[2])
+    net.load_state_dict(best[2], strict=False)
     return net, best[1], best[3], epoch
 
 
