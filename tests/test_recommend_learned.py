@@ -307,6 +307,8 @@ def test_learn_command_trains_stores_and_reports(tmp_path: Path, capsys: pytest.
     catalog = build(tmp_path / "cli")
     catalog.close()
     folder = str(tmp_path / "cli")
+    assert main(["--catalog", folder, "learn", "--show"]) == 0
+    assert "No learned model in this catalog yet" in capsys.readouterr().out
     assert main(["--catalog", folder, "-q", "learn", "--epochs", "3", "--device", "cpu", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["path"] == str(tmp_path / "cli" / "models" / "learned.pt")
@@ -318,6 +320,8 @@ def test_learn_command_trains_stores_and_reports(tmp_path: Path, capsys: pytest.
     assert main(["--catalog", folder, "-q", "learn", "--epochs", "2", "--device", "cpu"]) == 0
     text = capsys.readouterr().out
     assert "Validation: the purchases of" in text and "Stored in" in text
+    assert main(["--catalog", folder, "learn", "--show"]) == 0
+    assert capsys.readouterr().out == text  # the stored model's own figures, nothing retrained
     assert main(["--catalog", folder, "-q", "learn", "--epochs", "0"]) == 2
     assert "stylerec: error: The learned model's epochs must be at least 1" in capsys.readouterr().err
 

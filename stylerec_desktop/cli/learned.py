@@ -5,26 +5,51 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stylerec_desktop.cli.common import jsonable, open_catalog, print_json, run
 
+if TYPE_CHECKING:  # the core (and torch) load only when a command runs
+    from stylerec_desktop.core.recommend.learned import LearnedInfo
+
 
 def cmd_learn(args: argparse.Namespace) -> int:
-    from stylerec_desktop.core.recommend.learned import LearnedSettings, save_model, settings_with, train_model_job
+    from stylerec_desktop.core.recommend.learned import (
+        LearnedSettings,
+        load_model,
+        model_path,
+        save_model,
+        settings_with,
+        train_model_job,
+    )
 
+    if args.show:
+        with open_catalog(args) as catalog:
+            stored, path = load_model(catalog), model_path(catalog)
+        if stored is None:
+            if args.json:
+                print_json(None)
+            else:
+                print(f"No learned model in this catalog yet ({path}): `stylerec learn` trains one.")
+            return 0
+        return _report(stored.info, path, args.json)
     changes = {} if args.epochs is None else {"epochs": args.epochs}
     settings = settings_with(LearnedSettings(), **changes)
     with open_catalog(args) as catalog:
         model = run(train_model_job(catalog, settings=settings, seed=args.seed, device=args.device), args)
         path = save_model(model, catalog)
-    info = model.info
-    if args.json:
+    return _report(model.info, path, args.json)
+
+
+def _report(info: LearnedInfo, path: Path, as_json: bool) -> int:
+    if as_json:
         print_json({**jsonable(info), "path": str(path)})
         return 0
     print(
-        f"Trained on {info.events} events of {info.customers} customers with {info.products} indexed products "
-        f"({info.cold_products} without events, scored by their looks and attributes), up to {info.data_until}, "
-        f"on {info.device} in {info.seconds:.1f} s."
+        f"Trained at {info.trained_at} on {info.events} events of {info.customers} customers with {info.products} "
+        f"indexed products ({info.cold_products} without events, scored by their looks and attributes), up to "
+        f"{info.data_until}, on {info.device} in {info.seconds:.1f} s."
     )
     v = info.validation
     if v is None:
@@ -54,4 +79,5 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--epochs", type=int, help="most passes over the events (default 40; early stopping ends sooner)")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same model on CPU")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train (default auto)")
+    p.add_argument("--show", action="store_true", help="show the stored model's figures instead of training one")
     p.add_argument("--json", action="store_true", help="print what was trained and its validation figures as JSON")
