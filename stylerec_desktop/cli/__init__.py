@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from stylerec_desktop import __version__
-from stylerec_desktop.cli import catalog, export, recommend, stylize
+from stylerec_desktop.cli import catalog, export, learned, recommend, stylize
 from stylerec_desktop.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from stylerec_desktop.core.errors import UserError
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     recommend.add_commands(add)
     stylize.add_commands(add)
     export.add_commands(add)
+    learned.add_commands(add)
     return parser
 
 

@@ -29,6 +29,7 @@ from stylerec_desktop.core.catalog.records import (
     ImageFeatureBlobs,
     InteractionRow,
     Product,
+    ProductAttributeRow,
     ProductFeatureRow,
     ProductImage,
     ProductRecord,
@@ -565,6 +566,14 @@ class Catalog:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY ts, id"
         return [InteractionRow(*r) for r in self.db.execute(sql, params)]
+
+    def product_attribute_rows(self) -> list[ProductAttributeRow]:
+        """Every product's category, brand, price, tags and free attributes, by product id."""
+        rows = self.db.execute("SELECT id, category, brand, price, tags, attributes FROM products ORDER BY id")
+        return [
+            ProductAttributeRow(r[0], r[1] or "", r[2] or "", r[3], tuple(json.loads(r[4])), json.loads(r[5]))
+            for r in rows
+        ]
 
     def customer_external_ids(self) -> dict[int, str]:
         """Internal customer id -> the customer's own id (what users type)."""

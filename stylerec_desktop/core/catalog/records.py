@@ -168,6 +168,18 @@ class ProductFeatureRow:
 
 
 @dataclass(frozen=True)
+class ProductAttributeRow:
+    """One product's descriptive fields, for models that learn from product attributes (no images, no events)."""
+
+    product_id: int
+    category: str
+    brand: str
+    price: float | None
+    tags: tuple[str, ...]
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
 class InteractionRow:
     """One event reduced to what the recommender needs: internal ids, kind, UTC timestamp text, quantity."""
 

@@ -11,6 +11,8 @@ The modules, in the order data flows through them:
 - :mod:`.ranking` — the blended score, filters and MMR diversity; :mod:`.explain` says why.
 - :mod:`.similar` — products like a given one.
 - :mod:`.evaluate` — temporal-split evaluation of our ranking and the baselines.
+- :mod:`.learned` (training loop in :mod:`.learned_fit`) — a model trained on the catalog's own events, with the
+  products' looks and attributes as side information: one more signal, and cold-start products scored by looks.
 - :mod:`.service` — one-call entry points for the CLI and the GUI (cached index, explained recommendations, a
   customer's taste as a Style engine input).
 """
