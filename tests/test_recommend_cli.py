@@ -50,7 +50,7 @@ def test_recommend_json_contract(indexed: str, capsys: pytest.CaptureFixture[str
     assert len(items) == 5
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
     assert set(items[0]["components"]) == {"style", "visual", "colour", "pattern", "neighbour", "behaviour",
-                                            "popularity"}
+                                            "popularity", "learned"}
     assert items[0]["sku"].startswith("stripes-navy") or "navy" in items[0]["sku"]
     because = items[0]["because"][0]
     assert because["sku"] in {"stripes-navy-0", "stripes-navy-1"}

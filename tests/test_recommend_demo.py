@@ -45,7 +45,8 @@ def test_a_striped_navy_buyer_gets_striped_or_navy_products_first(demo: Catalog)
     )  # fmt: skip
     result = recommend_for_customer(demo, "NAVY-STRIPES", k=5, cache=IndexCache())
     looks = [_look(demo, rec.sku) for rec, _ in result.items]
-    assert all(pattern == "stripes" or palette == "nautical" for pattern, palette in looks), looks
+    # mostly striped or navy; co-purchases of other shoppers (the behaviour signal) may bring one other product
+    assert sum(pattern == "stripes" or palette == "nautical" for pattern, palette in looks) >= 4, looks
     # the other striped navy products lead the list
     unbought = set(striped_navy) - set(bought)
     assert {rec.sku for rec, _ in result.items[: len(unbought)]} == unbought

@@ -102,7 +102,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.recommend.evaluate import evaluate, report_dict
 
     with open_catalog(args) as catalog:
-        report = evaluate(catalog, test_days=args.test_days, k=args.k, folds=args.folds, seed=args.seed)
+        report = evaluate(
+            catalog, test_days=args.test_days, k=args.k, folds=args.folds, seed=args.seed, learned=args.learned
+        )
     if args.json:
         print_json(report_dict(report))
         return 0
@@ -180,6 +182,8 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--test-days", type=int, default=14, help="days in each test window (default 14)")
     p.add_argument("--k", type=int, default=10, help="list length evaluated (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    p.add_argument("--learned", action="store_true", help="also train the learned model for each window (on the "
+                   "events before it) and evaluate it alone and in the blend")  # fmt: skip
 
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 

@@ -141,8 +141,10 @@ LIGHT = _colours(
         "visual": "#1c7ed6",
         "colour": "#e8590c",
         "pattern": "#0ca678",
+        "neighbour": "#3b5bdb",
         "behaviour": "#d6336c",
         "popularity": "#868e96",
+        "learned": "#f59f00",
     },
 )
 
@@ -190,8 +192,10 @@ DARK = _colours(
         "visual": "#4dabf7",
         "colour": "#ff922b",
         "pattern": "#38d9a9",
+        "neighbour": "#748ffc",
         "behaviour": "#f06595",
         "popularity": "#adb5bd",
+        "learned": "#ffc078",
     },
 )
 

@@ -58,8 +58,10 @@ SIGNAL_NAMES = {
     "visual": "Visual",
     "colour": "Colour",
     "pattern": "Pattern",
+    "neighbour": "Close match",
     "behaviour": "Bought together",
     "popularity": "Popularity",
+    "learned": "Learned",
 }
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.recommend.ranking import Filters
+from stylerec_desktop.core.recommend.ranking import SIGNALS, Filters
 from stylerec_desktop.core.recommend.service import recommend_for_customer
 from stylerec_desktop.core.stylize import StyleVector
 from stylerec_desktop.gui.indexing import INDEX_TITLE
@@ -48,7 +48,7 @@ def test_picking_a_customer_shows_their_ranked_recommendations_and_taste(
     assert window.recommendations_dock.isVisible()
     # Every row has a score bar per signal and the same terms as the core's ranking.
     rec, _ = panel.model.item(0)
-    assert set(rec.components) == {"style", "visual", "colour", "pattern", "behaviour", "popularity"}
+    assert set(rec.components) == set(SIGNALS)
     assert rec.score == pytest.approx(expected.items[0][0].score)
 
     taste = window.taste_panel

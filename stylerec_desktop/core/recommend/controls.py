@@ -28,6 +28,7 @@ class RankingWeights:
     neighbour: float = 1.0
     behaviour: float = 6.0
     popularity: float = 0.2
+    learned: float = 1.0  # counts only once a model is trained (stylerec learn)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

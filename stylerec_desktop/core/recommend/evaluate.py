@@ -12,6 +12,8 @@ Methods, computed in the same run on the same candidates:
 - ``popularity``: recent best-sellers — purchases in the 30 days before the window, ties by all-time interactions.
 - ``cooccurrence``: item-to-item co-occurrence CF on the customer's weighted history (ties by popularity).
 - ``visual_knn``: visual-only nearest neighbours: ``sum_h a_h cos_visual(h, p)`` (ties by popularity).
+- ``learned`` (with ``learned=True``): the learned model alone, one trained per window on the events before it; the
+  blend then includes it too, as ``recommend`` does once a model is trained.
 
 Metrics @K: Recall, NDCG (binary relevance), HitRate, MRR, averaged over customer-windows; over the whole run:
 catalog coverage (share of products recommended to anyone), Gini of exposure (0 = every product shown equally often,
@@ -37,9 +39,10 @@ import numpy as np
 
 from stylerec_desktop.core.catalog import Catalog, InteractionRow, format_ts, parse_ts
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Job, Progress, map_progress, run_job
 from stylerec_desktop.core.recommend.behaviour import Behaviour
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
-from stylerec_desktop.core.recommend.ranking import RankingWeights, recommend
+from stylerec_desktop.core.recommend.ranking import LearnedScorer, RankingWeights, recommend
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteEvent, TasteSettings, customer_taste
 
 METHODS = ("stylerec", "popularity", "cooccurrence", "visual_knn")
@@ -176,6 +179,7 @@ class Fold:
     test: dict[int, set[int]]
     bestsellers: np.ndarray
     names: dict[int, str]
+    learned: LearnedScorer | None = None  # a learned model trained on the events before ``cutoff`` only
 
 
 def window_cutoffs(newest: datetime, folds: int, test_days: int) -> list[datetime]:
@@ -288,7 +292,24 @@ def baseline_rankers(k: int) -> dict[str, Ranker]:
 
 
 def blend_ranker(k: int, weights: RankingWeights | None = None) -> Ranker:
-    return lambda fold, taste: [r.row for r in recommend(fold.index, taste, k=k, weights=weights)]
+    return lambda fold, taste: [r.row for r in recommend(fold.index, taste, k=k, weights=weights,
+                                                         learned=fold.learned)]  # fmt: skip
+
+
+def learned_ranker(k: int) -> Ranker:
+    """The learned model alone (each fold's own model)."""
+    return lambda fold, taste: _top(fold.learned.scores(fold.index, taste).astype(np.float64), taste, k)
+
+
+def train_fold_models(catalog: Catalog, folds: list[Fold], seed: int = 0) -> Job[None]:
+    """Train a learned model per fold on the events before its cutoff (none of its test window leaks in)."""
+    from stylerec_desktop.core.recommend.learned import train_model_job
+
+    for f, fold in enumerate(folds):
+        job = train_model_job(catalog, before=fold.cutoff, seed=seed, device="auto")
+        fold.learned = yield from map_progress(
+            job, lambda p, f=f: Progress(f, len(folds), f"Training the learned model for window {f + 1}: {p.message}")
+        )
 
 
 # -- the evaluation --------------------------------------------------------------------------------------------
@@ -304,8 +325,10 @@ def evaluate(
     folds: int = 1,
     seed: int = 0,
     extra: dict[str, Ranker] | None = None,
+    learned: bool = False,
 ) -> EvaluationReport:
-    """Evaluate ``methods`` (and the ``extra`` rankers, by name) on ``catalog`` over ``folds`` rolling windows."""
+    """Evaluate ``methods`` (and the ``extra`` rankers, by name) on ``catalog`` over ``folds`` rolling windows.
+    ``learned`` trains a learned model per window (before it), used in the blend and reported alone."""
     if k < 1:
         raise UserError(f"--k must be at least 1, got {k}.")
     rankers: dict[str, Ranker] = {"stylerec": blend_ranker(k, weights), **baseline_rankers(k), **(extra or {})}
@@ -314,6 +337,9 @@ def evaluate(
         raise UserError(f"Unknown evaluation method {unknown[0]!r}; use {', '.join(METHODS)}.")
     chosen = {m: rankers[m] for m in (*methods, *(extra or {}))}
     fold_list = make_folds(catalog, folds, test_days)
+    if learned:
+        run_job(train_fold_models(catalog, fold_list, seed))
+        chosen["learned"] = learned_ranker(k)
     units = units_of(fold_list, taste_settings)
     if not units:
         raise UserError(

@@ -8,7 +8,8 @@ For a :class:`~.ranking.Recommendation` the explanation lists
   contributes most to it: ``style`` / ``look`` / ``palette`` (the style, visual and colour terms: the member of the
   matched taste with the largest ``history weight x cosine``, the taste being a weighted mean of its members),
   ``close match`` (the neighbour term: the item with the largest term inside its soft maximum) and ``bought
-  together`` (the behaviour term: the largest ``weight x co-occurrence``). One item may carry several reasons, e.g.
+  together`` (the behaviour term: the largest ``weight x co-occurrence``); a material ``learned`` term is said as
+  such (the model scores the whole history, not one item). One item may carry several reasons, e.g.
   "style and palette like the striped tee they bought on 3 May; looks like the tote they liked on 9 Apr";
 - the palette overlap between the product and the history item behind ``palette``: matched colour pairs (CIE76
   distance under 20, greedily closest first) and the share of the product's colours they cover, 0..1.
@@ -76,10 +77,14 @@ class Explanation:
     palette_overlap: float
     shared_colours: tuple[ColourMatch, ...]
     palette_sku: str | None
+    learned: bool = False  # the learned model's term is material (it names no single history item)
 
     def summary(self) -> str:
         """One line for a table or a tooltip."""
         sentences = "; ".join(b.sentence() for b in self.because)
+        if self.learned:
+            learned = "the model trained on this catalog's purchases ranks it high for histories like theirs"
+            sentences = f"{sentences}; {learned}" if sentences else learned
         if sentences:
             return sentences
         if self.components.get("popularity", 0.0) > 0 and "popularity" in material_signals(self.components):
@@ -192,4 +197,5 @@ def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendat
         palette_overlap=overlap,
         shared_colours=shared,
         palette_sku=palette_sku,
+        learned="learned" in material,
     )

@@ -12,7 +12,9 @@ The score of product ``p`` is ``sum_c weight_c x signal_c(p)`` over
   pattern are left to their own signals: on a real retailer's photos a plain visual nearest-neighbour ranking found
   twice the purchases of the blend, and palettes and patterns alone found no more than best-sellers;
 - ``behaviour``: item-to-item co-occurrence of ``p`` with the customer's weighted history (all customers' events);
-- ``popularity``: recency-weighted interactions of all customers with ``p``.
+- ``popularity``: recency-weighted interactions of all customers with ``p``;
+- ``learned``: the score of the catalog's learned model (:mod:`.learned`: BPR on its interactions with the products'
+  looks and attributes as side information), when one has been trained; 0 otherwise.
 
 Raw signals live on different scales (cosines of ReLU features sit near 0.8, co-occurrence is 0 for most products),
 so each is standardised over the catalog (z-score) and softly bounded to +-4 (``4 tanh(z/4)``): a weight then means
@@ -28,6 +30,7 @@ Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -36,7 +39,13 @@ from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
 from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
-SIGNALS = (*COMPONENTS, "neighbour", "behaviour", "popularity")
+
+class LearnedScorer(Protocol):
+    """What the ranking needs of a learned model: ``(N,)`` scores of every index row for one customer."""
+
+    def scores(self, index: StyleIndex, taste: CustomerTaste) -> np.ndarray: ...
+
+SIGNALS = (*COMPONENTS, "neighbour", "behaviour", "popularity", "learned")
 # Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
 BEHAVIOUR_SHRINKAGE = 10.0
 _BOUND = 4.0
@@ -157,7 +166,12 @@ def _look_scores(
     return z, z @ np.asarray([w[name] for name in COMPONENTS], np.float32)
 
 
-def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeights | None = None) -> CatalogScores:
+def score_catalog(
+    index: StyleIndex,
+    taste: CustomerTaste,
+    weights: RankingWeights | None = None,
+    learned: LearnedScorer | None = None,
+) -> CatalogScores:
     """Score every product of ``index`` for ``taste`` (see the module docstring).
 
     ``total`` is a first pass (storage precision, look signals not yet bounded); the per-signal look terms are
@@ -169,7 +183,7 @@ def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeigh
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
     n = len(index)
-    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour")}
+    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "learned")}
     looks_total = np.zeros(n, np.float32)
     queries = stats = None
     if taste.tastes:
@@ -203,7 +217,9 @@ def score_catalog(index: StyleIndex, taste: CustomerTaste, weights: RankingWeigh
     total_weight = float(sum(i.weight for i in taste.items))
     terms["behaviour"] = w["behaviour"] * _behaviour_signal(cooc, total_weight)
     terms["popularity"] = w["popularity"] * behaviour.popularity_signal
-    total = looks_total + terms["neighbour"] + terms["behaviour"] + terms["popularity"]
+    if learned is not None and w["learned"] > 0:
+        terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
+    total = looks_total + terms["neighbour"] + terms["behaviour"] + terms["popularity"] + terms["learned"]
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
 
 
@@ -259,8 +275,10 @@ def recommend(
     weights: RankingWeights | None = None,
     filters: Filters | None = None,
     diversity: float = 0.0,
+    learned: LearnedScorer | None = None,
 ) -> list[Recommendation]:
-    """The ``k`` best products for ``taste`` that pass ``filters``, best first.
+    """The ``k`` best products for ``taste`` that pass ``filters``, best first (``learned``: the catalog's learned
+    model, when it has one).
 
     ``diversity`` 0..1 re-ranks with maximal marginal relevance (0 = pure score; 1 = as unlike the items already
     picked as possible); the scores and components reported stay the blend's.
@@ -269,7 +287,7 @@ def recommend(
         raise UserError(f"k must be at least 1, got {k}.")
     if not 0.0 <= diversity <= 1.0:
         raise UserError(f"Diversity must be between 0 and 1, got {diversity}.")
-    scores = score_catalog(index, taste, weights)
+    scores = score_catalog(index, taste, weights, learned)
     allowed = np.flatnonzero(candidate_mask(index, taste, filters))
     if allowed.size == 0:
         return []

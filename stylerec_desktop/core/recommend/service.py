@@ -2,15 +2,19 @@
 
 Building the index reads every feature row and all events (about a second for 100,000 products), so
 :class:`IndexCache` keeps the last one per catalog and rebuilds it only when the catalog's features or events
-or product rows changed (told by three revision numbers that triggers keep in the catalog).
+or product rows changed (told by three revision numbers that triggers keep in the catalog). :class:`LearnedCache`
+does the same for the catalog's learned model, by its file's time and size.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.recommend.explain import Explanation, explain
 from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
@@ -18,6 +22,11 @@ from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, Rec
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings, customer_taste, events_from_history
 from stylerec_desktop.core.recommend.tune import ranking_settings
 from stylerec_desktop.core.stylize.options import StyleVector
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from stylerec_desktop.core.recommend.learned import LearnedModel
 
 
 class IndexCache:
@@ -48,6 +57,46 @@ class IndexCache:
 
 
 INDEX_CACHE = IndexCache()
+
+
+class LearnedCache:
+    """The stored learned model of each open catalog, read again when its file changes (``stylerec learn``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[tuple[int, int], LearnedModel | None]] = {}
+
+    def get(self, catalog: Catalog) -> LearnedModel | None:
+        from stylerec_desktop.core.recommend.learned import load_model, model_path
+
+        path = model_path(catalog)
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            return None
+        key = str(path)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == stamp:
+                return entry[1]
+        try:
+            model = load_model(catalog)
+        except UserError as exc:
+            # A damaged or outdated model must not stop every recommendation: rank without it, and say why in the
+            # log (``stylerec learn --show`` says it too).
+            log.warning("Ranking without the learned model: %s", exc)
+            model = None
+        with self._lock:
+            self._entries[key] = (stamp, model)
+        return model
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+LEARNED_CACHE = LearnedCache()
 
 
 @dataclass(frozen=True)
@@ -85,7 +134,8 @@ def recommend_for_customer(
         settings = settings or tuned_settings
     index = cache.get(catalog)
     taste = taste_of(catalog, index, customer_id, settings)
-    ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity)
+    learned = LEARNED_CACHE.get(catalog)
+    ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity, learned=learned)
     return CustomerRecommendations(taste, tuple((r, explain(index, taste, r)) for r in ranked))
 
 

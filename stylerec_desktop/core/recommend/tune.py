@@ -34,8 +34,10 @@ from stylerec_desktop.core.recommend.evaluate import (
     Unit,
     baseline_rankers,
     evaluate_units,
+    learned_ranker,
     make_folds,
     ranking_metrics,
+    train_fold_models,
     units_of,
 )
 from stylerec_desktop.core.recommend.ranking import RankingWeights, recommend
@@ -227,7 +229,8 @@ class _Search:
                 tastes = self.tastes(settings)
                 ndcg = [
                     ranking_metrics([r.row for r in recommend(self.folds[u.fold].index, taste, k=self.k,
-                                                              weights=weights)], u.relevant, self.k)[0]
+                                                              weights=weights, learned=self.folds[u.fold].learned)],
+                                    u.relevant, self.k)[0]
                     for u, taste in zip(self.units, tastes, strict=True)
                 ]  # fmt: skip
                 self._scores[key] = float(np.mean(ndcg))
@@ -235,11 +238,11 @@ class _Search:
         return self._scores[key]
 
 
-def _random_weights(rng: np.random.Generator) -> RankingWeights:
-    names = list(RankingWeights().as_dict())
+def _random_weights(rng: np.random.Generator, names: list[str]) -> RankingWeights:
     values = np.exp(rng.uniform(np.log(0.05), np.log(10.0), len(names)))
     values[rng.random(len(names)) < 0.3] = 0.0
-    return RankingWeights(**{n: float(round(v, 3)) for n, v in zip(names, values, strict=True)})
+    chosen = {n: float(round(v, 3)) for n, v in zip(names, values, strict=True)}
+    return RankingWeights(**{n: chosen.get(n, 0.0) for n in RankingWeights().as_dict()})
 
 
 def _weight_candidates(best: RankingWeights, name: str) -> list[RankingWeights]:
@@ -261,9 +264,14 @@ def tune_job(
     seed: int = 0,
     save: bool = True,
     held_out_folds: int = 2,
+    learned: bool | None = None,
 ) -> Job[TunedRanking]:
     """Search the ranking settings for ``catalog`` (see the module docstring) on ``folds`` validation windows and
     check the result on the ``held_out_folds`` windows after them; stores the result when ``save``.
+
+    ``learned`` tunes the learned model's weight too, with a model trained for every window on the events before it
+    (slower: one training per window); left None, it does so when the catalog has a trained model, since
+    ``recommend`` then uses one.
 
     Raises :class:`UserError` when the catalog has too little history to tune on (the defaults stay)."""
     if held_out_folds < 1:
@@ -271,6 +279,12 @@ def tune_job(
     yield Progress(0, None, "Reading the catalog's history")
     all_folds = make_folds(catalog, folds + held_out_folds, test_days)
     validation, held_out = all_folds[:folds], all_folds[folds:]
+    if learned is None:
+        from stylerec_desktop.core.recommend.learned import model_path
+
+        learned = model_path(catalog).is_file()
+    if learned:
+        yield from train_fold_models(catalog, all_folds, seed)
     result = yield from search_job(validation, held_out, k=k, seed=seed, test_days=test_days)
     result = replace(result, events=catalog.counts().events)
     if save:
@@ -302,7 +316,8 @@ def search_job(
         keep = np.sort(rng.choice(len(units), MAX_VALIDATION_UNITS, replace=False))
         units = [units[i] for i in keep]
     search = _Search(validation, units, k)
-    names = list(RankingWeights().as_dict())
+    # A signal nobody can compute here (no learned model for these windows) is left at 0, not searched.
+    names = [n for n in RankingWeights().as_dict() if n != "learned" or validation[0].learned is not None]
     weight_steps = 2 * len(names) * (len(WEIGHT_STEPS) - 1)
     taste_steps = sum(len(v) - 1 for v in TASTE_CHOICES.values())
     planned = 1 + len(names) + random_candidates + weight_steps + taste_steps
@@ -313,8 +328,8 @@ def search_job(
 
     best_w, best_t = default_weights, default_taste
     best = search.score(best_w, best_t)
-    starts = [RankingWeights(**{n: float(n == name) for n in names}) for name in names]
-    starts += [_random_weights(rng) for _ in range(random_candidates)]
+    starts = [RankingWeights(**{n: float(n == name) for n in RankingWeights().as_dict()}) for name in names]
+    starts += [_random_weights(rng, names) for _ in range(random_candidates)]
     for candidate in starts:
         value = search.score(candidate, best_t)
         if value > best:
@@ -391,12 +406,14 @@ def _held_out_report(
 
     def tuned_ranker(f: Fold, t: CustomerTaste) -> list[int]:
         own = tuned_tastes.get((id(f), t.internal_id), t)
-        return [r.row for r in recommend(f.index, own, k=k, weights=weights)]
+        return [r.row for r in recommend(f.index, own, k=k, weights=weights, learned=f.learned)]
 
     def default_ranker(f: Fold, t: CustomerTaste) -> list[int]:
-        return [r.row for r in recommend(f.index, t, k=k)]
+        return [r.row for r in recommend(f.index, t, k=k, learned=f.learned)]
 
     rankers = {"tuned": tuned_ranker, "default": default_ranker, **baseline_rankers(k)}
+    if held_out[0].learned is not None:
+        rankers["learned"] = learned_ranker(k)
     report = evaluate_units(held_out, default_units, rankers, k, test_days, seed, reference="tuned")
     return {
         "held_out": {name: {"ndcg": m.ndcg, "ci": list(m.ci["ndcg"])} for name, m in report.methods.items()},
