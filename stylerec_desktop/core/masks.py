@@ -243,6 +243,7 @@ class _Backdrop:
     share: float  # share of the border that fits the model
     noise: float  # median Lab residual of the border pixels that fit
     background: tuple[int, int, int]  # 8-bit RGB median of those pixels
+    rgb_grid: np.ndarray  # (gh, gw, 3) float32 RGB 0..255 of the surface on the coarse grid
 
 
 def _border_segments(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -330,14 +331,21 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
     if share < _MIN_BACKDROP_SHARE:
         return None
     noise = float(np.median(residual[fits]))
-    background = tuple(int(v) for v in np.median(rgb[ys[fits], xs[fits]], axis=0))
+    measured = np.median(rgb[ys[fits], xs[fits]].astype(np.float32), axis=0)
+    background = tuple(int(v) for v in measured)
     # The surface is smooth, so evaluating it on a coarse grid and scaling up loses nothing and saves the cost
     # of six full-size multiply-adds per channel.
     grid_h, grid_w = min(height, 32), min(width, 32)
     gy, gx = np.meshgrid(np.linspace(-1.0, 1.0, grid_h), np.linspace(-1.0, 1.0, grid_w), indexing="ij")
     coarse = (_design(gx.ravel(), gy.ravel(), terms) @ coefficients).reshape(grid_h, grid_w, 3).astype(np.float32)
     model = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    return _Backdrop(model, coarse, share, noise, background)  # type: ignore[arg-type]
+    # The same surface in RGB for padding. The 8-bit Lab it was fitted in is off by up to a level in RGB; the
+    # offset between the backdrop's measured median and the surface's median at the same pixels removes that,
+    # so a flat backdrop pads with exactly its own colour.
+    fitted = design[fits] @ coefficients
+    offset = measured - np.median(_lab_to_rgb(fitted[None, :, :].astype(np.float32))[0], axis=0)
+    rgb_grid = np.clip(_lab_to_rgb(coarse) + offset.astype(np.float32), 0.0, 255.0)
+    return _Backdrop(model, coarse, share, noise, background, rgb_grid)  # type: ignore[arg-type]
 
 
 def _distances(lab: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -530,10 +538,6 @@ def _with_frame(values: np.ndarray, inset: int) -> np.ndarray:
                               inset, cv2.BORDER_REPLICATE).astype(values.dtype)  # fmt: skip
 
 
-def _backdrop_rgb_grid(backdrop: _Backdrop) -> np.ndarray:
-    return _lab_to_rgb(backdrop.coarse)
-
-
 def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     """Separate the product from a plain studio backdrop.
 
@@ -571,7 +575,7 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
         background = tuple(int(v) for v in np.median(edge, axis=0))
         return _whole((full_h, full_w), background, "The image has no plain background, so the whole image is used.",  # type: ignore[arg-type]
                       inset=inset)  # fmt: skip
-    grid = _backdrop_rgb_grid(backdrop)
+    grid = backdrop.rgb_grid
 
     distance, full = _distances(lab, backdrop.model)
     floor = max(_THRESHOLD_FLOOR, _THRESHOLD_NOISE * backdrop.noise)

@@ -30,6 +30,8 @@ class ManifestRow:
 
     ``input_key`` fingerprints everything the file was made from (source pixels, preset, provenance), so a
     resumed export can tell a finished file from one made with other settings; it is in the JSON manifest only.
+    ``upscale`` is how much the source was enlarged (output px per source px; under 1 when shrunk) and
+    ``warnings`` what the user should know about this file (a list in the JSON, joined by " | " in the CSV).
     """
 
     path: str
@@ -44,6 +46,21 @@ class ManifestRow:
     recipe_id: str = ""
     segment: str = ""
     input_key: str = ""
+    upscale: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from JSON the warnings are a list; rows stay hashable and comparable as tuples.
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+
+def _csv_value(row: ManifestRow, column: str) -> Any:
+    value = getattr(row, column)
+    if column == "warnings":
+        return " | ".join(value)
+    if column == "upscale":
+        return f"{value:.3f}"
+    return value
 
 
 CSV_COLUMNS = tuple(f.name for f in fields(ManifestRow) if f.name != "input_key")
@@ -55,8 +72,7 @@ def manifest_csv_bytes(rows: Iterable[ManifestRow]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        values = asdict(row)
-        writer.writerow([_csv_safe(values[c]) for c in CSV_COLUMNS])
+        writer.writerow([_csv_safe(_csv_value(row, c)) for c in CSV_COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
