@@ -22,9 +22,10 @@ processing (no network; tens of milliseconds):
 5. Morphological closing, the largest connected components (a pair of shoes is two), and hole filling; then
    enclosed regions that are the backdrop's colour, smooth like it and not tiny (a bag's handle loop, the gap
    between a dress's straps) are opened again as background.
-6. The edge is refined at full resolution with a guided filter whose guide is the full-resolution distance to the
-   backdrop: the mask's outline snaps to where the colour changes, and the resulting matte is soft only as wide
-   as the edge itself is soft (``ProductMask.alpha``).
+6. The edge is refined at full resolution by local two-class matting on the full-resolution (shadow-aware)
+   distance to the backdrop: in a band around the coarse outline each pixel's alpha is where its distance lies
+   between the product's and the backdrop's beside it, so the outline snaps to where the colour changes, a soft
+   shadow stays backdrop, and the matte is soft only as wide as the edge itself is soft (``ProductMask.alpha``).
 7. A confidence (0..1) says how clearly the product stood out: how much of its outline lies on a real colour or
    edge step, how far its colour is from the backdrop, and how much of the border showed backdrop.
 
@@ -93,11 +94,11 @@ _LAB8_OFFSET = np.array([0.0, 128.0, 128.0], dtype=np.float32)
 _LAB8_SCALE = np.array([100.0 / 255.0, 1.0, 1.0], dtype=np.float32)
 # A product smaller than this share of the image is not a product found.
 _MIN_PRODUCT_SHARE = 0.002
-# Guided-filter regularisation on the 0..1 guide: an edge step of the guide (variance ~0.1) is followed, grain and
-# JPEG noise (variance ~0.001) are not.
-_GUIDE_EPS = 0.01
+# The local matting needs the product and the backdrop beside it this far apart on the 0..1 guide (a fifth of
+# twice the threshold); closer, grain and JPEG noise would decide the edge, and the coarse mask is kept.
+_MIN_CONTRAST = 0.2
 # Below this confidence the product was found but its outline is doubtful, and the reason says so.
-LOW_CONFIDENCE = 0.5
+LOW_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -435,16 +436,25 @@ def _box(values: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(values, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def _guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter with a one-channel guide: ``source`` smoothed so its edges follow ``guide``'s.
-    Both ``(H, W)`` float32; ``radius`` in pixels; ``eps`` the regularisation in the guide's units squared."""
-    mean_g = _box(guide, radius)
-    mean_s = _box(source, radius)
-    var_g = _box(guide * guide, radius) - mean_g * mean_g
-    cov = _box(guide * source, radius) - mean_g * mean_s
-    a = cov / (var_g + eps)
-    b = mean_s - a * mean_g
-    return _box(a, radius) * guide + _box(b, radius)
+def _two_class_matte(guide: np.ndarray, coarse: np.ndarray, radius: int) -> np.ndarray:
+    """Local two-class matting: each pixel's alpha is where its guide value lies between the typical guide value
+    of the product and of the backdrop around it (the coarse mask's two sides within ``radius``).
+
+    ``guide`` and ``coarse`` are ``(H, W)`` float32 in 0..1 (distance to the backdrop, and the upsampled coarse
+    mask). Unlike a guided filter this does not depend on exactly where the coarse edge runs, only on which side
+    most of each window's pixels lie, so a coarse mask a pixel or two off still gives an edge on the real outline;
+    and the alpha is soft exactly as wide as the image's own edge is. Where the two sides barely differ (a grey
+    product against its own shadow, a white stripe running into the backdrop) the coarse mask is kept.
+    """
+    product_share = _box(coarse, radius)
+    backdrop_share = 1.0 - product_share
+    on_product = _box(guide * coarse, radius) / np.maximum(product_share, 1e-3)
+    on_backdrop = _box(guide * (1.0 - coarse), radius) / np.maximum(backdrop_share, 1e-3)
+    contrast = on_product - on_backdrop
+    alpha = (guide - on_backdrop) / np.maximum(contrast, 1e-3)
+    # Both sides must be present in the window and clearly apart; otherwise the window has nothing to go on.
+    usable = (contrast > _MIN_CONTRAST) & (product_share > 0.1) & (backdrop_share > 0.1)
+    return np.where(usable, np.clip(alpha, 0.0, 1.0), coarse)
 
 
 def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: float, scale: float) -> np.ndarray:
@@ -456,7 +466,7 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
     follows the outline's length rather than the image's area.
     """
     height, width = rgb.shape[:2]
-    radius = max(2, int(np.ceil(1.5 / scale)))
+    radius = max(1, round(1.0 / scale))
     up = coarse.astype(np.uint8) * 255
     if up.shape != (height, width):
         up = cv2.resize(up, (width, height), interpolation=cv2.INTER_LINEAR)
@@ -465,10 +475,12 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
     band = cv2.dilate(hard.astype(np.uint8), kernel) != cv2.erode(hard.astype(np.uint8), kernel)
     alpha = hard.astype(np.float32)
     grid_h, grid_w = grid.shape[:2]
-    # The guide: RGB distance to the backdrop, scaled so a product at twice the colour threshold reads 1 (RGB
-    # distances of light colours run about 2.5x their Lab distances).
+    # The guide: distance to the backdrop, scaled so a product at twice the colour threshold reads 1 (RGB
+    # distances of light colours run about 2.5x their Lab distances). Each window reaches a little past the band
+    # so both sides of the outline are in it.
     reach = 5.0 * threshold
-    margin = 2 * radius + 1
+    window = radius + 2
+    margin = radius + window + 1
     tile = 64
     for ty in range(0, height, tile):
         rows = band[ty : ty + tile]
@@ -484,14 +496,25 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
             map_x = np.ascontiguousarray(np.broadcast_to(xs[None, :], (r1 - r0, c1 - c0)))
             map_y = np.ascontiguousarray(np.broadcast_to(ys[:, None], (r1 - r0, c1 - c0)))
             model = cv2.remap(grid, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            difference = rgb[r0:r1, c0:c1].astype(np.float32) - model
-            guide = np.clip(np.sqrt((difference * difference).sum(axis=2)) / reach, 0.0, 1.0)
+            guide = np.clip(_shadow_aware_rgb_distance(rgb[r0:r1, c0:c1], model) / reach, 0.0, 1.0)
             source = up[r0:r1, c0:c1].astype(np.float32) / 255.0
-            matte = _guided_filter(guide, source, radius, _GUIDE_EPS)
+            matte = _two_class_matte(guide, source, window)
             inner = matte[ty - r0 : ty - r0 + core[0].stop - ty, x0 - c0 : x0 - c0 + core[1].stop - x0]
             region = band[core]
             alpha[core][region] = np.clip(inner[region], 0.0, 1.0)
     return alpha
+
+
+def _shadow_aware_rgb_distance(pixels: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """RGB distance ``(H, W)`` float32 of ``pixels`` (uint8) to ``backdrop`` (float32), where a pixel that is only
+    a darker version of the backdrop (a shadow: the same colour scaled by 0.4..1) counts by how far it is from
+    that darker backdrop, so a shadow under the product reads as backdrop and is not pulled into the matte."""
+    colour = pixels.astype(np.float32)
+    gain = (colour * backdrop).sum(axis=2) / np.maximum((backdrop * backdrop).sum(axis=2), 1.0)
+    shadowed = (gain > _SHADOW_MIN_RATIO) & (gain < 1.0)
+    reference = np.where(shadowed[..., None], backdrop * gain[..., None], backdrop)
+    difference = colour - reference
+    return np.sqrt((difference * difference).sum(axis=2))
 
 
 def _any_in_blocks(rows: np.ndarray, tile: int) -> np.ndarray:
