@@ -387,7 +387,7 @@ def _export_item(
                 recipe_id=task.provenance.recipe_id,
                 segment=item.segment or "",
                 input_key=key,
-                upscale=round(framed.scale, 4),
+                upscale=round(framed.scale, 3),
                 warnings=file_warnings,
             )
         )

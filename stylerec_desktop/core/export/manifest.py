@@ -56,11 +56,7 @@ class ManifestRow:
 
 def _csv_value(row: ManifestRow, column: str) -> Any:
     value = getattr(row, column)
-    if column == "warnings":
-        return " | ".join(value)
-    if column == "upscale":
-        return f"{value:.3f}"
-    return value
+    return " | ".join(value) if column == "warnings" else value
 
 
 CSV_COLUMNS = tuple(f.name for f in fields(ManifestRow) if f.name != "input_key")
