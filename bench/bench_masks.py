@@ -239,8 +239,8 @@ def main() -> int:
             if r["confidence_good"] is not None:
                 bad = f"{r['confidence_bad']:.2f}" if r["confidence_bad"] is not None else "-"
                 conf = f"; confidence good {r['confidence_good']:.2f} / bad {bad}"
-            print(f"  {when:9s} IoU {r['iou']:.3f}  boundary F {r['boundary_f']:.3f} (2 px: {r['boundary_f_2px']:.3f})  "
-                  f"empty {r['empty']}  "
+            print(f"  {when:9s} IoU {r['iou']:.3f}  boundary F {r['boundary_f']:.3f} "
+                  f"(2 px: {r['boundary_f_2px']:.3f})  empty {r['empty']}  "
                   f"whole-frame {r['whole_frame']}  not found {r['not_found']}  IoU<0.9 {r['bad_masks']}  "
                   f"{r['ms_per_image']:.0f} ms/image{conf}")  # fmt: skip
             kinds = "  ".join(f"{k} {v[0]:.2f}/{v[1]:.2f}" for k, v in r["per_kind"].items())
