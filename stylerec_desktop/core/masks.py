@@ -649,7 +649,8 @@ def soft_mask(image_or_mask: Image.Image | np.ndarray, feather: float = 1.5) -> 
 
     Pass an image (the mask is computed first) or a bool mask from :func:`product_mask`. ``feather`` is the
     Gaussian sigma in pixels of the full-size image; a pixel or two hides the staircase of a hard mask when a
-    restyled product is blended back over its background. ``feather=0`` gives a hard 0/1 mask.
+    restyled product is blended back over its background. ``feather=0`` gives a hard 0/1 mask. This blurs the
+    same amount everywhere; :func:`product_matte` is soft only where the product's edge is.
     """
     array = image_or_mask if isinstance(image_or_mask, np.ndarray) else None
     mask = array if array is not None and array.dtype == bool else product_mask(image_or_mask)
