@@ -303,10 +303,11 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
     xn = xs / max(width - 1, 1) * 2.0 - 1.0
     yn = ys / max(height - 1, 1) * 2.0 - 1.0
     sides_seen = np.bincount(side[start], minlength=4) / np.maximum(1, np.bincount(side, minlength=4))
-    # A quadratic needs the backdrop seen widely on three sides; seen on fewer it would swing where it was not.
+    # A quadratic needs the backdrop seen widely on three sides, a plane on two; seen less it would swing where
+    # it was not seen (down a close-up's product, from a strip of backdrop along the top).
     if (sides_seen > 0.5).sum() >= 3:
         terms = 6
-    elif (sides_seen > 0.25).sum() >= 2:
+    elif (sides_seen > 0.5).sum() >= 2:
         terms = 3
     else:
         terms = 1
@@ -314,8 +315,11 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
     keep = start
     coefficients = np.zeros((terms, 3))
     coefficients[0] = np.median(values[start], axis=0)
-    # Iteratively trimmed least squares, starting from the voted segments, then refitted on the border pixels
-    # near the current surface. The small normal equations are solved directly: far cheaper than lstsq.
+    # Iteratively trimmed least squares, starting from the voted segments, then refitted on the pixels of plain
+    # segments near the current surface (a gradient's far end, first left out by the vote, joins; a textured
+    # product's edge never does, so the surface cannot creep onto it). The small normal equations are solved
+    # directly: far cheaper than lstsq.
+    eligible = start | np.isin(segment, np.flatnonzero(plain))
     for _ in range(3):
         if keep.sum() < terms * 4:
             break
@@ -325,7 +329,7 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
         except np.linalg.LinAlgError:
             break  # degenerate border (a few pixels wide image): keep the previous surface
         residual = np.linalg.norm(values - design @ coefficients, axis=1)
-        keep = residual < max(_BORDER_TOLERANCE * 0.5, float(np.median(residual[keep])) * 3.0)
+        keep = eligible & (residual < max(_BORDER_TOLERANCE * 0.5, float(np.median(residual[keep])) * 3.0))
     residual = np.linalg.norm(values - design @ coefficients, axis=1)
     fits = residual < _BORDER_TOLERANCE
     share = float(np.mean(fits))
