@@ -108,8 +108,8 @@ def _score(analyse, shots) -> dict:  # type: ignore[no-untyped-def]
         not_found += int(not result.found)
         confidences.append((getattr(result, "confidence", float("nan")), iou(mask, truth)))
     elapsed = (time.perf_counter() - started) / max(1, len(shots))
-    every = [v for values in per_kind.values() for v in values]
-    conf = np.array(confidences)
+    every = [v for values in per_kind.values() for v in values] or [(float("nan"),) * 3]
+    conf = np.array(confidences, dtype=float).reshape(-1, 2)
     good, bad = conf[conf[:, 1] >= 0.9, 0], conf[conf[:, 1] < 0.9, 0]
     return {
         "iou": float(np.mean([v[0] for v in every])),
@@ -124,6 +124,9 @@ def _score(analyse, shots) -> dict:  # type: ignore[no-untyped-def]
         "confidence_good": float(good.mean()) if len(good) else None,
         "confidence_bad": float(bad.mean()) if len(bad) else None,
         "bad_masks": int(len(bad)),
+        # How well the confidence tells them apart at the cut the mask reports a doubtful outline.
+        "bad_flagged": int((bad < current_masks.LOW_CONFIDENCE).sum()),
+        "good_flagged": int((good < current_masks.LOW_CONFIDENCE).sum()),
     }
 
 
@@ -236,9 +239,10 @@ def main() -> int:
         for when in ("before", "after", "unrefined"):
             r = report[name][when]
             conf = ""
-            if r["confidence_good"] is not None:
+            if r["confidence_good"] is not None and not np.isnan(r["confidence_good"]):
                 bad = f"{r['confidence_bad']:.2f}" if r["confidence_bad"] is not None else "-"
-                conf = f"; confidence good {r['confidence_good']:.2f} / bad {bad}"
+                conf = (f"; confidence good {r['confidence_good']:.2f} / bad {bad}; flagged (< "
+                        f"{current_masks.LOW_CONFIDENCE}) {r['bad_flagged']} bad, {r['good_flagged']} good")
             print(f"  {when:9s} IoU {r['iou']:.3f}  boundary F {r['boundary_f']:.3f} "
                   f"(2 px: {r['boundary_f_2px']:.3f})  empty {r['empty']}  "
                   f"whole-frame {r['whole_frame']}  not found {r['not_found']}  IoU<0.9 {r['bad_masks']}  "
