@@ -97,6 +97,8 @@ _MIN_PRODUCT_SHARE = 0.002
 # The local matting needs the product and the backdrop beside it this far apart on the 0..1 guide (a fifth of
 # twice the threshold); closer, grain and JPEG noise would decide the edge, and the coarse mask is kept.
 _MIN_CONTRAST = 0.2
+# Gaussian sigma (full-resolution pixels) of the guide's blur before matting.
+_GUIDE_BLUR = 0.8
 # Below this confidence the product was found but its outline is doubtful, and the reason says so.
 LOW_CONFIDENCE = 0.6
 
@@ -503,6 +505,9 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
     # The guide: distance to the backdrop, scaled so a product at twice the colour threshold reads 1 (RGB
     # distances of light colours run about 2.5x their Lab distances).
     distance = _shadow_aware_rgb_distance(pixels.reshape(-1, size_x, 3), model)
+    # JPEG's 8x8 blocks and halved chroma leave a pixel-scale speckle of colour along every edge; a slight blur of
+    # the guide keeps that from deciding single pixels of the matte (the edge itself moves by a fraction of one).
+    distance = cv2.GaussianBlur(distance, (0, 0), _GUIDE_BLUR)
     guide = np.clip(distance / (5.0 * threshold), 0.0, 1.0).reshape(count, size_y, size_x)
     # Stacked tiles sit one above the other; mirrored rows between them keep one tile's box filter from reading
     # the next tile's pixels.
@@ -515,6 +520,28 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
         inner = matte[core[0].start - y : core[0].stop - y, core[1].start - x : core[1].stop - x]
         region = band[core]
         alpha[core][region] = np.clip(inner[region], 0.0, 1.0)
+    return _keep_islands(alpha, hard, band)
+
+
+def _keep_islands(alpha: np.ndarray, hard: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """``alpha`` with every background island the matting cut inside the product given back to it.
+
+    A light dot of a print near the outline looks like the backdrop to the matting, but backdrop seen through
+    a product is always connected to the backdrop around it; a cut that is not (a region of alpha < 0.5 in the
+    band touching no pixel that was background before matting) is print, and takes the coarse mask's value again.
+    """
+    cut = band & (alpha < 0.5)
+    if not cut.any():
+        return alpha
+    count, labels = cv2.connectedComponents(cut.astype(np.uint8), connectivity=4)
+    certain = ((hard == 0) & ~band).astype(np.uint8)
+    beside = cv2.dilate(certain, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))) > 0
+    connected = np.zeros(count, dtype=bool)
+    connected[labels[cut & beside]] = True  # a scatter, not np.unique: no sort
+    islands = cut & ~connected[labels]
+    if islands.any():
+        alpha = alpha.copy()
+        alpha[islands] = hard[islands].astype(np.float32)
     return alpha
 
 
