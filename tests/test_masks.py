@@ -130,7 +130,7 @@ def test_fast_enough_for_1024_px() -> None:
     pixels = np.asarray(image)
     analyse_product(pixels)
     best = min(_timed(lambda: analyse_product(pixels)) for _ in range(5))
-    # About 52 ms measured on the 2-core box at load 2.5 (21 ms before the full-resolution matting, same run);
+    # About 48 ms measured on the 2-core box at load 2 (23 ms before the full-resolution matting, same run);
     # the bound is looser because test runs share the machine with other jobs.
     assert best < 0.1
 

@@ -520,7 +520,12 @@ def _refine(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshold: fl
         inner = matte[core[0].start - y : core[0].stop - y, core[1].start - x : core[1].stop - x]
         region = band[core]
         alpha[core][region] = np.clip(inner[region], 0.0, 1.0)
-    return _keep_islands(alpha, hard, band)
+    # The islands can only lie in the band: look for them within its bounding box (plus a pixel of certain
+    # surroundings), not the whole picture.
+    r0, r1 = max(0, int(tiles_y.min()) * tile - 1), min(height, (int(tiles_y.max()) + 1) * tile + 1)
+    c0, c1 = max(0, int(tiles_x.min()) * tile - 1), min(width, (int(tiles_x.max()) + 1) * tile + 1)
+    alpha[r0:r1, c0:c1] = _keep_islands(alpha[r0:r1, c0:c1], hard[r0:r1, c0:c1], band[r0:r1, c0:c1])
+    return alpha
 
 
 def _keep_islands(alpha: np.ndarray, hard: np.ndarray, band: np.ndarray) -> np.ndarray:
