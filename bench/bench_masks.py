@@ -65,18 +65,18 @@ def _module_at(commit: str, path: str, name: str) -> ModuleType:
 
 def _without_refinement(image: np.ndarray):  # type: ignore[no-untyped-def]
     """The current analysis with the full-resolution edge step replaced by plain upsampling (an ablation)."""
-    original = current_masks._refine
+    original = current_masks.refine_matte
 
     def upsampled(rgb, coarse, grid, threshold, scale):  # type: ignore[no-untyped-def]
         height, width = rgb.shape[:2]
         up = cv2.resize(coarse.astype(np.uint8) * 255, (width, height), interpolation=cv2.INTER_LINEAR)
         return (up >= 128).astype(np.float32)
 
-    current_masks._refine = upsampled
+    current_masks.refine_matte = upsampled
     try:
         return current_masks.analyse_product(image)
     finally:
-        current_masks._refine = original
+        current_masks.refine_matte = original
 
 
 def _demo_shots(count: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
