@@ -20,8 +20,8 @@ processing (no network; tens of milliseconds):
 4. Sharp edges (Canny) are added, because a product's outline is crisp while a soft shadow's is not; this rescues
    grey products (which look like shadow by colour) and white products with a visible outline.
 5. Morphological closing, the largest connected components (a pair of shoes is two), and hole filling; then
-   enclosed regions that are the backdrop's colour, smooth like it and not tiny (a bag's handle loop, the gap
-   between a dress's straps) are opened again as background.
+   enclosed regions that are not tiny and match the backdrop's colour within its own noise (a bag's handle loop,
+   the gap between a dress's straps) are opened again as background.
 6. The edge is refined at full resolution by local two-class matting on the full-resolution (shadow-aware)
    distance to the backdrop: in a band around the coarse outline each pixel's alpha is where its distance lies
    between the product's and the backdrop's beside it, so the outline snaps to where the colour changes, a soft
@@ -33,9 +33,10 @@ processing (no network; tens of milliseconds):
 A cut-out with real transparency (an RGBA PNG) needs none of this: its alpha channel is the mask.
 
 Known limits: a white product with no visible outline and the backdrop's exact colour cannot be told apart from it;
-it comes back as ``found=False`` with the whole image as its mask and a reason. Enclosed regions of the backdrop's
-colour that are product (a large white print panel) may be opened as background when they are as smooth as the
-backdrop.
+it comes back as ``found=False`` with the whole image as its mask and a reason. A white product whose shaded folds
+are darker than the backdrop is found only in part (its folds read as shadow), with a confidence under
+:data:`LOW_CONFIDENCE` and a reason saying so. An enclosed panel of exactly the backdrop's colour that is product
+is opened as background, and light print that meets the outline can be notched or dropped.
 
 The style engine uses :func:`product_mask` / :func:`soft_mask` (and may use :func:`product_matte`); export framing
 uses :func:`analyse_product` for the product box, the frame line and the backdrop model (:meth:`ProductMask.
