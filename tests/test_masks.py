@@ -33,9 +33,9 @@ def test_white_mug_with_grey_outline_on_off_white() -> None:
     image, truth = white_mug()
     result = analyse_product(image)
     assert result.found
-    # The handle's hole is filled (documented limit: a white product's inside looks the same), hence not ~1.0.
-    assert iou(result.mask, truth) > 0.9
-    assert result.mask[500, 490]  # inside the white body, which matches the backdrop by colour alone
+    assert iou(result.mask, truth) > 0.97
+    assert result.mask[500, 490]  # inside the white body, a few units brighter than the backdrop
+    assert not result.mask[510, 655]  # the handle's hole shows the backdrop: background, not product
 
 
 def test_white_product_without_outline_on_white_falls_back_to_the_whole_image() -> None:
@@ -130,8 +130,8 @@ def test_fast_enough_for_1024_px() -> None:
     pixels = np.asarray(image)
     analyse_product(pixels)
     best = min(_timed(lambda: analyse_product(pixels)) for _ in range(5))
-    # Goal is < 50 ms (about 20 ms measured on the 2-core CI box); the bound is looser because test runs share
-    # the machine with other jobs.
+    # About 48 ms measured on the 2-core box at load 2 (23 ms before the full-resolution matting, same run);
+    # the bound is looser because test runs share the machine with other jobs.
     assert best < 0.1
 
 

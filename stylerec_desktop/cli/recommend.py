@@ -143,7 +143,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
             else:
                 print(summary(tuned) if tuned else "The ranking is not tuned for this catalog: the defaults apply.")
             return 0
-        job = tune_job(catalog, args.folds, args.test_days, args.k, args.seed, held_out_folds=args.held_out)
+        job = tune_job(
+            catalog, args.folds, args.test_days, args.k, args.seed, held_out_folds=args.held_out, learned=args.learned
+        )
         tuned = run(job, args)
     if args.json:
         print_json(tuned.to_dict())
@@ -195,6 +197,8 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--test-days", type=int, default=14, help="days in each window (default 14)")
     p.add_argument("--k", type=int, default=10, help="list length optimised (NDCG@k; default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the search; the same seed gives the same result")
+    p.add_argument("--learned", action=argparse.BooleanOptionalAction, help="tune the learned model's weight too, "
+                   "training one per window (default: when the catalog has a trained model)")  # fmt: skip
     p.add_argument("--reset", action="store_true", help="forget the tuned ranking; the defaults apply again")
     p.add_argument("--show", action="store_true", help="show the stored tuned ranking and its evidence")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")

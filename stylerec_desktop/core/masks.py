@@ -1,53 +1,82 @@
-"""Automatic product masks for studio product shots.
+"""Automatic product masks for studio product shots and catalog photographs.
 
 A catalog shot is a product on a plain, light backdrop: white, off-white, a pale colour, often with a gentle
-gradient or vignette and a soft shadow under the product. :func:`analyse_product` separates the product from that
-backdrop with classical image processing (no network; tens of milliseconds):
+gradient or vignette, a soft shadow under the product, JPEG noise, and sometimes a thin darker frame line around
+the whole picture. :func:`analyse_product` separates the product from that backdrop with classical image
+processing (no network; tens of milliseconds):
 
-1. The backdrop is modelled from the image border: a smooth quadratic surface per Lab channel, fitted robustly so
-   a product touching one side of the frame does not bend it. If most of the border does not fit a smooth surface
-   there is no plain backdrop (a lifestyle photo, a full-bleed texture) and the whole image is returned, flagged.
-2. Each pixel's colour distance to the backdrop model is thresholded (Otsu, clamped to a sane range). Pixels that
-   are only a *darker, neutral* version of the backdrop are shadow candidates and do not count on colour alone:
-   that is what keeps a soft floor shadow from swallowing the frame.
-3. Sharp edges (Canny) are added, because a product's outline is crisp while a soft shadow's is not; this is what
-   rescues grey products (which look like shadow by colour) and white products with a visible outline.
-4. Morphological closing, the largest connected components (a pair of shoes is two), and hole filling finish it.
+1. A frame line (1-2 px darker or lighter than the backdrop beside it, on at least three sides) is detected and
+   left out of every later step: it is neither backdrop nor product.
+2. The backdrop is found on the image border: the border is cut into segments, the plain ones (low spread) vote
+   for the colour they share, weighted towards light, low-chroma colours (a studio backdrop), so a close-up whose
+   product fills most of the border still finds the strip of backdrop above it instead of taking the product for
+   the backdrop. A smooth surface per Lab channel (quadratic where the backdrop is seen on three sides or more,
+   else linear or flat, so it does not swing where it was not seen) is fitted robustly to the border pixels that
+   agree with that colour. Without enough plain border there is no backdrop: the whole image is returned, flagged.
+3. Each pixel's colour distance to the backdrop model is thresholded (Otsu, clamped to a range set by the
+   backdrop's measured noise, so a white product a few units brighter than an off-white backdrop still counts),
+   with hysteresis so faint parts connected to clear ones are kept. Pixels that are only a *darker, neutral*
+   version of the backdrop are shadow candidates and count by chroma alone: a soft floor shadow stays backdrop.
+4. Sharp edges (Canny) are added, because a product's outline is crisp while a soft shadow's is not; this rescues
+   grey products (which look like shadow by colour) and white products with a visible outline.
+5. Morphological closing, the largest connected components (a pair of shoes is two), and hole filling; then
+   enclosed regions that are not tiny and match the backdrop's colour within its own noise (a bag's handle loop,
+   the gap between a dress's straps) are opened again as background.
+6. The edge is refined at full resolution by local two-class matting on the full-resolution (shadow-aware)
+   distance to the backdrop: in a band around the coarse outline each pixel's alpha is where its distance lies
+   between the product's and the backdrop's beside it, so the outline snaps to where the colour changes, a soft
+   shadow stays backdrop, and the matte is soft only as wide as the edge itself is soft (``ProductMask.alpha``;
+   :mod:`stylerec_desktop.core.matting`).
+7. A confidence (0..1) says how clearly the product stood out: how much of its outline lies on a real colour or
+   edge step, how far its colour is from the backdrop, and how much of the border showed backdrop.
 
 A cut-out with real transparency (an RGBA PNG) needs none of this: its alpha channel is the mask.
 
-Known limits: a white product with no visible outline on a white backdrop cannot be told apart from it; it comes
-back as ``found=False`` with the whole image as its mask. Holes that are completely enclosed by the product (a mug
-handle) are filled, because a white product's interior looks exactly like such a hole.
+Known limits: a white product with no visible outline and the backdrop's exact colour cannot be told apart from it;
+it comes back as ``found=False`` with the whole image as its mask and a reason. A white product whose shaded folds
+are darker than the backdrop is found only in part (its folds read as shadow), with a confidence under
+:data:`LOW_CONFIDENCE` and a reason saying so. An enclosed panel of exactly the backdrop's colour that is product
+is opened as background, and light print that meets the outline can be notched or dropped.
 
-The style engine uses :func:`product_mask` / :func:`soft_mask`; export framing uses :func:`analyse_product` for the
-product box and the backdrop colour.
+The style engine uses :func:`product_mask` / :func:`soft_mask` (and may use :func:`product_matte`); export framing
+uses :func:`analyse_product` for the product box, the frame line and the backdrop model (:meth:`ProductMask.
+backdrop_at`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from PIL import Image
 
-# The mask is computed on a copy at most this many pixels on its longer side and scaled back up: 512 px keeps
-# detail to within a pixel or two of a 1024 px shot and makes the whole analysis a few milliseconds.
+from stylerec_desktop.core.matting import SHADOW_MIN_RATIO, refine_matte
+
+# The mask is computed on a copy at most this many pixels on its longer side and scaled back up; the edge is then
+# refined at full resolution. 512 px makes the whole analysis a few tens of milliseconds.
 _WORK_SIDE = 512
-# Width of the border strip (fraction of the shorter side) that is assumed to show the backdrop.
+# Width of the border strip (fraction of the shorter side) searched for the backdrop, and how many segments each
+# side is cut into for the vote.
 _BORDER_FRACTION = 0.02
+_SEGMENTS_PER_SIDE = 8
+# A border segment is plain when the typical Lab distance of its pixels from their median is under this.
+_PLAIN_SPREAD = 3.0
+# Two plain segments show the same backdrop when their median colours are within this Lab distance (a studio
+# sweep's gradient and vignette change the colour by up to about this much across the frame).
+_SAME_BACKDROP = 12.0
 # Lab distance (roughly "just noticeable" x 4) within which a border pixel counts as matching the backdrop model.
 _BORDER_TOLERANCE = 8.0
-# Share of the border that must match the backdrop model for the backdrop to count as plain. A product may run
-# off one side (a long dress cut at the bottom); half the border is still comfortably plain then.
-_PLAIN_SHARE = 0.6
+# The share of the border that must show backdrop for a backdrop to count as found. A close-up may show the
+# backdrop only along one side and a bit of two others.
+_MIN_BACKDROP_SHARE = 0.18
 # Otsu finds the split between backdrop and product distances; clamping keeps it meaningful when one of the two
-# barely exists (a tiny product, or a white product whose distances are all near zero).
-_THRESHOLD_MIN, _THRESHOLD_MAX = 7.0, 25.0
-# A shadow darkens the backdrop without changing its hue: lightness may drop to this share of the backdrop's
-# before a neutral pixel counts as a (dark) product on colour alone.
-_SHADOW_MIN_RATIO = 0.4
+# barely exists. The lower clamp is this many times the backdrop's noise (the median residual of its border
+# pixels), and never under the absolute floor: a JPEG's noise must not become product, a white product just
+# brighter than the backdrop must.
+_THRESHOLD_FLOOR, _THRESHOLD_NOISE, _THRESHOLD_MAX = 2.5, 3.5, 25.0
+# Hysteresis: pixels above this share of the threshold are kept when they touch a pixel above the threshold.
+_WEAK_SHARE = 0.6
 # How far a shadow's chroma may stray from the backdrop's (Lab a/b units), plus a share of the lightness drop
 # because a darkened tinted backdrop loses a little chroma too.
 _SHADOW_CHROMA, _SHADOW_CHROMA_PER_L = 5.0, 0.15
@@ -56,11 +85,18 @@ _SHADOW_CHROMA, _SHADOW_CHROMA_PER_L = 5.0, 0.15
 _CANNY_LOW, _CANNY_HIGH = 30, 80
 # Components smaller than this share of the largest one are dust, reflections or stray edges, not product.
 _KEEP_SHARE = 0.15
+# An enclosed region is background again when its median Lab distance to the backdrop model is under the larger of
+# the floor and this many times the backdrop's noise (measured: handle loops and strap gaps 0.2-1.5, white soles
+# and cream panels of products 3.5 and more), at least this share of it matches when shadows count by chroma, and
+# it is larger than this share of the image (smaller holes are print or noise).
+_HOLE_FLOOR, _HOLE_NOISE, _HOLE_MATCH_SHARE, _HOLE_MIN_SHARE = 2.0, 4.0, 0.8, 0.0008
 # OpenCV's 8-bit Lab stores L * 255 / 100 and a, b offset by 128.
 _LAB8_OFFSET = np.array([0.0, 128.0, 128.0], dtype=np.float32)
 _LAB8_SCALE = np.array([100.0 / 255.0, 1.0, 1.0], dtype=np.float32)
 # A product smaller than this share of the image is not a product found.
 _MIN_PRODUCT_SHARE = 0.002
+# Below this confidence the product was found but its outline is doubtful, and the reason says so.
+LOW_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -69,19 +105,48 @@ class ProductMask:
 
     ``mask`` is ``(H, W)`` bool, True on the product. ``found`` is False when no product could be separated (no
     plain backdrop, or nothing stands out from it); ``mask`` is then all True so callers that stylize or frame
-    "the product" act on the whole image, and ``reason`` says why in a sentence. ``background`` is the backdrop's
-    typical colour as 8-bit RGB (the median of the border), useful as a padding colour even when nothing was found.
+    "the product" act on the whole image, and ``reason`` says why in a sentence (it also explains a found mask
+    of low ``confidence``). ``background`` is the backdrop's typical colour as 8-bit RGB (the median of the
+    backdrop's border pixels, frame line left out), useful as a padding colour even when nothing was found.
+
+    ``confidence`` is 0..1: 0 when nothing was found, under :data:`LOW_CONFIDENCE` when the outline is doubtful.
+    ``alpha`` is the refined matte ``(H, W)`` float32 in 0..1 (soft only where the edge is), None when nothing was
+    found. ``inset`` is the width in pixels of a frame line around the picture (0 when there is none).
+    ``backdrop_grid`` is the fitted backdrop as a coarse ``(h, w, 3)`` float32 RGB 0..255 grid spanning the
+    picture inside the frame line (corner pixel centres at the grid's corners), None without a plain backdrop;
+    read it with :meth:`backdrop_at`.
     """
 
     mask: np.ndarray
     found: bool
     background: tuple[int, int, int]
     reason: str = ""
+    confidence: float = 1.0
+    alpha: np.ndarray | None = field(default=None, repr=False)
+    inset: int = 0
+    backdrop_grid: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def bbox(self) -> tuple[int, int, int, int] | None:
         """The mask's bounding box, see :func:`mask_bbox`."""
         return mask_bbox(self.mask)
+
+    def backdrop_at(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """The backdrop's colour at source pixel coordinates: ``xs`` ``(W',)`` and ``ys`` ``(H',)`` give an
+        ``(H', W', 3)`` float32 RGB 0..255 grid. Coordinates outside the picture are clamped to its edge (inside
+        the frame line), which continues the backdrop's gradient smoothly. Without a backdrop model, the flat
+        ``background`` colour."""
+        xs, ys = np.asarray(xs, np.float32), np.asarray(ys, np.float32)
+        if self.backdrop_grid is None:
+            return np.broadcast_to(np.asarray(self.background, np.float32), (len(ys), len(xs), 3)).copy()
+        height, width = self.mask.shape
+        grid_h, grid_w = self.backdrop_grid.shape[:2]
+        lo = float(self.inset)
+        gx = (np.clip(xs, lo, width - 1 - lo) - lo) / max(1.0, width - 1 - 2 * lo) * (grid_w - 1)
+        gy = (np.clip(ys, lo, height - 1 - lo) - lo) / max(1.0, height - 1 - 2 * lo) * (grid_h - 1)
+        map_x = np.ascontiguousarray(np.broadcast_to(gx[None, :], (len(ys), len(xs))))
+        map_y = np.ascontiguousarray(np.broadcast_to(gy[:, None], (len(ys), len(xs))))
+        return cv2.remap(self.backdrop_grid, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -129,51 +194,178 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return lab
 
 
-def _border_mask(height: int, width: int) -> np.ndarray:
+def _lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """Float Lab ``(..., 3)`` to float32 RGB 0..255 (OpenCV's float conversion, sRGB D65)."""
+    rgb = cv2.cvtColor(np.ascontiguousarray(lab, dtype=np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(rgb * 255.0, 0.0, 255.0)
+
+
+def _frame_inset(rgb: np.ndarray) -> int:
+    """Width (0, 1 or 2 px) of a frame line around the picture: outer lines that differ from the pixels a few
+    lines inside in the same direction (darker or lighter) along at least three sides."""
+    height, width = rgb.shape[:2]
+    if min(height, width) < 32:
+        return 0
+
+    def lines(depth: int) -> list[np.ndarray]:
+        # Summed over the channels; only these lines are read, never the whole picture.
+        picked = (rgb[depth, :], rgb[-1 - depth, :], rgb[:, depth], rgb[:, -1 - depth])
+        return [line.astype(np.int16).sum(axis=1) for line in picked]
+
+    inner = lines(4)
+    inset = 0
+    for depth in (0, 1):
+        steps = [line - ref for line, ref in zip(lines(depth), inner, strict=True)]
+        # Summed over three channels: 3 levels per channel is a step of 9. Most of a side must step the same way.
+        signs = [np.sign(np.median(step)) for step in steps]
+        framed = [
+            sign != 0 and np.mean(step * sign >= 9) >= 0.7 for step, sign in zip(steps, signs, strict=True)
+        ]
+        if sum(framed) >= 3 and len({s for s, f in zip(signs, framed, strict=True) if f}) == 1:
+            inset = depth + 1
+        else:
+            break
+    return inset
+
+
+def _design(xs: np.ndarray, ys: np.ndarray, terms: int) -> np.ndarray:
+    """Surface terms of normalised coordinates: 1 (flat), 3 (plane) or 6 (quadratic: bends with gradients and
+    vignettes, not with a product)."""
+    columns = [np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys]
+    return np.stack(columns[:terms], axis=1)
+
+
+@dataclass(frozen=True)
+class _Backdrop:
+    model: np.ndarray  # (h, w, 3) Lab of the backdrop surface at work resolution
+    coarse: np.ndarray  # (gh, gw, 3) Lab on a coarse grid over the work image
+    share: float  # share of the border that fits the model
+    noise: float  # median Lab residual of the border pixels that fit
+    background: tuple[int, int, int]  # 8-bit RGB median of those pixels
+    rgb_grid: np.ndarray  # (gh, gw, 3) float32 RGB 0..255 of the surface on the coarse grid
+
+
+def _border_segments(height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Border pixel coordinates ``(ys, xs)``, each pixel's segment number and side (0 top, 1 bottom, 2 left,
+    3 right). Corner pixels belong to the top and bottom sides."""
     strip = max(2, round(min(height, width) * _BORDER_FRACTION))
-    border = np.zeros((height, width), dtype=bool)
-    border[:strip, :] = border[-strip:, :] = True
-    border[:, :strip] = border[:, -strip:] = True
-    return border
+    ys_all, xs_all, segment, side = [], [], [], []
+    for number, (rows, cols, along) in enumerate(
+        (
+            (np.arange(strip), np.arange(width), "x"),
+            (np.arange(height - strip, height), np.arange(width), "x"),
+            (np.arange(strip, height - strip), np.arange(strip), "y"),
+            (np.arange(strip, height - strip), np.arange(width - strip, width), "y"),
+        )
+    ):
+        yy, xx = np.meshgrid(rows, cols, indexing="ij")
+        yy, xx = yy.ravel(), xx.ravel()
+        position = (xx / width) if along == "x" else ((yy - strip) / max(1, height - 2 * strip))
+        ys_all.append(yy)
+        xs_all.append(xx)
+        segment.append(number * _SEGMENTS_PER_SIDE + np.minimum((position * _SEGMENTS_PER_SIDE).astype(int),
+                                                                 _SEGMENTS_PER_SIDE - 1))  # fmt: skip
+        side.append(np.full(yy.shape, number))
+    return np.concatenate(ys_all), np.concatenate(xs_all), np.concatenate(segment), np.concatenate(side)
 
 
-def _design(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Quadratic surface terms of normalised coordinates: bends with gradients and vignettes, not with a product."""
-    return np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
-
-
-def _fit_backdrop(lab: np.ndarray, border: np.ndarray) -> tuple[np.ndarray, float]:
-    """Fit the backdrop surface to the border pixels; return the model image ``(H, W, 3)`` and the share that fits."""
-    height, width = border.shape
-    ys, xs = np.nonzero(border)
-    # Every third border pixel is plenty for six coefficients and keeps the fit well under a millisecond.
-    ys, xs = ys[::3], xs[::3]
+def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
+    """Vote for the backdrop among the border's plain segments and fit its surface; None without a backdrop."""
+    height, width = lab.shape[:2]
+    ys, xs, segment, side = _border_segments(height, width)
+    # Every third border pixel is plenty for six coefficients and the segments' medians, and keeps this quick.
+    ys, xs, segment, side = ys[::3], xs[::3], segment[::3], side[::3]
     values = lab[ys, xs].astype(np.float64)
-    design = _design(xs / max(width - 1, 1) * 2.0 - 1.0, ys / max(height - 1, 1) * 2.0 - 1.0)
-    # Iteratively trimmed least squares: start from the median colour (robust to a product touching the border),
-    # then refit on the pixels near the current surface. The 6 x 6 normal equations are solved directly: with
-    # a few thousand rows that is far cheaper than a general least-squares routine.
-    coefficients = np.zeros((design.shape[1], 3))
-    coefficients[0] = np.median(values, axis=0)
+    count = 4 * _SEGMENTS_PER_SIDE
+    medians = np.zeros((count, 3))
+    plain = np.zeros(count, dtype=bool)
+    for number in range(count):
+        part = values[segment == number]
+        if len(part) < 4:
+            continue
+        medians[number] = np.median(part, axis=0)
+        spread = float(np.median(np.linalg.norm(part - medians[number], axis=1)))
+        plain[number] = spread < _PLAIN_SPREAD
+    if not plain.any():
+        return None
+    # A studio backdrop is light and nearly neutral: the vote leans that way, so a plain dark or saturated
+    # product filling most of the border does not outvote the strip of backdrop beside it.
+    lightness = np.clip((medians[:, 0] - 40.0) / 50.0, 0.1, 1.0)
+    chroma = np.hypot(medians[:, 1], medians[:, 2])
+    neutral = np.clip(1.0 - (chroma - 15.0) / 30.0, 0.2, 1.0)
+    agree = np.linalg.norm(medians[:, None, :] - medians[None, :, :], axis=2) < _SAME_BACKDROP
+    votes = (agree & plain[None, :]).sum(axis=1) * lightness * neutral * plain
+    chosen = agree[int(np.argmax(votes))] & plain
+    start = np.isin(segment, np.flatnonzero(chosen))
+
+    xn = xs / max(width - 1, 1) * 2.0 - 1.0
+    yn = ys / max(height - 1, 1) * 2.0 - 1.0
+    sides_seen = np.bincount(side[start], minlength=4) / np.maximum(1, np.bincount(side, minlength=4))
+    # A quadratic needs the backdrop seen widely on three sides, a plane on two; seen less it would swing where
+    # it was not seen (down a close-up's product, from a strip of backdrop along the top).
+    if (sides_seen > 0.5).sum() >= 3:
+        terms = 6
+    elif (sides_seen > 0.5).sum() >= 2:
+        terms = 3
+    else:
+        terms = 1
+    design = _design(xn, yn, terms)
+    keep = start
+    coefficients = np.zeros((terms, 3))
+    coefficients[0] = np.median(values[start], axis=0)
+    # Iteratively trimmed least squares, starting from the voted segments, then refitted on the pixels of plain
+    # segments near the current surface (a gradient's far end, first left out by the vote, joins; a textured
+    # product's edge never does, so the surface cannot creep onto it). The small normal equations are solved
+    # directly: far cheaper than lstsq.
+    eligible = start | np.isin(segment, np.flatnonzero(plain))
     for _ in range(3):
-        residual = np.linalg.norm(values - design @ coefficients, axis=1)
-        keep = residual < max(_BORDER_TOLERANCE, float(np.median(residual)) * 2.0)
-        if keep.sum() < design.shape[1] * 4:
+        if keep.sum() < terms * 4:
             break
         kept = design[keep]
         try:
             coefficients = np.linalg.solve(kept.T @ kept, kept.T @ values[keep])
         except np.linalg.LinAlgError:
             break  # degenerate border (a few pixels wide image): keep the previous surface
+        residual = np.linalg.norm(values - design @ coefficients, axis=1)
+        keep = eligible & (residual < max(_BORDER_TOLERANCE * 0.5, float(np.median(residual[keep])) * 3.0))
     residual = np.linalg.norm(values - design @ coefficients, axis=1)
-    plain_share = float(np.mean(residual < _BORDER_TOLERANCE))
+    fits = residual < _BORDER_TOLERANCE
+    share = float(np.mean(fits))
+    if share < _MIN_BACKDROP_SHARE:
+        return None
+    noise = float(np.median(residual[fits]))
+    measured = np.median(rgb[ys[fits], xs[fits]].astype(np.float32), axis=0)
+    background = tuple(int(v) for v in measured)
     # The surface is smooth, so evaluating it on a coarse grid and scaling up loses nothing and saves the cost
     # of six full-size multiply-adds per channel.
     grid_h, grid_w = min(height, 32), min(width, 32)
     gy, gx = np.meshgrid(np.linspace(-1.0, 1.0, grid_h), np.linspace(-1.0, 1.0, grid_w), indexing="ij")
-    coarse = (_design(gx.ravel(), gy.ravel()) @ coefficients).reshape(grid_h, grid_w, 3).astype(np.float32)
+    coarse = (_design(gx.ravel(), gy.ravel(), terms) @ coefficients).reshape(grid_h, grid_w, 3).astype(np.float32)
     model = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
-    return model, plain_share
+    # The same surface in RGB for padding. The 8-bit Lab it was fitted in is off by up to a level in RGB; the
+    # offset between the backdrop's measured median and the surface's median at the same pixels removes that,
+    # so a flat backdrop pads with exactly its own colour.
+    fitted = design[fits] @ coefficients
+    offset = measured - np.median(_lab_to_rgb(fitted[None, :, :].astype(np.float32))[0], axis=0)
+    rgb_grid = np.clip(_lab_to_rgb(coarse) + offset.astype(np.float32), 0.0, 255.0)
+    return _Backdrop(model, coarse, share, noise, background, rgb_grid)  # type: ignore[arg-type]
+
+
+def _distances(lab: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel: the shadow-aware distance to the backdrop (darker neutral pixels count by chroma only) and the
+    plain Lab distance. Both ``(H, W)`` float32."""
+    delta = cv2.split(lab - model)
+    d_light = delta[0]
+    # OpenCV's magnitude is a few times faster than np.hypot on these float32 planes.
+    d_chroma = cv2.magnitude(delta[1], delta[2])
+    full = cv2.magnitude(d_light, d_chroma)
+    # Shadow candidates: darker than the backdrop, not too dark, and of the backdrop's hue.
+    shadow_like = (
+        (d_light < 0)
+        & (lab[..., 0] > model[..., 0] * SHADOW_MIN_RATIO)
+        & (d_chroma < _SHADOW_CHROMA + _SHADOW_CHROMA_PER_L * -d_light)
+    )
+    return np.where(shadow_like, d_chroma, full), full
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -181,6 +373,19 @@ def _otsu(values: np.ndarray) -> float:
     scaled = np.clip(values * 4.0, 0, 255).astype(np.uint8)
     threshold, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return float(threshold) / 4.0
+
+
+def _hysteresis(distance: np.ndarray, threshold: float) -> np.ndarray:
+    """Pixels above ``threshold``, plus the regions above ``_WEAK_SHARE`` of it that touch them."""
+    strong = distance > threshold
+    weak = (distance > threshold * _WEAK_SHARE).astype(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    if count <= 1:
+        return strong
+    anchored = np.zeros(count, dtype=bool)
+    anchored[np.unique(labels[strong])] = True
+    anchored[0] = False
+    return anchored[labels]
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -202,8 +407,67 @@ def _largest_components(mask: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _whole(shape: tuple[int, int], background: tuple[int, int, int], reason: str) -> ProductMask:
-    return ProductMask(np.ones(shape, dtype=bool), found=False, background=background, reason=reason)
+def _fill_product_holes(
+    mask: np.ndarray, distance: np.ndarray, full: np.ndarray, noise: float
+) -> np.ndarray:
+    """Fill the mask's holes, except those that show the backdrop (a handle's loop, the gap between straps).
+
+    ``distance`` and ``full`` are the shadow-aware and the plain Lab distances to the backdrop model ``(H, W)``;
+    ``noise`` the backdrop's noise level. A hole is backdrop when it is big enough to matter, its median plain
+    distance is within the backdrop's own noise (a white sole or a cream print panel is a few units off, which is
+    why this is much tighter than the product threshold), and most of it matches once a shadow falling into it
+    (a handle's own shadow) is allowed for.
+    """
+    filled = _fill_holes(mask)
+    holes = filled & ~mask
+    if not holes.any():
+        return filled
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    tolerance = max(_HOLE_FLOOR, _HOLE_NOISE * noise)
+    inside = labels[holes]
+    areas = np.maximum(1, stats[:, cv2.CC_STAT_AREA])
+    matching = np.bincount(inside, weights=distance[holes] < tolerance * 1.5, minlength=count) / areas
+    candidates = (stats[:, cv2.CC_STAT_AREA] >= _HOLE_MIN_SHARE * mask.size) & (matching >= _HOLE_MATCH_SHARE)
+    candidates[0] = False
+    reopen = np.zeros(count, dtype=bool)
+    for number in np.flatnonzero(candidates):
+        reopen[number] = float(np.median(full[labels == number])) < tolerance
+    return filled & ~reopen[labels]
+
+
+def _confidence(
+    mask: np.ndarray, distance: np.ndarray, edges: np.ndarray, threshold: float, backdrop_share: float
+) -> float:
+    """How clearly the product stands out, 0..1 (work resolution): the share of its outline on a colour step or
+    an edge, its typical distance from the backdrop, and how much of the border showed the backdrop."""
+    m = mask.astype(np.uint8)
+    outline = (m > 0) & (cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) == 0)
+    # The frame's own edge is not an outline the analysis had to find.
+    outline[0, :] = outline[-1, :] = outline[:, 0] = outline[:, -1] = False
+    if not outline.any():
+        return 0.0
+    near = np.ones((5, 5), np.uint8)
+    stepped = (cv2.dilate(distance, near) - cv2.erode(distance, near)) > threshold
+    supported = stepped | (cv2.dilate(edges.astype(np.uint8), near) > 0)
+    on_edge = float(np.mean(supported[outline]))
+    separation = float(np.clip((np.median(distance[mask]) / threshold - 1.0) / 2.0, 0.0, 1.0))
+    seen = float(np.clip(backdrop_share / 0.5, 0.0, 1.0))
+    return round(float((0.7 * on_edge + 0.3 * separation) * (0.5 + 0.5 * seen)), 3)
+
+
+def _whole(shape: tuple[int, int], background: tuple[int, int, int], reason: str, **extra: object) -> ProductMask:
+    return ProductMask(
+        np.ones(shape, dtype=bool), found=False, background=background, reason=reason, confidence=0.0, **extra
+    )  # type: ignore[arg-type]
+
+
+def _with_frame(values: np.ndarray, inset: int) -> np.ndarray:
+    """A mask or matte of the picture inside the frame line, grown back to the whole image: the line takes the
+    value of the pixel inside it (a product running off the edge runs over the line too)."""
+    if not inset:
+        return values
+    return cv2.copyMakeBorder(values.astype(np.uint8) if values.dtype == bool else values, inset, inset, inset,
+                              inset, cv2.BORDER_REPLICATE).astype(values.dtype)  # fmt: skip
 
 
 def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
@@ -211,46 +475,44 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
 
     ``image`` is a PIL image (any mode) or an array ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` (uint8, or float
     in 0..1). An image with real transparency is masked by its alpha channel; an opaque one by the backdrop
-    analysis above. Returns a :class:`ProductMask` with an ``(H, W)`` bool mask. Takes 20-30 ms for a 1024 x 1024
-    shot on a 2-core CPU. Never raises for odd content: without a plain backdrop it returns the whole image with
-    ``found=False``.
+    analysis above. Returns a :class:`ProductMask` with an ``(H, W)`` bool mask, its matte and a confidence.
+    Takes 20-40 ms for a 1024 x 1024 shot on a 2-core CPU. Never raises for odd content: without a plain backdrop,
+    or with nothing standing out from it, it returns the whole image with ``found=False`` and a reason.
     """
     alpha = _alpha(image)
     if alpha is not None:
         mask = alpha >= 128
         if mask.mean() >= _MIN_PRODUCT_SHARE:
             # Transparent pixels have no colour worth sampling; cut-outs go on white, as load_image puts them.
-            return ProductMask(mask, found=True, background=(255, 255, 255))
-    rgb = _as_rgb_array(image)
+            matte = alpha.astype(np.float32) / 255.0
+            return ProductMask(mask, found=True, background=(255, 255, 255), alpha=matte)
+    full_rgb = _as_rgb_array(image)
+    full_h, full_w = full_rgb.shape[:2]
+    if min(full_h, full_w) < 8:
+        background = tuple(int(v) for v in np.median(full_rgb.reshape(-1, 3), axis=0))
+        return _whole((full_h, full_w), background, "The image is too small to find a product in.")  # type: ignore[arg-type]
+    inset = _frame_inset(full_rgb)
+    rgb = full_rgb[inset : full_h - inset, inset : full_w - inset] if inset else full_rgb
     height, width = rgb.shape[:2]
     scale = min(1.0, _WORK_SIDE / max(height, width))
     work = rgb
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    border = _border_mask(*work.shape[:2])
-    background = tuple(int(v) for v in np.median(work[border], axis=0))
-    if min(height, width) < 8:
-        return _whole((height, width), background, "The image is too small to find a product in.")
     lab = _lab(work)
-    model, plain_share = _fit_backdrop(lab, border)
-    if plain_share < _PLAIN_SHARE:
-        return _whole(
-            (height, width), background, "The image has no plain background, so the whole image is used."
-        )
+    backdrop = _find_backdrop(lab, work)
+    if backdrop is None:
+        strip = max(1, round(min(work.shape[:2]) * _BORDER_FRACTION))
+        edge = np.concatenate([work[:strip].reshape(-1, 3), work[-strip:].reshape(-1, 3)])
+        background = tuple(int(v) for v in np.median(edge, axis=0))
+        return _whole((full_h, full_w), background, "The image has no plain background, so the whole image is used.",  # type: ignore[arg-type]
+                      inset=inset)  # fmt: skip
+    grid = backdrop.rgb_grid
 
-    delta = lab - model
-    d_light = delta[..., 0]
-    d_chroma = np.hypot(delta[..., 1], delta[..., 2])
-    # Shadow candidates: darker than the backdrop, not too dark, and of the backdrop's hue.
-    shadow_like = (
-        (d_light < 0)
-        & (lab[..., 0] > model[..., 0] * _SHADOW_MIN_RATIO)
-        & (d_chroma < _SHADOW_CHROMA + _SHADOW_CHROMA_PER_L * -d_light)
-    )
-    distance = np.where(shadow_like, d_chroma, np.hypot(d_light, d_chroma))
-    threshold = min(_THRESHOLD_MAX, max(_THRESHOLD_MIN, _otsu(distance)))
-    colour_fg = distance > threshold
+    distance, full = _distances(lab, backdrop.model)
+    floor = max(_THRESHOLD_FLOOR, _THRESHOLD_NOISE * backdrop.noise)
+    threshold = min(_THRESHOLD_MAX, max(floor, _otsu(distance)))
+    colour_fg = _hysteresis(distance, threshold)
 
     grey = cv2.GaussianBlur(cv2.cvtColor(work, cv2.COLOR_RGB2GRAY), (3, 3), 0)
     edges = cv2.Canny(grey, _CANNY_LOW, _CANNY_HIGH) > 0
@@ -259,22 +521,28 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_size, close_size))
     candidate = (colour_fg | edges).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, kernel) > 0
-    mask = _fill_holes(_largest_components(candidate))
+    mask = _fill_product_holes(_largest_components(candidate), distance, full, backdrop.noise)
     # A small opening removes hairlines of edge pixels left dangling off the product (a thread, a crease in the
-    # backdrop) without touching its body. The mask may still reach a pixel beyond the outline, where the edge
-    # detector marked the backdrop side: erring outwards keeps framing from ever cutting into the product.
+    # backdrop) without touching its body.
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
 
+    extra = {"inset": inset, "backdrop_grid": grid}
     if mask.mean() < _MIN_PRODUCT_SHARE:
-        return _whole(
-            (height, width),
-            background,
-            "Nothing stands out from the background (a white product on white?), so the whole image is used.",
-        )
-    if scale < 1.0:
-        smooth = cv2.resize(mask.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-        mask = smooth >= 0.5
-    return ProductMask(mask, found=True, background=background)
+        return _whole((full_h, full_w), backdrop.background,
+                      "Nothing stands out from the background (a white product on white?), so the whole image is "
+                      "used.", **extra)  # fmt: skip
+    confidence = _confidence(mask, distance, edges, threshold, backdrop.share)
+    matte = _with_frame(refine_matte(rgb, mask, grid, threshold, scale), inset)
+    hard = matte >= 0.5
+    if not hard.any():
+        hard = _with_frame(cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0,
+                           inset)  # fmt: skip
+    reason = ""
+    if confidence < LOW_CONFIDENCE:
+        reason = (f"The product's outline is uncertain (mask confidence {confidence:.2f}): check the mask, or use "
+                  "a cut-out with transparency.")  # fmt: skip
+    return ProductMask(hard, found=True, background=backdrop.background, reason=reason, confidence=confidence,
+                       alpha=matte, **extra)  # type: ignore[arg-type]  # fmt: skip
 
 
 def product_mask(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -290,7 +558,8 @@ def soft_mask(image_or_mask: Image.Image | np.ndarray, feather: float = 1.5) -> 
 
     Pass an image (the mask is computed first) or a bool mask from :func:`product_mask`. ``feather`` is the
     Gaussian sigma in pixels of the full-size image; a pixel or two hides the staircase of a hard mask when a
-    restyled product is blended back over its background. ``feather=0`` gives a hard 0/1 mask.
+    restyled product is blended back over its background. ``feather=0`` gives a hard 0/1 mask. This blurs the
+    same amount everywhere; :func:`product_matte` is soft only where the product's edge is.
     """
     array = image_or_mask if isinstance(image_or_mask, np.ndarray) else None
     mask = array if array is not None and array.dtype == bool else product_mask(image_or_mask)
@@ -310,3 +579,16 @@ def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
         return None
     cols = np.flatnonzero(mask.any(axis=0))
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def product_matte(image: Image.Image | np.ndarray) -> np.ndarray:
+    """The product's refined matte: ``(H, W)`` float32 in 0..1, soft only as wide as the product's edge is soft.
+
+    Unlike :func:`soft_mask`, which blurs the hard mask by a fixed amount everywhere, the matte follows the image:
+    a crisp outline gives a one-pixel transition, a soft one (motion blur, fur) a wider one. All ones when no
+    product is found (see :func:`analyse_product` for why, in its ``reason``).
+    """
+    result = analyse_product(image)
+    if result.alpha is None:
+        return result.mask.astype(np.float32)
+    return result.alpha

@@ -80,6 +80,12 @@ def test_export_runs_as_a_job_and_writes_files_and_manifest(
     assert all((tmp_path / "out" / r.path).is_file() for r in rows)
     assert dialog.progress.value() == 1000 and "Exported 4 files" in dialog.status_label.text()
     assert dialog.export_button.isEnabled()
+    # The 512 px demo shots are enlarged about 2x to fill the 1080 px square: said in the end message (all of it
+    # on hover) and in the manifest row of each such file.
+    assert result.warnings and f"{len(result.warnings)} warnings" in dialog.status_label.text()
+    assert "Enlarged" in dialog.status_label.text() and dialog.status_label.toolTip() == "\n".join(result.warnings)
+    squares = [r for r in rows if r.preset == "square"]
+    assert all(r.upscale > 1.5 and any("Enlarged" in w for w in r.warnings) for r in squares)
 
 
 def test_cancel_leaves_no_partial_files(

@@ -16,7 +16,7 @@ import numpy as np
 from stylerec_desktop.core.demo import garments, goods
 from stylerec_desktop.core.demo.palettes import PALETTES, Colour, Palette
 from stylerec_desktop.core.demo.patterns import PATTERNS, Pattern
-from stylerec_desktop.core.demo.studio import Drawing, photograph
+from stylerec_desktop.core.demo.studio import Drawing, coverage, photograph
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,14 @@ def render_product(spec: ProductSpec, seed: int) -> np.ndarray:
     colours = np.array([c.rgb for c in spec.colours], dtype=np.float32) / 255.0
     drawing = spec.category.draw(colours, rng)
     return photograph(drawing, lambda space: spec.pattern.draw(space, colours, rng), rng)
+
+
+def product_coverage(spec: ProductSpec, seed: int) -> np.ndarray:
+    """The true product coverage of :func:`render_product`'s shot: ``(512, 512)`` float32 in 0..1.
+
+    The silhouette is drawn from the same random stream as the shot (the drawing comes first in it), so this is
+    exact for that shot: the demo's ground truth for measuring product masks.
+    """
+    rng = np.random.default_rng([seed, 2, spec.index])
+    colours = np.array([c.rgb for c in spec.colours], dtype=np.float32) / 255.0
+    return coverage(spec.category.draw(colours, rng))

@@ -224,6 +224,13 @@ def _centred(drawing: Drawing) -> Drawing:
     )
 
 
+def coverage(drawing: Drawing) -> Field:
+    """The product's true coverage in the shot :func:`photograph` makes of ``drawing``: ``(FRAME, FRAME)`` float32
+    in 0..1, the union of its centred layers (what the mask of that shot should be, edge pixels partly covered)."""
+    centred = _centred(drawing)
+    return np.clip(union(*(layer.mask for layer in centred.layers)), 0.0, 1.0)
+
+
 def photograph(drawing: Drawing, paint: Callable[[PatternSpace], np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """Composite ``drawing`` into an RGB product shot, filling its pattern layers with ``paint``.
 

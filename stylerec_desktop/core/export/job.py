@@ -20,6 +20,7 @@ import datetime as dt
 import errno
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -74,9 +75,12 @@ from stylerec_desktop.core.safe_files import (
     read_own_file,
 )
 
+log = logging.getLogger(__name__)
+
 JOURNAL_NAME = ".stylerec-export-journal.jsonl"
 # Bump when framing, masks or encoding change what a file looks like, so resumed exports redo old files.
-RENDER_VERSION = 1
+# 2: backdrop-model padding, frame lines cropped, close-ups cropped within the photo, enlargement up to 4x.
+RENDER_VERSION = 2
 _WHITE = (255, 255, 255)
 
 
@@ -376,6 +380,8 @@ def _export_item(
                 dataclasses.replace(done, product_fidelity=item.product_fidelity, fidelity_flag=item.fidelity_flag)
             )
             outcome.skipped += 1
+            # A resumed export reports what the finished file's first run warned about, as an uninterrupted one.
+            outcome.warnings.extend(f"{item.sku} ({planned.preset.name}): {message}" for message in done.warnings)
         else:
             todo.append((planned, key))
     if not todo:
@@ -395,7 +401,8 @@ def _export_item(
             raise _Stopped
         preset = planned.preset
         framed = frame_for_preset(pixels, preset, product, options.background)
-        outcome.warnings.extend(f"{item.sku} ({preset.name}): {w.message}" for w in framed.warnings)
+        file_warnings = tuple(w.message for w in framed.warnings)
+        outcome.warnings.extend(f"{item.sku} ({preset.name}): {message}" for message in file_warnings)
         exif = build_exif(task.provenance, preset.size, source_exif if options.keep_metadata else None)
         data = encode_image(framed.image, preset, xmp=xmp, exif=exif)
         target = inside(out_dir, planned.path)
@@ -417,6 +424,8 @@ def _export_item(
                 product_fidelity=item.product_fidelity,
                 fidelity_flag=item.fidelity_flag,
                 input_key=key,
+                upscale=round(framed.scale, 3),
+                warnings=file_warnings,
             )
         )
         outcome.written += 1
@@ -525,6 +534,9 @@ def export_job(
     rows = [row for index in sorted(outcomes) for row in outcomes[index].rows]
     failures = tuple(outcomes[i].failure for i in sorted(outcomes) if outcomes[i].failure is not None)
     warnings = tuple(w for index in sorted(outcomes) for w in outcomes[index].warnings)
+    # The app's log (the GUI's log window, the CLI's log file) keeps every warning with the export it came from.
+    for warning in warnings:
+        log.warning("export to %s: %s", out_dir, warning)
     export_info = {
         "date": date,
         "template": options.template,

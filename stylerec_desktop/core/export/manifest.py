@@ -36,6 +36,8 @@ class ManifestRow:
     ``product_fidelity`` is the render's measured fidelity to its product, 0..1 (None for an untouched product
     image or a render without a measure); ``fidelity_flag`` says why a render kept by ``--flag-only`` is doubtful
     (below the threshold, or not measured), empty otherwise.
+    ``upscale`` is how much the source was enlarged (output px per source px; under 1 when shrunk) and
+    ``warnings`` what the user should know about this file (a list in the JSON, joined by " | " in the CSV).
     """
 
     path: str
@@ -52,6 +54,17 @@ class ManifestRow:
     product_fidelity: float | None = None
     fidelity_flag: str = ""
     input_key: str = ""
+    upscale: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from JSON the warnings are a list; rows stay hashable and comparable as tuples.
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+
+def _csv_value(row: ManifestRow, column: str) -> Any:
+    value = getattr(row, column)
+    return " | ".join(value) if column == "warnings" else value
 
 
 CSV_COLUMNS = tuple(f.name for f in fields(ManifestRow) if f.name != "input_key")
@@ -63,10 +76,9 @@ def manifest_csv_bytes(rows: Iterable[ManifestRow]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        values = asdict(row)
         # A sku or style name from a supplier must not run as a formula on the ad team's machine. Paths never
         # start with a formula character (see naming.safe_part), so they stay usable as they are.
-        writer.writerow([formula_safe(values[c]) for c in CSV_COLUMNS])
+        writer.writerow([formula_safe(_csv_value(row, c)) for c in CSV_COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -35,8 +35,9 @@ class ExportPreset:
     progressive ones on studio shots and encode twice as fast.
 
     ``margin`` is the share of the frame's width/height left free on each side of the product; ``max_upscale`` is
-    how far a small source may be enlarged before it is padded instead; ``background`` is the padding colour as
-    ``#rrggbb``, or None to sample it from the image's backdrop.
+    how far a small source may be enlarged before it is padded instead (the product fills the frame up to it, and
+    every export reports the factor used); ``background`` is the padding colour as ``#rrggbb``, or None to
+    continue the image's backdrop.
     """
 
     name: str
@@ -48,7 +49,8 @@ class ExportPreset:
     subsampling: str = "4:2:0"
     lossless: bool = False
     margin: float = 0.08
-    max_upscale: float = 1.5
+    # Beyond 4x a photo shows its pixels whatever the resampling; the product then stays smaller, with a warning.
+    max_upscale: float = 4.0
     background: str | None = None
 
     def __post_init__(self) -> None:

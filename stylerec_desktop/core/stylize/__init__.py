@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from stylerec_desktop.core import masks
+from stylerec_desktop.core import masks, masks_v1
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, run_job
 from stylerec_desktop.core.stylize.backdrop import backdrop_plate
@@ -70,8 +70,14 @@ _MASK_SNAP = 1.0 / 512.0
 
 
 def default_product_mask(image: Image.Image) -> np.ndarray:
-    """The automatic product mask with a 1.5 px feathered edge, ``[H, W]`` float32 in 0..1 (see ``core.masks``)."""
-    return masks.soft_mask(masks.product_mask(image))
+    """The automatic product matte, ``[H, W]`` float32 in 0..1: soft only as wide as the product's edge is (see
+    ``core.masks.product_matte``), so no halo of the style's colour hugs the product."""
+    return masks.product_matte(image)
+
+
+def first_release_product_mask(image: Image.Image) -> np.ndarray:
+    """The first release's mask with its 1.5 px feather (``core.masks_v1``), for version-1 recipes."""
+    return masks_v1.soft_mask(masks_v1.product_mask(image))
 
 
 def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, mode: str) -> Image.Image:
@@ -136,7 +142,10 @@ def stylize_job(
     """
     options = options or StyleOptions()
     chosen = engine_for(engine, source)
-    find_product = product_mask or default_product_mask
+    # Version-1 recipes (no style scale) keep the first release's mask, so they re-render as they did.
+    find_product = product_mask or (
+        first_release_product_mask if options.style_scale is None else default_product_mask
+    )
     torch.manual_seed(options.seed)
     image = prepare_content(content, options.size)
     yield Progress(0, None, f"{chosen.name}: {image.width}x{image.height}")

@@ -67,6 +67,8 @@ PREVIEW_HEIGHT = 190
 _FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
 _BOX_COLOUR = (47, 111, 237)
 _USER_PRESETS_KEY = "export/user_presets"
+# How many of an export's warnings the end message spells out; the rest are in its tooltip and the manifest.
+_WARNINGS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -565,10 +567,19 @@ class ExportDialog(QDialog):
             self.result = result
             self.progress.setValue(1000)
             extra = f", {len(result.failures)} failed" if result.failures else ""
-            self.status_label.setText(
+            text = (
                 f"Exported {len(result.files)} files to {result.out_dir} ({result.written} written, "
                 f"{result.skipped} already there{extra}); manifest.csv and manifest.json list them."
             )
+            if result.warnings:
+                # Every warning in the end message (the first few in words, all of them on hover), as well as in
+                # the manifest's warnings column and the log.
+                shown = "\n".join(f"⚠ {w}" for w in result.warnings[:_WARNINGS_SHOWN])
+                more = len(result.warnings) - _WARNINGS_SHOWN
+                text += f"\n{len(result.warnings)} warnings (also in the manifest's warnings column):\n{shown}"
+                text += f"\n… and {more} more (hover to see all)" if more > 0 else ""
+            self.status_label.setText(text)
+            self.status_label.setToolTip("\n".join(result.warnings))
             self.exported.emit(result)
         elif info.state is JobState.CANCELLED:
             self.progress.setValue(0)
