@@ -34,6 +34,13 @@ from stylerec_desktop.core.catalog.records import (
     ProductRecord,
     ProductTile,
 )
+from stylerec_desktop.core.catalog.search import (
+    LIKE_ESCAPE,
+    customer_search_text,
+    like_pattern,
+    product_search_text,
+    search_words,
+)
 from stylerec_desktop.core.errors import CatalogError, NotFound, UserError
 
 DB_NAME = "catalog.sqlite"
@@ -58,6 +65,7 @@ def parse_ts(text: str) -> datetime:
 _PRODUCT_COLUMNS = "id, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock"
 #: The product fields :meth:`Catalog.update_product` changes (the rest come from imports).
 EDITABLE_PRODUCT_FIELDS = ("title", "category", "price", "stock", "in_stock", "tags")
+_CUSTOMER_COLUMNS = "c.id, c.customer_id, c.name, c.email, c.country, c.joined, c.attributes"
 _RENDER_COLUMNS = "id, path, sha256, width, height, product_id, content_sha256, engine, recipe, created_at"
 
 
@@ -206,12 +214,13 @@ class Catalog:
                 row = conn.execute(
                     """
                     INSERT INTO products (sku, title, category, brand, price, currency, in_stock, tags,
-                                          attributes, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          attributes, created_at, updated_at, search_text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (sku) DO UPDATE SET
                         title = excluded.title, category = excluded.category, brand = excluded.brand,
                         price = excluded.price, currency = excluded.currency, in_stock = excluded.in_stock,
                         tags = excluded.tags, attributes = excluded.attributes, updated_at = excluded.updated_at,
+                        search_text = excluded.search_text,
                         -- a counted stock that the file now contradicts (in stock or not) is no longer known
                         stock = CASE WHEN excluded.in_stock = (products.stock > 0) THEN products.stock END
                     RETURNING id""",
@@ -223,10 +232,11 @@ class Catalog:
                         record.price,
                         record.currency,
                         int(record.in_stock),
-                        json.dumps(list(record.tags)),
+                        json.dumps(list(record.tags), ensure_ascii=False),
                         json.dumps(record.attributes, sort_keys=True),
                         now,
                         now,
+                        product_search_text(record.sku, record.title, record.brand, record.tags),
                     ),
                 ).fetchone()
                 product_id = row[0]
@@ -270,11 +280,12 @@ class Catalog:
             values["in_stock"] = stock > 0
         with self.transaction():
             row = self.db.execute(
-                "SELECT title, category, price, stock, in_stock, tags FROM products WHERE id = ?", (product_id,)
+                "SELECT title, category, price, stock, in_stock, tags, sku, brand FROM products WHERE id = ?",
+                (product_id,),
             ).fetchone()
             if row is None:
                 raise NotFound(f"No product with id {product_id}: it may have been deleted.")
-            title, category, price, counted, in_stock, tags = row
+            title, category, price, counted, in_stock, tags, sku, brand = row
             current = {
                 "title": title, "category": category, "price": price, "stock": counted,
                 "in_stock": bool(in_stock), "tags": tuple(json.loads(tags)),
@@ -283,24 +294,28 @@ class Catalog:
                 # Column names come from EDITABLE_PRODUCT_FIELDS only (checked above), never from the caller.
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 stored = [_stored_product_value(name, value) for name, value in values.items()]
+                after = current | values
+                found_by = product_search_text(sku, str(after["title"]), brand, after["tags"])  # type: ignore[arg-type]
                 self.db.conn.execute(
-                    f"UPDATE products SET {assignments}, updated_at = ? WHERE id = ?", (*stored, _now(), product_id)
+                    f"UPDATE products SET {assignments}, search_text = ?, updated_at = ? WHERE id = ?",
+                    (*stored, found_by, _now(), product_id),
                 )
         return {name: current[name] for name in values}
 
     def upsert_customers(self, records: Iterable[CustomerRecord]) -> int:
         rows = [
-            (r.customer_id, r.name, r.email, r.country, r.joined, json.dumps(r.attributes, sort_keys=True))
+            (r.customer_id, r.name, r.email, r.country, r.joined, json.dumps(r.attributes, sort_keys=True),
+             customer_search_text(r.customer_id, r.name, r.email))
             for r in records
-        ]
+        ]  # fmt: skip
         with self.transaction():
             self.db.conn.executemany(
                 """
-                INSERT INTO customers (customer_id, name, email, country, joined, attributes)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO customers (customer_id, name, email, country, joined, attributes, search_text)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (customer_id) DO UPDATE SET
                     name = excluded.name, email = excluded.email, country = excluded.country,
-                    joined = excluded.joined, attributes = excluded.attributes""",
+                    joined = excluded.joined, attributes = excluded.attributes, search_text = excluded.search_text""",
                 rows,
             )
         return len(rows)
@@ -355,19 +370,22 @@ class Catalog:
         ]
 
     def search_product_ids(self, text: str = "", category: str | None = None) -> list[int]:
-        """Ids of the products whose sku, title, brand or tags contain ``text`` (any case), in ``category``
-        when given, ordered by title."""
+        """Ids of the products whose sku, title, brand or a tag contains every word of ``text`` (without regard to
+        case or accents; every character literal), in ``category`` when given, ordered by title.
+
+        Words of 3+ characters are looked up in the trigram index; shorter ones scan the folded text (100,000
+        products: see bench/bench_search.py)."""
         where, params = [], []
         if category:
             where.append("category = ?")
             params.append(category)
-        for word in text.split():
-            like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append(
-                "(sku LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\' OR brand LIKE ? ESCAPE '\\' "
-                "OR tags LIKE ? ESCAPE '\\')"
-            )
-            params += [like] * 4
+        for word in search_words(text):
+            if len(word) >= 3:
+                where.append("id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?)")
+                params.append('"' + word.replace('"', '""') + '"')  # one FTS string: no query syntax
+            else:
+                where.append(f"search_text LIKE ? ESCAPE '{LIKE_ESCAPE}'")
+                params.append(like_pattern(word))
         sql = "SELECT id FROM products"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -432,22 +450,23 @@ class Catalog:
     # -- reads: customers ---------------------------------------------------------------------------------
 
     def customers(self, text: str = "", limit: int | None = None) -> list[Customer]:
-        """Customers whose id, name or email contain ``text``, by id, with their event counts."""
-        sql = """
-            SELECT c.*, (SELECT count(*) FROM events e WHERE e.customer_id = c.id)
+        """Customers whose id, name or email contain every word of ``text`` (without regard to case or accents;
+        ``%`` and ``_`` are just characters), by id, with their event counts."""
+        sql = f"""
+            SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id)
             FROM customers c"""
         params: list = []
-        if text:
-            like = f"%{text}%"
-            sql += " WHERE c.customer_id LIKE ? OR c.name LIKE ? OR c.email LIKE ?"
-            params += [like, like, like]
+        words = search_words(text)
+        if words:
+            sql += " WHERE " + " AND ".join(f"c.search_text LIKE ? ESCAPE '{LIKE_ESCAPE}'" for _ in words)
+            params += [like_pattern(word) for word in words]
         sql += " ORDER BY c.customer_id LIMIT ?"
         params.append(-1 if limit is None else limit)
         return [self._customer_from_row(row) for row in self.db.execute(sql, params)]
 
     def customer(self, customer_id: str) -> Customer:
         row = self.db.execute(
-            "SELECT c.*, (SELECT count(*) FROM events e WHERE e.customer_id = c.id) "
+            f"SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id) "
             "FROM customers c WHERE c.customer_id = ?",
             (customer_id,),
         ).fetchone()
@@ -726,7 +745,7 @@ def _checked_product_changes(changes: dict[str, object]) -> dict[str, object]:
 def _stored_product_value(name: str, value: object) -> object:
     """A checked field value as its column holds it: tags as a JSON list, in_stock as 0/1."""
     if name == "tags":
-        return json.dumps(list(value))  # type: ignore[call-overload]
+        return json.dumps(list(value), ensure_ascii=False)  # type: ignore[call-overload]
     if name == "in_stock":
         return int(bool(value))
     return value
