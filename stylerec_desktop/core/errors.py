@@ -13,3 +13,7 @@ class CatalogError(UserError):
 
 class NotFound(UserError):
     """A sku or customer id that is not in the catalog."""
+
+
+class CatalogReadOnly(CatalogError):
+    """A write to a catalog that is open read-only (the user may read it but not change it)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,10 +42,16 @@ from stylerec_desktop.core.catalog.search import (
     product_search_text,
     search_words,
 )
-from stylerec_desktop.core.errors import CatalogError, NotFound, UserError
+from stylerec_desktop.core.errors import CatalogError, CatalogReadOnly, NotFound, UserError
 
 DB_NAME = "catalog.sqlite"
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
+
+
+def is_writable(folder: Path) -> bool:
+    """Whether this user may change the catalog in ``folder``: write its database file, and create files in the
+    folder (SQLite's WAL and shared-memory files sit beside the database)."""
+    return os.access(folder / DB_NAME, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
 
 
 def _now() -> str:
@@ -87,8 +94,12 @@ class StoredRender:
 class Catalog:
     """A catalog folder. Open with :meth:`open` (existing) or :meth:`create` (new or existing)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, read_only: bool = False) -> None:
         self.folder = folder.resolve()
+        #: Opened for reading only (the folder or database file may not be written, or the caller asked): every
+        #: write raises :class:`CatalogReadOnly` before touching the file.
+        self.read_only = read_only
+        self._immutable = False  # set when SQLite can read the file only by taking it as unchanging (see db)
         self.db_path = self.folder / DB_NAME
         self.thumbnails_dir = self.folder / "thumbnails"
         self.renders_dir = self.folder / "renders"
@@ -110,28 +121,40 @@ class Catalog:
         return cls._open(folder)
 
     @classmethod
-    def open(cls, folder: Path | str) -> Catalog:
-        """Open an existing catalog; :class:`CatalogError` when ``folder`` holds none."""
+    def open(cls, folder: Path | str, read_only: bool | None = None) -> Catalog:
+        """Open an existing catalog; :class:`CatalogError` when ``folder`` holds none.
+
+        ``read_only`` None: read-only exactly when this user may not write the database file or its folder (a
+        catalog on a read-only share, or another user's); True: read-only whatever the permissions. A read-only
+        catalog is read through SQLite's ``mode=ro`` and refuses every write with :class:`CatalogReadOnly`."""
         folder = Path(folder).expanduser()
         if not (folder / DB_NAME).is_file():
             raise CatalogError(
                 f"No catalog in {folder}. Create one with `stylerec --catalog {folder} init` "
                 f"or a demo with `stylerec --catalog {folder} demo`."
             )
-        return cls._open(folder)
+        if read_only is None:
+            read_only = not is_writable(folder)
+        return cls._open(folder, read_only)
 
     @staticmethod
     def exists(folder: Path | str) -> bool:
         return (Path(folder).expanduser() / DB_NAME).is_file()
 
     @classmethod
-    def _open(cls, folder: Path) -> Catalog:
-        catalog = cls(folder)
+    def _open(cls, folder: Path, read_only: bool = False) -> Catalog:
+        catalog = cls(folder, read_only)
         try:
-            catalog.thumbnails_dir.mkdir(exist_ok=True)
-            catalog.renders_dir.mkdir(exist_ok=True)
-            with catalog._write_lock:
-                schema.migrate(catalog.db)
+            if read_only:
+                catalog._check_readable_schema()
+            else:
+                catalog.thumbnails_dir.mkdir(exist_ok=True)
+                catalog.renders_dir.mkdir(exist_ok=True)
+                with catalog._write_lock:
+                    schema.migrate(catalog.db)
+        except CatalogError:
+            catalog.close()
+            raise
         except sqlite3.DatabaseError as exc:
             catalog.close()
             raise CatalogError(
@@ -143,15 +166,46 @@ class Catalog:
             raise CatalogError(f"Cannot open the catalog in {folder}: {exc}.") from exc
         return catalog
 
+    def _check_readable_schema(self) -> None:
+        """A read-only catalog cannot be migrated: it must already have this app's schema."""
+        version = schema.schema_version(self.db)
+        if version > schema.LATEST_VERSION:
+            schema.migrate(self.db)  # raises the "made by a newer StyleRec" error without writing
+        if version < schema.LATEST_VERSION:
+            raise CatalogReadOnly(
+                f"The catalog in {self.folder} can only be read (no write permission here), and it was made by an "
+                f"older StyleRec Desktop (schema v{version}; this one needs v{schema.LATEST_VERSION}), which must "
+                "upgrade it first. Copy the catalog folder somewhere you can write and open the copy, or ask for "
+                "write permission."
+            )
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A ``mode=ro`` connection. A WAL database whose ``-shm`` file is gone and whose folder cannot be written
+        is opened as ``immutable`` instead (SQLite cannot share a read lock there); it is then read as it is."""
+        uri = self.db_path.as_uri()
+        if not self._immutable:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                conn.close()
+                self._immutable = True
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
     @property
     def db(self) -> sqlite_utils.Database:
         """This thread's connection."""
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode = WAL")
+            if self.read_only:
+                conn = self._connect_read_only()
+                conn.execute("PRAGMA query_only = ON")  # belt and braces: SQLite itself refuses every write
+            else:
+                conn = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
             db = sqlite_utils.Database(conn)
             self._local.db = db
             with self._connections_lock:
@@ -180,8 +234,15 @@ class Catalog:
     def transaction(self) -> Iterator[None]:
         """One write transaction: everything inside commits together or not at all.
 
-        Nested calls join the outer transaction (as savepoints), so an importer can wrap several writes.
+        Nested calls join the outer transaction (as savepoints), so an importer can wrap several writes. A
+        read-only catalog raises :class:`CatalogReadOnly` here, before anything is written.
         """
+        if self.read_only:
+            raise CatalogReadOnly(
+                f"The catalog in {self.folder} is open read-only (this user may read it but not change it), so "
+                "nothing was changed. Ask for write permission to the folder and its catalog.sqlite, or copy the "
+                "folder somewhere you can write."
+            )
         with self._write_lock, self.db.atomic():
             yield
 
