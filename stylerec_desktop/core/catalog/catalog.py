@@ -45,6 +45,15 @@ from stylerec_desktop.core.catalog.search import (
 from stylerec_desktop.core.errors import CatalogError, CatalogReadOnly, NotFound, UserError
 
 DB_NAME = "catalog.sqlite"
+#: Seconds a write waits for another program's lock on the catalog before it gives up ("database is locked").
+LOCK_TIMEOUT_S = 30.0
+_commits = 0  # transactions committed by this process (see commit_count)
+
+
+def commit_count() -> int:
+    """How many catalog transactions this process has committed so far. A command compares it before and after an
+    interruption to tell the user truthfully whether its changes were saved."""
+    return _commits
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -151,7 +160,7 @@ class Catalog:
                 catalog.thumbnails_dir.mkdir(exist_ok=True)
                 catalog.renders_dir.mkdir(exist_ok=True)
                 with catalog._write_lock:
-                    schema.migrate(catalog.db)
+                    schema.migrate(catalog.db, catalog.db_path)
         except CatalogError:
             catalog.close()
             raise
@@ -171,6 +180,7 @@ class Catalog:
         version = schema.schema_version(self.db)
         if version > schema.LATEST_VERSION:
             schema.migrate(self.db)  # raises the "made by a newer StyleRec" error without writing
+        schema.check_tables(self.db, self.db_path)
         if version < schema.LATEST_VERSION:
             raise CatalogReadOnly(
                 f"The catalog in {self.folder} can only be read (no write permission here), and it was made by an "
@@ -184,7 +194,7 @@ class Catalog:
         is opened as ``immutable`` instead (SQLite cannot share a read lock there); it is then read as it is."""
         uri = self.db_path.as_uri()
         if not self._immutable:
-            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
             try:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return conn
@@ -202,7 +212,7 @@ class Catalog:
                 conn = self._connect_read_only()
                 conn.execute("PRAGMA query_only = ON")  # belt and braces: SQLite itself refuses every write
             else:
-                conn = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+                conn = sqlite3.connect(self.db_path, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -243,8 +253,13 @@ class Catalog:
                 "nothing was changed. Ask for write permission to the folder and its catalog.sqlite, or copy the "
                 "folder somewhere you can write."
             )
-        with self._write_lock, self.db.atomic():
-            yield
+        global _commits
+        with self._write_lock:
+            outermost = not self.db.conn.in_transaction
+            with self.db.atomic():
+                yield
+            if outermost:
+                _commits += 1
 
     # -- image paths --------------------------------------------------------------------------------------
 

@@ -230,14 +230,48 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring ``db`` up to :data:`LATEST_VERSION`; returns the version it had before."""
+# The tables each schema version adds: a database whose version says it has them must have them.
+TABLES_BY_VERSION = {
+    1: ("products", "product_images", "customers", "events"),
+    2: ("image_features",),
+    3: ("renders",),
+    5: ("revisions",),
+    7: ("catalog_settings",),
+    9: ("products_fts",),
+}
+
+
+def missing_tables(db: sqlite_utils.Database, version: int | None = None) -> list[str]:
+    """The tables that schema ``version`` (default: the database's own) must have and ``db`` lacks."""
+    version = schema_version(db) if version is None else version
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    expected = [t for v, tables in TABLES_BY_VERSION.items() if v <= version for t in tables]
+    return [t for t in expected if t not in present]
+
+
+def check_tables(db: sqlite_utils.Database, where: object) -> None:
+    """:class:`CatalogError` when ``db`` lacks tables its ``user_version`` promises (a damaged or foreign file):
+    checked before any migration, which would otherwise half-upgrade it."""
+    version = schema_version(db)
+    missing = missing_tables(db, version)
+    if missing:
+        raise CatalogError(
+            f"The catalog database {where} says it is schema v{version}, but its tables {', '.join(missing)} are "
+            "missing: it is damaged or was not made by StyleRec Desktop. Restore catalog.sqlite from a backup, or "
+            "create a new catalog in another folder with `stylerec --catalog DIR init` and import your files."
+        )
+
+
+def migrate(db: sqlite_utils.Database, where: object = "") -> int:
+    """Bring ``db`` up to :data:`LATEST_VERSION`; returns the version it had before. ``where`` names the database
+    in messages."""
     before = schema_version(db)
     if before > LATEST_VERSION:
         raise CatalogError(
             f"This catalog has schema version {before}, made by a newer StyleRec Desktop "
             f"(this one knows up to {LATEST_VERSION}). Update the app to open it."
         )
+    check_tables(db, where or "in this folder")
     for version in range(before + 1, LATEST_VERSION + 1):
         with db.atomic():
             MIGRATIONS[version - 1](db)
