@@ -13,13 +13,14 @@ LIKE_ESCAPE = "\\"
 
 
 def fold(text: str) -> str:
-    """``text`` without case or accents: compatibility-decomposed (NFKD), combining marks dropped, case-folded.
+    """``text`` without case or accents: compatibility-decomposed (NFKD), combining marks dropped, case-folded;
+    control characters become spaces (SQLite ends a string at a NUL, and no one types one to find something).
 
     >>> fold("Crème Brûlée ＣＡＦＥ Straße")
     'creme brulee cafe strasse'
     """
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = "".join(" " if unicodedata.category(c) == "Cc" else c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFKC", bare.casefold())
 
 
