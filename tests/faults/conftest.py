@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fault_cases import ACCEPTED, CASES, FULL
+from fault_cases import ACCEPTED, CASES, FULL, NOTES
 
 try:
     from hypothesis import HealthCheck, settings
@@ -31,10 +31,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
     write("")
     write(f"fault suite ({'full' if FULL else 'fast'}): cases and failures")
-    write(f"{'kind':<48}{'cases':>8}{'failed':>8}{'accepted':>10}")
+    write(f"{'kind':<48}{'cases':>8}{'failed':>8}{'reached':>10}")
     for kind, (cases, failed) in sorted(CASES.items()):
         write(f"{kind:<48}{cases:>8}{failed:>8}{ACCEPTED.get(kind, ''):>10}")
     total, failed = sum(c for c, _ in CASES.values()), sum(f for _, f in CASES.values())
     write(f"{'total':<48}{total:>8}{failed:>8}")
-    write("(accepted: generated inputs the app took in, e.g. imports that were valid; the rest were refused with "
-          "a message)")
+    write("reached: fuzzed inputs the app accepted (the rest were refused with a message), searches that found "
+          "something, kill -9 trials whose kill landed while the command ran")
+    for note in NOTES:
+        write(note)

@@ -16,6 +16,9 @@ CASES: dict[str, list[int]] = {}  # kind -> [cases, failures]
 ACCEPTED: dict[str, int] = {}
 
 
+NOTES: list[str] = []  # lines printed under the table (seeds, skipped parts)
+
+
 def accepted(kind: str) -> None:
     ACCEPTED[kind] = ACCEPTED.get(kind, 0) + 1
 

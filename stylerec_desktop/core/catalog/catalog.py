@@ -255,11 +255,26 @@ class Catalog:
             )
         global _commits
         with self._write_lock:
-            outermost = not self.db.conn.in_transaction
-            with self.db.atomic():
+            conn = self.db.conn
+            if conn.in_transaction:
+                with self.db.atomic():  # a savepoint inside the outer transaction
+                    yield
+                return
+            # IMMEDIATE takes the write lock now. A deferred transaction would read first and then fail at its
+            # first write with "database is locked" at once, without waiting, when another process wrote since
+            # (SQLite cannot wait there: its snapshot is stale). Taken up front, the lock is waited for.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 yield
-            if outermost:
-                _commits += 1
+            except BaseException:
+                conn.rollback()
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()
+                raise
+            _commits += 1
 
     # -- image paths --------------------------------------------------------------------------------------
 
