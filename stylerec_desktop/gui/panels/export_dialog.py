@@ -241,7 +241,11 @@ class ExportDialog(QDialog):
             "\"Taste of a customer\"."
         )
         form.addRow("", self.customer_ids_check)
-        self.privacy_label = QLabel()
+        # Says what the box does until an export ends, then what the privacy check found in the folder.
+        self.privacy_label = QLabel(
+            "Ticked: customer ids go into file names, image metadata and manifests. Off: a customer's taste is "
+            "written as \"Taste of a customer\"."
+        )
         self.privacy_label.setObjectName("privacyFindings")
         self.privacy_label.setWordWrap(True)
         form.addRow("", self.privacy_label)
