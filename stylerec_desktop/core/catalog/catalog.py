@@ -45,6 +45,7 @@ from stylerec_desktop.core.catalog.search import (
 from stylerec_desktop.core.errors import CatalogError, CatalogReadOnly, NotFound, UserError
 
 DB_NAME = "catalog.sqlite"
+_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 #: Seconds a write waits for another program's lock on the catalog before it gives up ("database is locked").
 LOCK_TIMEOUT_S = 30.0
 _commits = 0  # transactions committed by this process (see commit_count)
@@ -54,7 +55,6 @@ def commit_count() -> int:
     """How many catalog transactions this process has committed so far. A command compares it before and after an
     interruption to tell the user truthfully whether its changes were saved."""
     return _commits
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 def is_writable(folder: Path) -> bool:
