@@ -93,3 +93,17 @@ def test_a_catalog_the_user_may_not_write_opens_read_only(
     err = capsys.readouterr().err
     assert err.startswith("stylerec: error: ") and "read-only" in err and "Restore it from a backup" not in err
     assert sorted(p.name for p in immutable.iterdir()) == ["catalog.sqlite", "renders", "thumbnails"]
+
+
+def test_thumbnails_of_a_read_only_catalog_go_to_the_user_cache(immutable: Path) -> None:
+    from PIL import Image
+
+    from stylerec_desktop.core.thumbnails import ensure_thumbnail
+
+    picture = immutable.parent / "picture.png"
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(picture)
+    with Catalog.open(immutable) as catalog:
+        assert catalog.read_only and not catalog.thumbnails_dir.is_relative_to(immutable)
+        thumb = ensure_thumbnail(catalog.thumbnails_dir, picture, "a" * 64, size=32)
+    with Image.open(thumb) as made:
+        assert max(made.size) == 32

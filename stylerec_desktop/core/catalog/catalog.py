@@ -43,6 +43,7 @@ from stylerec_desktop.core.catalog.search import (
     search_words,
 )
 from stylerec_desktop.core.errors import CatalogError, CatalogReadOnly, NotFound, UserError
+from stylerec_desktop.core.paths import read_only_thumbnails_dir
 
 DB_NAME = "catalog.sqlite"
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -110,7 +111,8 @@ class Catalog:
         self.read_only = read_only
         self._immutable = False  # set when SQLite can read the file only by taking it as unchanging (see db)
         self.db_path = self.folder / DB_NAME
-        self.thumbnails_dir = self.folder / "thumbnails"
+        # A catalog this user may only read keeps its thumbnails in the user's cache instead.
+        self.thumbnails_dir = read_only_thumbnails_dir(self.folder) if read_only else self.folder / "thumbnails"
         self.renders_dir = self.folder / "renders"
         self._local = threading.local()
         self._write_lock = threading.RLock()
