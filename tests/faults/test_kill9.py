@@ -55,7 +55,7 @@ def test_kill9_during_import(base: Path, tmp_path: Path) -> None:
     for trial in range(trials(1, 40)):
         with case("kill -9: import"):
             catalog = _copy(base, tmp_path / f"import-{trial}")
-            delay = rng.uniform(0.2, 0.8 * duration)
+            delay = rng.uniform(0.1, 0.6 * duration)
             if killed_after(catalog, delay, "import", "products", str(base / "products.csv")):
                 accepted("kill -9: import")
             assert integrity(catalog) == "ok"
@@ -75,7 +75,7 @@ def test_kill9_during_index(base: Path, tmp_path: Path) -> None:
     for trial in range(trials(1, 30)):
         with case("kill -9: index"):
             catalog = _copy(base, tmp_path / f"index-{trial}")
-            if killed_after(catalog, rng.uniform(0.2, 0.8 * duration), "index"):
+            if killed_after(catalog, rng.uniform(0.1, 0.6 * duration), "index"):
                 accepted("kill -9: index")
             assert integrity(catalog) == "ok"
             result = stylerec(catalog, "index")
@@ -93,7 +93,7 @@ def test_kill9_during_export(base: Path, tmp_path: Path) -> None:
     for trial in range(trials(1, 30)):
         with case("kill -9: export"):
             out = tmp_path / f"export-{trial}"
-            if killed_after(catalog, rng.uniform(0.2, 0.8 * duration), *args, str(out)):
+            if killed_after(catalog, rng.uniform(0.1, 0.6 * duration), *args, str(out)):
                 accepted("kill -9: export")
             result = stylerec(catalog, *args, str(out))
             assert result.returncode == 0, result.stderr
