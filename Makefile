@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench screenshots clean
+.PHONY: setup run test faults lint bench screenshots clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,11 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ruff check stylerec_desktop tests scripts bench
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The fault suite at its nightly size (about 17,000 fuzzed inputs, 100 kill -9 trials, concurrent writers, full
+# disks; `make test` runs a fast part of it) and a table of cases and failures. Needs root for the small-disk runs.
+faults: setup
+	STYLEREC_FAULTS=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:cacheprovider tests/faults
 
 lint: setup
 	$(BIN)/python -m ruff check stylerec_desktop tests scripts bench

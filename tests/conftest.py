@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,10 @@ def _isolated_user_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
             QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
             QSettings.setPath(settings_format, QSettings.Scope.SystemScope, str(tmp_path / "qsettings-system"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault suite's table of cases and failures, when it ran (see tests/faults/fault_cases.py)."""
+    cases = sys.modules.get("fault_cases")
+    if cases is not None:
+        cases.print_table(terminalreporter.write_line)

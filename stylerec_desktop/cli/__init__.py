@@ -7,6 +7,7 @@ User errors (a missing file, an unknown sku, a bad row) print one clear line on 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from stylerec_desktop import __version__
 from stylerec_desktop.cli import catalog, export, learned, recommend, stylize
 from stylerec_desktop.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR
-from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.catalog.catalog import commit_count
+from stylerec_desktop.core.errors import UserError, user_error_for
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,13 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. The one place that maps errors for the command line: errors the user can act on (their
+    own, a full disk, a locked or read-only catalog, a damaged database; see ``core.errors.user_error_for``) print
+    ``stylerec: error: ...`` and exit 2; anything else is a bug and keeps its traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    commits = commit_count()
     try:
         return args.handler(args)
-    except UserError as exc:
-        print(f"stylerec: error: {exc}", file=sys.stderr)
+    except (UserError, sqlite3.Error, OSError) as exc:
+        explained = user_error_for(exc, args.catalog)
+        if explained is None:
+            raise
+        print(f"stylerec: error: {explained}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("stylerec: interrupted; nothing was left half-written.", file=sys.stderr)
+        # Say what really happened: a Ctrl-C that lands after a commit (the import's, say) has not undone it.
+        if commit_count() > commits:
+            print(f"stylerec: interrupted after `{args.command}` had saved its changes to the catalog: they "
+                  "are kept (`stylerec info` shows the counts); nothing was left half-written.",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print("stylerec: interrupted before anything was saved to the catalog; nothing was left half-written.",
+                  file=sys.stderr)  # fmt: skip
         return EXIT_INTERRUPTED

@@ -94,6 +94,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "thumbnails": str(catalog.thumbnails_dir),
             "renders": str(catalog.renders_dir),
             "schema_version": catalog.schema_version,
+            "read_only": catalog.read_only,
             "app_schema_version": LATEST_VERSION,
             "app_version": __version__,
             "counts": counts,
@@ -103,7 +104,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print_json(info)
         return 0
     print(f"Catalog      {info['catalog']}")
-    print(f"Database     {info['database']} (schema v{info['schema_version']})")
+    access = ", read-only: this user may read it but not change it" if catalog.read_only else ""
+    print(f"Database     {info['database']} (schema v{info['schema_version']}{access})")
     print(f"Thumbnails   {info['thumbnails']}")
     print(f"Renders      {info['renders']}")
     print(f"Products     {counts.products} ({counts.images} images) in {counts.categories} categories")

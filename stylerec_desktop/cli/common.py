@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
@@ -22,6 +23,9 @@ EXIT_INTERRUPTED = 130
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no Infinity or NaN (a catalog imported before prices were checked may hold one): null.
+        return None
     if is_dataclass(value) and not isinstance(value, type):
         return {k: jsonable(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):

@@ -23,7 +23,17 @@ def _export_style_sources(args: argparse.Namespace, catalog: Catalog) -> list[tu
     flags = argparse.Namespace(
         style_image=args.style_image, style_sku=args.style_sku, preset=args.style_preset, customer=args.style_customer
     )
-    return style_sources(flags, catalog)
+    sources = style_sources(flags, catalog)
+    if args.include_customer_ids:
+        return sources
+    # File names ({style}) get a pseudonym instead of the customer id, numbered when there are several tastes.
+    from stylerec_desktop.core.privacy import CUSTOMER_TASTE_NAME
+
+    tastes = [i for i, (source, _, _) in enumerate(sources) if getattr(source, "customer_id", "")]
+    for number, i in enumerate(tastes, start=1):
+        name = CUSTOMER_TASTE_NAME if len(tastes) == 1 else f"{CUSTOMER_TASTE_NAME}-{number}"
+        sources[i] = (sources[i][0], sources[i][1], name)
+    return sources
 
 
 def _export_style_options(args: argparse.Namespace) -> Any:
@@ -46,6 +56,8 @@ def _export_selection(args: argparse.Namespace) -> str:
         raise UserError("Say what to export: --sku SKU..., --customer ID --top K, --renders or --campaign N.")
     if args.top is not None and selection not in ("customer", "campaign"):
         raise UserError("--top goes with --customer (how many recommendations) or --campaign (products per segment).")
+    if args.audience_files and selection != "campaign":
+        raise UserError("--audience-files goes with --campaign: it writes one audience file per customer segment.")
     if args.top is not None and args.top < 1:
         raise UserError(f"--top must be at least 1, got {args.top}.")
     styled = args.style_image or args.style_sku or args.style_preset or args.style_customer
@@ -75,6 +87,21 @@ def _print_export(result: Any, heading: str = "") -> None:
         print(f"  failed: {failure.sku}: {failure.message}", file=sys.stderr)
 
 
+def _privacy_report(catalog: Catalog, out_dir: str, args: argparse.Namespace) -> list[Any]:
+    """The privacy check of the export folder, as export runs it at its end: the findings, and in text mode a
+    summary on stderr (the files are written either way; what the user asked to include is reported too)."""
+    from stylerec_desktop.core.privacy import privacy_check, summary
+
+    findings = privacy_check(catalog, out_dir)
+    if not args.json:
+        lines = summary(findings, out_dir, limit=5)
+        if findings and not args.include_customer_ids and not args.audience_files:
+            lines.append("  These were not put there by this export's defaults: check the folder's other files "
+                         "and the names given (--out, --name, titles).")  # fmt: skip
+        print("\n".join(lines), file=sys.stderr)
+    return findings
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.export import ExportOptions, export_job, parse_presets, with_format
     from stylerec_desktop.core.export.items import product_items, render_items, restyle_items_job
@@ -101,10 +128,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             job = campaign_job(catalog, presets, args.out, segments=_campaign_segments(args.campaign),
                                skus=args.sku or None, top=args.top or 4, style_options=_export_style_options(args),
                                export_options=options, seed=args.seed, engine=args.engine,
-                               min_fidelity=args.min_fidelity, flag_only=args.flag_only)  # fmt: skip
+                               min_fidelity=args.min_fidelity, flag_only=args.flag_only,
+                               include_customer_ids=args.include_customer_ids,
+                               audience_files=args.audience_files)  # fmt: skip
             campaign = run(job, args)
+            findings = _privacy_report(catalog, args.out, args)
             if args.json:
-                print_json(campaign.to_dict())
+                print_json(campaign.to_dict() | {"privacy_findings": [f.describe() for f in findings]})
             else:
                 seg = campaign.segmentation
                 how = "chosen by silhouette" if seg.automatic else "as asked"
@@ -113,11 +143,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                 print(f"{len(seg.segments)} customer segments ({how}), sizes {sizes}{left_out}")
                 for segment in seg.segments:
                     _print_export(campaign.exports[segment.name], f"{segment.name} ({segment.size} customers)")
+                    if segment.name in campaign.audience_files:
+                        missing = campaign.audience_skipped[segment.name]
+                        print(f"  audience (hashed emails): {campaign.audience_files[segment.name]}"
+                              + (f" ({missing} members without an email left out)" if missing else ""))  # fmt: skip
                 print(f"Campaign summary: {campaign.campaign_file}")
             failed = any(r.failures for r in campaign.exports.values())
             return 1 if failed else 0
         if selection == "renders":
-            items = render_items(catalog)
+            items = render_items(catalog, include_customer_ids=args.include_customer_ids)
         elif selection == "customer":
             from stylerec_desktop.core.recommend.service import recommend_for_customer
 
@@ -130,8 +164,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         if styles_given:
             restyled = []
             for source, style_sku, label in _export_style_sources(args, catalog):
-                job = restyle_items_job(items, source, _export_style_options(args), args.engine, label,
-                                        style_sku=style_sku)  # fmt: skip
+                job = restyle_items_job(
+                    items, source, _export_style_options(args), args.engine, label, style_sku=style_sku,
+                    include_customer_ids=args.include_customer_ids,
+                )  # fmt: skip
                 restyled += run(job, args)
             items = restyled
         gate = None
@@ -141,18 +177,36 @@ def cmd_export(args: argparse.Namespace) -> int:
             gate = gate_by_fidelity(items, args.min_fidelity, args.flag_only)
             items = list(gate.kept)
         result = run(export_job(items, presets, args.out, options), args)
+        findings = _privacy_report(catalog, args.out, args)
     if gate is not None:
         from stylerec_desktop.core.export.fidelity import with_gate
 
         result = with_gate(result, gate)
     if args.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict() | {"privacy_findings": [f.describe() for f in findings]})
     else:
         _print_export(result)
     return 1 if result.failures else 0
 
 
+def cmd_privacy_check(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.privacy import privacy_check, summary
+
+    with open_catalog(args) as catalog:
+        findings = privacy_check(catalog, args.folder)
+    if args.json:
+        print_json({"folder": args.folder, "findings": findings})
+    else:
+        print("\n".join(summary(findings, args.folder, limit=len(findings))))
+    return 1 if findings else 0
+
+
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    p = add("privacy-check", cmd_privacy_check, "look through an export folder (file names, EXIF/XMP/IPTC, manifests, "
+            "campaign and audience files, zips) for any id, name, email or hashed email of the catalog's customers; "
+            "exit 1 when it finds any")  # fmt: skip
+    p.add_argument("folder", metavar="FOLDER", help="the export folder")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p = add("export", cmd_export, "export products, recommendations, renders or campaign sets in ad formats, with "
             "manifests and provenance (exit 1 when some images failed)")  # fmt: skip
     p.add_argument("--sku", nargs="+", action="extend", metavar="SKU", help="these products (with --campaign: "
@@ -179,6 +233,14 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                    "export exits 1")  # fmt: skip
     p.add_argument("--flag-only", action="store_true", help="with --min-fidelity: export them anyway, flagged in "
                    "the manifest's fidelity_flag column")  # fmt: skip
+    privacy = p.add_argument_group("customer privacy (by default nothing that identifies a customer is exported)")
+    privacy.add_argument("--include-customer-ids", action="store_true", help="write customer ids into this export: "
+                         "a --style-customer taste is named by its customer in file names, image metadata and "
+                         "manifests, and campaign.json lists each segment's members")  # fmt: skip
+    privacy.add_argument("--audience-files", action="store_true", help="with --campaign: also write "
+                         "segment-<n>-audience.csv per segment, the SHA-256 of each member's normalised "
+                         "email (the form Google Ads Customer Match and Meta custom audiences take), never "
+                         "the emails")  # fmt: skip
     style = p.add_argument_group("restyle on the way out (as `stylerec stylize`; recorded in provenance + manifest)")
     style.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style")
     style.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")

@@ -26,3 +26,12 @@ def resources_dir() -> Path:
 def log_dir() -> Path:
     """Where the app writes its log files: ``<user log dir>`` (``~/.local/state/StyleRec/log`` on Linux)."""
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def read_only_thumbnails_dir(catalog_folder: Path) -> Path:
+    """Where thumbnails of a catalog this user may only read are cached (its own ``thumbnails/`` cannot be written):
+    ``<user cache dir>/thumbnails/<hash of the catalog's path>``, one folder per catalog."""
+    import hashlib
+
+    key = hashlib.sha256(str(catalog_folder.resolve()).encode("utf-8")).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "thumbnails" / key

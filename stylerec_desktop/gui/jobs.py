@@ -38,7 +38,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from shiboken6 import Shiboken
 
-from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.errors import UserError, user_error_for
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,11 @@ class _JobRunnable(QRunnable):
         except UserError as exc:
             relay.failed.emit(job_id, str(exc), "", exc.with_traceback(None))
         except Exception as exc:
+            explained = user_error_for(exc)  # a full disk, a locked catalog...: the same sentence the CLI prints
+            if explained is not None:
+                log.warning("job %d failed: %s", job_id, exc)
+                relay.failed.emit(job_id, str(explained), "", explained)
+                return
             detail = traceback.format_exc()
             log.error("job %d failed:\n%s", job_id, detail)
             relay.failed.emit(job_id, _short_message(exc), detail, exc.with_traceback(None))

@@ -234,7 +234,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
-        self._action(edit_menu, "&Edit product", self._edit_product, "F2")
+        self.edit_product_action = self._action(edit_menu, "&Edit product", self._edit_product, "F2")
 
         catalog_menu = self.menuBar().addMenu("&Catalog")
         self.index_action = self._action(catalog_menu, "Index &styles", self.indexer.start, "Ctrl+Shift+X")
@@ -297,16 +297,20 @@ class MainWindow(FileDropTarget, QMainWindow):
         workspace = (self.indexer, self.recommendations_panel, self.taste_panel, self.inspector_panel)
         for workspace_panel in (*workspace, self.studio_panel, self.similar_panel):
             workspace_panel.set_catalog(catalog)
-        self.index_action.setEnabled(catalog is not None)
+        writable = catalog is not None and not catalog.read_only
+        self.index_action.setEnabled(writable)
+        self.edit_product_action.setEnabled(writable)
         self.find_similar_action.setEnabled(catalog is not None)
         for action in self.import_actions.values():
-            action.setEnabled(catalog is not None)
+            action.setEnabled(writable)
         if catalog is None:
             self.setWindowTitle(APP_TITLE)
             self._central.setCurrentWidget(self.start_page)
             self.catalog_label.clear()
             return
-        self.setWindowTitle(f"{catalog.folder.name} — {APP_TITLE}")
+        # A catalog this user may only read (a share, another user's) says so: imports, indexing and edits are off.
+        access = " (read-only)" if catalog.read_only else ""
+        self.setWindowTitle(f"{catalog.folder.name}{access} — {APP_TITLE}")
         self._central.setCurrentWidget(self.catalog_panel)
         self._update_counts()
 

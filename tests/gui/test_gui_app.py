@@ -196,3 +196,15 @@ def test_closing_with_jobs_running_asks_and_cancels_them(
     assert asked == [["A long import"], ["A long import"]]
     qtbot.waitUntil(lambda: window.runner.job(job_id).state is JobState.CANCELLED, timeout=5000)
     stop.set()
+
+
+def test_a_read_only_catalog_says_so_and_offers_no_edits(
+    qtbot: QtBot, window: MainWindow, catalog_dir: Path
+) -> None:
+    from stylerec_desktop.core.catalog import Catalog
+
+    assert "read-only" not in window.windowTitle() and window.edit_product_action.isEnabled()
+    window.set_catalog(Catalog.open(catalog_dir, read_only=True))  # as opening one this user may not write
+    assert "(read-only)" in window.windowTitle()
+    assert not window.edit_product_action.isEnabled() and not window.index_action.isEnabled()
+    assert not any(action.isEnabled() for action in window.import_actions.values())

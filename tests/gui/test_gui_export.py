@@ -168,3 +168,38 @@ def test_export_selected_takes_every_selected_product(qtbot: QtBot, window: Main
     assert [dialog.product_combo.itemData(i) for i in range(3)] == wanted
     assert dialog.status_label.text().startswith("3 products selected")
     dialog.close()
+
+
+def test_customer_ids_stay_out_unless_the_box_is_ticked(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    import shutil
+
+    from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
+
+    runner, _ = services
+    customer = catalog.customers("", limit=1)[0].customer_id
+    product = catalog.products(limit=1)[0]
+    path = catalog.renders_dir / "taste.png"
+    shutil.copyfile(product.primary_image.path, path)
+    style = {"kind": "vector", "vector": [0.0] * 100, "label": f"{customer}'s taste", "customer": customer}
+    recipe = {"engine": "arbitrary", "style": style, "options": {}, "seed": 0}
+    render = catalog.render(catalog.add_render(path, "0" * 64, (64, 64), "1" * 64, "arbitrary", recipe, product.id))
+    for ticked, folder in ((False, "private"), (True, "named")):
+        dialog = ExportDialog(catalog, runner, [], renders=[render])
+        qtbot.addWidget(dialog)
+        assert not dialog.customer_ids_check.isChecked()  # off by default, every time
+        dialog.customer_ids_check.setChecked(ticked)
+        for name, check in dialog.preset_checks.items():
+            check.setChecked(name == "thumb")
+        dialog.template_edit.setText("{sku}_{style}_{preset}")
+        dialog.set_folder(tmp_path / folder)
+        with qtbot.waitSignal(dialog.exported, timeout=30_000):
+            dialog.start_export()
+        [row] = read_manifest(tmp_path / folder)[1]
+        if ticked:
+            assert customer in row.style_source and customer in row.path
+            assert "customer identifiers" in dialog.privacy_label.text()
+        else:
+            assert row.style_source == TASTE_OF_A_CUSTOMER and customer not in row.path
+            assert "no customer id" in dialog.privacy_label.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import sqlite_utils
@@ -168,7 +169,60 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE catalog_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: sqlite_utils.Database) -> None:
+    """Reserved: another branch adds version 8 (the lead renumbers at merge). A no-op here, so v9 catalogs made
+    on this branch and on main after the merge step through the same numbers."""
+
+
+def _v9(db: sqlite_utils.Database) -> None:
+    """Search that finds what a person typed (issue 15, item 6).
+
+    ``products.search_text`` and ``customers.search_text`` hold the folded text each is found by (see
+    ``core/catalog/search.py``: sku, title, brand and every tag as text; id, name and email), written by the
+    catalog's own upserts and edits, since the folding is Python's. ``products_fts`` is an FTS5 trigram index over
+    ``products.search_text`` (substring matches of 3+ characters without a scan), kept in step by triggers.
+    Existing tags are rewritten as plain UTF-8 JSON (they were stored escaped, ``caf\\u00e9``).
+    """
+    from stylerec_desktop.core.catalog.search import customer_search_text, product_search_text
+
+    db.execute("ALTER TABLE products ADD COLUMN search_text TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE customers ADD COLUMN search_text TEXT NOT NULL DEFAULT ''")
+    products = db.execute("SELECT id, sku, title, brand, tags FROM products").fetchall()
+    updates = []
+    for pid, sku, title, brand, tags in products:
+        try:
+            parsed = [str(t) for t in json.loads(tags)]
+        except (ValueError, TypeError):
+            parsed = []
+        updates.append((product_search_text(sku, title, brand, parsed), json.dumps(parsed, ensure_ascii=False), pid))
+    # The revision triggers count this as an edit of every product, which is right: caches rebuild once.
+    db.conn.executemany("UPDATE products SET search_text = ?, tags = ? WHERE id = ?", updates)
+    customers = db.execute("SELECT id, customer_id, name, email FROM customers").fetchall()
+    db.conn.executemany(
+        "UPDATE customers SET search_text = ? WHERE id = ?",
+        [(customer_search_text(cid, name, email), rid) for rid, cid, name, email in customers],
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE products_fts USING fts5(search_text, content='products', content_rowid='id', "
+        "tokenize='trigram')"
+    )
+    db.execute(
+        "CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN "
+        "INSERT INTO products_fts (rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN "
+        "INSERT INTO products_fts (products_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER products_fts_update AFTER UPDATE OF search_text ON products BEGIN "
+        "INSERT INTO products_fts (products_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        "INSERT INTO products_fts (rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    db.execute("INSERT INTO products_fts (products_fts) VALUES ('rebuild')")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 LATEST_VERSION = len(MIGRATIONS)
 
 
@@ -176,14 +230,48 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database) -> int:
-    """Bring ``db`` up to :data:`LATEST_VERSION`; returns the version it had before."""
+# The tables each schema version adds: a database whose version says it has them must have them.
+TABLES_BY_VERSION = {
+    1: ("products", "product_images", "customers", "events"),
+    2: ("image_features",),
+    3: ("renders",),
+    5: ("revisions",),
+    7: ("catalog_settings",),
+    9: ("products_fts",),
+}
+
+
+def missing_tables(db: sqlite_utils.Database, version: int | None = None) -> list[str]:
+    """The tables that schema ``version`` (default: the database's own) must have and ``db`` lacks."""
+    version = schema_version(db) if version is None else version
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    expected = [t for v, tables in TABLES_BY_VERSION.items() if v <= version for t in tables]
+    return [t for t in expected if t not in present]
+
+
+def check_tables(db: sqlite_utils.Database, where: object) -> None:
+    """:class:`CatalogError` when ``db`` lacks tables its ``user_version`` promises (a damaged or foreign file):
+    checked before any migration, which would otherwise half-upgrade it."""
+    version = schema_version(db)
+    missing = missing_tables(db, version)
+    if missing:
+        raise CatalogError(
+            f"The catalog database {where} says it is schema v{version}, but its tables {', '.join(missing)} are "
+            "missing: it is damaged or was not made by StyleRec Desktop. Restore catalog.sqlite from a backup, or "
+            "create a new catalog in another folder with `stylerec --catalog DIR init` and import your files."
+        )
+
+
+def migrate(db: sqlite_utils.Database, where: object = "") -> int:
+    """Bring ``db`` up to :data:`LATEST_VERSION`; returns the version it had before. ``where`` names the database
+    in messages."""
     before = schema_version(db)
     if before > LATEST_VERSION:
         raise CatalogError(
             f"This catalog has schema version {before}, made by a newer StyleRec Desktop "
             f"(this one knows up to {LATEST_VERSION}). Update the app to open it."
         )
+    check_tables(db, where or "in this folder")
     for version in range(before + 1, LATEST_VERSION + 1):
         with db.atomic():
             MIGRATIONS[version - 1](db)

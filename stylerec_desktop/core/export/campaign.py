@@ -9,7 +9,9 @@ engine input.
 
 :func:`campaign_job` then, per segment, restyles the chosen products (default: the segment's top recommended
 products, ranked by reciprocal rank over its members' own recommendations) in that taste and exports them into
-``segment-<n>/`` with its own manifest, and writes ``campaign.json`` (segments, sizes, members, products) beside.
+``segment-<n>/`` with its own manifest, and writes ``campaign.json`` (segments, sizes, products) beside. Members'
+customer ids are listed in it only when the user includes customer ids; an audience file per segment (hashed
+emails, see :mod:`stylerec_desktop.core.privacy`) is written only when asked for.
 """
 
 from __future__ import annotations
@@ -85,9 +87,14 @@ class CampaignResult:
     products: dict[str, tuple[str, ...]]  # segment name -> skus
     exports: dict[str, ExportResult]  # segment name -> its export
     campaign_file: Path
+    include_customer_ids: bool = False
+    audience_files: dict[str, Path] = field(default_factory=dict)  # segment name -> its audience file
+    audience_skipped: dict[str, int] = field(default_factory=dict)  # segment name -> members without an email
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary; members' and left-out customers' ids only when they were included."""
         seg = self.segmentation
+        ids = self.include_customer_ids
         return {
             "out_dir": str(self.out_dir),
             "campaign_file": str(self.campaign_file),
@@ -95,12 +102,15 @@ class CampaignResult:
             "sizes": seg.sizes,
             "automatic": seg.automatic,
             "silhouette": seg.silhouette,
-            "without_taste": list(seg.without_taste),
+            "without_taste": list(seg.without_taste) if ids else len(seg.without_taste),
             "results": {
                 s.name: {
-                    "customers": list(s.customers),
+                    **({"customers": list(s.customers)} if ids else {}),
                     "products": list(self.products[s.name]),
                     "export": self.exports[s.name].to_dict(),
+                    **({"audience_file": str(self.audience_files[s.name]),
+                        "audience_without_email": self.audience_skipped[s.name]}
+                       if s.name in self.audience_files else {}),  # fmt: skip
                 }
                 for s in seg.segments
             },  # fmt: skip
@@ -261,13 +271,19 @@ def campaign_job(
     engine: str | None = None,
     min_fidelity: float | None = None,
     flag_only: bool = False,
+    include_customer_ids: bool = False,
+    audience_files: bool = False,
 ) -> Job[CampaignResult]:
     """Segment the customers, then per segment restyle its products in its mean taste and export them into
     ``out_dir/segment-<n>/`` (its own manifest). ``skus``: the same products for every segment (default: each
     segment's ``top`` recommended). ``min_fidelity``: renders whose product fidelity is below it are refused
     (listed in that segment's failures) or, with ``flag_only``, exported and flagged (see ``export.fidelity``).
     Yields per-item Progress (restyle and export); closing it cancels: files in progress are removed, finished ones
-    kept for a resume (run the same campaign again)."""
+    kept for a resume (run the same campaign again).
+
+    ``campaign.json`` lists the members' customer ids only when ``include_customer_ids``. ``audience_files``
+    writes ``segment-<n>-audience.csv`` per segment: the SHA-256 of each member's normalised email, the form ad
+    platforms take for customer-match uploads (members without an email are counted, not listed)."""
     from stylerec_desktop.core.export.fidelity import gate_by_fidelity, with_gate
     from stylerec_desktop.core.stylize import StyleVector
 
@@ -286,7 +302,8 @@ def campaign_job(
         ]
     # Each segment's folder is handed to export_job as a chosen folder, which it would follow if it were a link:
     # the campaign's own sub-folders must not be (see safe_files). Checked before any rendering starts.
-    for name in (*(segment.name for segment in segmentation.segments), CAMPAIGN_FILE):
+    audience_names = {s.name: f"{s.name}-audience.csv" for s in segmentation.segments} if audience_files else {}
+    for name in (*(segment.name for segment in segmentation.segments), CAMPAIGN_FILE, *audience_names.values()):
         refuse_link(out_dir / name)
     total = 2 * sum(len(items) for items in chosen.values())
     done = 0
@@ -294,7 +311,8 @@ def campaign_job(
     for segment in segmentation.segments:
         items = chosen[segment.name]
         source = StyleVector(segment.style_vector, label=segment.label)
-        restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name)
+        restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name,
+                                    include_customer_ids=include_customer_ids)  # fmt: skip
         rendered = yield from _offset(restyle, done, total)
         done += len(items)
         gate = None if min_fidelity is None else gate_by_fidelity(rendered, min_fidelity, flag_only)
@@ -302,12 +320,13 @@ def campaign_job(
         exported = yield from _offset(job, done, total)
         exports[segment.name] = with_gate(exported, gate) if gate else exported
         done += len(items)
+    audiences, skipped = _write_audience_files(catalog, out_dir, segmentation, audience_names)
     campaign_file = out_dir / CAMPAIGN_FILE
-    _write_campaign_file(campaign_file, segmentation, chosen)
+    _write_campaign_file(campaign_file, segmentation, chosen, include_customer_ids, audience_names)
     yield Progress(total, total, f"Campaign exported: {len(segmentation.segments)} segments")
-    return CampaignResult(
-        out_dir, segmentation, {k: tuple(i.sku for i in v) for k, v in chosen.items()}, exports, campaign_file
-    )
+    products = {k: tuple(i.sku for i in v) for k, v in chosen.items()}
+    return CampaignResult(out_dir, segmentation, products, exports, campaign_file, include_customer_ids,
+                          audiences, skipped)  # fmt: skip
 
 
 def _offset(job: Job[Any], start: int, total: int) -> Job[Any]:
@@ -315,20 +334,49 @@ def _offset(job: Job[Any], start: int, total: int) -> Job[Any]:
     return map_progress(job, lambda step: Progress(min(total, start + step.done), total, step.message))
 
 
-def _write_campaign_file(path: Path, segmentation: Segmentation, chosen: dict[str, list[ExportItem]]) -> None:
+def _write_audience_files(
+    catalog: Catalog, out_dir: Path, segmentation: Segmentation, names: dict[str, str]
+) -> tuple[dict[str, Path], dict[str, int]]:
+    """Each segment's audience file (see :func:`~stylerec_desktop.core.privacy.audience_csv_bytes`); the files
+    written and, per segment, how many members had no email to hash."""
+    from stylerec_desktop.core.export.writers import write_atomic
+    from stylerec_desktop.core.privacy import audience_csv_bytes
+
+    if not names:
+        return {}, {}
+    emails = {c.customer_id: c.email for c in catalog.customers("", limit=None)}
+    written, skipped = {}, {}
+    for segment in segmentation.segments:
+        data, skipped[segment.name] = audience_csv_bytes(emails.get(c, "") for c in segment.customers)
+        written[segment.name] = out_dir / names[segment.name]
+        write_atomic(written[segment.name], data)
+    return written, skipped
+
+
+def _write_campaign_file(
+    path: Path,
+    segmentation: Segmentation,
+    chosen: dict[str, list[ExportItem]],
+    include_customer_ids: bool,
+    audience_names: dict[str, str],
+) -> None:
     from stylerec_desktop.core.export.writers import write_atomic
 
+    ids = include_customer_ids
     document = {
         "version": 1,
         "automatic": segmentation.automatic,
         "silhouette": segmentation.silhouette,
         "silhouette_by_n": {str(k): v for k, v in segmentation.scores.items()},
-        "without_taste": list(segmentation.without_taste),
+        # Without the user's opt-in only counts: campaign files travel to ad teams and agencies.
+        "without_taste": list(segmentation.without_taste) if ids else len(segmentation.without_taste),
+        "customer_ids_included": ids,
         "segments": [
             {
                 "segment": s.name,
                 "size": s.size,
-                "customers": list(s.customers),
+                **({"customers": list(s.customers)} if ids else {}),
+                **({"audience_file": audience_names[s.name]} if s.name in audience_names else {}),
                 "label": s.label,
                 "products": [i.sku for i in chosen[s.name]],
                 "manifest": f"{s.name}/manifest.json",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,16 +21,30 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.job import ExportItem
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
+from stylerec_desktop.core.privacy import CUSTOMER_TASTE_NAME, TASTE_OF_A_CUSTOMER
 
 # Recipe keys that differ between two renders of the same pixels (when, where): left out of the recipe id, so a
 # re-run of the same export names the same recipe and resumes instead of rewriting every file.
 _VOLATILE_KEYS = ("created", "path")
+# How taste_as_style labels a customer's taste ("C0005's taste", "C0005's taste 2 (40%)"): recognises the tastes of
+# renders recorded before recipes named the customer in a field of their own.
+_TASTE_LABEL = re.compile(r".+'s taste( \d+ \(\d+%\))?")
 
 
-def style_label(style: Mapping[str, Any] | None) -> str:
-    """A short human name for a recipe's ``style`` record: its label, the style sku, or the preset blend."""
+def is_customer_taste(style: Mapping[str, Any] | None) -> bool:
+    """Whether a recipe's ``style`` record is a customer's taste (a style vector naming a customer)."""
+    if not style or style.get("kind") != "vector":
+        return False
+    return bool(style.get("customer")) or bool(_TASTE_LABEL.fullmatch(str(style.get("label") or "")))
+
+
+def style_label(style: Mapping[str, Any] | None, include_customer_ids: bool = True) -> str:
+    """A short human name for a recipe's ``style`` record: its label, the style sku, or the preset blend. A
+    customer's taste is :data:`~stylerec_desktop.core.privacy.TASTE_OF_A_CUSTOMER` unless ``include_customer_ids``."""
     if not style:
         return ""
+    if not include_customer_ids and is_customer_taste(style):
+        return TASTE_OF_A_CUSTOMER
     if style.get("label"):
         return str(style["label"])
     if style.get("sku"):
@@ -50,12 +65,20 @@ def _stable(value: Any) -> Any:
     return value
 
 
-def provenance_recipe(recipe: Mapping[str, Any], label: str = "") -> dict[str, Any]:
+def provenance_recipe(
+    recipe: Mapping[str, Any], label: str = "", include_customer_ids: bool = False
+) -> dict[str, Any]:
     """The Style engine's ``recipe`` with the keys the export's provenance reads added: ``source`` (what the style
-    was, in words), ``model_hashes`` (the networks' sha256) and a stable ``id`` (a hash of everything that decides
-    the pixels, not of the time it was made)."""
+    was, in words: a customer's taste without their id unless ``include_customer_ids``), ``model_hashes`` (the
+    networks' sha256) and a stable ``id`` (a hash of everything that decides the pixels, not of the time it was
+    made; a hash, so it reveals no customer)."""
     result = dict(recipe)
-    result.setdefault("source", label or style_label(recipe.get("style")))  # type: ignore[arg-type]
+    source = label or style_label(recipe.get("style"), include_customer_ids)  # type: ignore[arg-type]
+    if not include_customer_ids and is_customer_taste(recipe.get("style")):  # type: ignore[arg-type]
+        source = TASTE_OF_A_CUSTOMER
+        result.pop("source", None)
+        result.pop("style_source", None)
+    result.setdefault("source", source)
     result.setdefault("model_hashes", dict(recipe.get("models") or {}))
     if not result.get("id"):
         canonical = json.dumps(_stable(dict(recipe)), sort_keys=True, separators=(",", ":"), default=str)
@@ -79,8 +102,11 @@ def product_items_by_id(catalog: Catalog, product_ids: Iterable[int]) -> list[Ex
     return [_product_item(catalog.product(pid)) for pid in dict.fromkeys(product_ids)]
 
 
-def render_items(catalog: Catalog, renders: Sequence[StoredRender] | None = None) -> list[ExportItem]:
-    """Stored renders (default: every render in the catalog, oldest first) with their recipes."""
+def render_items(
+    catalog: Catalog, renders: Sequence[StoredRender] | None = None, include_customer_ids: bool = False
+) -> list[ExportItem]:
+    """Stored renders (default: every render in the catalog, oldest first) with their recipes. A render in a
+    customer's taste is described as "Taste of a customer" unless ``include_customer_ids``."""
     chosen = list(renders) if renders is not None else sorted(catalog.renders(), key=lambda r: r.id)
     if not chosen:
         raise UserError("This catalog has no renders yet: make some with `stylerec stylize` or the Studio panel.")
@@ -89,7 +115,7 @@ def render_items(catalog: Catalog, renders: Sequence[StoredRender] | None = None
         content = dict(render.recipe.get("content") or {})  # type: ignore[call-overload]
         product = catalog.product(render.product_id) if render.product_id is not None else None
         sku = product.sku if product else str(content.get("sku") or render.path.stem)
-        recipe = provenance_recipe(render.recipe)
+        recipe = provenance_recipe(render.recipe, include_customer_ids=include_customer_ids)
         items.append(
             ExportItem(
                 sku=sku,
@@ -111,12 +137,15 @@ def restyle_items_job(
     label: str = "",
     segment: str | None = None,
     style_sku: str | None = None,
+    include_customer_ids: bool = False,
 ) -> Job[list[ExportItem]]:
     """Restyle every item's image with the Style engine ``source`` (a StyleImage, StyleVector or PresetBlend) and
     return new items holding the renders (in memory) and their recipes. ``label`` is the style's short name for
     file names (the ``{style}`` token); the manifest and the provenance name the style by the source's own label
-    (e.g. "C0001's taste"), else by ``label``. Yields one Progress per item; closing the generator cancels between
-    items (and between the tiles of a render).
+    (e.g. "C0001's taste"), else by ``label``. A customer's taste (a StyleVector with a ``customer_id``) is
+    described as "Taste of a customer", and a ``label`` holding their id becomes "customer-taste", unless
+    ``include_customer_ids``. Yields one Progress per item; closing the generator cancels between items (and
+    between the tiles of a render).
     """
     from stylerec_desktop.core.stylize import StyleOptions, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
@@ -126,6 +155,11 @@ def restyle_items_job(
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     described = getattr(source, "label", "") or label or chosen
+    customer_id = str(getattr(source, "customer_id", "") or "")
+    if customer_id and not include_customer_ids:
+        described = TASTE_OF_A_CUSTOMER
+        if not label or customer_id.casefold() in label.casefold():
+            label = CUSTOMER_TASTE_NAME
     label = label or described
     result: list[ExportItem] = []
     total = len(items)
@@ -148,7 +182,7 @@ def restyle_items_job(
                 item.category,
                 render,
                 style=label,
-                recipe=provenance_recipe(recipe, described),
+                recipe=provenance_recipe(recipe, described, include_customer_ids),
                 segment=segment if segment is not None else item.segment,
             )
         )

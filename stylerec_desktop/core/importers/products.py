@@ -103,6 +103,9 @@ def _check(source: SourceFile, context: ImportContext) -> Checked[ProductRecord]
             record["attributes"].update(fields.get("attributes", values.attributes) or {})
         images = []
         for column, ref in _image_refs(fields):
+            if "\x00" in ref:  # no file system takes it, and os functions raise ValueError on it
+                fields.fail(column, f"{values.quoted(ref)} contains a NUL character", "an image file path")
+                continue
             path = context.images_dir / ref
             # Resolved, so "../x.jpg", an absolute path or a link inside the folder that leads out are all caught.
             if not context.allow_outside_images and not path.resolve().is_relative_to(context.images_dir):

@@ -143,6 +143,7 @@ def taste_as_style(taste: CustomerTaste, which: int | None = None) -> StyleVecto
     """A customer's taste as a Style engine input ("restyle this product in their taste"): the whole history's
     mean style vector, or taste number ``which`` of :attr:`CustomerTaste.tastes`."""
     if which is None:
-        return StyleVector(taste.style_vector, label=f"{taste.customer_id}'s taste")
+        return StyleVector(taste.style_vector, label=f"{taste.customer_id}'s taste", customer_id=taste.customer_id)
     chosen = taste.tastes[which]
-    return StyleVector(chosen.style_vector, label=f"{taste.customer_id}'s taste {which + 1} ({chosen.share:.0%})")
+    label = f"{taste.customer_id}'s taste {which + 1} ({chosen.share:.0%})"
+    return StyleVector(chosen.style_vector, label=label, customer_id=taste.customer_id)

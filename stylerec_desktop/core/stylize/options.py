@@ -90,10 +90,15 @@ class StyleImage:
 
 @dataclass(frozen=True, eq=False)
 class StyleVector:
-    """A 100-d style vector (from the style predictor, or e.g. a customer's taste: a weighted mean of several)."""
+    """A 100-d style vector (from the style predictor, or e.g. a customer's taste: a weighted mean of several).
+
+    ``customer_id`` names the customer when the vector is their taste: recorded in the catalog's recipe, and kept
+    out of exported files unless the user includes customer ids (see :mod:`stylerec_desktop.core.privacy`).
+    """
 
     vector: np.ndarray
     label: str = ""
+    customer_id: str = ""
 
     def __post_init__(self) -> None:
         vector = np.asarray(self.vector, dtype=np.float32).reshape(-1)

@@ -109,7 +109,11 @@ def _style_record(source: StyleSource, style_sku: str | None) -> dict[str, objec
     if isinstance(source, StyleVector):
         # float32 -> Python float is exact and JSON writes floats that read back to the same double, so the
         # vector survives the round trip bit for bit.
-        return {"kind": "vector", "vector": [float(v) for v in source.vector], "label": source.label}
+        record: dict[str, object] = {"kind": "vector", "vector": [float(v) for v in source.vector],
+                                     "label": source.label}  # fmt: skip
+        if source.customer_id:
+            record["customer"] = source.customer_id  # so an export can tell a customer's taste and leave it out
+        return record
     if isinstance(source.source, Image.Image):
         raise ValueError("a recipe needs the style image's file; save it first (see store.save_style_copy)")
     path = Path(source.source).resolve()
@@ -177,7 +181,8 @@ def recipe_source(recipe: dict[str, object]) -> StyleSource:
     if kind == "preset":
         return PresetBlend({int(k): float(v) for k, v in dict(style["weights"]).items()})
     if kind == "vector":
-        return StyleVector(np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")))
+        return StyleVector(np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")),
+                           customer_id=str(style.get("customer", "")))  # fmt: skip
     if kind == "image":
         return StyleImage(checked_file(style, "style image"), label=str(style.get("label", "")))
     raise UserError(f"Unknown style kind '{kind}' in this recipe (made by a newer StyleRec?).")

@@ -60,6 +60,7 @@ from stylerec_desktop.core.export.naming import NameFields
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.masks import analyse_product
+from stylerec_desktop.core.privacy import Finding, privacy_check, summary
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
 
@@ -150,6 +151,7 @@ class ExportDialog(QDialog):
         self._renders = list(renders)
         self._ids = [r.id for r in self._renders] if self._renders else list(dict.fromkeys(product_ids))
         self._settings = settings
+        self._privacy_findings: list[Finding] = []  # the last export's privacy check (set by its job)
         self._preview_read = LatestOnly(runner, "Preview export framing", self)
         # The pictures' sku/title/image, read once off the GUI thread; previews and the example name wait for it.
         self._sources: dict[int, ExportSource] = {}
@@ -232,6 +234,23 @@ class ExportDialog(QDialog):
         form.addRow("Folder", folder_row)
         self.zip_check = QCheckBox("Also write a zip of the whole set")
         form.addRow("", self.zip_check)
+        # Off by default and never remembered between exports: the opt-in is per export (issue 15, item 10).
+        self.customer_ids_check = QCheckBox("Include customer ids")
+        self.customer_ids_check.setObjectName("includeCustomerIds")
+        self.customer_ids_check.setToolTip(
+            "Writes the customer's id into file names, image metadata and manifests when a variant is in a "
+            "customer's taste. Leave it off for files that leave the company: the taste is then described as "
+            "\"Taste of a customer\"."
+        )
+        form.addRow("", self.customer_ids_check)
+        # Says what the box does until an export ends, then what the privacy check found in the folder.
+        self.privacy_label = QLabel(
+            "Ticked: customer ids go into file names, image metadata and manifests. Off: a customer's taste is "
+            "written as \"Taste of a customer\"."
+        )
+        self.privacy_label.setObjectName("privacyFindings")
+        self.privacy_label.setWordWrap(True)
+        form.addRow("", self.privacy_label)
 
         left = QVBoxLayout()
         left.addWidget(presets_box)
@@ -513,11 +532,17 @@ class ExportDialog(QDialog):
         out_dir = Path(self.folder_edit.text().strip()).expanduser()
         options = ExportOptions(template=self.template_edit.text(), zip=self.zip_check.isChecked())
         catalog, ids, renders = self._catalog, list(self._ids), list(self._renders)
+        include_ids = self.customer_ids_check.isChecked()
 
         def job() -> Job[ExportResult]:
             # On the worker: catalog reads stay off the GUI thread. Renders carry their recipes into provenance.
-            items = render_items(catalog, renders) if renders else product_items_by_id(catalog, ids)
-            return (yield from export_job(items, presets, out_dir, options))
+            if renders:
+                items = render_items(catalog, renders, include_customer_ids=include_ids)
+            else:
+                items = product_items_by_id(catalog, ids)
+            result = yield from export_job(items, presets, out_dir, options)
+            self._privacy_findings = privacy_check(catalog, out_dir)  # read on the GUI thread once the job is done
+            return result
 
         self._save()
         self.result = None
@@ -580,6 +605,7 @@ class ExportDialog(QDialog):
                 text += f"\n… and {more} more (hover to see all)" if more > 0 else ""
             self.status_label.setText(text)
             self.status_label.setToolTip("\n".join(result.warnings))
+            self.privacy_label.setText("\n".join(summary(self._privacy_findings, result.out_dir, limit=3)))
             self.exported.emit(result)
         elif info.state is JobState.CANCELLED:
             self.progress.setValue(0)

@@ -726,7 +726,10 @@ class StudioPanel(FileDropTarget, QWidget):
         elif kind == "vector":
             import numpy as np
 
-            taste = StyleVector(np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")))
+            taste = StyleVector(
+                np.asarray(style["vector"], dtype=np.float32), label=str(style.get("label", "")),
+                customer_id=str(style.get("customer", "")),
+            )
             self._taste = taste
             self.taste_label.setText(f"Style: {taste.label}")
             self.source_combo.setCurrentIndex(SOURCES.index("Customer taste"))
