@@ -266,10 +266,11 @@ def test_a_products_import_is_followed_by_indexing_of_the_new_images(
     csv_path = write_products_csv(folder / "products.csv", 3, images, prefix="NEW")
     with qtbot.waitSignal(window.imports.imported, timeout=30_000):
         window.imports.start_import("products", csv_path, images_dir=folder)
+    with qtbot.waitSignal(window.indexer.indexed, timeout=120_000) as indexed:
+        # The indexer starts on the catalog's change notification, which follows the import's end.
+        qtbot.waitUntil(lambda: any(info.title == INDEX_TITLE for info in window.runner.jobs()), timeout=10_000)
     jobs = [info for info in window.runner.jobs() if info.title == INDEX_TITLE]
     assert len(jobs) == 1 and jobs[0].lane is Lane.WRITE
-    with qtbot.waitSignal(window.indexer.indexed, timeout=120_000) as indexed:
-        pass
     report = indexed.args[0]
     assert report.indexed == 3  # only the new images: the rest were indexed already
     wait_idle(qtbot, window.runner)
