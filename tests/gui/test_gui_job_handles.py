@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Progress
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState
+from stylerec_desktop.gui.panels.export_dialog import ExportDialog
 from stylerec_desktop.gui.panels.jobs import JobsPanel
+from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 
 def _counting(count: int, delay: float) -> Generator[Progress, None, str]:
@@ -89,3 +93,31 @@ def test_a_handle_hears_only_its_own_job_and_cancel_is_not_a_failure(qtbot: QtBo
     release.set()
     assert heard and set(heard) == {mine.id}
     assert mine.info.state is JobState.CANCELLED and mine.info.error == ""
+
+
+def test_the_export_dialog_follows_its_export_across_a_retry(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    """A failed export retried from the Jobs panel: the dialog shows the new run's progress and its result."""
+    runner, _ = services
+    dialog = ExportDialog(catalog, runner, [p.id for p in catalog.products(limit=2)])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for name, check in dialog.preset_checks.items():
+        check.setChecked(name == "thumb")
+    out = tmp_path / "ads"
+    out.write_text("a file where the folder should be", encoding="utf-8")
+    dialog.set_folder(out)
+    first_id = dialog.start_export()
+    assert first_id is not None
+    qtbot.waitUntil(lambda: runner.job(first_id).state.finished, timeout=30_000)
+    assert runner.job(first_id).state is JobState.FAILED
+    assert dialog.status_label.text().startswith("The export failed") and dialog.job_id is None
+    assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
+
+    out.unlink()
+    with qtbot.waitSignal(dialog.exported, timeout=30_000) as exported:
+        assert runner.retry(first_id) is not None
+        assert dialog.job_id is not None and dialog.cancel_button.isEnabled()  # it follows the new run
+    assert len(exported.args[0].files) == 2 and all((out / row.path).is_file() for row in exported.args[0].files)
+    assert dialog.status_label.text().startswith("Exported 2 files") and dialog.job_id is None
