@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, Table
-from stylerec_desktop.gui.jobs import JobHandle, JobRunner, Lane, device_label
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, device_label
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,10 @@ class IndexController(QObject):
     def busy(self) -> bool:
         return self._pending is not None and not self._pending.info.state.finished
 
+    def _succeeded(self, info: JobInfo) -> None:
+        if self._pending is not None and info.id == self._pending.id:  # not a run for the catalog shown before
+            self.indexed.emit(info.result)
+
     def set_device(self, device: str) -> None:
         """The device the next indexing run uses (Settings ▸ Processing)."""
         self._device = device
@@ -74,12 +78,10 @@ class IndexController(QObject):
 
             return index_catalog(catalog, device=device)
 
-        def done(report: object) -> None:
-            if self._catalog is catalog:
-                self.indexed.emit(report)
-
-        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, on_result=done,
-                                            device=device_label(device))  # fmt: skip
+        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, device=device_label(device))
+        # A slot of ours, not a callback: a run that ends after this controller is gone (the window closed) tells
+        # no one.
+        self._pending.succeeded.connect(self._succeeded)
         if self._changes is not None:  # the features it writes show in the revisions: nothing to declare
             self._changes.watch(self._pending)
         return self._pending

@@ -520,14 +520,22 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self.status_label.setText("Starting the export…")
         count, what = len(ids), "variant" if renders else "product"
-        self._job = self._runner.submit(
+        previous, self._job = self._job, self._runner.submit(
             f"Export {count} {what}{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
         )
-        self._job.progress.connect(self._on_job_progress)
-        self._job.finished.connect(self._on_job_finished)
-        self._job.retried.connect(self._on_job_retried)
+        if previous is not None:
+            self._follow(previous, False)  # the Jobs panel's Retry of an older export does not speak to this dialog
+        self._follow(self._job, True)
         self._update_state()
         return self._job.id
+
+    def _follow(self, job: JobHandle, follow: bool) -> None:
+        for signal, slot in ((job.progress, self._on_job_progress), (job.finished, self._on_job_finished),
+                             (job.retried, self._on_job_retried)):  # fmt: skip
+            if follow:
+                signal.connect(slot)
+            else:
+                signal.disconnect(slot)
 
     def cancel_export(self) -> None:
         if self._job is not None:

@@ -233,7 +233,13 @@ class ModelsPage(QWidget):
     def _read_failed(self, info: JobInfo) -> None:
         self._set_message(f"Could not check the networks: {info.error}", error=True)
 
+    def _following(self, info: JobInfo) -> bool:
+        # The page follows the download it started while it runs; a later Retry from the Jobs panel shows there.
+        return self._vgg_job is not None and info.id == self._vgg_job.id
+
     def _on_job_progress(self, info: JobInfo) -> None:
+        if not self._following(info):
+            return
         if info.total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(1000 * (info.fraction or 0.0)))
@@ -241,6 +247,8 @@ class ModelsPage(QWidget):
             self._set_message(info.message)
 
     def _on_job_finished(self, info: JobInfo) -> None:
+        if not self._following(info):
+            return
         self._vgg_job = None
         self.progress.setVisible(False)
         self._set_vgg_buttons_enabled(True)
