@@ -156,7 +156,7 @@ def import_stall(rows: int) -> dict[str, float]:
     timer = QTimer(interval=10)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
-    job_id = window.imports.start_import("products", csv_path, images_dir=csv_path.parent)
+    job_id = window.imports.start_import("products", csv_path, images_dir=csv_path.parent).id
     while not runner.job(job_id).state.finished:
         app.processEvents()
         time.sleep(0.001)

@@ -43,7 +43,7 @@ from stylerec_desktop.core.export.presets import BUILTIN_PRESETS  # noqa: E402
 from stylerec_desktop.core.jobs import run_job  # noqa: E402
 from stylerec_desktop.core.recommend.service import taste_as_style  # noqa: E402
 from stylerec_desktop.gui.app import create_application  # noqa: E402
-from stylerec_desktop.gui.jobs import JobRunner, Lane  # noqa: E402
+from stylerec_desktop.gui.jobs import JobHandle, JobRunner, Lane  # noqa: E402
 from stylerec_desktop.gui.main_window import MainWindow  # noqa: E402
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader  # noqa: E402
 
@@ -163,9 +163,9 @@ def main() -> int:
     catalog = window.catalog()
     assert catalog is not None
 
-    index_job: list[int | None] = []
+    index_job: list[JobHandle | None] = []
     stalls(app, f"indexing {args.products} images", lambda: index_job.append(window.indexer.start()),
-           lambda: index_job[0] is not None and runner.job(index_job[0]).state.finished)  # fmt: skip
+           lambda: index_job[0] is not None and index_job[0].info.state.finished)  # fmt: skip
     customer = max(catalog.customers(), key=lambda c: c.event_count).customer_id
     window.customers_panel.choose(customer)
     panel = window.recommendations_panel
@@ -173,9 +173,9 @@ def main() -> int:
     window.catalog_panel.select_product(window.catalog_panel.model.product_id(0))
     spin(app, lambda: window.studio_panel.last_preview_ms is not None)
     window.studio_panel.size_box.setValue(1024)
-    renders: list[int] = []
+    renders: list[JobHandle] = []
     stalls(app, "a 1024 px render", lambda: renders.extend(window.studio_panel.render()),
-           lambda: bool(renders) and runner.job(renders[-1]).state.finished)  # fmt: skip
+           lambda: bool(renders) and renders[-1].info.state.finished)  # fmt: skip
     print(f"RSS with the catalog open after the render job: {rss_mb():.0f} MB")
     print("preview latency, preset (ms):", [round(x) for x in preview_latencies(app, window)])
     workspace = panel.workspace()
@@ -192,7 +192,7 @@ def main() -> int:
 
     exports: list[int] = []
     stalls(app, f"exporting {len(ids)} products x 2 presets",
-           lambda: exports.append(runner.submit("Export", export(), lane=Lane.READ)),
+           lambda: exports.append(runner.submit("Export", export(), lane=Lane.READ).id),
            lambda: bool(exports) and runner.job(exports[0]).state.finished)  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"RSS at the end: {rss_mb():.0f} MB; peak RSS: {peak:.0f} MB")

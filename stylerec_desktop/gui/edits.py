@@ -16,6 +16,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from shiboken6 import Shiboken
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, Lane
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,17 @@ class ProductEdits(QObject):
     """The undo stack of product edits for the open catalog.
 
     Signals: :attr:`productChanged` (product id, names of the fields written) after each write, undo and redo
-    included, on the GUI thread; :attr:`failed` with a sentence for the user when a write failed.
+    included, on the GUI thread; :attr:`failed` with a sentence for the user when a write failed. The views learn
+    of each write from ``changes`` (the product and the fields it wrote).
     """
 
-    productChanged = Signal(int, object)
+    productChanged = Signal(int, list)
     failed = Signal(str)
 
-    def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
+    def __init__(self, runner: JobRunner, changes: CatalogChanges, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
+        self._changes = changes
         self._catalog: Catalog | None = None
         self.stack = QUndoStack(self)
         self._pending = 0
@@ -93,7 +96,9 @@ class ProductEdits(QObject):
 
         self._pending += 1
         title = f"{'Undo' if undo else 'Save'}: {text}"
-        self._runner.submit(title, write, lane=Lane.WRITE, hidden=True, on_result=done, on_failure=failed)
+        job = self._runner.submit(title, write, lane=Lane.WRITE, hidden=True, on_result=done, on_failure=failed)
+        # The fields an undo writes back are those its edit changed; the edit's own are the ones asked for.
+        self._changes.watch(job, (Table.PRODUCTS,), product_ids=(state.product_id,), product_fields=state.changes)
 
 
 class _EditProductCommand(QUndoCommand):

@@ -12,12 +12,19 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
 from stylerec_desktop.gui.dialogs import ImportErrorDialog
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, Lane
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane
 
 log = logging.getLogger(__name__)
 
 KINDS = ("products", "customers", "events")  # also the order dropped files are imported in: events need both
+# What an import of each kind writes (told to the views after it).
+_WRITES = {
+    "products": (Table.PRODUCTS, Table.PRODUCT_IMAGES),
+    "customers": (Table.CUSTOMERS,),
+    "events": (Table.EVENTS,),
+}
 IMPORT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".json")
 _FILTERS = {
     "products": "Products (*.csv *.jsonl *.ndjson);;All files (*)",
@@ -40,9 +47,10 @@ class ImportController(QObject):
     imported = Signal(str, object)
     refused = Signal(object)
 
-    def __init__(self, runner: JobRunner, window: QWidget) -> None:
+    def __init__(self, runner: JobRunner, window: QWidget, changes: CatalogChanges) -> None:
         super().__init__(window)
         self._runner = runner
+        self._changes = changes
         self._window = window
         self._catalog: Catalog | None = None
         self.last_error_dialog: ImportErrorDialog | None = None
@@ -52,7 +60,7 @@ class ImportController(QObject):
 
     # -- asking the user -----------------------------------------------------------------------------------
 
-    def choose_and_import(self, kind: str) -> int | None:
+    def choose_and_import(self, kind: str) -> JobHandle | None:
         """File ▸ Import…: pick a file (and for products the images folder), then import it."""
         if not self._check_catalog():
             return None
@@ -70,7 +78,7 @@ class ImportController(QObject):
             images_dir = Path(folder)
         return self.start_import(kind, path, images_dir)
 
-    def import_files(self, paths: list[Path]) -> list[int]:
+    def import_files(self, paths: list[Path]) -> list[JobHandle]:
         """Files dropped on the window: tell what each holds and import them, products first, events last."""
         if not self._check_catalog():
             return []
@@ -105,8 +113,10 @@ class ImportController(QObject):
 
     # -- running -------------------------------------------------------------------------------------------
 
-    def start_import(self, kind: str, path: Path, images_dir: Path | None = None, skip_bad: bool = False) -> int:
-        """Queue the import of ``path`` on the write lane and return the job id."""
+    def start_import(
+        self, kind: str, path: Path, images_dir: Path | None = None, skip_bad: bool = False
+    ) -> JobHandle:
+        """Queue the import of ``path`` on the write lane and return its job."""
         assert self._catalog is not None
         catalog = self._catalog
 
@@ -118,13 +128,14 @@ class ImportController(QObject):
             return import_file(catalog, kind, path, images_dir=images_dir, skip_bad=skip_bad)
 
         title = f"Import {kind} from {path.name}" + (" (good rows only)" if skip_bad else "")
-        return self._runner.submit(
+        handle = self._runner.submit(
             title,
             job,
             lane=Lane.WRITE,
             on_result=lambda report: self._succeeded(kind, report),
             on_failure=lambda info: self._failed(kind, path, images_dir, info),
         )
+        return self._changes.watch(handle, _WRITES[kind])
 
     def _succeeded(self, kind: str, report: object) -> None:
         summary = getattr(report, "summary", None)

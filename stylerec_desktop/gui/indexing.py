@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject, Signal
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Job
-from stylerec_desktop.gui.jobs import JobRunner, Lane, device_label
+from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, Table
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, device_label
 
 log = logging.getLogger(__name__)
 
@@ -21,31 +22,50 @@ INDEX_TITLE = "Indexing product styles"
 
 
 class IndexController(QObject):
-    """Starts style indexing for the open catalog. :attr:`indexed` fires with the core's ``IndexReport``."""
+    """Starts style indexing for the open catalog. :attr:`indexed` fires with the core's ``IndexReport``; the
+    views learn of the new features through ``changes`` (the window's; a panel opened alone has none)."""
 
     indexed = Signal(object)
 
-    def __init__(self, runner: JobRunner, parent: QObject | None = None, device: str = "auto") -> None:
+    def __init__(
+        self,
+        runner: JobRunner,
+        parent: QObject | None = None,
+        device: str = "auto",
+        *,
+        changes: CatalogChanges | None = None,
+    ) -> None:
         super().__init__(parent)
         self._runner = runner
+        self._changes = changes
         self._device = device
         self._catalog: Catalog | None = None
-        self._pending: int | None = None
+        self._pending: JobHandle | None = None
 
     def set_catalog(self, catalog: Catalog | None) -> None:
         self._catalog = catalog
         self._pending = None
 
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """New product pictures (an import) need their style features before they can be recommended."""
+        if change.touches(Table.PRODUCT_IMAGES):
+            self.start()
+
     @property
     def busy(self) -> bool:
-        return self._pending is not None and not self._runner.job(self._pending).state.finished
+        return self._pending is not None and not self._pending.info.state.finished
+
+    def _succeeded(self, info: JobInfo) -> None:
+        if self._pending is not None and info.id == self._pending.id:  # not a run for the catalog shown before
+            self.indexed.emit(info.result)
 
     def set_device(self, device: str) -> None:
         """The device the next indexing run uses (Settings ▸ Processing)."""
         self._device = device
 
-    def start(self) -> int | None:
-        """Queue an indexing run (none when no catalog is open or one is already queued). Returns its job id."""
+    def start(self) -> JobHandle | None:
+        """Queue an indexing run (none when no catalog is open; the one queued or running when there is one).
+        Returns its job."""
         if self._catalog is None:
             return None
         if self.busy:
@@ -58,10 +78,10 @@ class IndexController(QObject):
 
             return index_catalog(catalog, device=device)
 
-        def done(report: object) -> None:
-            if self._catalog is catalog:
-                self.indexed.emit(report)
-
-        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, on_result=done,
-                                            device=device_label(device))  # fmt: skip
+        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, device=device_label(device))
+        # A slot of ours, not a callback: a run that ends after this controller is gone (the window closed) tells
+        # no one.
+        self._pending.succeeded.connect(self._succeeded)
+        if self._changes is not None:  # the features it writes show in the revisions: nothing to declare
+            self._changes.watch(self._pending)
         return self._pending

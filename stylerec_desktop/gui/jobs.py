@@ -116,6 +116,69 @@ class JobInfo:
         return (self.finished or time.time()) - self.started
 
 
+class JobHandle(QObject):
+    """One job as the code that submitted it sees it: its own signals, so an owner never filters a broadcast.
+
+    Every signal carries the job's latest :class:`JobInfo` (the result is ``info.result``). While it runs:
+    :attr:`progress` (started, each reported step, "Cancelling…"); when it ends, exactly one of
+    :attr:`succeeded`, :attr:`failed` or :attr:`cancelled`, then :attr:`finished`. Retry (the Jobs panel's button,
+    or :meth:`retry`) runs the job again under a new id *on the same handle*: :attr:`retried` fires with the new
+    run's info, and the same signals follow the new run, so its owner's slots see its result as they would have
+    seen the first run's.
+
+    A handle has no parent: it lives as long as its owner (or the runner, until the job is cleared) keeps it.
+    """
+
+    progress = Signal(JobInfo)
+    succeeded = Signal(JobInfo)
+    failed = Signal(JobInfo)
+    cancelled = Signal(JobInfo)
+    finished = Signal(JobInfo)
+    retried = Signal(JobInfo)
+
+    def __init__(self, runner: JobRunner, info: JobInfo) -> None:
+        super().__init__()
+        self._runner = runner
+        self._info = info
+
+    @property
+    def id(self) -> int:
+        """The id of the job's latest run (a retry gives a new one)."""
+        return self._info.id
+
+    @property
+    def info(self) -> JobInfo:
+        """The latest snapshot of the job's latest run (kept here after the Jobs panel clears it away)."""
+        return self._info
+
+    def cancel(self) -> None:
+        self._runner.cancel(self._info.id)
+
+    def can_retry(self) -> bool:
+        return self._runner.can_retry(self._info.id)
+
+    def retry(self) -> bool:
+        """Run the job again (see :meth:`JobRunner.retry`); False when it cannot be retried."""
+        return self._runner.retry(self._info.id) is not None
+
+    # -- called by the runner, on the GUI thread --------------------------------------------------------
+
+    def _changed(self, info: JobInfo) -> None:
+        self._info = info
+        self.progress.emit(info)
+
+    def _ended(self, info: JobInfo) -> None:
+        self._info = info
+        {JobState.DONE: self.succeeded, JobState.FAILED: self.failed, JobState.CANCELLED: self.cancelled}[
+            info.state
+        ].emit(info)
+        self.finished.emit(info)
+
+    def _rerun(self, info: JobInfo) -> None:
+        self._info = info
+        self.retried.emit(info)
+
+
 class _Relay(QObject):
     """Carries what the workers report to the GUI thread (it lives there, so its signals are queued)."""
 
@@ -237,14 +300,17 @@ class _Entry:
     token: CancelToken
     on_result: Callable[[Any], None] | None
     on_failure: Callable[[JobInfo], None] | None
+    handle: JobHandle
     rerun: Callable[[], Any] | None = None  # the callable source again, for Retry (a generator runs once)
 
 
 class JobRunner(QObject):
     """Runs core jobs in the background, one lane for catalog writes and one for reads.
 
-    Signals carry the job id; :meth:`job` gives its latest :class:`JobInfo`. Hidden jobs (quick background
-    reads) emit no signals and are forgotten once they end.
+    :meth:`submit` returns the job's :class:`JobHandle`, whose signals are the way for its owner to follow it.
+    The runner's own signals carry the job id of *every* visible job, for the views that show them all (the Jobs
+    panel, the status bar); :meth:`job` gives a job's latest :class:`JobInfo`. Hidden jobs (quick background
+    reads) emit none of the runner's signals (their handles do) and are forgotten once they end.
     """
 
     jobAdded = Signal(int)
@@ -287,20 +353,38 @@ class JobRunner(QObject):
         on_failure: Callable[[JobInfo], None] | None = None,
         hidden: bool = False,
         device: str = "",
-    ) -> int:
-        """Queue a job and return its id. ``on_result``/``on_failure`` run on the GUI thread when it ends.
+    ) -> JobHandle:
+        """Queue a job and return its handle. ``on_result``/``on_failure`` run on the GUI thread when it ends
+        (before the handle's signals).
 
         A callable ``source`` can be run again with :meth:`retry` once the job failed or was cancelled.
         """
+        return self._start(title, source, lane, on_result, on_failure, hidden, device, None)
+
+    def _start(
+        self,
+        title: str,
+        source: JobSource,
+        lane: Lane,
+        on_result: Callable[[Any], None] | None,
+        on_failure: Callable[[JobInfo], None] | None,
+        hidden: bool,
+        device: str,
+        handle: JobHandle | None,
+    ) -> JobHandle:
         job_id = next(self._ids)
         token = CancelToken()
         info = JobInfo(job_id, title, lane, submitted=time.time(), hidden=hidden, device=device)
         rerun = source if callable(source) and not isinstance(source, Generator) else None
-        self._entries[job_id] = _Entry(info, token, on_result, on_failure, rerun)
+        if handle is None:
+            handle = JobHandle(self, info)
+        else:
+            handle._rerun(info)
+        self._entries[job_id] = _Entry(info, token, on_result, on_failure, handle, rerun)
         if not hidden:
             self.jobAdded.emit(job_id)
         self._pools[lane].start(_JobRunnable(job_id, source, token, self._relay))
-        return job_id
+        return handle
 
     def can_retry(self, job_id: int) -> bool:
         entry = self._entries.get(job_id)
@@ -309,15 +393,17 @@ class JobRunner(QObject):
         )
 
     def retry(self, job_id: int) -> int | None:
-        """Run a failed or cancelled job again as a new job (same title, lane, callbacks); its id, or None when it
-        cannot be retried (still running, or submitted as a generator, which runs only once)."""
+        """Run a failed or cancelled job again as a new job (same title, lane, callbacks and handle: its owner
+        follows the new run without doing anything); its id, or None when it cannot be retried (still running, or
+        submitted as a generator, which runs only once)."""
         if not self.can_retry(job_id):
             return None
         entry = self._entries[job_id]
         info = entry.info
         rerun, entry.rerun = entry.rerun, None  # retried once: its row stops offering Retry
-        new_id = self.submit(info.title, rerun, lane=info.lane, on_result=entry.on_result,
-                             on_failure=entry.on_failure, hidden=info.hidden, device=info.device)  # fmt: skip
+        assert rerun is not None  # can_retry checked it
+        new_id = self._start(info.title, rerun, info.lane, entry.on_result, entry.on_failure, info.hidden,
+                             info.device, entry.handle).id  # fmt: skip
         if not info.hidden:
             self.jobChanged.emit(job_id)
         self.jobRetried.emit(job_id, new_id)
@@ -382,6 +468,8 @@ class JobRunner(QObject):
         entry.info = replace(entry.info, **changes)
         if not entry.info.hidden:
             self.jobChanged.emit(job_id)
+        if entry.handle.id == job_id:  # a late report of a run already retried is not the handle's news
+            entry.handle._changed(entry.info)
         return entry.info
 
     def _finish(self, job_id: int, **changes: Any) -> None:
@@ -406,6 +494,8 @@ class JobRunner(QObject):
                 entry.on_failure(info)
             elif info.hidden:
                 log.warning("background read %r failed: %s", info.title, info.error)
+        if entry.handle.id == job_id:
+            entry.handle._ended(info)
         if not info.hidden:
             self.jobFinished.emit(job_id)
 
@@ -441,7 +531,7 @@ class LatestOnly(QObject):
         self._runner = runner
         self._title = title
         self._generation = 0
-        self._pending: int | None = None
+        self._pending: JobHandle | None = None
 
     @property
     def generation(self) -> int:
@@ -458,7 +548,8 @@ class LatestOnly(QObject):
         on_result: Callable[[Any], None],
         on_failure: Callable[[JobInfo], None] | None = None,
     ) -> int:
-        """Run ``read`` on the read lane; call ``on_result`` on the GUI thread unless a newer read was asked."""
+        """Run ``read`` on the read lane (returns its generation); call ``on_result`` on the GUI thread unless a
+        newer read was asked."""
         self.invalidate()
         generation = self._generation
 
@@ -487,5 +578,5 @@ class LatestOnly(QObject):
         """Drop whatever answer is still on its way."""
         self._generation += 1
         if self._pending is not None:
-            self._runner.cancel(self._pending)
+            self._pending.cancel()
             self._pending = None

@@ -1,4 +1,8 @@
-"""The main window. It only wires panels together: menus, docks, drag-and-drop, and the open catalog."""
+"""The main window. It only wires panels together: menus, docks, drag-and-drop, and the open catalog.
+
+Panels are not refreshed from here: each catalog-bound view (:class:`~stylerec_desktop.gui.catalog_changes.
+CatalogView`) is handed the catalog that opens, and those that show data subscribe to the one notification after
+each write (:class:`~stylerec_desktop.gui.catalog_changes.CatalogChanges`)."""
 
 from __future__ import annotations
 
@@ -23,11 +27,12 @@ from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import dialogs, logbook, theme
+from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, CatalogView, CatalogWatcher, Table
 from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
 from stylerec_desktop.gui.indexing import IndexController
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.inspector import InspectorPanel
@@ -67,6 +72,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._settings = settings if settings is not None else QSettings()
         self._catalog: Catalog | None = None
         self._counts_read = LatestOnly(runner, "Count catalog", self)
+        self.catalog_changes = CatalogChanges(runner, self)
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
 
@@ -100,19 +106,29 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.statusBar().addPermanentWidget(self.jobs_status)
         self.statusBar().setSizeGripEnabled(True)
 
-        self.imports = ImportController(runner, self)
-        self.edits = ProductEdits(runner, self)
+        self.imports = ImportController(runner, self, self.catalog_changes)
+        self.edits = ProductEdits(runner, self.catalog_changes, self)
         self.theme = theme.ThemeController(self._settings, self)
         self._build_menus()
         self.setAcceptDrops(True)
 
         self.catalog_panel.productSelected.connect(self.detail_panel.show_product)
         self.detail_panel.editRequested.connect(self.edits.edit_product)
-        self.edits.productChanged.connect(self._on_product_edited)
+        self.edits.productChanged.connect(self.detail_panel.show_product)  # what was just undone comes into view
         self.edits.failed.connect(lambda message: self.statusBar().showMessage(message, 15_000))
         self.customers_panel.productSelected.connect(self._show_product_from_history)
-        self.imports.imported.connect(self._on_imported)
+        self.imports.imported.connect(self._show_import_summary)
         self._wire_workspace()
+        # Everything bound to the open catalog, the notifier first: its baseline is read before any write ends.
+        self.catalog_views: tuple[CatalogView, ...] = (
+            self.catalog_changes, self.edits, self.imports, self.indexer, self.catalog_panel, self.detail_panel,
+            self.customers_panel, self.recommendations_panel, self.taste_panel, self.inspector_panel,
+            self.studio_panel, self.similar_panel,
+        )  # fmt: skip
+        for view in self.catalog_views:
+            if isinstance(view, CatalogWatcher):
+                self.catalog_changes.changed.connect(view.catalog_changed)
+        self.catalog_changes.changed.connect(self._update_counts_after)
         self.jobs_status.showJobsRequested.connect(self.show_jobs)
         self.start_page.openRequested.connect(self.choose_catalog_to_open)
         self.start_page.newRequested.connect(self.choose_new_catalog)
@@ -133,14 +149,14 @@ class MainWindow(FileDropTarget, QMainWindow):
     def _add_workspace_docks(self) -> None:
         """The merchandiser's workspace: taste under the customers, recommendations beside the product detail,
         the inspector and the studio below the grid (beside the jobs)."""
-        self.indexer = IndexController(self.runner, self)
+        self.indexer = IndexController(self.runner, self, changes=self.catalog_changes)
         self.recommendations_panel = RecommendationsPanel(self.runner, self.thumbnails)
         self.taste_panel = TastePanel(self.runner, self.thumbnails)
         self.inspector_panel = InspectorPanel(self.runner, self.thumbnails)
         self.recommendations_dock = self._dock("Recommendations", "recommendationsDock", self.recommendations_panel)
         self.taste_dock = self._dock("Taste", "tasteDock", self.taste_panel)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector_panel)
-        self.studio_panel = StudioPanel(self.runner)
+        self.studio_panel = StudioPanel(self.runner, changes=self.catalog_changes)
         self.studio_dock = self._dock("Studio", "studioDock", self.studio_panel)
         self.similar_panel = SimilarPanel(self.runner, self.thumbnails)
         self.similar_dock = self._dock("Similar", "similarDock", self.similar_panel)
@@ -163,14 +179,12 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recommendations_panel.productSelected.connect(self.detail_panel.show_product)
         self.recommendations_panel.indexRequested.connect(self.indexer.start)
         self.inspector_panel.productSelected.connect(self._show_product_from_history)
-        self.indexer.indexed.connect(lambda _report: self.recommendations_panel.reload())
         # Ctrl/Shift-click several products to restyle them all (an emptied selection keeps the studio's content).
         self.catalog_panel.selectionChanged.connect(lambda ids: ids and self.studio_panel.set_products(ids))
         self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
         self.studio_panel.exportRequested.connect(self._export_variants)
         self.similar_panel.productSelected.connect(self.detail_panel.show_product)
         self.similar_panel.indexRequested.connect(self.indexer.start)
-        self.indexer.indexed.connect(lambda _report: self.similar_panel.reload())
         self.detail_panel.findSimilarRequested.connect(self.find_similar)
         self.catalog_panel.findSimilarRequested.connect(self.find_similar)
 
@@ -290,13 +304,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         """Show ``catalog`` in every panel (None: back to the start page)."""
         self._catalog = catalog
         self.thumbnails.set_thumbnails_dir(catalog.thumbnails_dir if catalog is not None else None)
-        self.edits.set_catalog(catalog)  # Undo never reaches into a catalog that is no longer shown
-        self.runner.forget_retries()  # nor does Retry: a job retried now would work on the catalog it was made for
-        for panel in (self.catalog_panel, self.detail_panel, self.customers_panel, self.imports):
-            panel.set_catalog(catalog)
-        workspace = (self.indexer, self.recommendations_panel, self.taste_panel, self.inspector_panel)
-        for workspace_panel in (*workspace, self.studio_panel, self.similar_panel):
-            workspace_panel.set_catalog(catalog)
+        # Undo (the edits view starts a fresh stack) and Retry never reach into a catalog no longer shown: a job
+        # retried now would work on the catalog it was made for.
+        self.runner.forget_retries()
+        for view in self.catalog_views:
+            view.set_catalog(catalog)
         writable = catalog is not None and not catalog.read_only
         self.index_action.setEnabled(writable)
         self.edit_product_action.setEnabled(writable)
@@ -331,7 +343,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.set_catalog(None)
         self.start_page.show_choices(message)
 
-    def build_demo(self, folder: Path) -> int:
+    def build_demo(self, folder: Path) -> JobHandle:
         """Build the demo catalog in ``folder`` on the write lane (first run) and open it when done."""
         self.set_catalog(None)
 
@@ -341,31 +353,16 @@ class MainWindow(FileDropTarget, QMainWindow):
 
             return build_demo_catalog(folder)
 
-        job_id = self.runner.submit(
-            "Building the demo catalog",
-            job,
-            lane=Lane.WRITE,
-            on_result=self._demo_built,
-            on_failure=lambda info: self.start_page.show_job(info),
-        )
-        follow = self._follow_start_job(job_id)
-        self.runner.jobChanged.connect(follow)
-        self.start_page.show_job(self.runner.job(job_id))
-        return job_id
+        handle = self.runner.submit("Building the demo catalog", job, lane=Lane.WRITE, on_result=self._demo_built)
+        for signal in (handle.progress, handle.failed, handle.cancelled, handle.retried):
+            signal.connect(self._show_start_job)
+        self.start_page.show_job(handle.info)
+        return handle
 
-    def _follow_start_job(self, job_id: int) -> Callable[[int], None]:
-        """A slot that keeps the start page in step with job ``job_id``."""
-
-        def follow(changed: int) -> None:
-            if changed != job_id:
-                return
-            info = self.runner.job(changed)
-            if info.state.finished:
-                self.runner.jobChanged.disconnect(follow)
-            if self._catalog is None and info.state is not JobState.DONE:
-                self.start_page.show_job(info)
-
-        return follow
+    def _show_start_job(self, info: JobInfo) -> None:
+        """Keep the start page in step with the demo build (and its retries), until a catalog is shown."""
+        if self._catalog is None:
+            self.start_page.show_job(info)
 
     def _demo_built(self, catalog: Catalog) -> None:
         self.set_catalog(Catalog.open(catalog.folder))  # our own connection; the builder's stays on its thread
@@ -464,33 +461,18 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.detail_dock.raise_()
         self.detail_panel.start_editing()
 
-    def _on_product_edited(self, product_id: int, fields: object) -> None:
-        """An edit, undo or redo was written: show the product as it is now."""
-        if {"title", "category"} & set(fields):  # type: ignore[call-overload]
-            self.catalog_panel.reload()  # it may move in the title order, or leave the category shown
-        else:
-            self.catalog_panel.model.refresh_product(product_id)
-        self.detail_panel.show_product(product_id)
-
     def _show_product_from_history(self, product_id: int) -> None:
         self.detail_panel.show_product(product_id)
         self.detail_dock.show()
         self.catalog_panel.select_product(product_id)
 
-    def _on_imported(self, kind: str, report: object) -> None:
+    def _show_import_summary(self, kind: str, report: object) -> None:
         summary = getattr(report, "summary", None)
         self.statusBar().showMessage(summary() if callable(summary) else f"Imported {kind}", 10_000)
-        self.refresh_views()
-        if kind == "products":
-            self.indexer.start()  # new images need their style features before they can be recommended
 
-    def refresh_views(self) -> None:
-        """Re-read what the panels show (after the catalog changed)."""
-        self.catalog_panel.reload()
-        self.customers_panel.reload()
-        self.detail_panel.refresh()
-        self.recommendations_panel.reload()
-        self._update_counts()
+    def _update_counts_after(self, change: CatalogChange) -> None:
+        if change.touches(Table.PRODUCTS, Table.CUSTOMERS, Table.EVENTS):
+            self._update_counts()
 
     def _update_counts(self) -> None:
         catalog = self._catalog

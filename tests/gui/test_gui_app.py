@@ -180,7 +180,7 @@ def test_closing_with_jobs_running_asks_and_cancels_them(
                 return
             yield Progress(step, 600, "working")
 
-    job_id = window.runner.submit("A long import", long_job, lane=Lane.WRITE)
+    job_id = window.runner.submit("A long import", long_job, lane=Lane.WRITE).id
     qtbot.waitUntil(lambda: window.runner.job(job_id).state is JobState.RUNNING, timeout=5000)
     asked: list[list[str]] = []
     answers = iter([False, True])

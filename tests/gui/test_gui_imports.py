@@ -40,7 +40,7 @@ def test_a_bad_row_is_reported_and_the_catalog_is_unchanged(qtbot: QtBot, window
     csv_path = write_products_csv(import_dir / "products.csv", 10, images, bad_rows=(3,))
     before = _counts(window)
     with qtbot.waitSignal(window.imports.refused, timeout=10_000) as refused:
-        job_id = window.imports.start_import("products", csv_path, images_dir=import_dir)
+        job_id = window.imports.start_import("products", csv_path, images_dir=import_dir).id
     dialog = refused.args[0]
     assert isinstance(dialog, ImportErrorDialog) and dialog.isVisible()
     table = dialog.table
@@ -78,7 +78,7 @@ def test_a_good_import_refreshes_the_grid_and_the_categories(
     images = draw_images(import_dir / "images", 6, seed=11, size=96)
     csv_path = write_products_csv(import_dir / "products.csv", 25, images)
     with qtbot.waitSignal(window.imports.imported, timeout=10_000) as imported:
-        job_id = window.imports.start_import("products", csv_path, images_dir=import_dir)
+        job_id = window.imports.start_import("products", csv_path, images_dir=import_dir).id
     assert imported.args[0] == "products" and imported.args[1].imported == 25
     panel = window.catalog_panel
     qtbot.waitUntil(lambda: panel.result_count() == SMALL_PRODUCTS + 25, timeout=5000)
@@ -93,7 +93,7 @@ def test_cancelling_an_import_leaves_the_catalog_unchanged(qtbot: QtBot, window:
     images = draw_images(import_dir / "images", 6, seed=11, size=96)
     csv_path = write_products_csv(import_dir / "big.csv", 30_000, images)
     before = _counts(window)
-    job_id = window.imports.start_import("products", csv_path, images_dir=import_dir)
+    job_id = window.imports.start_import("products", csv_path, images_dir=import_dir).id
     status = window.jobs_status
     qtbot.waitUntil(lambda: window.runner.job(job_id).done > 0, timeout=10_000)
     assert status.isVisible() and status.current_job() == job_id
@@ -126,7 +126,7 @@ def test_the_gui_thread_keeps_ticking_while_an_import_runs(
         ticks.clear()
         timer.start()
         with qtbot.waitSignal(window.imports.imported, timeout=60_000):
-            job_id = window.imports.start_import("products", csv_path, images_dir=import_dir)
+            job_id = window.imports.start_import("products", csv_path, images_dir=import_dir).id
         timer.stop()
         info = window.runner.job(job_id)
         assert info.started is not None and info.finished is not None

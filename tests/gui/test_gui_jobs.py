@@ -47,7 +47,7 @@ def test_a_job_reports_progress_and_its_result(qtbot: QtBot, runner: JobRunner) 
     seen: list[tuple[JobState, int]] = []
     runner.jobChanged.connect(lambda job_id: seen.append((runner.job(job_id).state, runner.job(job_id).done)))
     with qtbot.waitSignal(runner.jobFinished, timeout=5000):
-        job_id = runner.submit("Count", _steps(5, delay=0.06), on_result=results.append)
+        job_id = runner.submit("Count", _steps(5, delay=0.06), on_result=results.append).id
     info = runner.job(job_id)
     assert info.state is JobState.DONE
     assert info.result == 50 and results == [50]
@@ -58,7 +58,7 @@ def test_a_job_reports_progress_and_its_result(qtbot: QtBot, runner: JobRunner) 
 
 
 def test_a_callable_may_return_a_plain_value(qtbot: QtBot, runner: JobRunner) -> None:
-    job_id = runner.submit("Read", lambda: threading.current_thread().name)
+    job_id = runner.submit("Read", lambda: threading.current_thread().name).id
     _wait_finished(qtbot, runner, job_id)
     assert runner.job(job_id).state is JobState.DONE
     assert runner.job(job_id).result != threading.current_thread().name  # it ran on a worker
@@ -70,7 +70,7 @@ def test_a_user_error_is_shown_as_its_message(qtbot: QtBot, runner: JobRunner) -
         raise UserError("The file products.csv is empty. Add a header row.")
 
     failures = []
-    job_id = runner.submit("Import", job(), on_failure=failures.append)
+    job_id = runner.submit("Import", job(), on_failure=failures.append).id
     _wait_finished(qtbot, runner, job_id)
     info = runner.job(job_id)
     assert info.state is JobState.FAILED
@@ -88,7 +88,7 @@ def test_a_bug_logs_its_traceback_and_shows_a_short_message(
         raise KeyError("price")
 
     with caplog.at_level(logging.ERROR, logger="stylerec_desktop.gui.jobs"):
-        job_id = runner.submit("Broken", job())
+        job_id = runner.submit("Broken", job()).id
         _wait_finished(qtbot, runner, job_id)
     info = runner.job(job_id)
     assert info.state is JobState.FAILED
@@ -100,7 +100,7 @@ def test_a_bug_logs_its_traceback_and_shows_a_short_message(
 def test_cancel_stops_a_running_job_between_steps_and_closes_it(qtbot: QtBot, runner: JobRunner) -> None:
     closed: list[bool] = []
     results: list[int] = []
-    job_id = runner.submit("Slow", _steps(1000, delay=0.01, closed=closed), on_result=results.append)
+    job_id = runner.submit("Slow", _steps(1000, delay=0.01, closed=closed), on_result=results.append).id
     qtbot.waitUntil(lambda: runner.job(job_id).done > 0, timeout=5000)
     runner.cancel(job_id)
     _wait_finished(qtbot, runner, job_id)
@@ -119,8 +119,8 @@ def test_cancelling_a_queued_job_means_it_never_runs(qtbot: QtBot, runner: JobRu
         gate.wait(5)
         return "first"
 
-    first = runner.submit("Blocker", blocker, lane=Lane.WRITE)
-    second = runner.submit("Waiting", lambda: ran.append("second"), lane=Lane.WRITE)
+    first = runner.submit("Blocker", blocker, lane=Lane.WRITE).id
+    second = runner.submit("Waiting", lambda: ran.append("second"), lane=Lane.WRITE).id
     assert runner.job(second).state is JobState.QUEUED
     runner.cancel(second)
     assert runner.job(second).state is JobState.CANCELLED  # at once, not when the lane frees up
@@ -151,7 +151,7 @@ def test_the_write_lane_runs_one_job_at_a_time_in_order(qtbot: QtBot, runner: Jo
             active -= 1
         return n
 
-    ids = [runner.submit(f"Write {n}", writer(n), lane=Lane.WRITE) for n in range(5)]
+    ids = [runner.submit(f"Write {n}", writer(n), lane=Lane.WRITE).id for n in range(5)]
     for job_id in ids:
         _wait_finished(qtbot, runner, job_id)
     assert most == 1
@@ -161,7 +161,7 @@ def test_the_write_lane_runs_one_job_at_a_time_in_order(qtbot: QtBot, runner: Jo
 
 def test_the_read_lane_runs_jobs_side_by_side(qtbot: QtBot, runner: JobRunner) -> None:
     both_inside = threading.Barrier(2, timeout=5)
-    ids = [runner.submit(f"Read {n}", both_inside.wait) for n in range(2)]
+    ids = [runner.submit(f"Read {n}", both_inside.wait).id for n in range(2)]
     for job_id in ids:
         _wait_finished(qtbot, runner, job_id)
     assert [runner.job(job_id).state for job_id in ids] == [JobState.DONE, JobState.DONE]
@@ -209,9 +209,9 @@ def test_jobs_panel_and_status_bar_show_running_finished_and_failed_jobs(qtbot: 
         yield Progress(1, 2, "half way")
         raise UserError("row 3, column price: 'abc' is not a number")
 
-    done_id = runner.submit("Finishes", _steps(3))
-    failed_id = runner.submit("Fails", failing())
-    slow_id = runner.submit("Runs on", _steps(10_000, delay=0.005))
+    done_id = runner.submit("Finishes", _steps(3)).id
+    failed_id = runner.submit("Fails", failing()).id
+    slow_id = runner.submit("Runs on", _steps(10_000, delay=0.005)).id
     qtbot.waitUntil(lambda: runner.job(done_id).state.finished and runner.job(failed_id).state.finished, timeout=5000)
     qtbot.waitUntil(lambda: runner.job(slow_id).done > 0, timeout=5000)
 
@@ -247,7 +247,7 @@ def test_a_failed_job_is_retried_from_the_panel(qtbot: QtBot, runner: JobRunner)
             raise UserError("The disk is full: free some space and retry.")
         return "written"
 
-    job_id = runner.submit("Write files", flaky, on_result=results.append, device="CPU")
+    job_id = runner.submit("Write files", flaky, on_result=results.append, device="CPU").id
     _wait_finished(qtbot, runner, job_id)
     row = panel.row(job_id)
     assert row is not None and runner.job(job_id).state is JobState.FAILED
@@ -261,7 +261,7 @@ def test_a_failed_job_is_retried_from_the_panel(qtbot: QtBot, runner: JobRunner)
     assert runner.job(new_id).device == "CPU" and runner.job(new_id).title == "Write files"
     assert row.retry_button.isHidden() and not runner.can_retry(job_id)  # retried once: not offered again
 
-    once = runner.submit("Once", _failing_steps())
+    once = runner.submit("Once", _failing_steps()).id
     _wait_finished(qtbot, runner, once)
     assert not runner.can_retry(once) and runner.retry(once) is None
     assert panel.row(once).retry_button.isHidden()  # type: ignore[union-attr]

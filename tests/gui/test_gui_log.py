@@ -163,7 +163,7 @@ def test_failed_jobs_and_import_reports_are_logged(
         raise UserError("The folder is read-only; choose another.")
 
     with caplog.at_level(logging.INFO):
-        job_id = window.runner.submit("Export 3 products", refuse)
+        job_id = window.runner.submit("Export 3 products", refuse).id
         bad = tmp_path / "bad-products.csv"
         bad.write_text("sku,title,category,price,image\nX-1,Shirt,shirts,twelve,missing.jpg\n", encoding="utf-8")
         window.imports.start_import("products", bad, images_dir=tmp_path)

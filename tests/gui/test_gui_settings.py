@@ -373,7 +373,7 @@ def test_downloading_vgg19_shows_the_bytes_received_and_then_the_file_present(
     with serve({f"/models/{name}": data}, pause=0.01) as base:
         monkeypatch.setattr(gatys, "VGG19_URL", f"{base}/models/{name}")
         with qtbot.waitSignal(page.rowsShown, timeout=30_000):
-            job_id = page.download_vgg19()
+            job_id = page.download_vgg19().id
     assert runner.job(job_id).state is JobState.DONE
     received = [done for done, total in seen if total]
     assert any(0 < done < len(data) for done in received)  # the bar moved while the bytes came in
@@ -396,7 +396,7 @@ def test_cancelling_the_vgg19_download_stops_it_and_keeps_nothing(
     page = dialog.models_page
     with serve({f"/{name}": data}, pause=0.02) as base:
         monkeypatch.setattr(gatys, "VGG19_URL", f"{base}/{name}")
-        job_id = page.download_vgg19()
+        job_id = page.download_vgg19().id
         qtbot.waitUntil(lambda: runner.job(job_id).done > 0, timeout=20_000)
         runner.cancel(job_id)
         qtbot.waitUntil(lambda: runner.job(job_id).state.finished and not page.busy, timeout=20_000)

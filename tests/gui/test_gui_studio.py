@@ -79,8 +79,9 @@ def test_the_batch_matrix_renders_every_picture_in_every_style_as_one_job(qtbot:
 
     progress: list[str] = []
     with qtbot.waitSignal(studio.matrixFinished, timeout=240_000) as finished:
-        job_id = studio.render_matrix()
-        assert job_id is not None
+        job = studio.render_matrix()
+        assert job is not None
+        job_id = job.id
         window.runner.jobChanged.connect(
             lambda changed: changed == job_id and progress.append(window.runner.job(job_id).message)
         )
@@ -149,7 +150,7 @@ def test_a_failed_render_retried_from_the_jobs_panel_lands_in_the_strip(
     studio.size_box.setValue(256)
     style = tmp_path / "mood.png"
     studio.set_style_file(style)  # not there yet: the render fails with a message naming it
-    [job_id] = studio.render()
+    [job_id] = [job.id for job in studio.render()]
     qtbot.waitUntil(lambda: window.runner.job(job_id).state.finished, timeout=60_000)
     assert window.runner.job(job_id).state is JobState.FAILED
     assert "mood.png" in window.runner.job(job_id).error
@@ -186,7 +187,7 @@ def test_gatys_renders_as_a_job_without_a_live_preview(qtbot: QtBot, window: Mai
     studio.refresh_preview()
     assert studio.status_label.text() == GATYS_NO_PREVIEW and not studio.busy
     assert studio.options(256).iterations == studio.iterations_box.value()
-    [job_id] = studio.render()
+    [job_id] = [job.id for job in studio.render()]
     qtbot.waitUntil(lambda: window.runner.job(job_id).state.finished, timeout=60_000)
     info = window.runner.job(job_id)
     assert info.state is JobState.FAILED and "VGG19" in info.error  # this sandbox has no ImageNet VGG19
@@ -234,7 +235,7 @@ def test_another_catalog_gets_a_clean_studio_and_no_retry_into_the_old_one(
     qtbot.waitUntil(lambda: len(studio.contents()) == 1, timeout=10_000)
     studio.size_box.setValue(256)
     studio.set_style_file(tmp_path / "missing.png")
-    [job_id] = studio.render()
+    [job_id] = [job.id for job in studio.render()]
     qtbot.waitUntil(lambda: window.runner.job(job_id).state.finished, timeout=60_000)
     assert window.runner.can_retry(job_id)
     other = tmp_path / "other"

@@ -204,7 +204,7 @@ def test_studio_previews_as_sliders_move_and_renders_into_the_strip(qtbot: QtBot
 
     studio.size_box.setValue(256)
     with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as finished:
-        job_ids = studio.render()
+        job_ids = [job.id for job in studio.render()]
     assert len(job_ids) == 1
     info = window.runner.job(job_ids[0])
     assert info.state is JobState.DONE and info.lane is Lane.WRITE
@@ -225,8 +225,8 @@ def test_cancelling_a_render_cancels_its_job(qtbot: QtBot, indexed_window: MainW
     studio = window.studio_panel
     _studio_with_product(qtbot, window)
     # A write job ahead keeps the render queued, so the cancel lands before it starts.
-    gate = window.runner.submit("Hold the write lane", lambda: time.sleep(0.5), lane=Lane.WRITE)
-    job_ids = studio.render()
+    gate = window.runner.submit("Hold the write lane", lambda: time.sleep(0.5), lane=Lane.WRITE).id
+    job_ids = [job.id for job in studio.render()]
     assert studio.cancel_button.isEnabled()
     studio.cancel_button.click()
     qtbot.waitUntil(lambda: window.runner.job(job_ids[0]).state.finished, timeout=30_000)
@@ -266,10 +266,11 @@ def test_a_products_import_is_followed_by_indexing_of_the_new_images(
     csv_path = write_products_csv(folder / "products.csv", 3, images, prefix="NEW")
     with qtbot.waitSignal(window.imports.imported, timeout=30_000):
         window.imports.start_import("products", csv_path, images_dir=folder)
+    with qtbot.waitSignal(window.indexer.indexed, timeout=120_000) as indexed:
+        # The indexer starts on the catalog's change notification, which follows the import's end.
+        qtbot.waitUntil(lambda: any(info.title == INDEX_TITLE for info in window.runner.jobs()), timeout=10_000)
     jobs = [info for info in window.runner.jobs() if info.title == INDEX_TITLE]
     assert len(jobs) == 1 and jobs[0].lane is Lane.WRITE
-    with qtbot.waitSignal(window.indexer.indexed, timeout=120_000) as indexed:
-        pass
     report = indexed.args[0]
     assert report.indexed == 3  # only the new images: the rest were indexed already
     wait_idle(qtbot, window.runner)
@@ -315,7 +316,7 @@ def test_a_products_style_is_looked_up_off_the_gui_thread_and_named_in_the_job(
     studio.style_sku.setText(style_product.sku)
     studio.size_box.setValue(256)
     with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as finished:
-        job_ids = studio.render()
+        job_ids = [job.id for job in studio.render()]
     assert window.runner.job(job_ids[0]).title.endswith(f"in the style of {style_product.sku}")
     assert finished.args[0].recipe["style"]  # the recipe travels with the render
     wait_idle(qtbot, window.runner)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import ProductTileDelegate
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import ProductGridModel, ProductIdRole
@@ -148,6 +149,18 @@ class CatalogPanel(QWidget):
             self.count_label.clear()
             return
         self.reload()
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """Products changed: repaint the edited tiles in place, or search again when rows may have come, gone
+        or moved (an import; an edit of a title or category, which order and filter the grid)."""
+        if not change.touches(Table.PRODUCTS, Table.PRODUCT_IMAGES):
+            return
+        ids, fields = change.product_ids, change.product_fields
+        if ids is None or fields is None or {"title", "category"} & fields or change.touches(Table.PRODUCT_IMAGES):
+            self.reload()
+            return
+        for product_id in ids:
+            self.model.refresh_product(product_id)
 
     def reload(self) -> None:
         """Read categories and the current search again (after an import)."""

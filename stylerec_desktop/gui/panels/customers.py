@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QSplitter, QVBoxLayo
 
 from stylerec_desktop.core.catalog import EVENT_KINDS, Catalog, Customer, HistoryItem
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import HistoryItemDelegate
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import CustomerListModel, HistoryModel, ProductIdRole
@@ -107,6 +108,14 @@ class CustomersPanel(QWidget):
         self.history_model.set_items([])
         self._show_header(None, [])
         self.refresh()
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """Customers or their events changed, or products were imported (the history's rows show their titles):
+        the list and the history shown are read again. An edit of known products leaves them be."""
+        if change.touches(Table.CUSTOMERS, Table.EVENTS) or (
+            change.touches(Table.PRODUCTS) and change.product_ids is None
+        ):
+            self.reload()
 
     def reload(self) -> None:
         """Search again and re-read the shown history (after an import)."""

@@ -62,7 +62,7 @@ from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.masks import analyse_product
 from stylerec_desktop.core.privacy import Finding, privacy_check, summary
 from stylerec_desktop.gui import theme
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
 
 PREVIEW_HEIGHT = 190
 _FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
@@ -156,14 +156,12 @@ class ExportDialog(QDialog):
         # The pictures' sku/title/image, read once off the GUI thread; previews and the example name wait for it.
         self._sources: dict[int, ExportSource] = {}
         self._products_read = LatestOnly(runner, "Read the products to export", self)
-        self._job_id: int | None = None
+        self._job: JobHandle | None = None  # the last export started (Retry in the jobs panel runs it again)
         self.result: ExportResult | None = None
         self._preview_timer = QTimer(self, singleShot=True, interval=120)
         self._preview_timer.timeout.connect(self._refresh_preview)
         self._build()
         self._restore()
-        self._runner.jobChanged.connect(self._on_job_changed)
-        self._runner.jobRetried.connect(self._on_job_retried)
         self._update_template()
         self._update_state()
         ids, renders = list(self._ids), list(self._renders)
@@ -452,7 +450,7 @@ class ExportDialog(QDialog):
         return NameTemplate(self.template_edit.text()).render(fields) + preset.with_format(fmt).extension
 
     def _update_state(self) -> None:
-        running = self._job_id is not None
+        running = self.job_id is not None
         presets = self._presets_or_error()
         ok = bool(presets) and not self.template_error() and bool(self.folder_edit.text().strip()) and bool(self._ids)
         self.export_button.setEnabled(ok and not running)
@@ -527,7 +525,7 @@ class ExportDialog(QDialog):
     def start_export(self) -> int | None:
         """Start the export job; its id, or None when a choice is not usable (the reason is shown inline)."""
         presets = self._presets_or_error()
-        if not presets or self.template_error() or not self.folder_edit.text().strip() or self._job_id is not None:
+        if not presets or self.template_error() or not self.folder_edit.text().strip() or self.job_id is not None:
             return None
         out_dir = Path(self.folder_edit.text().strip()).expanduser()
         options = ExportOptions(template=self.template_edit.text(), zip=self.zip_check.isChecked())
@@ -549,40 +547,45 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self.status_label.setText("Starting the export…")
         count, what = len(ids), "variant" if renders else "product"
-        self._job_id = self._runner.submit(
+        previous, self._job = self._job, self._runner.submit(
             f"Export {count} {what}{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
         )
-        self._last_job_id = self._job_id
+        if previous is not None:
+            self._follow(previous, False)  # the Jobs panel's Retry of an older export does not speak to this dialog
+        self._follow(self._job, True)
         self._update_state()
-        return self._job_id
+        return self._job.id
+
+    def _follow(self, job: JobHandle, follow: bool) -> None:
+        for signal, slot in ((job.progress, self._on_job_progress), (job.finished, self._on_job_finished),
+                             (job.retried, self._on_job_retried)):  # fmt: skip
+            if follow:
+                signal.connect(slot)
+            else:
+                signal.disconnect(slot)
 
     def cancel_export(self) -> None:
-        if self._job_id is not None:
-            self._runner.cancel(self._job_id)
+        if self._job is not None:
+            self._job.cancel()
 
     @property
     def job_id(self) -> int | None:
-        return self._job_id
+        """The id of the export running now (None when none is)."""
+        return self._job.id if self._job is not None and not self._job.info.state.finished else None
 
-    _last_job_id: int | None = None
-
-    def _on_job_retried(self, old_id: int, new_id: int) -> None:
+    def _on_job_retried(self, _info: JobInfo) -> None:
         """Retry in the jobs panel (after a full disk, say): the dialog follows the new run, which resumes."""
-        if old_id == self._last_job_id and self._job_id is None:
-            self._job_id = self._last_job_id = new_id
-            self.status_label.setText("Exporting again (files already written are kept)…")
-            self._update_state()
+        self.status_label.setText("Exporting again (files already written are kept)…")
+        self._update_state()
 
-    def _on_job_changed(self, job_id: int) -> None:
-        if job_id != self._job_id:
-            return
-        info = self._runner.job(job_id)
+    def _on_job_progress(self, info: JobInfo) -> None:
         if info.fraction is not None:
             self.progress.setValue(int(1000 * info.fraction))
-        if not info.state.finished:
-            self.status_label.setText(info.message or "Exporting…")
-            return
-        self._job_id = None
+        self.status_label.setText(info.message or "Exporting…")
+
+    def _on_job_finished(self, info: JobInfo) -> None:
+        if info.fraction is not None:
+            self.progress.setValue(int(1000 * info.fraction))
         self._finished(info)
         self._update_state()
 
@@ -643,7 +646,7 @@ class ExportDialog(QDialog):
             self._settings.setValue(f"export/{key}", value)
 
     def reject(self) -> None:
-        if self._job_id is not None:
+        if self.job_id is not None:
             self.status_label.setText("An export is running: cancel it first, or wait for it to finish.")
             return
         self._preview_read.invalidate()

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.gui import theme
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner
 from stylerec_desktop.gui.logbook import LogEntry, RecentRecords
 
 LEVELS = (
@@ -172,8 +172,8 @@ class LogDialog(QDialog):
         QGuiApplication.clipboard().setText(self.shown_text())
         self.status_label.setText("Copied the records shown.")
 
-    def save_to(self, path: Path) -> int:
-        """Write the records shown to ``path`` (on a worker); returns the job id."""
+    def save_to(self, path: Path) -> JobHandle:
+        """Write the records shown to ``path`` (on a worker); returns its job."""
         text = self.shown_text() + "\n"
         return self._runner.submit(
             f"Save the log to {path.name}",

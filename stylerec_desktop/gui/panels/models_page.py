@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop.core.jobs import Progress
 from stylerec_desktop.gui import theme
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobSource, JobState, LatestOnly
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobSource, JobState, LatestOnly
 
 COLUMNS = ("Network", "Package", "Status", "Needed by", "")
 STATES = {"present": "Present", "missing": "Missing", "mismatch": "Bad file"}
@@ -105,7 +105,7 @@ class ModelsPage(QWidget):
         super().__init__(parent)
         self._runner = runner
         self._rows: list[ModelRow] = []
-        self._vgg_job: int | None = None
+        self._vgg_job: JobHandle | None = None
         self._notice: tuple[str, bool] | None = None  # what the last VGG19 job said, shown over the summary
         self.download_button = QPushButton()
         self.import_button = QPushButton()
@@ -143,8 +143,6 @@ class ModelsPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.message_label)
-        runner.jobChanged.connect(self._on_job_changed)
-        runner.jobFinished.connect(self._on_job_finished)
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -161,18 +159,20 @@ class ModelsPage(QWidget):
     def busy(self) -> bool:
         return self._read.busy or self._vgg_job is not None
 
-    def download_vgg19(self) -> int:
+    def download_vgg19(self) -> JobHandle:
         return self._start_vgg19_job("Download the VGG19 weights", fetch_vgg19_job, "Downloading VGG19…")
 
-    def import_vgg19(self, path: Path) -> int:
+    def import_vgg19(self, path: Path) -> JobHandle:
         return self._start_vgg19_job(
             f"Import VGG19 weights from {path.name}", lambda: import_vgg19_job(path), f"Checking {path.name}…"
         )
 
     # -- internals -----------------------------------------------------------------------------------------
 
-    def _start_vgg19_job(self, title: str, job: JobSource, message: str) -> int:
+    def _start_vgg19_job(self, title: str, job: JobSource, message: str) -> JobHandle:
         self._vgg_job = self._runner.submit(title, job)
+        self._vgg_job.progress.connect(self._on_job_progress)
+        self._vgg_job.finished.connect(self._on_job_finished)
         self._set_vgg_buttons_enabled(False)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
@@ -233,21 +233,23 @@ class ModelsPage(QWidget):
     def _read_failed(self, info: JobInfo) -> None:
         self._set_message(f"Could not check the networks: {info.error}", error=True)
 
-    def _on_job_changed(self, job_id: int) -> None:
-        if job_id != self._vgg_job:
+    def _following(self, info: JobInfo) -> bool:
+        # The page follows the download it started while it runs; a later Retry from the Jobs panel shows there.
+        return self._vgg_job is not None and info.id == self._vgg_job.id
+
+    def _on_job_progress(self, info: JobInfo) -> None:
+        if not self._following(info):
             return
-        info = self._runner.job(job_id)
         if info.total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(1000 * (info.fraction or 0.0)))
-        if info.message and not info.state.finished:
+        if info.message:
             self._set_message(info.message)
 
-    def _on_job_finished(self, job_id: int) -> None:
-        if job_id != self._vgg_job:
+    def _on_job_finished(self, info: JobInfo) -> None:
+        if not self._following(info):
             return
         self._vgg_job = None
-        info = self._runner.job(job_id)
         self.progress.setVisible(False)
         self._set_vgg_buttons_enabled(True)
         if info.state is JobState.DONE:

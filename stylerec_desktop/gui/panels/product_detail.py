@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop.core.catalog import Catalog, Product, ProductImage
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import format_price
 from stylerec_desktop.gui.panels.product_editor import ProductEditForm, describe
@@ -152,6 +153,13 @@ class ProductDetailPanel(QWidget):
             return
         catalog = self._catalog
         self._read.run(lambda: catalog.product(product_id), self._fill, self._failed)
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """Read the product shown again when its row or its pictures may have changed."""
+        if self._product is not None and (
+            change.touches_product(self._product.id) or change.touches(Table.PRODUCT_IMAGES)
+        ):
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the product shown again (after an import changed it)."""

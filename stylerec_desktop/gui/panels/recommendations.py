@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights, WorkspaceQuery
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import _card, _draw_centred
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import ProductIdRole, TitleRole, format_price
@@ -340,6 +341,12 @@ class RecommendationsPanel(QWidget):
         """The blend the sliders' 100 % stands for (Settings ▸ Recommendations); ranks the shown customer again."""
         self._default_weights = weights.as_dict()
         self.reload()
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """Ask again when the ranking's inputs changed: products (prices, stock, categories for the filters),
+        customers, their events, or the style index."""
+        if change.touches(Table.PRODUCTS, Table.CUSTOMERS, Table.EVENTS, Table.IMAGE_FEATURES):
+            self.reload()
 
     def reload(self) -> None:
         """Ask again (after indexing or an import changed what the ranking sees)."""

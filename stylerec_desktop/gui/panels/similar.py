@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop.core.catalog import Catalog, ProductTile
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import ProductTileDelegate, draw_badge
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import PriceTextRole, ProductIdRole, SkuRole, TileRole, TitleRole, format_price
@@ -392,6 +393,11 @@ class SimilarPanel(QWidget):
         self._product_id = product_id
         self.controls.setEnabled(True)
         self.refresh()
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """Ask again when the style index changed (indexing); the neighbours are read from it."""
+        if change.touches(Table.IMAGE_FEATURES):
+            self.reload()
 
     def reload(self) -> None:
         """Ask again (after indexing or an import changed what can be compared)."""

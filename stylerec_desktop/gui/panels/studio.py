@@ -49,8 +49,9 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
 from stylerec_desktop.gui.compare import SCENE_SIDE, SideBySide
-from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
 from stylerec_desktop.gui.thumbnails import read_scaled
 from stylerec_desktop.gui.widgets import FileDropTarget
 
@@ -207,19 +208,23 @@ class StudioPanel(FileDropTarget, QWidget):
     exportRequested = Signal(list)
     comparisonShown = Signal()
 
-    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runner: JobRunner, parent: QWidget | None = None, *, changes: CatalogChanges | None = None
+    ) -> None:
+        """``changes``: where the renders written are told (the window's; a studio opened alone has none)."""
         super().__init__(parent)
         self._runner = runner
+        self._changes = changes
         self._catalog: Catalog | None = None
         self._products: list[Product] = []
         self._contents: list[Content] = []
         self._taste: StyleVector | None = None
         self._style_file: Path | None = None
         self._asked_at = 0.0
-        # Our jobs: id -> (kind, the variant a re-render remakes): "render", "rerender" or "matrix". Running ones,
-        # and failed or cancelled ones in case the jobs panel's Retry runs them again.
-        self._running: dict[int, Followed] = {}
-        self._ended: dict[int, Followed] = {}
+        # Our jobs in this catalog: handle -> (kind, the variant a re-render remakes): "render", "rerender" or
+        # "matrix". Running ones, and failed or cancelled ones: the jobs panel's Retry runs them again on the same
+        # handle, and the new run's result comes to the strip like the first one's would have.
+        self._jobs: dict[JobHandle, Followed] = {}
         self.last_preview_ms: float | None = None
         self._preview = LatestOnly(runner, "Studio preview", self)
         self._product_read = LatestOnly(runner, "Read studio products", self)
@@ -401,8 +406,6 @@ class StudioPanel(FileDropTarget, QWidget):
             self.scale_box.valueChanged,
         ):  # fmt: skip
             signal.connect(self._controls_changed)
-        runner.jobFinished.connect(self._on_job_finished)
-        runner.jobRetried.connect(self._on_job_retried)
         self.setAcceptDrops(True)
         self._show_content()
         self._update_batch_buttons()
@@ -416,7 +419,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self._products = []
         self._contents = []
         # Jobs and reads of the catalog shown before finish into that catalog; their answers are not for this one.
-        self._running, self._ended = {}, {}
+        self._jobs = {}
         for read in (self._preview, self._product_read, self._compare_read):
             read.invalidate()
         self._update_cancel_button()
@@ -557,8 +560,8 @@ class StudioPanel(FileDropTarget, QWidget):
         self.status_label.setText("Previewing…")
         self._preview.run(work, self._show_preview, self._preview_failed)
 
-    def render(self) -> list[int]:
-        """Queue one full-resolution render per content picture; returns the job ids."""
+    def render(self) -> list[JobHandle]:
+        """Queue one full-resolution render per content picture; returns their jobs."""
         if self._catalog is None or not self._contents:
             return []
         try:
@@ -568,7 +571,7 @@ class StudioPanel(FileDropTarget, QWidget):
             self.status_label.setText(str(exc))
             return []
         catalog, engine = self._catalog, self.engine()
-        ids = []
+        handles = []
         for content in self._contents:
 
             def job(content: Content = content) -> Job[tuple[StoredRender, QImage]]:
@@ -580,14 +583,14 @@ class StudioPanel(FileDropTarget, QWidget):
                 return stored, _icon_image(stored.path)
 
             title = f"Render {content.label} in {describe_style(choice)}"
-            ids.append(self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device)))
-        self._running.update((job_id, ("render", None)) for job_id in ids)
-        self._update_cancel_button()
-        return ids
+            handle = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
+            self._follow(handle, ("render", None))
+            handles.append(handle)
+        return handles
 
     def cancel_renders(self) -> None:
-        for job_id in list(self._running):
-            self._runner.cancel(job_id)
+        for handle in list(self._jobs):
+            handle.cancel()
 
     # -- the batch matrix ----------------------------------------------------------------------------------
 
@@ -610,8 +613,8 @@ class StudioPanel(FileDropTarget, QWidget):
     def batch_styles(self) -> list[BatchStyle]:
         return [self.batch_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.batch_list.count())]
 
-    def render_matrix(self) -> int | None:
-        """Queue every content picture in every batch style as one job (per-cell progress); returns its id."""
+    def render_matrix(self) -> JobHandle | None:
+        """Queue every content picture in every batch style as one job (per-cell progress); returns it."""
         styles, contents, catalog = self.batch_styles(), list(self._contents), self._catalog
         if catalog is None or not styles or not contents:
             return None
@@ -629,11 +632,10 @@ class StudioPanel(FileDropTarget, QWidget):
             return result, [_icon_image(render.path) for render in result.done]
 
         title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
-        job_id = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
-        self._running[job_id] = ("matrix", None)
-        self._update_cancel_button()
+        handle = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
+        self._follow(handle, ("matrix", None))
         self.status_label.setText(f"{title}: follow it in the Jobs panel.")
-        return job_id
+        return handle
 
     def _remove_batch_style(self) -> None:
         for item in self.batch_list.selectedItems():
@@ -653,7 +655,7 @@ class StudioPanel(FileDropTarget, QWidget):
         item = self.strip.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
-    def rerender_variant(self) -> int | None:
+    def rerender_variant(self) -> JobHandle | None:
         """Render the selected variant again from its recipe (a new variant; identical on this machine)."""
         render, catalog = self.current_variant(), self._catalog
         if render is None or catalog is None:
@@ -666,10 +668,9 @@ class StudioPanel(FileDropTarget, QWidget):
             return stored, _icon_image(stored.path)
 
         device = device_label(str(render.recipe.get("device", "auto")))
-        job_id = self._runner.submit(f"Render #{render.id} again from its recipe", job, lane=Lane.WRITE, device=device)
-        self._running[job_id] = ("rerender", render)
-        self._update_cancel_button()
-        return job_id
+        handle = self._runner.submit(f"Render #{render.id} again from its recipe", job, lane=Lane.WRITE, device=device)
+        self._follow(handle, ("rerender", render))
+        return handle
 
     def use_variant_settings(self) -> bool:
         """Load the selected variant's style and options into the controls ("duplicate with changes")."""
@@ -810,14 +811,20 @@ class StudioPanel(FileDropTarget, QWidget):
         self.source_combo.setCurrentIndex(SOURCES.index("Image file"))
         self._controls_changed()
 
-    def _on_job_finished(self, job_id: int) -> None:
-        followed = self._running.pop(job_id, None)
-        if followed is None:
-            return
+    def _follow(self, handle: JobHandle, followed: Followed) -> None:
+        if self._changes is not None:
+            self._changes.watch(handle, (Table.RENDERS,))
+        self._jobs[handle] = followed
+        handle.finished.connect(self._on_job_finished)
+        handle.retried.connect(self._update_cancel_button)
         self._update_cancel_button()
-        info = self._runner.job(job_id)
-        if info.state is not JobState.DONE:
-            self._ended[job_id] = followed
+
+    def _on_job_finished(self, info: JobInfo) -> None:
+        handle = next((h for h in self._jobs if h.id == info.id), None)
+        if handle is None:
+            return  # a job of the catalog shown before
+        self._update_cancel_button()
+        followed = self._jobs[handle] if info.state is not JobState.DONE else self._jobs.pop(handle)
         kind, original = followed
         if kind == "matrix":
             self._matrix_finished(info)
@@ -834,13 +841,6 @@ class StudioPanel(FileDropTarget, QWidget):
             self.renderFinished.emit(render)
         elif info.error:
             self.status_label.setText(info.error)
-
-    def _on_job_retried(self, old_id: int, new_id: int) -> None:
-        """Retry in the jobs panel: the new run's result comes to the strip like the first one's would have."""
-        followed = self._ended.pop(old_id, None)
-        if followed is not None:
-            self._running[new_id] = followed
-            self._update_cancel_button()
 
     def _matrix_finished(self, info: JobInfo) -> None:
         if info.state is not JobState.DONE:
@@ -871,7 +871,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self.strip.setCurrentItem(item)
 
     def _update_cancel_button(self) -> None:
-        self.cancel_button.setEnabled(bool(self._running))
+        self.cancel_button.setEnabled(any(not handle.info.state.finished for handle in self._jobs))
 
     def _choose_content_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
