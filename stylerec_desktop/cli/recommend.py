@@ -80,21 +80,41 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _similar_dicts(neighbours: list[Any]) -> list[dict[str, Any]]:
+    return [{"sku": n.sku, "title": n.title, "score": n.score, "components": n.components} for n in neighbours]
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.recommend.service import INDEX_CACHE
-    from stylerec_desktop.core.recommend.similar import similar_products
+    from stylerec_desktop.core.recommend.similar import same_group_products, similar_products
 
     with open_catalog(args) as catalog:
-        catalog.product_by_sku(args.sku)  # an unknown sku is a NotFound with the usual sentence
+        product = catalog.product_by_sku(args.sku)  # an unknown sku is a NotFound with the usual sentence
         index = INDEX_CACHE.get(catalog)
-        neighbours = similar_products(index, args.sku, by=args.by, k=args.k, threshold=args.threshold)
+        same_group = same_group_products(index, args.sku, k=args.k)
+        neighbours = [] if args.same_group else similar_products(
+            index, args.sku, by=args.by, k=args.k, threshold=args.threshold
+        )  # fmt: skip
+    if args.same_group:
+        if args.json:
+            print_json({"sku": args.sku, "by": "colour", "item_group_id": product.item_group_id,
+                        "items": _similar_dicts(same_group)})  # fmt: skip
+            return 0
+        if not product.item_group_id:
+            print(f"{args.sku} is in no product group (its item_group_id is empty).")
+            return 0
+        rows = [(str(i + 1), n.sku, f"{n.score:.3f}", n.title) for i, n in enumerate(same_group)]
+        print(f"Same product, other colours (group {product.item_group_id}), closest colour first:")
+        print(table(rows, ("#", "SKU", "COLOUR", "PRODUCT")) if rows else "No other indexed product in the group.")
+        return 0
     if args.json:
-        print_json({"sku": args.sku, "by": args.by, "items": [
-            {"sku": n.sku, "title": n.title, "score": n.score, "components": n.components} for n in neighbours
-        ]})  # fmt: skip
+        print_json({"sku": args.sku, "by": args.by, "items": _similar_dicts(neighbours),
+                    "same_group": _similar_dicts(same_group)})  # fmt: skip
         return 0
     rows = [(str(i + 1), n.sku, f"{n.score:.3f}", n.title) for i, n in enumerate(neighbours)]
     print(table(rows, ("#", "SKU", "SCORE", "PRODUCT")) if rows else "No product is that similar.")
+    if same_group:
+        print(f"Same product, other colours: {', '.join(n.sku for n in same_group)} (--same-group for scores)")
     return 0
 
 
@@ -138,6 +158,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--by", choices=("style", "visual", "colour", "blend"), default="blend")
     p.add_argument("--k", type=int, default=10, help="how many products (default 10)")
     p.add_argument("--threshold", type=float, help="only products at least this similar (-1..1)")
+    p.add_argument(
+        "--same-group", action="store_true",
+        help="only the other products of its group (item_group_id: the same product in other colours), "
+        "closest colour first",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true")
 
     p = add("evaluate", cmd_evaluate, "measure how well recommendations predict later purchases, against baselines")

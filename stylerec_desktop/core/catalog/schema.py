@@ -162,7 +162,16 @@ def _v6(db: sqlite_utils.Database) -> None:
             )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite_utils.Database) -> None:
+    """Product groups (issue 10): ``item_group_id`` ties the variants of one product together (the colours of one
+    dress), as Google Merchant Center feeds do. Empty text for a product in no group, so the column needs no NULL
+    handling and a v6 catalog's products all come out ungrouped. Indexed: "the other colours of this product" is a
+    lookup by group."""
+    db.execute("ALTER TABLE products ADD COLUMN item_group_id TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX idx_products_item_group ON products (item_group_id) WHERE item_group_id != ''")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 LATEST_VERSION = len(MIGRATIONS)
 
 
