@@ -18,7 +18,6 @@ from stylerec_desktop.core.export.writers import is_temp_name
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress, run_job
 from stylerec_desktop.core.recommend import batch
 from stylerec_desktop.core.recommend.batch import read_customer_ids, recommend_batch
-from stylerec_desktop.core.recommend.service import IndexCache
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 COLOURS = [(30.0, 10.0, -40.0), (50.0, 65.0, 45.0), (85.0, -5.0, 60.0), (10.0, 0.0, 0.0)]
@@ -70,8 +69,8 @@ def test_csv_has_one_row_per_customer_and_rank(catalog_dir: Path, tmp_path: Path
     out_csv, out_jsonl = tmp_path / "recs.csv", tmp_path / "recs.jsonl"
     with Catalog.open(catalog_dir) as catalog:
         ids = ["C03", "NEW"]
-        report = run_job(recommend_batch(catalog, ids, out_csv, k=3, cache=IndexCache()))
-        run_job(recommend_batch(catalog, ids, out_jsonl, k=3, cache=IndexCache()))
+        report = run_job(recommend_batch(catalog, ids, out_csv, k=3))
+        run_job(recommend_batch(catalog, ids, out_jsonl, k=3))
     assert (report.customers, report.no_history, report.format) == (2, 1, "csv")
     with out_csv.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
@@ -134,28 +133,41 @@ def test_cancel_leaves_no_file_and_keeps_an_older_one(catalog_dir: Path, tmp_pat
             token.cancel()
 
     with Catalog.open(catalog_dir) as catalog, pytest.raises(Cancelled):
-        run_job(recommend_batch(catalog, CUSTOMERS, out, cache=IndexCache()), cancel_once_recommending, token)
+        run_job(recommend_batch(catalog, CUSTOMERS, out), cancel_once_recommending, token)
     assert not out.exists() and _leftovers(tmp_path) == []
 
     out.write_text("yesterday's list\n", encoding="utf-8")
     token = CancelToken()
     with Catalog.open(catalog_dir) as catalog, pytest.raises(Cancelled):
-        run_job(recommend_batch(catalog, CUSTOMERS, out, cache=IndexCache()), cancel_once_recommending, token)
+        run_job(recommend_batch(catalog, CUSTOMERS, out), cancel_once_recommending, token)
     assert out.read_text(encoding="utf-8") == "yesterday's list\n" and _leftovers(tmp_path) == []
 
 
-def test_a_failure_midway_leaves_no_file(catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_midway_leaves_no_file(
+    catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     real = batch.recommend_in_index
-    calls = []
+    calls: list[str] = []
 
-    def fail_on_the_third(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        if len(calls) == 3:
+    def fail_for_c03(catalog: Catalog, index: object, customer_id: str, **kwargs: object) -> object:
+        calls.append(customer_id)
+        if customer_id == "C03":
             raise UserError("the disk is full")
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(catalog, index, customer_id, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch, "recommend_in_index", fail_on_the_third)
+    monkeypatch.setattr(batch, "recommend_in_index", fail_for_c03)
     out = tmp_path / "recs.csv"
     with Catalog.open(catalog_dir) as catalog, pytest.raises(UserError, match="disk is full"):
-        run_job(recommend_batch(catalog, CUSTOMERS, out, cache=IndexCache()))
-    assert len(calls) == 3 and not out.exists() and _leftovers(tmp_path) == []
+        run_job(recommend_batch(catalog, CUSTOMERS, out, workers=workers))
+    assert "C03" in calls and not out.exists() and _leftovers(tmp_path) == []
+
+
+def test_several_workers_write_what_one_writes(catalog_dir: Path, tmp_path: Path) -> None:
+    ids = CUSTOMERS * 12  # 72 lists, more than the 64 workers may hold ahead of the writer: still in order
+    with Catalog.open(catalog_dir) as catalog:
+        one = run_job(recommend_batch(catalog, ids, tmp_path / "one.jsonl", k=3, workers=1))
+        three = run_job(recommend_batch(catalog, ids, tmp_path / "three.jsonl", k=3, workers=3))
+        assert len(catalog._connections) == 1  # the workers closed theirs
+    assert one.customers == three.customers == 72
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "three.jsonl").read_bytes()

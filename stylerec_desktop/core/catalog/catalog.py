@@ -158,6 +158,18 @@ class Catalog:
             self._connections.clear()
         self._local = threading.local()
 
+    def close_thread_connection(self) -> None:
+        """Close the calling thread's connection, if it has one: for worker threads that end before the catalog
+        is closed (their connections would otherwise stay open until :meth:`close`)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._connections_lock:
+            if db.conn in self._connections:
+                self._connections.remove(db.conn)
+        db.conn.close()
+
     def __enter__(self) -> Catalog:
         return self
 
