@@ -62,6 +62,8 @@ def _recommend_batch(args: argparse.Namespace, filters: Any) -> int:
     with open_catalog(args) as catalog:
         if args.all:
             customer_ids = sorted(catalog.customer_external_ids().values())
+            if not customer_ids:
+                raise UserError("This catalog has no customers yet: import them with `stylerec import customers FILE`.")
         else:
             path = Path(args.customers)
             customer_ids = checked_customer_ids(catalog, read_customer_ids(path), f"{path.name}")
