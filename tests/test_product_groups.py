@@ -16,7 +16,7 @@ from stylerec_desktop.core.catalog import Catalog, ProductRecord
 from stylerec_desktop.core.catalog import schema as catalog_schema
 from stylerec_desktop.core.importers import ImportFailed, import_products
 from stylerec_desktop.core.jobs import run_job
-from stylerec_desktop.core.recommend.index import load_index
+from stylerec_desktop.core.recommend.service import INDEX_CACHE
 from stylerec_desktop.core.recommend.similar import same_group_products, similar_to_product
 
 NAVY, ROYAL, BLACK, RED = (30.0, 10.0, -40.0), (45.0, 15.0, -55.0), (10.0, 0.0, 0.0), (50.0, 65.0, 45.0)
@@ -145,7 +145,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
 
 
 def test_index_group_codes_and_group_rows(catalog: Catalog) -> None:
-    index = load_index(catalog)
+    index = INDEX_CACHE.get(catalog)
     assert index.group_codes.shape == (len(PRODUCTS),) and index.group_codes.dtype == np.int32
     assert index.group_names == ["D1", "D2"]
     codes = {sku: int(index.group_codes[index.row(sku)]) for sku in index.skus}
@@ -154,10 +154,13 @@ def test_index_group_codes_and_group_rows(catalog: Catalog) -> None:
     members = [index.skus[r] for r in index.group_rows(index.row("D1-RED"))]
     assert sorted(members) == ["D1-BLACK", "D1-NAVY", "D1-RED", "D1-ROYAL"]
     assert [index.skus[r] for r in index.group_rows(index.row("TEE-NAVY"))] == ["TEE-NAVY"]
+    marked = index.shares_group([index.row("D2-RED"), index.row("TEE-NAVY")])
+    assert sorted(index.skus[r] for r in np.flatnonzero(marked)) == ["D2-NAVY", "D2-RED"]
+    assert not index.shares_group([index.row("TEE-NAVY")]).any()
 
 
 def test_same_product_other_colours_come_closest_colour_first(catalog: Catalog) -> None:
-    index = load_index(catalog)
+    index = INDEX_CACHE.get(catalog)
     others = same_group_products(index, "D1-NAVY")
     assert [o.sku for o in others] == ["D1-ROYAL", "D1-BLACK", "D1-RED"]
     assert [o.score for o in others] == sorted((o.score for o in others), reverse=True)

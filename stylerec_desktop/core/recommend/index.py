@@ -21,7 +21,7 @@ weighted mean of them).
 
 Product groups (the catalog's ``item_group_id``: variants of one product, e.g. its colours) are ``group_codes``
 ``(N,)`` int32 indexing ``group_names``, -1 for a product in no group; :meth:`StyleIndex.group_rows` gives a row's
-group.
+group, :meth:`StyleIndex.shares_group` marks the groups of several rows at once.
 """
 
 from __future__ import annotations
@@ -177,6 +177,15 @@ class StyleIndex:
 
     def __len__(self) -> int:
         return len(self.product_ids)
+
+    def shares_group(self, rows: np.ndarray | Sequence[int]) -> np.ndarray:
+        """``(N,)`` bool: True for every product in the group of any of ``rows`` (those rows included when they are
+        in a group; a row in no group marks nothing). E.g. the other colours of what a customer bought."""
+        codes = self.group_codes[np.asarray(rows, np.int64)]
+        codes = codes[codes >= 0]
+        if codes.size == 0:
+            return np.zeros(len(self), bool)
+        return np.isin(self.group_codes, codes)
 
     def block(self, name: str) -> np.ndarray:
         """The ``(N, d)`` float32 copy of one descriptor (``style``, ``visual``, ``colour`` or ``pattern``)."""
