@@ -69,9 +69,12 @@ def test_csv_has_one_row_per_customer_and_rank(catalog_dir: Path, tmp_path: Path
     out_csv, out_jsonl = tmp_path / "recs.csv", tmp_path / "recs.jsonl"
     with Catalog.open(catalog_dir) as catalog:
         ids = ["C03", "NEW"]
-        report = run_job(recommend_batch(catalog, ids, out_csv, k=3))
+        steps: list[Progress] = []
+        report = run_job(recommend_batch(catalog, ids, out_csv, k=3), steps.append)
         run_job(recommend_batch(catalog, ids, out_jsonl, k=3))
     assert (report.customers, report.no_history, report.format) == (2, 1, "csv")
+    assert steps[0].message == "Loading the style index" and (steps[-1].done, steps[-1].total) == (2, 2)
+    assert [s.done for s in steps] == sorted(s.done for s in steps)
     with out_csv.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert list(rows[0]) == ["customer_id", "rank", "sku", "title", "score", "because", "no_history"]
@@ -129,7 +132,7 @@ def test_cancel_leaves_no_file_and_keeps_an_older_one(catalog_dir: Path, tmp_pat
     token = CancelToken()
 
     def cancel_once_recommending(step: Progress) -> None:
-        if step.message.startswith("Recommending"):
+        if step.message.startswith("Recommended for"):
             token.cancel()
 
     with Catalog.open(catalog_dir) as catalog, pytest.raises(Cancelled):

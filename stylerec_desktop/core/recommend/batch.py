@@ -274,8 +274,8 @@ def recommend_batch(
     on ``workers`` threads (default :func:`batch_workers`).
 
     A job: yields :class:`Progress` (one unit per customer) and returns a :class:`BatchReport`. Closing it
-    (cancel) or an error removes the partly written file. Drive it from one thread: the catalog connection it
-    reads with belongs to that thread.
+    (cancel) or an error removes the partly written file. Drive it from one thread: the catalog connection it loads
+    the index with belongs to that thread (the workers open, and close, their own).
     """
     out = Path(out)
     fmt = output_format(out)
@@ -304,9 +304,7 @@ def recommend_batch(
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
-        for done, result in enumerate(ranked):
-            if throttle.ready():
-                yield Progress(done, total, f"Recommending for customer {done + 1} of {total}")
+        for done, result in enumerate(ranked, start=1):
             no_history += result.taste.is_empty
             empty += not result.items
             if fmt == "jsonl":
@@ -316,6 +314,8 @@ def recommend_batch(
                 stream.write(buffer.getvalue().encode("utf-8"))
                 buffer.seek(0)
                 buffer.truncate()
+            if throttle.ready():
+                yield Progress(done, total, f"Recommended for {done} of {total} customers")
         yield Progress(total, total, "Writing the file")
     return BatchReport(
         path=out, format=fmt, customers=total, no_history=no_history, empty=empty,
