@@ -66,7 +66,7 @@ def _recommend_batch(args: argparse.Namespace, filters: Any) -> int:
                 raise UserError("This catalog has no customers yet: import them with `stylerec import customers FILE`.")
         else:
             path = Path(args.customers)
-            customer_ids = checked_customer_ids(catalog, read_customer_ids(path), f"{path.name}")
+            customer_ids = checked_customer_ids(catalog, read_customer_ids(path), path.name)
         job = recommend_batch(
             catalog, customer_ids, Path(args.out), k=args.k, filters=filters, diversity=args.diversity
         )
