@@ -17,8 +17,8 @@ Customers without history (none of their events is about an indexed product) get
 the popular products, with ``no_history`` true.
 
 Customers are ranked on a few worker threads (:func:`batch_workers`), each with its own catalog connection, and
-written in the order given. Ranking is numpy and torch work that releases the GIL between Python steps; two threads
-ranked about 25% more customers per second than one on a loaded 2-core machine.
+written in the order given. Ranking is numpy and torch work that releases the GIL between Python steps; on the busy
+2-core development machine two threads ranked 25-70% more customers per second than one (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
