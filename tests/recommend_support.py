@@ -64,10 +64,9 @@ def sku(pattern: str, palette: str, variant: int) -> str:
     return f"{pattern}-{palette}-{variant}"
 
 
-def build_catalog(folder: Path, variants: int = 2, groups: bool = False) -> Catalog:
+def build_catalog(folder: Path, variants: int = 2) -> Catalog:
     """Create a catalog in ``folder`` with ``5 x 4 x variants`` products (sku ``pattern-palette-variant``),
-    prices rising with the variant, category ``tees`` (``solid`` products are ``basics``). With ``groups`` the four
-    palettes of one (pattern, variant) are one product in four colours (item_group_id ``pattern-variant``)."""
+    prices rising with the variant, category ``tees`` (``solid`` products are ``basics``)."""
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     records = []
@@ -82,7 +81,6 @@ def build_catalog(folder: Path, variants: int = 2, groups: bool = False) -> Cata
                 price=20.0 + 10 * variant,
                 tags=(pattern, palette),
                 images=(_image_info(path),),
-                item_group_id=f"{pattern}-{variant}" if groups else None,
             )
         )
     catalog = Catalog.create(folder / "catalog")
