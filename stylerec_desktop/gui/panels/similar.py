@@ -338,7 +338,6 @@ class SimilarPanel(QWidget):
         self.group_strip.setModel(self.group_model)
         self.group_strip.setIconSize(QSize(GROUP_THUMB_SIZE, GROUP_THUMB_SIZE))
         self.group_strip.selectionModel().selectionChanged.connect(self._on_selection)
-        self.group_strip.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.group_title = QLabel(SAME_GROUP_TITLE)
         self.group_title.setObjectName("similarSameGroupTitle")
         title_font = QFont(self.group_title.font())
@@ -422,14 +421,12 @@ class SimilarPanel(QWidget):
         """The panel's own style sheets, in the colours of the theme shown (again after a theme switch)."""
         c = self._styled_for = theme.colours()
         # The catalog grid's look (cards on the list ground), framed: the results are one block under the controls.
-        self.grid.setStyleSheet(
+        framed_list = (
             f"QListView {{ background: {c.list_background.name()}; border: 1px solid {c.rule.name()}; "
             "border-radius: 6px; }"
         )
-        self.group_strip.setStyleSheet(
-            f"QListView {{ background: {c.list_background.name()}; border: 1px solid {c.rule.name()}; "
-            "border-radius: 6px; }"
-        )
+        self.grid.setStyleSheet(framed_list)
+        self.group_strip.setStyleSheet(framed_list)
         self.source_image.setStyleSheet(
             f"background: {c.card.name()}; border: 1px solid {c.card_border.name()}; border-radius: 6px;"
         )
