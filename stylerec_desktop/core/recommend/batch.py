@@ -17,8 +17,9 @@ Customers without history (none of their events is about an indexed product) get
 the popular products, with ``no_history`` true.
 
 Customers are ranked on a few worker threads (:func:`batch_workers`), each with its own catalog connection, and
-written in the order given. Ranking is numpy and torch work that releases the GIL between Python steps; on the busy
-2-core development machine two threads ranked 25-70% more customers per second than one (see BENCHMARKS.md).
+written in the order given. Ranking is numpy and torch work that releases the GIL between Python steps, so
+threads overlap; on the shared 2-core development machine the gain was lost in the other sessions' load (paired runs
+from 0.3x to 1.9x, see BENCHMARKS.md), so it is not yet established there.
 """
 
 from __future__ import annotations
