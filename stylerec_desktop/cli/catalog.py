@@ -141,6 +141,7 @@ def cmd_products_list(args: argparse.Namespace) -> int:
 def cmd_products_show(args: argparse.Namespace) -> int:
     with open_catalog(args) as catalog:
         p = catalog.product_by_sku(args.sku)
+        others = [sku for sku in catalog.group_skus(p.item_group_id) if sku != p.sku]
     if args.json:
         print_json(_product_dict(p))
         return 0
@@ -150,6 +151,9 @@ def cmd_products_show(args: argparse.Namespace) -> int:
     print(f"  price      {price(p) or 'unknown'}")
     print(f"  in stock   {'yes' if p.in_stock else 'no'}")
     print(f"  tags       {', '.join(p.tags)}")
+    if p.item_group_id:
+        also = f" (also {', '.join(others)})" if others else " (no other product in it)"
+        print(f"  group      {p.item_group_id}{also}")
     for key, value in sorted(p.attributes.items()):
         print(f"  {key:<10} {value}")
     for image in p.images:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from stylerec_desktop.cli.common import jsonable, open_catalog, print_json, run, table
+from stylerec_desktop.core.errors import UserError
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -22,19 +24,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _because_dict(because: Any) -> dict[str, Any]:
-    return {
-        "sku": because.sku,
-        "title": because.title,
-        "kind": because.kind,
-        "date": jsonable(because.ts),
-        "reasons": list(because.reasons),
-        "similarity": because.similarity,
-        "text": because.sentence(),
-    }
-
-
 def cmd_recommend(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.recommend.batch import recommendations_json
     from stylerec_desktop.core.recommend.ranking import Filters
     from stylerec_desktop.core.recommend.service import recommend_for_customer
 
@@ -45,32 +36,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         in_stock_only=args.in_stock,
         include_purchased=args.include_purchased,
     )
+    if args.customer is None:
+        return _recommend_batch(args, filters)
+    if args.out is not None:
+        raise UserError("--out writes a batch: use it with --all or --customers FILE (for one customer, --json).")
     with open_catalog(args) as catalog:
         result = recommend_for_customer(catalog, args.customer, k=args.k, filters=filters, diversity=args.diversity)
     if args.json:
-        print_json(
-            {
-                "customer": args.customer,
-                "tastes": [
-                    {"share": t.share, "items": [result.taste.items[i].sku for i in t.members]}
-                    for t in result.taste.tastes
-                ],
-                "items": [
-                    {
-                        "sku": rec.sku,
-                        "title": rec.title,
-                        "score": rec.score,
-                        "components": rec.components,
-                        "because": [_because_dict(b) for b in why.because],
-                        "palette_overlap": why.palette_overlap,
-                        "shared_colours": [jsonable(c) for c in why.shared_colours],
-                        "taste": rec.taste,
-                        "cold_start": rec.cold_start,
-                    }
-                    for rec, why in result.items
-                ],
-            }
-        )
+        print_json(recommendations_json(result))
         return 0
     if result.taste.is_empty:
         print(f"{args.customer} has no history with indexed products yet; showing what is popular.")
@@ -80,21 +53,66 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recommend_batch(args: argparse.Namespace, filters: Any) -> int:
+    """``recommend --all`` / ``--customers FILE``: one list per customer into ``--out`` (see core/recommend/batch)."""
+    from stylerec_desktop.core.recommend.batch import checked_customer_ids, read_customer_ids, recommend_batch
+
+    if args.out is None:
+        raise UserError("Name the file to write with --out FILE.jsonl or --out FILE.csv.")
+    with open_catalog(args) as catalog:
+        if args.all:
+            customer_ids = sorted(catalog.customer_external_ids().values())
+            if not customer_ids:
+                raise UserError("This catalog has no customers yet: import them with `stylerec import customers FILE`.")
+        else:
+            path = Path(args.customers)
+            customer_ids = checked_customer_ids(catalog, read_customer_ids(path), path.name)
+        job = recommend_batch(
+            catalog, customer_ids, Path(args.out), k=args.k, filters=filters, diversity=args.diversity
+        )
+        report = run(job, args)
+    if args.json:
+        print_json(report)
+    else:
+        print(report.summary())
+    return 0
+
+
+def _similar_dicts(neighbours: list[Any]) -> list[dict[str, Any]]:
+    return [{"sku": n.sku, "title": n.title, "score": n.score, "components": n.components} for n in neighbours]
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.recommend.service import INDEX_CACHE
-    from stylerec_desktop.core.recommend.similar import similar_products
+    from stylerec_desktop.core.recommend.similar import same_group_products, similar_products
 
     with open_catalog(args) as catalog:
-        catalog.product_by_sku(args.sku)  # an unknown sku is a NotFound with the usual sentence
+        product = catalog.product_by_sku(args.sku)  # an unknown sku is a NotFound with the usual sentence
         index = INDEX_CACHE.get(catalog)
-        neighbours = similar_products(index, args.sku, by=args.by, k=args.k, threshold=args.threshold)
+        same_group = same_group_products(index, args.sku, k=args.k)
+        neighbours = [] if args.same_group else similar_products(
+            index, args.sku, by=args.by, k=args.k, threshold=args.threshold
+        )  # fmt: skip
+    if args.same_group:
+        if args.json:
+            print_json({"sku": args.sku, "by": "colour", "item_group_id": product.item_group_id,
+                        "items": _similar_dicts(same_group)})  # fmt: skip
+            return 0
+        if not product.item_group_id:
+            print(f"{args.sku} is in no product group (its item_group_id is empty).")
+            return 0
+        rows = [(str(i + 1), n.sku, f"{n.score:.3f}", n.title) for i, n in enumerate(same_group)]
+        print(f"Same product, other colours (group {product.item_group_id}), closest colour first:")
+        print(table(rows, ("#", "SKU", "COLOUR", "PRODUCT")) if rows else "No other indexed product in the group.")
+        return 0
     if args.json:
-        print_json({"sku": args.sku, "by": args.by, "items": [
-            {"sku": n.sku, "title": n.title, "score": n.score, "components": n.components} for n in neighbours
-        ]})  # fmt: skip
+        print_json({"sku": args.sku, "by": args.by, "items": _similar_dicts(neighbours),
+                    "same_group": _similar_dicts(same_group)})  # fmt: skip
         return 0
     rows = [(str(i + 1), n.sku, f"{n.score:.3f}", n.title) for i, n in enumerate(neighbours)]
     print(table(rows, ("#", "SKU", "SCORE", "PRODUCT")) if rows else "No product is that similar.")
+    if same_group:
+        print(f"Same product, other colours: {', '.join(n.sku for n in same_group)} (--same-group for scores)")
     return 0
 
 
@@ -160,8 +178,18 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="images per batch and per commit (default 16)")
     p.add_argument("--json", action="store_true", help="print the indexing report as JSON")
 
-    p = add("recommend", cmd_recommend, "recommend products to a customer, each with the reason why")
-    p.add_argument("--customer", required=True, metavar="ID", help="the customer's id")
+    p = add("recommend", cmd_recommend, "recommend products to a customer (or to many, into a file), with the why")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", metavar="ID", help="the customer's id")
+    who.add_argument("--all", action="store_true", help="every customer of the catalog, into --out")
+    who.add_argument(
+        "--customers", metavar="FILE", help="the customers listed in FILE (one id per line, or a CSV with a "
+        "customer_id column), into --out",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", metavar="FILE", help="with --all/--customers: write FILE.jsonl (one `recommend --json` object per "
+        "customer) or FILE.csv (one row per customer and rank); written whole or not at all",
+    )  # fmt: skip
     p.add_argument("--k", type=int, default=10, help="how many products (default 10)")
     p.add_argument("--include-purchased", action="store_true", help="also recommend products they already bought")
     p.add_argument("--category", action="append", help="only this category (repeat for several)")
@@ -169,13 +197,18 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--max-price", type=float)
     p.add_argument("--in-stock", action="store_true", help="only products in stock")
     p.add_argument("--diversity", type=float, default=0.0, help="0..1: how much to diversify the list (MMR)")
-    p.add_argument("--json", action="store_true", help="print the recommendations as one JSON object")
+    p.add_argument("--json", action="store_true", help="print the recommendations (a batch: its report) as JSON")
 
     p = add("similar", cmd_similar, "products similar to a product by style, look or colour")
     p.add_argument("--sku", required=True)
     p.add_argument("--by", choices=("style", "visual", "colour", "blend"), default="blend")
     p.add_argument("--k", type=int, default=10, help="how many products (default 10)")
     p.add_argument("--threshold", type=float, help="only products at least this similar (-1..1)")
+    p.add_argument(
+        "--same-group", action="store_true",
+        help="only the other products of its group (item_group_id: the same product in other colours), "
+        "closest colour first",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true")
 
     p = add("evaluate", cmd_evaluate, "measure how well recommendations predict later purchases, against baselines")

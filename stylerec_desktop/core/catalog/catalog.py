@@ -80,7 +80,7 @@ def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-_PRODUCT_COLUMNS = "id, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock"
+_PRODUCT_COLUMNS = "id, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock, item_group_id"
 #: The product fields :meth:`Catalog.update_product` changes (the rest come from imports).
 EDITABLE_PRODUCT_FIELDS = ("title", "category", "price", "stock", "in_stock", "tags")
 _CUSTOMER_COLUMNS = "c.id, c.customer_id, c.name, c.email, c.country, c.joined, c.attributes"
@@ -233,6 +233,18 @@ class Catalog:
             self._connections.clear()
         self._local = threading.local()
 
+    def close_thread_connection(self) -> None:
+        """Close the calling thread's connection, if it has one: for worker threads that end before the catalog
+        is closed (their connections would otherwise stay open until :meth:`close`)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            return
+        self._local.db = None
+        with self._connections_lock:
+            if db.conn in self._connections:
+                self._connections.remove(db.conn)
+        db.conn.close()
+
     def __enter__(self) -> Catalog:
         return self
 
@@ -308,15 +320,17 @@ class Catalog:
                 row = conn.execute(
                     """
                     INSERT INTO products (sku, title, category, brand, price, currency, in_stock, tags,
-                                          attributes, created_at, updated_at, search_text)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          attributes, created_at, updated_at, search_text, item_group_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, ''))
                     ON CONFLICT (sku) DO UPDATE SET
                         title = excluded.title, category = excluded.category, brand = excluded.brand,
                         price = excluded.price, currency = excluded.currency, in_stock = excluded.in_stock,
                         tags = excluded.tags, attributes = excluded.attributes, updated_at = excluded.updated_at,
                         search_text = excluded.search_text,
                         -- a counted stock that the file now contradicts (in stock or not) is no longer known
-                        stock = CASE WHEN excluded.in_stock = (products.stock > 0) THEN products.stock END
+                        stock = CASE WHEN excluded.in_stock = (products.stock > 0) THEN products.stock END,
+                        -- a record without a group (a file without the column) keeps the product's group
+                        item_group_id = CASE WHEN ? THEN excluded.item_group_id ELSE products.item_group_id END
                     RETURNING id""",
                     (
                         record.sku,
@@ -331,6 +345,8 @@ class Catalog:
                         now,
                         now,
                         product_search_text(record.sku, record.title, record.brand, record.tags),
+                        record.item_group_id,
+                        record.item_group_id is not None,
                     ),
                 ).fetchone()
                 product_id = row[0]
@@ -526,11 +542,18 @@ class Catalog:
         params += [-1 if limit is None else limit, offset]
         return [self._product_from_row(row) for row in self.db.execute(sql, params).fetchall()]
 
+    def group_skus(self, item_group_id: str) -> list[str]:
+        """The skus of the products in group ``item_group_id``, by sku (none for the empty group id)."""
+        if not item_group_id:
+            return []
+        rows = self.db.execute("SELECT sku FROM products WHERE item_group_id = ? ORDER BY sku", (item_group_id,))
+        return [row[0] for row in rows]
+
     def product_ids_by_sku(self, skus: Iterable[str]) -> dict[str, int]:
         return self._ids_by_key("products", "sku", skus)
 
     def _product_from_row(self, row: tuple) -> Product:
-        (pid, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock) = row
+        (pid, sku, title, category, brand, price, currency, in_stock, tags, attributes, stock, group) = row
         images = tuple(
             ProductImage(r[0], self._load_path(r[1]), r[2], r[3], r[4], bool(r[5]))
             for r in self.db.execute(
@@ -541,7 +564,7 @@ class Catalog:
         )
         return Product(
             pid, sku, title, category, brand, price, currency, bool(in_stock),
-            tuple(json.loads(tags)), json.loads(attributes), images, stock,
+            tuple(json.loads(tags)), json.loads(attributes), images, stock, group,
         )  # fmt: skip
 
     # -- reads: customers ---------------------------------------------------------------------------------
@@ -656,7 +679,7 @@ class Catalog:
         rows = self.db.execute(
             """
             SELECT p.id, p.sku, p.title, p.category, p.price, p.in_stock,
-                   f.sha256, f.extractor, f.style, f.visual, f.palette, f.pattern
+                   f.sha256, f.extractor, f.style, f.visual, f.palette, f.pattern, p.item_group_id
             FROM products p
             JOIN product_images i ON i.product_id = p.id AND i.is_primary = 1
             JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
@@ -664,7 +687,8 @@ class Catalog:
             (extractor,),
         )
         return [
-            ProductFeatureRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), ImageFeatureBlobs(*r[6:12])) for r in rows
+            ProductFeatureRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), ImageFeatureBlobs(*r[6:12]), r[12])
+            for r in rows
         ]
 
     def interactions(self, before: str | None = None, since: str | None = None) -> list[InteractionRow]:

@@ -33,6 +33,9 @@ class ProductRecord:
     tags: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     images: tuple[ImageInfo, ...] = ()
+    # Variants of one product (its colours) share a group id; "" = in no group; None = leave a product already in
+    # the catalog in the group it has (a file without the column), and put a new one in none.
+    item_group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Product:
     attributes: dict[str, str]
     images: tuple[ProductImage, ...] = ()
     stock: int | None = None  # units on hand when counted; None when only ``in_stock`` is known
+    item_group_id: str = ""  # the product group (variants of one product, e.g. its colours); "" = none
 
     @property
     def primary_image(self) -> ProductImage | None:
@@ -165,6 +169,7 @@ class ProductFeatureRow:
     price: float | None
     in_stock: bool
     features: ImageFeatureBlobs
+    item_group_id: str = ""  # "" = in no group
 
 
 @dataclass(frozen=True)

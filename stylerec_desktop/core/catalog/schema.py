@@ -170,8 +170,12 @@ def _v7(db: sqlite_utils.Database) -> None:
 
 
 def _v8(db: sqlite_utils.Database) -> None:
-    """Reserved: another branch adds version 8 (the lead renumbers at merge). A no-op here, so v9 catalogs made
-    on this branch and on main after the merge step through the same numbers."""
+    """Product groups (issue 10): ``item_group_id`` ties the variants of one product together (the colours of one
+    dress), as Google Merchant Center feeds do. Empty text for a product in no group, so the column needs no NULL
+    handling and a v6 catalog's products all come out ungrouped. Indexed: "the other colours of this product" is a
+    lookup by group."""
+    db.execute("ALTER TABLE products ADD COLUMN item_group_id TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX idx_products_item_group ON products (item_group_id) WHERE item_group_id != ''")
 
 
 def _v9(db: sqlite_utils.Database) -> None:

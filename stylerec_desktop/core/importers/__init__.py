@@ -26,6 +26,9 @@ Products: CSV, or JSON Lines (``.jsonl`` / ``.ndjson``: one JSON object per line
                   JSON Lines a list of paths (or a ``;``-string), taken after those in ``image``; in CSV the
                   same as ``image``. Empty: a product already in the catalog keeps its images (so a
                   price-update file needs no image column); otherwise its image list becomes the one given.
+    ``item_group_id``  optional; products that are variants of one product (the colours of one dress) share
+                  it, as in a Google Merchant Center feed; one line, at most 128 characters; empty = in no
+                  group. A file (or JSON object) without the column leaves products' groups as they are.
     anything else: a free attribute, kept as text (empty values are left out). In JSON Lines also an
                   ``attributes`` object of name -> value.
 

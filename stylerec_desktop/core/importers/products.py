@@ -18,7 +18,7 @@ from stylerec_desktop.core.importers.source import SourceFile
 from stylerec_desktop.core.jobs import Job, Progress
 
 REQUIRED = ("sku", "title", "category")
-OPTIONAL = ("brand", "price", "currency", "in_stock", "tags", "image", "images")
+OPTIONAL = ("brand", "price", "currency", "in_stock", "tags", "image", "images", "item_group_id")
 JSONL_ONLY = ("attributes",)
 
 # Decoding dominates an import. PIL and hashlib release the GIL while they work, so a few threads use every
@@ -99,6 +99,8 @@ def _check(source: SourceFile, context: ImportContext) -> Checked[ProductRecord]
             "tags": tuple(fields.get("tags", values.string_list, "tags") or ()),
             "attributes": fields.free_attributes(known),
         }
+        if "item_group_id" in row.values:  # a file (or JSON object) without it leaves groups as they are
+            record["item_group_id"] = fields.get("item_group_id", values.group_id)
         if source.is_jsonl:
             record["attributes"].update(fields.get("attributes", values.attributes) or {})
         images = []

@@ -91,6 +91,17 @@ def identifier(value: Any, what: str) -> str:
     return result
 
 
+def group_id(value: Any) -> str:
+    """A product group id (``item_group_id``): any one-line text up to :data:`MAX_ID_LENGTH` characters; empty
+    means the product is in no group. JSON numbers are fine (feeds often number their groups)."""
+    if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
+        raise BadValue(f"{quoted(value)} is not a group id", "text such as DRESS-104, or empty for no group")
+    result = text(value)
+    if len(result) > MAX_ID_LENGTH or any(ch in result for ch in "\r\n\t"):
+        raise BadValue(f"{quoted(result)} is not a usable group id", f"one line, at most {MAX_ID_LENGTH} characters")
+    return result
+
+
 def price(value: Any) -> float | None:
     """A decimal from 0 to :data:`MAX_PRICE`; empty means unknown (None). Always finite."""
     expected = "a decimal >= 0, e.g. 19.99"

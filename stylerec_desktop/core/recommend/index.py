@@ -18,6 +18,10 @@ bfloat16's 3 significant digits change a cosine by about 1e-3, and the ranking r
 
 ``style_raw`` keeps the uncentred 100-d style vectors: the style transformer needs those (a customer's taste is a
 weighted mean of them).
+
+Product groups (the catalog's ``item_group_id``: variants of one product, e.g. its colours) are ``group_codes``
+``(N,)`` int32 indexing ``group_names``, -1 for a product in no group; :meth:`StyleIndex.group_rows` gives a row's
+group, :meth:`StyleIndex.shares_group` marks the groups of several rows at once.
 """
 
 from __future__ import annotations
@@ -141,6 +145,8 @@ class StyleIndex:
     category_codes: np.ndarray  # (N,) int32
     prices: np.ndarray  # (N,) float32, NaN when unknown
     in_stock: np.ndarray  # (N,) bool
+    group_names: list[str]  # distinct product groups (item_group_id); ``group_codes`` index into it
+    group_codes: np.ndarray  # (N,) int32, -1 for a product in no group
     looks: torch.Tensor  # (N, D) storage_dtype(): style | visual | colour | pattern blocks, each unit length
     blocks: dict[str, slice]
     style_raw: np.ndarray  # (N, 100) float32, the predictor's own space
@@ -150,10 +156,25 @@ class StyleIndex:
     as_of: datetime
     row_of: dict[int, int] = field(init=False)
     row_of_sku: dict[str, int] = field(init=False)
+    _group_order: np.ndarray = field(init=False, repr=False)  # rows sorted by group code (stable)
+    _group_starts: np.ndarray = field(init=False, repr=False)  # (G + 1,) where each group's rows start in it
 
     def __post_init__(self) -> None:
         self.row_of = {int(pid): i for i, pid in enumerate(self.product_ids)}
         self.row_of_sku = {sku: i for i, sku in enumerate(self.skus)}
+        # Groups as one sorted array plus offsets: a group's rows are a slice, with no per-group Python objects
+        # (a 100,000-product feed may hold 30,000 groups).
+        codes = np.asarray(self.group_codes, np.int64)
+        self._group_order = np.argsort(codes, kind="stable")
+        self._group_starts = np.searchsorted(codes[self._group_order], np.arange(len(self.group_names) + 1))
+
+    def group_rows(self, row: int) -> np.ndarray:
+        """The rows ``(m,)`` int64 of the products in ``row``'s group, ``row`` included, in row (product id) order;
+        just ``[row]`` for a product in no group."""
+        code = int(self.group_codes[row])
+        if code < 0:
+            return np.asarray([row], np.int64)
+        return self._group_order[self._group_starts[code] : self._group_starts[code + 1]].astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.product_ids)
@@ -171,6 +192,15 @@ class StyleIndex:
             if cosines.size:
                 mean[c], std[c] = float(cosines.mean()), max(float(cosines.std()), 1e-3)
         return mean.astype(np.float32), std.astype(np.float32)
+
+    def shares_group(self, rows: np.ndarray | Sequence[int]) -> np.ndarray:
+        """``(N,)`` bool: True for every product in the group of any of ``rows`` (those rows included when they are
+        in a group; a row in no group marks nothing). E.g. the other colours of what a customer bought."""
+        codes = self.group_codes[np.asarray(rows, np.int64)]
+        codes = codes[codes >= 0]
+        if codes.size == 0:
+            return np.zeros(len(self), bool)
+        return np.isin(self.group_codes, codes)
 
     def block(self, name: str) -> np.ndarray:
         """The ``(N, d)`` float32 copy of one descriptor (``style``, ``visual``, ``colour`` or ``pattern``)."""
@@ -207,7 +237,8 @@ class StyleIndex:
     @property
     def nbytes(self) -> int:
         """Memory held by the index's arrays (bytes), behaviour included; Python lists of skus/titles excluded."""
-        arrays = [self.product_ids, self.category_codes, self.prices, self.in_stock, self.style_raw, self.palettes]
+        arrays = [self.product_ids, self.category_codes, self.group_codes, self.prices, self.in_stock, self.style_raw,
+                  self.palettes, self._group_order, self._group_starts]  # fmt: skip
         looks = self.looks.element_size() * self.looks.numel()
         return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes
 
@@ -229,9 +260,11 @@ class StyleIndex:
         extractor: str,
         behaviour: Behaviour | None = None,
         as_of: datetime | None = None,
+        groups: Sequence[str] | None = None,
     ) -> StyleIndex:
         """Build from raw per-product arrays (``style (N,100)``, ``visual (N,1280)``, ``palettes (N,K,4)``,
-        ``pattern (N,20)``); fits the centring/PCA on them."""
+        ``pattern (N,20)``); fits the centring/PCA on them. ``groups`` gives each product's group id ("" for
+        none; None: no product is in a group)."""
         n = len(product_ids)
         if n == 0:
             raise UserError("No product images are indexed yet: run `stylerec index` first.")
@@ -256,6 +289,11 @@ class StyleIndex:
         looks = torch.from_numpy(np.concatenate([parts[name] for name in COMPONENTS], axis=1)).to(storage_dtype())
         names = sorted(set(categories))
         code_of = {name: i for i, name in enumerate(names)}
+        group_ids = list(groups) if groups is not None else [""] * n
+        if len(group_ids) != n:
+            raise ValueError(f"groups has {len(group_ids)} entries for {n} products")
+        group_names = sorted({g for g in group_ids if g})
+        group_code_of = {name: i for i, name in enumerate(group_names)}
         return cls(
             extractor=extractor,
             product_ids=np.asarray(product_ids, np.int64),
@@ -265,6 +303,8 @@ class StyleIndex:
             category_codes=np.asarray([code_of[c] for c in categories], np.int32),
             prices=np.asarray([np.nan if p is None else p for p in prices], np.float32),
             in_stock=np.asarray(in_stock, bool),
+            group_names=group_names,
+            group_codes=np.asarray([group_code_of.get(g, -1) for g in group_ids], np.int32),
             looks=looks,
             blocks=blocks,
             style_raw=style,
@@ -312,6 +352,7 @@ def load_index(
         pattern=np.stack([f.pattern for f in features]).reshape(len(rows), PATTERN_DIM),
         extractor=version,
         as_of=as_of,
+        groups=[r.item_group_id for r in rows],
     )
     before = format_ts(events_before) if events_before is not None else None
     index.behaviour = Behaviour.from_interactions(

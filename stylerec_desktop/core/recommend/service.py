@@ -128,11 +128,29 @@ def recommend_for_customer(
 ) -> CustomerRecommendations:
     """Recommend ``k`` products to a customer of ``catalog``, each with its explanation. ``weights`` and
     ``settings`` left out are the catalog's tuned ones (``stylerec tune``), or the defaults when it has none."""
+    index = cache.get(catalog)
+    return recommend_in_index(
+        catalog, index, customer_id, k=k, filters=filters, weights=weights, diversity=diversity, settings=settings
+    )
+
+
+def recommend_in_index(
+    catalog: Catalog,
+    index: StyleIndex,
+    customer_id: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    weights: RankingWeights | None = None,
+    diversity: float = 0.0,
+    settings: TasteSettings | None = None,
+) -> CustomerRecommendations:
+    """:func:`recommend_for_customer` with the index already loaded: everything after the load, so that batch
+    recommendations (:mod:`.batch`, one index for a thousand customers) rank and explain exactly as a single
+    ``recommend`` does. Ranking settings belong here, not in the load."""
     if weights is None or settings is None:
         tuned_weights, tuned_settings = ranking_settings(catalog)
         weights = weights or tuned_weights
         settings = settings or tuned_settings
-    index = cache.get(catalog)
     taste = taste_of(catalog, index, customer_id, settings)
     learned = LEARNED_CACHE.get(catalog)
     ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity, learned=learned)

@@ -10,6 +10,9 @@ the same thing. Every score is at most 1 (the index stores bfloat16, whose round
 
 :func:`similar_products` works on a :class:`StyleIndex`; :func:`similar_to_product` is the one call over a catalog that
 the GUI's "Find similar" makes (the product, its neighbours and their tiles, or why there are none).
+
+:func:`same_group_products` answers "Same product, other colours": the other members of the product's group (its
+``item_group_id``), closest colour first.
 """
 
 from __future__ import annotations
@@ -121,13 +124,42 @@ def similar_products(
     ]  # fmt: skip
 
 
+def same_group_products(index: StyleIndex, sku: str, k: int | None = None) -> list[SimilarProduct]:
+    """"Same product, other colours": the other products in ``sku``'s group (its ``item_group_id``), at most ``k``,
+    ordered by colour difference, the closest colour first (``score`` is the colour cosine, -1..1; ties by sku).
+
+    Empty for a product in no group, or whose group has no other indexed product. Variants are compared by colour
+    only: the group already says they are the same product, so colour is what tells them apart.
+    """
+    if k is not None and k < 1:
+        raise UserError(f"k must be at least 1, got {k}.")
+    row = index.row(sku)
+    members = index.group_rows(row)
+    members = members[members != row]
+    if members.size == 0:
+        return []
+    aspects = ("style", "visual", "colour")
+    own, rows = index.rows(row), index.rows(members)
+    cosines = np.stack([rows[:, index.blocks[a]] @ own[index.blocks[a]] for a in aspects], axis=1)
+    colour = cosines[:, aspects.index("colour")]
+    order = sorted(range(len(members)), key=lambda i: (-float(colour[i]), index.skus[members[i]]))[:k]
+    return [
+        SimilarProduct(
+            int(members[i]), int(index.product_ids[members[i]]), index.skus[members[i]], index.titles[members[i]],
+            float(colour[i]), {a: float(cosines[i, j]) for j, a in enumerate(aspects)},
+        )
+        for i in order
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SimilarAnswer:
     """What "Find similar" shows for one product: the product itself (``source``), its neighbours best first
     (``items``) and the grid tiles of those neighbours (``tiles``, by product id).
 
     ``indexed`` is False when the catalog has no style index yet; ``source_indexed`` is False when the product's own
-    image is not in the index (not indexed yet, or no image). In both cases ``items`` is empty.
+    image is not in the index (not indexed yet, or no image). In both cases ``items`` is empty. ``same_group`` holds
+    the other colours of the same product (:func:`same_group_products`), empty when it is in no group.
     """
 
     source: ProductTile
@@ -136,6 +168,7 @@ class SimilarAnswer:
     source_indexed: bool = False
     items: tuple[SimilarProduct, ...] = ()
     tiles: dict[int, ProductTile] = field(default_factory=dict)
+    same_group: tuple[SimilarProduct, ...] = ()
 
     def tile(self, product_id: int) -> ProductTile | None:
         return self.tiles.get(product_id)
@@ -155,5 +188,8 @@ def similar_to_product(
     if source.sku not in index.row_of_sku:
         return SimilarAnswer(source, by, indexed=True, source_indexed=False)
     items = tuple(similar_products(index, source.sku, by=by, k=k))
-    tiles = catalog.product_tiles([item.product_id for item in items])
-    return SimilarAnswer(source, by, indexed=True, source_indexed=True, items=items, tiles=tiles)
+    same_group = tuple(same_group_products(index, source.sku, k=k))
+    tiles = catalog.product_tiles([item.product_id for item in (*items, *same_group)])
+    return SimilarAnswer(
+        source, by, indexed=True, source_indexed=True, items=items, tiles=tiles, same_group=same_group
+    )

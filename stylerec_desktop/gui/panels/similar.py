@@ -7,6 +7,10 @@ again, and an answer for a mode (or product) that is no longer the current one i
 The threshold slider does not ask again. The neighbours come back best first, so "at least this similar" is always a
 prefix of the list: the model shows that prefix and the count line says how many it hides. Moving the slider is
 instant, and an answer that arrives later is cut at the threshold set when it arrives.
+
+Above the neighbours, a "Same product, other colours" strip shows the other products of the product's group (its
+``item_group_id``), closest colour first, from the same answer; it is hidden for a product in no group. The mode and
+the threshold do not apply to it: the group, not a score, says these are the same product.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -68,6 +72,8 @@ LIMIT = 100  # neighbours asked for; the threshold hides the tail of these
 DEFAULT_THRESHOLD = 0.0  # cosine 0 is "unrelated": below it a product is less alike than a random one
 THUMB_SIZE = 104
 SOURCE_SIZE = 72
+GROUP_THUMB_SIZE = 72
+SAME_GROUP_TITLE = "Same product, other colours"
 
 NO_PRODUCT = (
     "Pick a product and choose Find similar.\n\n"
@@ -87,23 +93,29 @@ def mode_colour(by: str) -> QColor:
 
 class SimilarModel(QAbstractListModel):
     """The neighbours of one :class:`SimilarAnswer` scoring at least :attr:`threshold`, best first, with the roles
-    the product tile delegate reads (tile, thumbnail, price, sku) and the score (:data:`SimilarityRole`)."""
+    the product tile delegate reads (tile, thumbnail, price, sku) and the score (:data:`SimilarityRole`).
 
-    def __init__(self, thumbnails: ThumbnailLoader, thumb_size: int = THUMB_SIZE, parent: Any = None) -> None:
+    With ``same_group`` it holds the answer's other colours of the same product (:attr:`SimilarAnswer.same_group`)
+    instead, all of them (its threshold stays at -1)."""
+
+    def __init__(
+        self, thumbnails: ThumbnailLoader, thumb_size: int = THUMB_SIZE, parent: Any = None, same_group: bool = False
+    ) -> None:
         super().__init__(parent)
         self._thumbnails = thumbnails
         self.thumb_size = thumb_size
+        self.same_group = same_group
         self._answer: SimilarAnswer | None = None
         self._items: tuple[SimilarProduct, ...] = ()
         self._negated_scores: list[float] = []  # ascending, for bisect
         self._shown = 0
-        self.threshold = DEFAULT_THRESHOLD
+        self.threshold = -1.0 if same_group else DEFAULT_THRESHOLD
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def set_answer(self, answer: SimilarAnswer | None) -> None:
         self.beginResetModel()
         self._answer = answer
-        self._items = answer.items if answer is not None else ()
+        self._items = () if answer is None else answer.same_group if self.same_group else answer.items
         self._negated_scores = [-item.score for item in self._items]
         self._shown = self._count_at_least(self.threshold)
         self.endResetModel()
@@ -164,7 +176,8 @@ class SimilarModel(QAbstractListModel):
             return None  # no room for it on these small cards (the tooltip has it); the delegate leaves it out
         if role == Qt.ItemDataRole.ToolTipRole:
             aspects = " · ".join(f"{SIGNAL_NAMES[name]} {value:.2f}" for name, value in item.components.items())
-            return f"{item.title} ({item.sku})\nSimilarity {item.score:.2f}\n{aspects}"
+            what = "Colour similarity" if self.same_group else "Similarity"
+            return f"{item.title} ({item.sku})\n{what} {item.score:.2f}\n{aspects}"
         if tile is None:
             return None
         if role == PriceTextRole:
@@ -239,6 +252,7 @@ class SimilarPanel(QWidget):
         self.grid.setModel(self.model)
         self.grid.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         self.grid.selectionModel().selectionChanged.connect(self._on_selection)
+        self.same_group_box = self._build_same_group()
 
         self.empty_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setObjectName("similarEmpty")
@@ -263,6 +277,7 @@ class SimilarPanel(QWidget):
         layout.addWidget(self._build_source())
         self.controls = self._build_controls()
         layout.addWidget(self.controls)
+        layout.addWidget(self.same_group_box)
         layout.addWidget(self._stack, 1)
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
         self._styled_for: theme.Colours | None = None
@@ -301,6 +316,60 @@ class SimilarPanel(QWidget):
         row.addWidget(self.source_image)
         row.addLayout(text, 1)
         return self.source_box
+
+    def _build_same_group(self) -> QWidget:
+        """"Same product, other colours": one row of small cards with the colour similarity on each."""
+        self.group_model = SimilarModel(self._thumbnails, GROUP_THUMB_SIZE, parent=self, same_group=True)
+        self._group_delegate = SimilarTileDelegate(GROUP_THUMB_SIZE)
+        self._group_delegate.mode = "colour"
+        self.group_strip = QListView()
+        self.group_strip.setObjectName("similarSameGroup")
+        self._group_delegate.setParent(self.group_strip)
+        self.group_strip.setItemDelegate(self._group_delegate)
+        self.group_strip.setViewMode(QListView.ViewMode.IconMode)
+        self.group_strip.setFlow(QListView.Flow.LeftToRight)
+        self.group_strip.setWrapping(False)
+        self.group_strip.setMovement(QListView.Movement.Static)
+        self.group_strip.setUniformItemSizes(True)
+        self.group_strip.setSpacing(4)
+        self.group_strip.setMouseTracking(True)
+        self.group_strip.setHorizontalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.group_strip.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.group_strip.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.group_strip.setModel(self.group_model)
+        self.group_strip.setIconSize(QSize(GROUP_THUMB_SIZE, GROUP_THUMB_SIZE))
+        self.group_strip.selectionModel().selectionChanged.connect(self._on_selection)
+        self.group_title = QLabel(SAME_GROUP_TITLE)
+        self.group_title.setObjectName("similarSameGroupTitle")
+        title_font = QFont(self.group_title.font())
+        title_font.setWeight(QFont.Weight.DemiBold)
+        self.group_title.setFont(title_font)
+        self.group_title.setToolTip(
+            "The other products of this product's group (item_group_id in the products file), closest colour first"
+        )
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 2, 0, 2)
+        column.setSpacing(2)
+        column.addWidget(self.group_title)
+        column.addWidget(self.group_strip)
+        box.hide()
+        return box
+
+    def _fit_group_strip(self) -> None:
+        """One row of cards high, plus the scroll bar's height only when the group is too long for the width (a
+        bar drawn over the cards would hide their prices; room kept for it always would leave a gap)."""
+        tile = self._group_delegate.tile_size(self.group_strip.font())
+        spacing = self.group_strip.spacing()
+        frame = 2 * self.group_strip.frameWidth()
+        needed = self.group_model.rowCount() * (tile.width() + 2 * spacing)
+        bar = self.group_strip.horizontalScrollBar().sizeHint().height()
+        scrolls = needed > self.group_strip.width() - frame
+        self.group_strip.setFixedHeight(tile.height() + 2 * spacing + frame + (bar if scrolls else 0))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_group_strip()
 
     def _build_controls(self) -> QWidget:
         box = QWidget()
@@ -353,10 +422,12 @@ class SimilarPanel(QWidget):
         """The panel's own style sheets, in the colours of the theme shown (again after a theme switch)."""
         c = self._styled_for = theme.colours()
         # The catalog grid's look (cards on the list ground), framed: the results are one block under the controls.
-        self.grid.setStyleSheet(
+        framed_list = (
             f"QListView {{ background: {c.list_background.name()}; border: 1px solid {c.rule.name()}; "
             "border-radius: 6px; }"
         )
+        self.grid.setStyleSheet(framed_list)
+        self.group_strip.setStyleSheet(framed_list)
         self.source_image.setStyleSheet(
             f"background: {c.card.name()}; border: 1px solid {c.card_border.name()}; border-radius: 6px;"
         )
@@ -493,7 +564,14 @@ class SimilarPanel(QWidget):
 
     def _set_answer(self, answer: SimilarAnswer | None) -> None:
         self._answer = answer
-        self.model.set_answer(answer if answer is not None and answer.source_indexed else None)
+        shown = answer if answer is not None and answer.source_indexed else None
+        self.model.set_answer(shown)
+        self.group_model.set_answer(shown)
+        count = self.group_model.rowCount()
+        if count:
+            self.group_title.setText(f"{SAME_GROUP_TITLE} ({count})")
+        self.same_group_box.setVisible(count > 0)
+        self._fit_group_strip()
 
     def _show_source(self, tile: ProductTile) -> None:
         self.source_box.show()
@@ -523,6 +601,10 @@ class SimilarPanel(QWidget):
         indexes = selected.indexes()
         if indexes:
             self.productSelected.emit(indexes[0].data(ProductIdRole))
+
+    def same_group_ids(self) -> list[int]:
+        """The products of the "Same product, other colours" strip, in order (empty when it is hidden)."""
+        return self.group_model.product_ids()
 
     def _on_thumbnail(self, sha256: str) -> None:
         if self._answer is not None and self._answer.source.image_sha256 == sha256:
