@@ -12,7 +12,7 @@ import pytest
 from feature_catalog import FakeProduct, build_feature_catalog
 
 from stylerec_desktop.cli import main
-from stylerec_desktop.core.catalog import Catalog, ProductRecord
+from stylerec_desktop.core.catalog import LATEST_VERSION, Catalog, ProductRecord
 from stylerec_desktop.core.catalog import schema as catalog_schema
 from stylerec_desktop.core.importers import ImportFailed, import_products
 from stylerec_desktop.core.jobs import run_job
@@ -128,7 +128,7 @@ def test_a_v6_catalog_is_migrated_with_every_product_in_no_group(tmp_path: Path)
     old.conn.close()
 
     with Catalog.open(folder) as catalog:
-        assert catalog.schema_version == 7
+        assert catalog.schema_version == LATEST_VERSION
         assert catalog.product_by_sku("OLD-1").item_group_id == ""
         indexes = {row[1] for row in catalog.db.execute("PRAGMA index_list(products)")}
         assert "idx_products_item_group" in indexes

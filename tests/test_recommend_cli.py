@@ -49,8 +49,8 @@ def test_recommend_json_contract(indexed: str, capsys: pytest.CaptureFixture[str
     items = result["items"]
     assert len(items) == 5
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
-    assert set(items[0]["components"]) == {"style", "visual", "colour", "pattern", "neighbour", "behaviour",
-                                            "popularity", "learned"}
+    assert set(items[0]["components"]) == {"style", "visual", "colour", "pattern", "neighbour", "group",
+                                            "behaviour", "popularity", "learned"}
     assert items[0]["sku"].startswith("stripes-navy") or "navy" in items[0]["sku"]
     because = items[0]["because"][0]
     assert because["sku"] in {"stripes-navy-0", "stripes-navy-1"}

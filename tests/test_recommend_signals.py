@@ -17,7 +17,7 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 N = 200
 
 
-def _index(seed: int = 0) -> StyleIndex:
+def _index(seed: int = 0, groups: list[str] | None = None) -> StyleIndex:
     """Products in 10 look groups (style, visual and colours near a group centre), random patterns."""
     rng = np.random.default_rng(seed)
     group = np.arange(N) % 10
@@ -31,7 +31,7 @@ def _index(seed: int = 0) -> StyleIndex:
         titles=[f"Product {i} (group {group[i]})" for i in range(N)], categories=["all"] * N, prices=[10.0] * N,
         in_stock=[True] * N, style=(style_centres[group] + 0.3 * rng.normal(size=(N, 100))).astype(np.float32),
         visual=(visual_centres[group] + 0.3 * rng.random((N, 1280))).astype(np.float32), palettes=palettes,
-        pattern=rng.random((N, 20)).astype(np.float32), extractor="test", as_of=NOW,
+        pattern=rng.random((N, 20)).astype(np.float32), extractor="test", as_of=NOW, groups=groups,
     )  # fmt: skip
 
 
@@ -130,3 +130,24 @@ def test_look_reasons_come_from_the_matched_looks_members() -> None:
         for because in why.because:
             if {"style", "look"} & set(because.reasons):
                 assert because.sku in members
+
+
+def test_another_colour_of_something_they_bought_is_found_and_said() -> None:
+    # products 0-2 are one dress in three colours, 3-4 another; the rest in no group
+    groups = ["DRESS-A"] * 3 + ["DRESS-B"] * 2 + [""] * (N - 5)
+    index = _index(groups=groups)
+    taste = _taste(index, [0, 120], TasteSettings(max_tastes=1), kinds=["purchase", "view"])
+    from stylerec_desktop.core.recommend.ranking import group_signal
+
+    signal = group_signal(index, taste)
+    assert signal[1] == signal[2] > 0  # the other colours of the bought dress
+    assert signal[0] == 0  # not another colour of itself
+    assert signal[3] == signal[4] == 0 and signal[5:].max() == 0
+    only = RankingWeights(**{n: float(n in ("group", "visual")) for n in RankingWeights().as_dict()})
+    recs = {r.sku: r for r in recommend(index, taste, k=5, weights=only)}
+    assert {"P001", "P002"} <= set(recs)
+    why = explain(index, taste, recs["P001"])
+    assert "another colour of Product 0" in why.summary()
+    # without groups in the catalog the signal is 0 everywhere and the ranking is as before
+    plain = _index()
+    assert not group_signal(plain, _taste(plain, [0, 120])).any()

@@ -59,6 +59,7 @@ SIGNAL_NAMES = {
     "colour": "Colour",
     "pattern": "Pattern",
     "neighbour": "Close match",
+    "group": "Same product",
     "behaviour": "Bought together",
     "popularity": "Popularity",
     "learned": "Learned",

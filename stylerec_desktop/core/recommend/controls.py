@@ -26,6 +26,7 @@ class RankingWeights:
     colour: float = 0.3
     pattern: float = 0.1
     neighbour: float = 1.0
+    group: float = 1.0  # counts only in a catalog with product groups (item_group_id)
     behaviour: float = 6.0
     popularity: float = 0.2
     learned: float = 1.0  # counts only once a model is trained (stylerec learn)

@@ -7,6 +7,7 @@ For a :class:`~.ranking.Recommendation` the explanation lists
   term is *material* — positive and at least a fifth of the positive terms' sum — and then with the item that
   contributes most to it: ``style`` / ``look`` / ``palette`` (the style, visual and colour terms: the member of the
   matched taste with the largest ``history weight x cosine``, the taste being a weighted mean of its members),
+  ``same product`` (the group term: the heaviest history item of the product's group, "another colour of X"),
   ``close match`` (the neighbour term: the item with the largest term inside its soft maximum) and ``bought
   together`` (the behaviour term: the largest ``weight x co-occurrence``); a material ``learned`` term is said as
   such (the model scores the whole history, not one item). One item may carry several reasons, e.g.
@@ -49,6 +50,8 @@ class Because:
         when = f"{self.ts.day} {self.ts:%b %Y}"
         looks = [r for r in self.reasons if r in ("style", "look", "palette")]
         together = " (and often bought with it)" if "bought together" in self.reasons else ""
+        if "same product" in self.reasons:
+            return f"another colour of {self.title}, which they {verb} on {when}{together}"
         if looks:
             return f"{' and '.join(looks)} like {self.title} they {verb} on {when}{together}"
         if "close match" in self.reasons:
@@ -166,6 +169,12 @@ def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendat
                 best = int(np.argmax(contributions))
                 similarity = float(np.mean([index.rows(rows[best], b) @ index.rows(row, b) for b in NEIGHBOUR_BLOCKS]))
                 reasons.setdefault(best, {})["close match"] = similarity
+        if "group" in material:
+            code = int(index.group_codes[row])
+            same = np.flatnonzero((index.group_codes[rows] == code) & other) if code >= 0 else np.zeros(0, np.int64)
+            if same.size:
+                best = int(same[np.argmax(weight[same])])
+                reasons.setdefault(best, {})["same product"] = 1.0
         if "behaviour" in material:
             together = np.asarray([index.behaviour.similarity(int(r), row) if r != row else 0.0 for r in rows])
             if together.max() > 0:

@@ -11,6 +11,9 @@ The score of product ``p`` is ``sum_c weight_c x signal_c(p)`` over
   the best-matching item's similarity when one item stands out, near the weighted mean when none does. Colour and
   pattern are left to their own signals: on a real retailer's photos a plain visual nearest-neighbour ranking found
   twice the purchases of the blend, and palettes and patterns alone found no more than best-sellers;
+- ``group``: another variant (colour) of something in the history, by the catalog's product groups
+  (``item_group_id``): ``4 x`` the share of the history's weight on the *other* members of ``p``'s group, 0..4
+  (0 for a product in no group, or a catalog without groups);
 - ``behaviour``: item-to-item co-occurrence of ``p`` with the customer's weighted history (all customers' events);
 - ``popularity``: recency-weighted interactions of all customers with ``p``;
 - ``learned``: the score of the catalog's learned model (:mod:`.learned`: BPR on its interactions with the products'
@@ -45,7 +48,7 @@ class LearnedScorer(Protocol):
 
     def scores(self, index: StyleIndex, taste: CustomerTaste) -> np.ndarray: ...
 
-SIGNALS = (*COMPONENTS, "neighbour", "behaviour", "popularity", "learned")
+SIGNALS = (*COMPONENTS, "neighbour", "group", "behaviour", "popularity", "learned")
 # Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
 BEHAVIOUR_SHRINKAGE = 10.0
 _BOUND = 4.0
@@ -95,6 +98,25 @@ def _standardised(raw: np.ndarray) -> np.ndarray:
         return np.zeros(len(raw), np.float32)
     x = np.where(finite, raw, raw[finite].min()).astype(np.float64)
     return _bound((x - x.mean()) / max(float(x.std()), 1e-6))
+
+
+def group_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
+    """``(N,)`` float32, 0..4: the share of the history's weight on other members of each product's group, x 4."""
+    signal = np.zeros(len(index), np.float32)
+    if not taste.items or not (index.group_codes >= 0).any():
+        return signal
+    rows = np.asarray([i.row for i in taste.items], np.int64)
+    weights = np.asarray([i.weight for i in taste.items], np.float64)
+    share = weights / max(float(weights.sum()), 1e-12)
+    codes = index.group_codes[rows]
+    grouped = codes >= 0
+    if not grouped.any():
+        return signal
+    per_group = np.bincount(codes[grouped], weights=share[grouped], minlength=len(index.group_names))
+    in_group = index.group_codes >= 0
+    signal[in_group] = per_group[index.group_codes[in_group]]
+    signal[rows[grouped]] -= share[grouped]  # a product is not another colour of itself
+    return (_BOUND * np.clip(signal, 0.0, 1.0)).astype(np.float32)
 
 
 def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
@@ -183,7 +205,7 @@ def score_catalog(
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
     n = len(index)
-    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "learned")}
+    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "group", "learned")}
     looks_total = np.zeros(n, np.float32)
     queries = stats = None
     if taste.tastes:
@@ -217,9 +239,11 @@ def score_catalog(
     total_weight = float(sum(i.weight for i in taste.items))
     terms["behaviour"] = w["behaviour"] * _behaviour_signal(cooc, total_weight)
     terms["popularity"] = w["popularity"] * behaviour.popularity_signal
+    if w["group"] > 0:
+        terms["group"] = w["group"] * group_signal(index, taste)
     if learned is not None and w["learned"] > 0:
         terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
-    total = looks_total + terms["neighbour"] + terms["behaviour"] + terms["popularity"] + terms["learned"]
+    total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
 
 
