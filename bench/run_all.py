@@ -1,6 +1,7 @@
 """Run every benchmark one after another (`make bench`); each prints its own figures.
 
-    python bench/run_all.py [--only import,gui,export,stylize,scale,recommend,search,workspace]
+    python bench/run_all.py [--only import,gui,export,stylize,scale,recommend,ranking,learned,batch,masks,search,
+                             workspace]
 
 Benchmarks share the machine's cores: run them on an otherwise idle machine, one at a time, as this does.
 """
@@ -22,6 +23,10 @@ BENCHES = {
     "stylize": ["bench/bench_stylize.py"],
     "scale": ["bench/bench_scale.py", "--photos"],
     "recommend": ["bench/bench_recommend.py"],
+    "ranking": ["bench/bench_ranking.py"],
+    "learned": ["bench/bench_learned.py"],
+    "batch": ["bench/bench_batch.py"],
+    "masks": ["bench/bench_masks.py"],
     "search": ["bench/bench_search.py"],
     "workspace": ["scripts/workspace_timings.py"],
 }
