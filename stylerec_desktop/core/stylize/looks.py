@@ -1,0 +1,164 @@
+"""Named looks a merchandiser can ship without tuning, and names for what a render is.
+
+A :class:`Look` is a saved recipe minus the content: engine, style source, strength, mask, preserve colour and
+style scale. Its numbers come from ``bench/bench_defaults.py`` (products x styles x a grid of settings, scored by the
+fidelity every render records; see BENCHMARKS.md, "Product-safe defaults"), not from taste alone.
+
+:func:`describe_recipe` names a render by what it is ("Preset 4 at 60%, background only"), for the Studio's
+variant strip and for export file names and manifests: a merchandiser reads the settings in the name instead of
+"arbitrary #3".
+
+>>> look = look_named("Painterly backdrop")            # doctest: +SKIP
+>>> stylize(photo, look.source, look.options(size=1024), engine=look.engine)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
+from stylerec_desktop.core.stylize.options import MaskMode, PresetBlend, StyleOptions, StyleSource
+from stylerec_desktop.core.stylize.scale import DEFAULT_STYLE_SCALE
+
+# The product-safe defaults, chosen by bench/bench_defaults.py's rule (median product fidelity >= 0.80 and 10th
+# percentile >= 0.60 over 12 products x 4 styles; among those, the setting whose style shows most). The whole
+# picture is restyled (the product too, which is what a "restyle" asks for), with its colours kept.
+SAFE_STRENGTH = 0.6
+SAFE_PRESERVE_COLOUR = True
+SAFE_MASK: MaskMode = "all"
+SAFE_STYLE_SCALE = DEFAULT_STYLE_SCALE
+
+
+def product_safe_options(**changes: Any) -> StyleOptions:
+    """The options a merchandiser can ship without tuning (the constants above), with ``changes`` on top (e.g.
+    ``size=1024``). :class:`StyleOptions`' own defaults stay the engines' plain ones (strength 1, colours from the
+    style), so code and recipes that name every option keep rendering as they did."""
+    base = {"strength": SAFE_STRENGTH, "preserve_colour": SAFE_PRESERVE_COLOUR, "mask": SAFE_MASK,
+            "style_scale": SAFE_STYLE_SCALE}  # fmt: skip
+    return StyleOptions(**(base | changes))
+
+
+@dataclass(frozen=True)
+class Look:
+    """A named look: a style and the settings to render it with.
+
+    ``source`` is the look's own style (a preset blend), or None for a look that takes the style the user gives
+    (an image, a product, a customer's taste) and brings only its settings. ``engine`` None means the natural
+    engine for the source. ``strength`` 0..1, ``style_scale`` 0.125..4 (see ``stylize.scale``)."""
+
+    name: str
+    description: str
+    source: PresetBlend | None
+    strength: float
+    mask: MaskMode
+    preserve_colour: bool
+    style_scale: float
+    engine: str | None = None
+
+    def options(self, **changes: Any) -> StyleOptions:
+        """The look's StyleOptions, with ``changes`` (size, seed, device, ...) on top."""
+        return StyleOptions(strength=self.strength, mask=self.mask, preserve_colour=self.preserve_colour,
+                            style_scale=self.style_scale, **changes)  # fmt: skip
+
+    def source_or(self, given: StyleSource | None) -> StyleSource:
+        """The style to render: the look's own, else ``given``; a look without a style and nothing given is a
+        UserError saying what to add."""
+        if self.source is not None:
+            return self.source
+        if given is None:
+            raise UserError(f"The look “{self.name}” takes your style: give a style image, a product or a "
+                            "customer's taste with it.")  # fmt: skip
+        return given
+
+
+LOOKS: tuple[Look, ...] = (
+    Look("Subtle texture", "the product keeps its colours and print; a fine brush texture over the whole picture",
+         PresetBlend({13: 1.0}), SAFE_STRENGTH, "all", True, 1.0),
+    Look("Painterly backdrop", "the product untouched on a painted backdrop (large strokes)",
+         PresetBlend({7: 1.0}), 1.0, "background", False, 2.0),
+    Look("Seasonal colour", "the product untouched on a warm, autumn-coloured backdrop",
+         PresetBlend({4: 0.5, 14: 0.5}), 0.8, "background", False, 1.0),
+    Look("Bold repaint", "the whole picture repainted in large strokes, the product's colours kept",
+         PresetBlend({0: 1.0}), 0.8, "all", True, 2.0),
+    Look("Your style, product kept", "any style you give (image, product, customer's taste) on the backdrop only",
+         None, 1.0, "background", False, 1.0),
+)  # fmt: skip
+
+
+def look_named(name: str) -> Look:
+    """The look called ``name`` (case and spaces ignored); a UserError lists the looks there are."""
+    wanted = " ".join(name.split()).casefold()
+    for look in LOOKS:
+        if look.name.casefold() == wanted:
+            return look
+    raise UserError(f"There is no look called “{name}”; choose one of: {', '.join(each.name for each in LOOKS)}.")
+
+
+def _style_words(style: Mapping[str, Any] | None, include_customer_ids: bool) -> str:
+    """The style part of a name: "Preset 4", "Presets 3 + 12 (50/50)", "Style of TEE-0002", "C0005's taste"."""
+    from stylerec_desktop.core.export.items import is_customer_taste  # the export reads this module back
+
+    if not style:
+        return "Unknown style"
+    kind = style.get("kind")
+    if kind == "preset":
+        weights = sorted(((int(k), float(v)) for k, v in dict(style.get("weights") or {}).items()),
+                         key=lambda kv: (-kv[1], kv[0]))  # fmt: skip
+        if len(weights) == 1:
+            return f"Preset {weights[0][0]}"
+        total = sum(w for _k, w in weights) or 1.0
+        shares = "/".join(f"{round(100 * w / total)}" for _k, w in weights)
+        return "Presets " + " + ".join(str(k) for k, _w in weights) + f" ({shares})"
+    if kind == "vector":
+        if is_customer_taste(style) and not include_customer_ids:
+            return TASTE_OF_A_CUSTOMER
+        return str(style.get("label") or "A style vector")
+    if style.get("sku"):
+        return f"Style of {style['sku']}"
+    if style.get("label"):
+        return str(style["label"])
+    if style.get("path"):
+        return f"Style of {Path(str(style['path'])).stem}"
+    return "A style image"
+
+
+_ENGINE_WORDS = {"colour": "colours only", "gatys": "Gatys"}
+_MASK_WORDS = {"background": "background only", "product": "product only"}
+
+
+def describe_recipe(recipe: Mapping[str, Any], include_customer_ids: bool = True) -> str:
+    """What a render is, in a few words: ``"Preset 4 at 60%, background only"``, ``"Painterly backdrop: Preset 7
+    at 100%, background only, strokes x2"``, ``"Style of TEE-0002 at 80%, colours kept"``.
+
+    ``recipe`` is a render recipe (``stylize.recipe``). Parts: the look's name when the recipe records one, the
+    style, the engine when it is not the style's usual one (colours only, Gatys), the strength, the mask, "colours
+    kept" for preserve colour, and the stroke size when it is not the default. A customer's taste is "Taste of a
+    customer" unless ``include_customer_ids`` (for names that leave the app)."""
+    options = dict(recipe.get("options") or {})
+    parts = [_style_words(recipe.get("style"), include_customer_ids)]
+    engine = str(recipe.get("engine") or "")
+    if engine in _ENGINE_WORDS:
+        parts[0] += f" ({_ENGINE_WORDS[engine]})"
+    parts[0] += f" at {round(100 * float(options.get('strength', 1.0)))}%"
+    mask = str(options.get("mask", "all"))
+    if mask in _MASK_WORDS:
+        parts.append(_MASK_WORDS[mask])
+    if options.get("preserve_colour"):
+        parts.append("colours kept")
+    scale = options.get("style_scale")
+    if engine in ("arbitrary", "preset") and scale is not None and float(scale) != DEFAULT_STYLE_SCALE:
+        parts.append(f"strokes x{float(scale):g}")
+    text = ", ".join(parts)
+    look = recipe.get("look")
+    return f"{look}: {text}" if look else text
+
+
+def describe_options(source_record: Mapping[str, Any], options: StyleOptions, engine: str, look: str = "") -> str:
+    """:func:`describe_recipe` for settings not rendered yet (a style record as ``recipe["style"]`` holds it)."""
+    recipe = {"style": source_record, "options": dataclasses.asdict(options), "engine": engine}
+    return describe_recipe(recipe | ({"look": look} if look else {}))
