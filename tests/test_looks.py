@@ -69,6 +69,12 @@ def test_a_render_is_named_by_what_it_is() -> None:
     assert describe_recipe(looked) == "Painterly backdrop: Preset 4 at 100%, background only"
 
 
+def test_colours_are_kept_by_default_whenever_the_product_is_restyled() -> None:
+    assert product_safe_options(mask="all").preserve_colour and product_safe_options(mask="product").preserve_colour
+    assert not product_safe_options(mask="background").preserve_colour
+    assert not product_safe_options(mask="all", preserve_colour=False).preserve_colour  # what is given wins
+
+
 def test_looks_are_found_by_name_and_a_wrong_name_lists_them() -> None:
     assert look_named("  painterly   BACKDROP ").name == "Painterly backdrop"
     with pytest.raises(UserError, match="Subtle texture"):
@@ -174,3 +180,13 @@ def test_exported_renders_are_named_by_what_they_are(tmp_path: Path, shot: Path)
         stored = run_job(render_into_catalog_job(catalog, shot, PresetBlend({4: 1.0}), options))
         [item] = render_items(catalog, [stored])
     assert item.style == "Preset 4 at 60%, background only"
+
+
+def test_stylize_mask_all_keeps_the_colours_by_default(
+    capsys: pytest.CaptureFixture[str], shot: Path, tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "stylize", str(shot), "--preset", "7", "--mask", "all", "--size", "96",
+                       "--device", "cpu", "--out", str(tmp_path / "o"))  # fmt: skip
+    assert code == 0, err
+    options = json.loads((tmp_path / "o" / "bag.recipe.json").read_text())["options"]
+    assert options["mask"] == "all" and options["preserve_colour"] is True

@@ -252,9 +252,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                        "--customer; needs `stylerec index`)")  # fmt: skip
     style.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
                        help="default: preset for --style-preset, arbitrary otherwise")  # fmt: skip
-    style.add_argument("--strength", type=float, help="0..1 (default: the product-safe 0.6)")
+    style.add_argument("--strength", type=float, help="0..1 (default: the product-safe default, `stylerec looks`)")
     style.add_argument("--preserve-colour", action=argparse.BooleanOptionalAction, default=None,
-                       help="keep the product's colours (default on)")  # fmt: skip
-    style.add_argument("--mask", choices=("all", "background", "product"), help="default all")
+                       help="keep the product's colours (default: the product-safe default)")  # fmt: skip
+    style.add_argument("--mask", choices=("all", "background", "product"), help="default: the product-safe default")
     style.add_argument("--seed", type=int, default=0, help="seed of the renders and of the campaign's clustering")
     style.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")

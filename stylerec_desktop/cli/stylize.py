@@ -177,15 +177,17 @@ def stylize_options(args: argparse.Namespace) -> tuple[Any, Any]:
     """The render options from the command line, and the look they start from (or None).
 
     Without ``--look``, the product-safe defaults (``stylize.looks.product_safe_options``) fill every setting not
-    given; with one, the look's settings do. Flags given on the command line win over both."""
+    given (colours kept follows the mask: on when the product is restyled); with one, the look's settings do.
+    Flags given on the command line win over both."""
     from stylerec_desktop.core.stylize.looks import look_named, product_safe_options
 
     look = look_named(args.look) if args.look else None
     given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
              ("mask", args.mask), ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
     common = {"size": args.size, "seed": args.seed, "device": args.device, "iterations": args.iterations}
-    options = look.options(**common) if look is not None else product_safe_options(**common)
-    return dataclasses.replace(options, **given), look
+    if look is None:
+        return product_safe_options(**common, **given), None  # colours kept follows a --mask given
+    return dataclasses.replace(look.options(**common), **given), look
 
 
 def cmd_looks(args: argparse.Namespace) -> int:
@@ -265,12 +267,14 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                    help="default: preset for --preset, arbitrary otherwise")  # fmt: skip
     p.add_argument("--look", metavar="NAME", help="start from a named look (`stylerec looks` lists them); flags "
                    "given as well change its settings")  # fmt: skip
-    p.add_argument("--strength", type=float, help="0..1 (default: the product-safe 0.6, or the look's)")
+    p.add_argument("--strength", type=float, help="0..1 (default: the product-safe default shown by `stylerec "
+                   "looks`, or the look's)")  # fmt: skip
     p.add_argument("--preserve-colour", action=argparse.BooleanOptionalAction, default=None,
-                   help="keep the product's colours, take only texture (default on, or the look's)")  # fmt: skip
+                   help="keep the product's colours, take only texture (default: the product-safe default, or the "
+                   "look's)")  # fmt: skip
     p.add_argument("--mask", choices=("all", "background", "product"),
-                   help="stylize everything (default, or the look's), only the background (product untouched), or "
-                   "only the product")  # fmt: skip
+                   help="stylize everything, only the background (product untouched) or only the product "
+                   "(default: the product-safe default, or the look's)")  # fmt: skip
     p.add_argument("--size", type=int, metavar="PX", help="longest side of the output (default: the input's size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--style-scale", type=float, metavar="S",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from conftest import wait_idle
 from pytestqt.qtbot import QtBot
 
-from stylerec_desktop.core.stylize.looks import SAFE_MASK, SAFE_PRESERVE_COLOUR, SAFE_STRENGTH
+from stylerec_desktop.core.stylize.looks import SAFE_MASK, SAFE_STRENGTH, preserve_colour_for
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels.studio import MASKS, SOURCES
 
@@ -16,8 +16,15 @@ def test_a_look_sets_the_controls_and_names_the_variant(qtbot: QtBot, window: Ma
     # The studio opens at the product-safe defaults, and the slider says its value.
     assert studio.strength.value() == round(SAFE_STRENGTH * 100)
     assert studio.strength_value.text() == f"{round(SAFE_STRENGTH * 100)}%"
-    assert studio.preserve_check.isChecked() is SAFE_PRESERVE_COLOUR
+    assert studio.preserve_check.isChecked() is preserve_colour_for(SAFE_MASK)
     assert MASKS[studio.mask_combo.currentIndex()][1] == SAFE_MASK
+    # Choosing to restyle the whole picture (the product too) turns colours kept on; the backdrop alone, off.
+    studio.mask_combo.setCurrentIndex(0)
+    studio.mask_combo.activated.emit(0)
+    assert studio.preserve_check.isChecked()
+    studio.mask_combo.setCurrentIndex(1)
+    studio.mask_combo.activated.emit(1)
+    assert not studio.preserve_check.isChecked()
     studio.strength.setValue(35)
     assert studio.strength_value.text() == "35%"
 

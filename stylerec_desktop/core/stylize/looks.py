@@ -25,20 +25,33 @@ from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
 from stylerec_desktop.core.stylize.options import MaskMode, PresetBlend, StyleOptions, StyleSource
 from stylerec_desktop.core.stylize.scale import DEFAULT_STYLE_SCALE
 
-# The product-safe defaults, chosen by bench/bench_defaults.py's rule (median product fidelity >= 0.80 and 10th
-# percentile >= 0.60 over 12 products x 4 styles; among those, the setting whose style shows most). The whole
-# picture is restyled (the product too, which is what a "restyle" asks for), with its colours kept.
-SAFE_STRENGTH = 0.6
-SAFE_PRESERVE_COLOUR = True
-SAFE_MASK: MaskMode = "all"
+# The product-safe defaults, chosen by bench/bench_defaults.py's rule (a setting is safe when its median product
+# fidelity is >= 0.80 and its 10th percentile >= 0.60 over 12 products x 4 styles; among safe ones the style that
+# shows most wins). No whole-picture setting from strength 0.4 up was safe (median fidelity 0.33 and below: the
+# style's light and dark strokes alone move the product's colour by ΔE 9+), so the default restyles the backdrop at
+# full strength and keeps the product.
+SAFE_STRENGTH = 1.0
+SAFE_MASK: MaskMode = "background"
 SAFE_STYLE_SCALE = DEFAULT_STYLE_SCALE
+# Colours kept: on whenever the product itself is restyled (whole picture, product only: it halves the product's
+# ΔE), off for the backdrop alone, where it would only turn a white sweep into a grey painting of the style.
+SAFE_PRESERVE_COLOUR = True
+# The strongest whole-picture (product restyle) setting the same rule calls safe, for the "Subtle texture" look.
+SAFE_PRODUCT_RESTYLE_STRENGTH = 0.2
+
+
+def preserve_colour_for(mask: MaskMode) -> bool:
+    """Whether colours are kept by default for ``mask``: on when the product is restyled, off for the backdrop."""
+    return SAFE_PRESERVE_COLOUR and mask != "background"
 
 
 def product_safe_options(**changes: Any) -> StyleOptions:
     """The options a merchandiser can ship without tuning (the constants above), with ``changes`` on top (e.g.
-    ``size=1024``). :class:`StyleOptions`' own defaults stay the engines' plain ones (strength 1, colours from the
+    ``size=1024``, ``mask="all"``); colours kept follows the mask (:func:`preserve_colour_for`) unless given.
+    :class:`StyleOptions`' own defaults stay the engines' plain ones (strength 1, whole picture, colours from the
     style), so code and recipes that name every option keep rendering as they did."""
-    base = {"strength": SAFE_STRENGTH, "preserve_colour": SAFE_PRESERVE_COLOUR, "mask": SAFE_MASK,
+    mask = changes.get("mask", SAFE_MASK)
+    base = {"strength": SAFE_STRENGTH, "preserve_colour": preserve_colour_for(mask), "mask": mask,
             "style_scale": SAFE_STYLE_SCALE}  # fmt: skip
     return StyleOptions(**(base | changes))
 
@@ -77,14 +90,14 @@ class Look:
 
 
 LOOKS: tuple[Look, ...] = (
-    Look("Subtle texture", "the product keeps its colours and print; a fine brush texture over the whole picture",
-         PresetBlend({13: 1.0}), SAFE_STRENGTH, "all", True, 1.0),
-    Look("Painterly backdrop", "the product untouched on a painted backdrop (large strokes)",
+    Look("Subtle texture", "the whole picture with a faint brush texture; the product keeps its colours and print",
+         PresetBlend({13: 1.0}), SAFE_PRODUCT_RESTYLE_STRENGTH, "all", True, 1.0),
+    Look("Tonal backdrop", "the product untouched on a backdrop painted in shades of its own colour",
+         PresetBlend({13: 1.0}), 1.0, "background", True, 1.0),
+    Look("Painterly backdrop", "the product untouched on a colourful painted backdrop (large strokes)",
          PresetBlend({7: 1.0}), 1.0, "background", False, 2.0),
-    Look("Seasonal colour", "the product untouched on a warm, autumn-coloured backdrop",
-         PresetBlend({4: 0.5, 14: 0.5}), 0.8, "background", False, 1.0),
-    Look("Bold repaint", "the whole picture repainted in large strokes, the product's colours kept",
-         PresetBlend({0: 1.0}), 0.8, "all", True, 2.0),
+    Look("Seasonal colour", "the product untouched on an autumn backdrop of browns and reds",
+         PresetBlend({10: 0.5, 20: 0.5}), 0.8, "background", False, 1.0),
     Look("Your style, product kept", "any style you give (image, product, customer's taste) on the backdrop only",
          None, 1.0, "background", False, 1.0),
 )  # fmt: skip

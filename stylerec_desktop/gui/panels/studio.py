@@ -264,7 +264,7 @@ class StudioPanel(FileDropTarget, QWidget):
             self._source_inputs.addWidget(widget)
         self.source_combo.currentIndexChanged.connect(self._source_inputs.setCurrentIndex)
 
-        from stylerec_desktop.core.stylize.looks import LOOKS, SAFE_MASK, SAFE_PRESERVE_COLOUR, SAFE_STRENGTH
+        from stylerec_desktop.core.stylize.looks import LOOKS, SAFE_MASK, SAFE_STRENGTH, preserve_colour_for
 
         self.look_combo = QComboBox()
         self.look_combo.setObjectName("look")
@@ -287,11 +287,16 @@ class StudioPanel(FileDropTarget, QWidget):
         self.strength.valueChanged.connect(self._show_strength)
         self._show_strength(self.strength.value())
         self.preserve_check = QCheckBox("Preserve the product's colours")
-        self.preserve_check.setChecked(SAFE_PRESERVE_COLOUR)
+        self.preserve_check.setChecked(preserve_colour_for(SAFE_MASK))
         self.mask_combo = QComboBox()
         for text, _ in MASKS:
             self.mask_combo.addItem(text)
         self.mask_combo.setCurrentIndex([name for _text, name in MASKS].index(SAFE_MASK))
+        # Restyling the product turns colours kept on, the backdrop alone turns it off (the product-safe rule);
+        # the box can still be changed after.
+        self.mask_combo.activated.connect(
+            lambda index: self.preserve_check.setChecked(preserve_colour_for(MASKS[index][1]))  # type: ignore[arg-type]
+        )
         self.size_box = QSpinBox(minimum=256, maximum=8192, value=1024, singleStep=256, suffix=" px")
         self.size_box.setToolTip("Longest side of full renders")
         self.scale_box = QDoubleSpinBox(minimum=0.25, maximum=4.0, value=1.0, singleStep=0.25, decimals=2)
