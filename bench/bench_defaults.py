@@ -1,6 +1,7 @@
 """Product-safe defaults, chosen by measuring: many products in several styles at a grid of settings.
 
     .venv/bin/python bench/bench_defaults.py [--drawn 4] [--shots 4] [--size 384] [--json out.json]
+        [--strengths 0.2,0.3,0.4,0.6,0.8,1.0] [--masks all,background]
 
 Products: the demo generator's drawn products (seed 11), the photo-like generator's shots (``core.demo.photos``,
 one per kind up to ``--shots``) and scikit-image's real photographs (coffee cup, Chelsea the cat, the astronaut,
@@ -118,12 +119,16 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=4)
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--strengths", default=",".join(map(str, STRENGTHS)), help="comma-separated, 0..1")
+    parser.add_argument("--masks", default=",".join(MASKS), help="comma-separated: all, background")
     args = parser.parse_args()
+    strengths = tuple(float(v) for v in args.strengths.split(","))
+    mask_modes = tuple(args.masks.split(","))
     print(f"load average before: {load_average()}  torch threads {torch.get_num_threads()}")
     began = time.perf_counter()
     items = product_set(args.drawn, args.shots)
     styles = style_set()
-    grid = list(itertools.product(MASKS, PRESERVE, SCALES, STRENGTHS))
+    grid = list(itertools.product(mask_modes, PRESERVE, SCALES, strengths))
     rows = []
     for product in items:
         content = prepare_content(product.image, args.size)
@@ -154,12 +159,12 @@ def main() -> None:
         print(f"{product.name}: {len(styles) * len(grid)} renders, {time.perf_counter() - began:.0f} s so far",
               flush=True)  # fmt: skip
     print(f"load average after: {load_average()}  ({time.perf_counter() - began:.0f} s in all)")
-    summary = summarise(rows)
+    summary = summarise(rows, mask_modes)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
 
 
-def summarise(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+def summarise(rows: list[dict[str, object]], mask_modes: tuple[str, ...] = MASKS) -> list[dict[str, object]]:
     """Per setting: median / 10th percentile of product_fidelity, median texture and background ΔE, and whether it
     is product-safe; printed as a Markdown table, followed by the choice per mask mode."""
     settings: dict[tuple, list[dict[str, object]]] = {}
@@ -189,7 +194,7 @@ def summarise(rows: list[dict[str, object]]) -> list[dict[str, object]]:
               f"| {t['fidelity_median']:.2f} / {t['fidelity_p10']:.2f} / {t['fidelity_worst']:.2f} "
               f"| {t['delta_e_median']:.1f} | {t['texture_median']:.3f} | {t['background_median']:.1f} "
               f"| {t['truth_worst']:.2f} | {'yes' if t['safe'] else 'no'} |")  # fmt: skip
-    for mask in MASKS:
+    for mask in mask_modes:
         safe = [t for t in table if t["mask"] == mask and t["safe"]]
         if not safe:
             print(f"\n{mask}: no setting is product-safe")

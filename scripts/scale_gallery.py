@@ -1,6 +1,6 @@
 """Render the README's before/after pictures for style scale and "background only" into ``docs/gallery/``.
 
-    python scripts/scale_gallery.py [--out docs/gallery] [--cell 256]
+    python scripts/scale_gallery.py [--out docs/gallery] [--cell 200]
 
 Two contact sheets from drawn demo products (seed 11; no catalog needed), a photo-like shot (``core.demo.photos``)
 and a real photograph (scikit-image's coffee cup, CC0; see ``core.demo.real_photos``):
@@ -30,13 +30,13 @@ from stylerec_desktop.core.stylize.looks import product_safe_options
 from stylerec_desktop.core.stylize.samples import painting
 from stylerec_desktop.core.stylize.sheet import contact_sheet
 
-JPEG_QUALITY = 85
+JPEG_QUALITY = 78
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("docs/gallery"))
-    parser.add_argument("--cell", type=int, default=256)
+    parser.add_argument("--cell", type=int, default=200)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     specs = [spec for spec in plan_assortment(11, 12) if spec.category.name in ("dresses", "mugs", "sneakers")][:3]

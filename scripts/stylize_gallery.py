@@ -6,9 +6,10 @@ Rows: three drawn demo products (seed 11: a tee, a tote, a mug), two of the phot
 and a white product on white; ``core.demo.photos``) and three real photographs from scikit-image (a coffee cup, the
 astronaut's flight suit, Chelsea the cat; CC0 / public domain, see ``core.demo.real_photos``). Columns: the
 original, then four styles at the *default settings* every restyle starts from (``stylize.looks
-.product_safe_options``: nothing hand-picked per picture) — presets 7 and 13, a painting as the style image, and a
-customer's taste (the mean style vector of three demo products) — then two named looks, "Painterly backdrop" and
-"Seasonal colour", at their own saved settings.
+.product_safe_options_for``, as ``stylerec stylize`` applies them: nothing hand-picked per picture; a picture whose
+product mask is doubtful gets the light whole-picture restyle they fall back to) — presets 7 and 13, a painting as
+the style image, and a customer's taste (the mean style vector of three demo products) — then two named looks,
+"Painterly backdrop" and "Seasonal colour", at their own saved settings.
 
 Writes ``gallery.jpg`` (the contact sheet) and one full-size row per product, ``row-<name>.jpg`` (every render at
 ``--size`` px, to look at 1:1), and prints the time each column took. Deterministic on one torch/CPU.
@@ -27,13 +28,21 @@ from PIL import Image
 from stylerec_desktop.core.demo.assortment import plan_assortment, render_product
 from stylerec_desktop.core.demo.photos import photo_shot
 from stylerec_desktop.core.demo.real_photos import real_photo
-from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleVector, prepare_content, stylize
+from stylerec_desktop.core.stylize import (
+    PresetBlend,
+    StyleImage,
+    StyleOptions,
+    StyleSource,
+    StyleVector,
+    prepare_content,
+    stylize,
+)
 from stylerec_desktop.core.stylize.engines import style_vector_of
-from stylerec_desktop.core.stylize.looks import look_named, product_safe_options
+from stylerec_desktop.core.stylize.looks import look_named, product_safe_options_for
 from stylerec_desktop.core.stylize.samples import painting
 from stylerec_desktop.core.stylize.sheet import GAP, contact_sheet
 
-JPEG_QUALITY = 82
+JPEG_QUALITY = 80
 DRAWN = ("tees", "totes", "mugs")
 SHOTS = (("shot-garment", 3, "garment"), ("shot-white", 4, "white"))
 PHOTOS = ("coffee", "astronaut", "chelsea")
@@ -74,15 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "gallery")
     parser.add_argument("--size", type=int, default=384, help="render size in pixels (longest side)")
-    parser.add_argument("--cell", type=int, default=160, help="thumbnail size on the contact sheet")
+    parser.add_argument("--cell", type=int, default=144, help="thumbnail size on the contact sheet")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    defaults = product_safe_options(size=args.size, device="cpu")
-    columns = [
-        ("preset 7", PresetBlend({7: 1.0}), defaults),
-        ("preset 13", PresetBlend({13: 1.0}), defaults),
-        ("painting", StyleImage(painting(256), label="painting"), defaults),
-        ("a customer's taste", customer_taste(), defaults),
+    columns: list[tuple[str, StyleSource, StyleOptions | None]] = [
+        ("preset 7", PresetBlend({7: 1.0}), None),  # None: the defaults for each picture, as `stylerec stylize`
+        ("preset 13", PresetBlend({13: 1.0}), None),
+        ("painting", StyleImage(painting(256), label="painting"), None),
+        ("a customer's taste", customer_taste(), None),
     ]
     for name in LOOKS:
         look = look_named(name)
@@ -91,10 +99,13 @@ def main() -> None:
     rows, names = [], []
     for name, original in products():
         content = prepare_content(original, args.size)
+        defaults, note = product_safe_options_for(content, size=args.size, device="cpu")
+        if note:
+            print(f"{name}: {note}")
         row = [content]
         for label, source, options in columns:
             began = time.perf_counter()
-            row.append(stylize(content, source, options))
+            row.append(stylize(content, source, options or defaults))
             seconds[label] += time.perf_counter() - began
         save_jpeg(row_strip(row), args.out / f"row-{name}.jpg")
         rows.append(row)

@@ -190,3 +190,16 @@ def test_stylize_mask_all_keeps_the_colours_by_default(
     assert code == 0, err
     options = json.loads((tmp_path / "o" / "bag.recipe.json").read_text())["options"]
     assert options["mask"] == "all" and options["preserve_colour"] is True
+
+
+def test_a_doubtful_mask_restyles_the_whole_picture_lightly_instead_of_the_background() -> None:
+    from stylerec_desktop.core.demo.photos import photo_shot
+    from stylerec_desktop.core.stylize.looks import SAFE_PRODUCT_RESTYLE_STRENGTH, product_safe_options_for
+
+    white_on_white = Image.fromarray(photo_shot(4, "white").image)  # its mask confidence is under 0.6
+    options, note = product_safe_options_for(white_on_white, size=128)
+    assert options.mask == "all" and options.preserve_colour and options.strength == SAFE_PRODUCT_RESTYLE_STRENGTH
+    assert "uncertain" in note and options.size == 128
+    # A mask chosen by the user is theirs; a clear product keeps the background-only default.
+    assert product_safe_options_for(white_on_white, mask="background") == (product_safe_options(mask="background"), "")
+    assert product_safe_options_for(product_shot(160, seed=3)) == (product_safe_options(), "")

@@ -118,6 +118,9 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         for path, sku, product_id in inputs:
             stem = sku or path.stem
             sheet_row: list[Image.Image | None] = [Image.open(path).convert("RGB")]
+            options, note = picture_options(args, look, options, sheet_row[0])
+            if note and not args.json:
+                print(f"{path.name}: {note}")
             for source, style_sku, style_label in styles:
                 engine = engine_for(args.engine, source).name
                 name = f"{stem}__{style_label}" if several else stem
@@ -142,6 +145,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                     sheet_row.append(written.convert("RGB"))
                 fidelity = recipe["fidelity"]
                 results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
+                                "note": note,
                                 "name": describe_recipe(recipe, include_customer_ids=False),
                                 "output": str(target), "size": list(size), "render_id": render_id,
                                 "style_scale": options.style_scale, "fidelity": fidelity,
@@ -188,6 +192,19 @@ def stylize_options(args: argparse.Namespace) -> tuple[Any, Any]:
     if look is None:
         return product_safe_options(**common, **given), None  # colours kept follows a --mask given
     return dataclasses.replace(look.options(**common), **given), look
+
+
+def picture_options(args: argparse.Namespace, look: Any, options: Any, picture: Any) -> tuple[Any, str]:
+    """The options for one input picture: with no --look and no --mask, the product-safe defaults for it (a doubtful
+    product mask restyles the whole picture lightly instead of the backdrop; the note says so)."""
+    if look is not None or args.mask is not None:
+        return options, ""
+    from stylerec_desktop.core.stylize.looks import product_safe_options_for
+
+    given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+             ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
+    common = {"size": args.size, "seed": args.seed, "device": args.device, "iterations": args.iterations}
+    return product_safe_options_for(picture, **common, **given)
 
 
 def cmd_looks(args: argparse.Namespace) -> int:
