@@ -8,9 +8,9 @@ and a real photograph (scikit-image's coffee cup, CC0; see ``core.demo.real_phot
 - ``background_before_after.jpg``: "background only" (``--mask background``) with preset 7 and a painting as the
   style, before (recipe version 1: the network on the picture itself, banding the studio backdrop) and after (the
   textured plate at the style scale).
-- ``preview_vs_render.jpg``: one recipe (preset 7 at the product-safe defaults) as the 256 px preview and as the
-  1024 px render shown at the same size, before (version 1) and after (style scale 1): the preview now shows the
-  render.
+- ``preview_vs_render.jpg``: one recipe (preset 7 at the product-safe defaults for that picture) as the 256 px
+  preview and as the 1024 px render shown at the same size, before (version 1) and after (style scale 1): the
+  preview now shows the render.
 
 The product-safe default settings otherwise (``stylize.looks.product_safe_options``), not hand-picked ones.
 """
@@ -26,7 +26,7 @@ from stylerec_desktop.core.demo.assortment import plan_assortment, render_produc
 from stylerec_desktop.core.demo.photos import photo_shot
 from stylerec_desktop.core.demo.real_photos import real_photo
 from stylerec_desktop.core.stylize import PresetBlend, StyleImage, stylize
-from stylerec_desktop.core.stylize.looks import product_safe_options
+from stylerec_desktop.core.stylize.looks import product_safe_options, product_safe_options_for
 from stylerec_desktop.core.stylize.samples import painting
 from stylerec_desktop.core.stylize.sheet import contact_sheet
 
@@ -61,9 +61,9 @@ def main() -> None:
         row = []
         for scale in (None, 1.0):
             for size in (256, 1024):
-                options = product_safe_options(size=size, style_scale=scale, device="cpu")
-                render = stylize(shot, preset, options)
-                row.append(render.resize((args.cell, args.cell), Image.LANCZOS))
+                # The defaults as `stylerec stylize` applies them to this picture (a doubtful mask: whole picture).
+                options, _note = product_safe_options_for(shot, size=size, style_scale=scale, device="cpu")
+                row.append(stylize(shot, preset, options))  # the sheet shrinks each to its cell, aspect kept
         rows.append(row)
     labels = ["before: 256 px preview", "before: 1024 px render", "after: 256 px preview", "after: 1024 px render"]
     sheet = contact_sheet(rows, labels, [sku for sku, _ in shots], cell=args.cell)
