@@ -45,7 +45,7 @@ def test_a_look_sets_the_controls_and_names_the_variant(qtbot: QtBot, window: Ma
 
     # Changed by hand, it is no longer the look, and its name says what it now is.
     studio.strength.setValue(55)
-    assert studio.current_look() is None
+    assert studio.current_look() is None and studio.look_combo.currentText() == "Own settings"
     with qtbot.waitSignal(studio.renderFinished, timeout=120_000) as finished:
         studio.render()
     assert "look" not in finished.args[0].recipe

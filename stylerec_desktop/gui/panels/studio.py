@@ -585,11 +585,11 @@ class StudioPanel(FileDropTarget, QWidget):
         if self.look_combo.currentIndex() <= 0:
             return None
         look = look_named(self.look_combo.currentText())
+        options = self.options(None)
         try:
-            source, options = self.source(), self.options(None)
-        except UserError:
+            same_style = look.source is None or self.source() == look.source
+        except UserError:  # no style chosen yet (a taste, a file): not the look's preset either
             return None
-        same_style = look.source is None or source == look.source
         same = (same_style and round(look.strength * 100) == self.strength.value()
                 and options.mask == look.mask and options.preserve_colour == look.preserve_colour
                 and abs((options.style_scale or 0.0) - look.style_scale) < 1e-9
@@ -853,6 +853,8 @@ class StudioPanel(FileDropTarget, QWidget):
     # -- slots ---------------------------------------------------------------------------------------------
 
     def _controls_changed(self) -> None:
+        if self.look_combo.currentIndex() > 0 and self.current_look() is None:
+            self.look_combo.setCurrentIndex(0)  # changed by hand: the menu now says these are one's own settings
         if not self._asked_at:
             self._asked_at = time.perf_counter()
         self._debounce.start()
