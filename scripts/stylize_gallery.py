@@ -1,153 +1,121 @@
-"""Render the README's style-transfer gallery from the built-in demo catalog into ``docs/gallery/``.
+"""Render the README's style-transfer gallery into ``docs/gallery/``, at the product-safe defaults.
 
-    python scripts/stylize_gallery.py [--out docs/gallery] [--size 384] [--cell 192]
+    python scripts/stylize_gallery.py [--out docs/gallery] [--size 384] [--cell 160]
 
-Builds a small demo catalog in a temporary folder (seed 7, 40 products, 8 customers), takes one product from each of
-four categories and restyles it five ways: two built-in presets, the arbitrary engine with another demo product's
-picture as the style, the colour engine with the most colourful other product's colours (on the product only), and
-a preset on the background only (the product mask keeps the product untouched). Writes one small JPEG per render
-(``<sku>__<style>.jpg``) and a labelled contact sheet ``gallery.jpg`` (rows = products, columns = original + styles),
-and prints the time each style took.
+Rows: three drawn demo products (seed 11: a tee, a tote, a mug), two of the photo-like generator's shots (a garment
+and a white product on white; ``core.demo.photos``) and three real photographs from scikit-image (a coffee cup, the
+astronaut's flight suit, Chelsea the cat; CC0 / public domain, see ``core.demo.real_photos``). Columns: the
+original, then four styles at the *default settings* every restyle starts from (``stylize.looks
+.product_safe_options_for``, as ``stylerec stylize`` applies them: nothing hand-picked per picture; a picture whose
+product mask is doubtful gets the light whole-picture restyle they fall back to) — presets 7 and 13, a painting as
+the style image, and a customer's taste (the mean style vector of three demo products) — then two named looks,
+"Painterly backdrop" and "Seasonal colour", at their own saved settings.
 
-Everything is deterministic: the same torch/CPU gives the same pictures.
+Writes ``gallery.jpg`` (the contact sheet) and one full-size row per product, ``row-<name>.jpg`` (every render at
+``--size`` px, to look at 1:1), and prints the time each column took. Deterministic on one torch/CPU.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from stylerec_desktop.core.catalog import Catalog, Product
-from stylerec_desktop.core.demo import build_demo_catalog
-from stylerec_desktop.core.jobs import run_job
-from stylerec_desktop.core.stylize import PresetBlend, StyleImage, StyleOptions, StyleSource, stylize
-from stylerec_desktop.core.stylize.sheet import contact_sheet
+from stylerec_desktop.core.demo.assortment import plan_assortment, render_product
+from stylerec_desktop.core.demo.photos import photo_shot
+from stylerec_desktop.core.demo.real_photos import real_photo
+from stylerec_desktop.core.stylize import (
+    PresetBlend,
+    StyleImage,
+    StyleOptions,
+    StyleSource,
+    StyleVector,
+    prepare_content,
+    stylize,
+)
+from stylerec_desktop.core.stylize.engines import style_vector_of
+from stylerec_desktop.core.stylize.looks import look_named, product_safe_options_for
+from stylerec_desktop.core.stylize.samples import painting
+from stylerec_desktop.core.stylize.sheet import GAP, contact_sheet
 
-PRODUCT_CATEGORIES = ("tees", "totes", "sneakers", "mugs")
-# A patterned cushion's picture is the arbitrary engine's style (its texture); the colour engine takes the most
-# colourful product of the categories not shown (a grey one would just desaturate every product).
-TEXTURE_CATEGORY = "cushions"
-COLOUR_CATEGORIES = ("cushions", "dresses", "hoodies", "caps")
 JPEG_QUALITY = 80
+DRAWN = ("tees", "totes", "mugs")
+SHOTS = (("shot-garment", 3, "garment"), ("shot-white", 4, "white"))
+PHOTOS = ("coffee", "astronaut", "chelsea")
+LOOKS = ("Painterly backdrop", "Seasonal colour")
 
 
-@dataclass(frozen=True)
-class GalleryStyle:
-    """One column of the gallery: a label for people and file names, the source, the engine and its options."""
-
-    label: str
-    source: StyleSource
-    engine: str
-    options: StyleOptions
+def products() -> list[tuple[str, Image.Image]]:
+    specs = plan_assortment(11, 40)
+    chosen = [next(s for s in specs if s.category.name == category) for category in DRAWN]
+    rows = [(spec.sku, Image.fromarray(render_product(spec, 11))) for spec in chosen]
+    rows += [(name, Image.fromarray(photo_shot(seed, kind).image)) for name, seed, kind in SHOTS]
+    return rows + [(f"photo-{name}", real_photo(name)) for name in PHOTOS]
 
 
-def first_of(catalog: Catalog, category: str, skip: int = 0) -> Product:
-    """The ``skip``-th product (by sku) of a category that has a picture."""
-    products = [p for p in catalog.products(category=category) if p.primary_image is not None]
-    if len(products) <= skip:
-        raise SystemExit(f"The demo catalog has too few {category} for the gallery; raise --products.")
-    return products[skip]
-
-
-def saturation(product: Product) -> float:
-    """Mean HSV saturation of a product's picture, 0..255."""
-    assert product.primary_image is not None
-    with Image.open(product.primary_image.path) as opened:
-        return float(np.asarray(opened.convert("HSV"))[..., 1].mean())
-
-
-def most_colourful(catalog: Catalog, categories: tuple[str, ...]) -> Product:
-    candidates = [p for c in categories for p in catalog.products(category=c) if p.primary_image is not None]
-    return max(candidates, key=lambda p: (saturation(p), p.sku))
-
-
-def gallery_styles(catalog: Catalog, size: int) -> list[GalleryStyle]:
-    texture = first_of(catalog, TEXTURE_CATEGORY)
-    colours = most_colourful(catalog, COLOUR_CATEGORIES)
-    assert texture.primary_image is not None and colours.primary_image is not None
-    # Presets at 0.8 rather than 1: at full strength the painting's strokes start to eat the product's own print.
-    preset = StyleOptions(size=size, strength=0.8)
-    return [
-        GalleryStyle("preset 4", PresetBlend({4: 1.0}), "preset", preset),
-        GalleryStyle("preset 0+13", PresetBlend({0: 0.5, 13: 0.5}), "preset", preset),
-        GalleryStyle(
-            f"arbitrary: {texture.sku}",
-            StyleImage(texture.primary_image.path),
-            "arbitrary",
-            StyleOptions(size=size, strength=0.8),
-        ),
-        # Product only: Reinhard moves the whole picture's statistics, so the white studio background would turn
-        # the style's tint (mint, here); the mask keeps it white.
-        GalleryStyle(
-            f"colour: {colours.sku}, product only",
-            StyleImage(colours.primary_image.path),
-            "colour",
-            StyleOptions(size=size, mask="product"),
-        ),
-        GalleryStyle(
-            "preset 14, background only", PresetBlend({14: 1.0}), "preset", StyleOptions(size=size, mask="background")
-        ),
-    ]
-
-
-def file_label(label: str) -> str:
-    """``"preset 3+17"`` -> ``"preset-3-17"``: safe in file names on every OS."""
-    return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
+def customer_taste() -> StyleVector:
+    """A stand-in customer's taste: the mean style vector of three demo products (as a taste is made)."""
+    specs = plan_assortment(7, 12)[:3]
+    vectors = [style_vector_of(Image.fromarray(render_product(s, 7)), torch.device("cpu")).numpy() for s in specs]
+    return StyleVector(np.mean(vectors, axis=0), label="a customer's taste")
 
 
 def save_jpeg(image: Image.Image, path: Path) -> None:
     image.convert("RGB").save(path, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
 
 
-def render_gallery(out: Path, size: int, cell: int, products: int) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as temp:
-        start = time.perf_counter()
-        catalog = run_job(build_demo_catalog(Path(temp) / "catalog", seed=7, n_products=products, n_customers=8))
-        print(f"demo catalog: {products} products in {time.perf_counter() - start:.1f} s")
-        try:
-            styles = gallery_styles(catalog, size)
-            shown = [first_of(catalog, category) for category in PRODUCT_CATEGORIES]
-            rows: list[list[Image.Image | None]] = []
-            seconds = {style.label: 0.0 for style in styles}
-            for product in shown:
-                assert product.primary_image is not None
-                with Image.open(product.primary_image.path) as opened:
-                    original = opened.convert("RGB")
-                row: list[Image.Image | None] = [original]
-                save_jpeg(original.resize((size, size), Image.LANCZOS), out / f"{product.sku}__original.jpg")
-                for style in styles:
-                    begin = time.perf_counter()
-                    picture = stylize(original, style.source, style.options, engine=style.engine)
-                    seconds[style.label] += time.perf_counter() - begin
-                    save_jpeg(picture, out / f"{product.sku}__{file_label(style.label)}.jpg")
-                    row.append(picture)
-                rows.append(row)
-        finally:
-            catalog.close()
-    labels = [f"{p.sku} ({p.category})" for p in shown]
-    sheet = contact_sheet(rows, ["original", *(s.label for s in styles)], labels, cell=cell)
-    save_jpeg(sheet, out / "gallery.jpg")
-    for label, total in seconds.items():
-        print(f"{label:32s} {1000 * total / len(shown):7.0f} ms per {size}px render (mean of {len(shown)})")
-    files = sorted(out.glob("*.jpg"))
-    print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1024:.0f} KB in {out}")
+def row_strip(pictures: list[Image.Image]) -> Image.Image:
+    """The row's pictures side by side at their own size (for looking at 1:1)."""
+    height = max(p.height for p in pictures)
+    strip = Image.new("RGB", (sum(p.width for p in pictures) + GAP * (len(pictures) - 1), height), "white")
+    left = 0
+    for picture in pictures:
+        strip.paste(picture, (left, (height - picture.height) // 2))
+        left += picture.width + GAP
+    return strip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "gallery")
     parser.add_argument("--size", type=int, default=384, help="render size in pixels (longest side)")
-    parser.add_argument("--cell", type=int, default=192, help="thumbnail size on the contact sheet")
-    parser.add_argument("--products", type=int, default=40, help="demo catalog size")
+    parser.add_argument("--cell", type=int, default=144, help="thumbnail size on the contact sheet")
     args = parser.parse_args()
-    render_gallery(args.out, args.size, args.cell, args.products)
+    args.out.mkdir(parents=True, exist_ok=True)
+    columns: list[tuple[str, StyleSource, StyleOptions | None]] = [
+        ("preset 7", PresetBlend({7: 1.0}), None),  # None: the defaults for each picture, as `stylerec stylize`
+        ("preset 13", PresetBlend({13: 1.0}), None),
+        ("painting", StyleImage(painting(256), label="painting"), None),
+        ("a customer's taste", customer_taste(), None),
+    ]
+    for name in LOOKS:
+        look = look_named(name)
+        columns.append((f"look: {name}", look.source_or(None), look.options(size=args.size, device="cpu")))
+    seconds = dict.fromkeys((label for label, _s, _o in columns), 0.0)
+    rows, names = [], []
+    for name, original in products():
+        content = prepare_content(original, args.size)
+        defaults, note = product_safe_options_for(content, size=args.size, device="cpu")
+        if note:
+            print(f"{name}: {note}")
+        row = [content]
+        for label, source, options in columns:
+            began = time.perf_counter()
+            row.append(stylize(content, source, options or defaults))
+            seconds[label] += time.perf_counter() - began
+        save_jpeg(row_strip(row), args.out / f"row-{name}.jpg")
+        rows.append(row)
+        names.append(name)
+    sheet = contact_sheet(rows, ["original", *(label for label, _s, _o in columns)], names, cell=args.cell)
+    save_jpeg(sheet, args.out / "gallery.jpg")
+    for label, total in seconds.items():
+        print(f"{label:32s} {1000 * total / len(rows):7.0f} ms per {args.size} px render (mean of {len(rows)})")
+    files = sorted(args.out.glob("*.jpg"))
+    print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1024:.0f} KB in {args.out}")
 
 
 if __name__ == "__main__":

@@ -190,7 +190,9 @@ def test_cli_sizes_of_one_recipe_agree_and_report_scale_and_fidelity(
     outputs = {}
     for size in (256, 1024):
         out = str(tmp_path / str(size))
+        # Full strength on the whole picture, named (the defaults restyle the backdrop only).
         code = main(["stylize", str(shot), "--preset", "7", "--size", str(size), "--style-scale", "1.5",
+                     "--mask", "all", "--strength", "1", "--no-preserve-colour",
                      "--device", options_under_test().device, "--out", out, "--json"])  # fmt: skip
         assert code == 0
         (result,) = json.loads(capsys.readouterr().out)["outputs"]

@@ -37,10 +37,12 @@ def _export_style_sources(args: argparse.Namespace, catalog: Catalog) -> list[tu
 
 
 def _export_style_options(args: argparse.Namespace) -> Any:
-    from stylerec_desktop.core.stylize import StyleOptions
+    """The restyle's options: the product-safe defaults (``stylize.looks``) with the flags given on top."""
+    from stylerec_desktop.core.stylize.looks import product_safe_options
 
-    return StyleOptions(strength=args.strength, preserve_colour=args.preserve_colour, seed=args.seed,
-                        device=args.device, mask=args.mask)  # fmt: skip
+    given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+             ("mask", args.mask)) if value is not None}  # fmt: skip
+    return product_safe_options(seed=args.seed, device=args.device, **given)
 
 
 def _export_selection(args: argparse.Namespace) -> str:
@@ -250,8 +252,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
                        "--customer; needs `stylerec index`)")  # fmt: skip
     style.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
                        help="default: preset for --style-preset, arbitrary otherwise")  # fmt: skip
-    style.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
-    style.add_argument("--preserve-colour", action="store_true", help="keep the product's colours")
-    style.add_argument("--mask", choices=("all", "background", "product"), default="all")
+    style.add_argument("--strength", type=float, help="0..1 (default: the product-safe default, `stylerec looks`)")
+    style.add_argument("--preserve-colour", action=argparse.BooleanOptionalAction, default=None,
+                       help="keep the product's colours (default: the product-safe default)")  # fmt: skip
+    style.add_argument("--mask", choices=("all", "background", "product"), help="default: the product-safe default")
     style.add_argument("--seed", type=int, default=0, help="seed of the renders and of the campaign's clustering")
     style.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -86,44 +87,54 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
     from PIL import Image
 
-    from stylerec_desktop.core.stylize import StyleOptions, stylize_job
+    from stylerec_desktop.core.stylize import stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
     from stylerec_desktop.core.stylize.fidelity import render_fidelity
+    from stylerec_desktop.core.stylize.looks import describe_recipe
     from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
     from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
     from stylerec_desktop.core.stylize.sheet import contact_sheet
 
-    options = StyleOptions(
-        strength=args.strength, preserve_colour=args.preserve_colour, size=args.size, seed=args.seed,
-        device=args.device, mask=args.mask, iterations=args.iterations,
-        **({} if args.style_scale is None else {"style_scale": args.style_scale}),
-    )  # fmt: skip
+    options, look = stylize_options(args)
     needs_catalog = args.catalog or args.style_sku or args.customer or not all(Path(i).is_file() for i in args.inputs)
     catalog = open_catalog(args) if needs_catalog else None
     out_dir = Path(args.out)
     try:
         styles = style_sources(args, catalog)
+        if look is not None and look.source is not None:
+            if styles:
+                raise UserError(f"The look “{look.name}” brings its own style; leave out --style-image, --style-sku, "
+                                "--preset and --customer, or use the look “Your style, product kept”.")  # fmt: skip
+            styles = [(look.source, None, file_label(look.name))]
+        if look is not None and look.source is None and not styles:
+            look.source_or(None)  # says which style to give
         if not styles:
-            raise UserError("Give a style: --style-image FILE, --style-sku SKU, --preset N or --customer ID.")
+            raise UserError("Give a style: --style-image FILE, --style-sku SKU, --preset N or --customer ID, or a "
+                            "--look (`stylerec looks` lists them).")  # fmt: skip
+        look_name = look.name if look is not None else None
         inputs = _stylize_inputs(args, catalog)
         several = len(styles) > 1
         results, sheet_rows = [], []
         for path, sku, product_id in inputs:
             stem = sku or path.stem
             sheet_row: list[Image.Image | None] = [Image.open(path).convert("RGB")]
+            options, note = picture_options(args, look, options, sheet_row[0])
+            if note and not args.json:
+                print(f"{path.name}: {note}")
             for source, style_sku, style_label in styles:
                 engine = engine_for(args.engine, source).name
                 name = f"{stem}__{style_label}" if several else stem
                 target = out_dir / f"{name}.png"
                 start = time.perf_counter()
                 if catalog is not None:
-                    job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id)
+                    job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id,
+                                                  look_name)  # fmt: skip
                     stored = run(job, args)
                     data, recipe, render_id = stored.path.read_bytes(), stored.recipe, stored.id
                 else:
                     with Image.open(path) as opened:
                         content = opened.copy()
-                    recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku)
+                    recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku, look_name)
                     rendered = run(stylize_job(content, source, options, engine), args)
                     recipe["fidelity"] = render_fidelity(content, rendered).to_dict()
                     data, render_id = png_bytes(rendered), None
@@ -134,11 +145,13 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                     sheet_row.append(written.convert("RGB"))
                 fidelity = recipe["fidelity"]
                 results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
+                                "note": note,
+                                "name": describe_recipe(recipe, include_customer_ids=False),
                                 "output": str(target), "size": list(size), "render_id": render_id,
                                 "style_scale": options.style_scale, "fidelity": fidelity,
                                 "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
                 if not args.json:
-                    print(f"{target}  {size[0]}x{size[1]}  {engine}  {results[-1]['seconds']:.2f} s  "
+                    print(f"{target}  {size[0]}x{size[1]}  {results[-1]['name']}  {results[-1]['seconds']:.2f} s  "
                           f"{_fidelity_words(fidelity)}")  # fmt: skip
             sheet_rows.append(sheet_row)
         sheet_path = None
@@ -156,6 +169,70 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             catalog.close()
     if args.json:
         print_json({"outputs": results, "contact_sheet": str(sheet_path) if sheet_path else None})
+    return 0
+
+
+def file_label(text: str) -> str:
+    """``"Painterly backdrop"`` -> ``"painterly-backdrop"``: a look's name as a file name part."""
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def stylize_options(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The render options from the command line, and the look they start from (or None).
+
+    Without ``--look``, the product-safe defaults (``stylize.looks.product_safe_options``) fill every setting not
+    given (colours kept follows the mask: on when the product is restyled); with one, the look's settings do.
+    Flags given on the command line win over both."""
+    from stylerec_desktop.core.stylize.looks import look_named, product_safe_options
+
+    look = look_named(args.look) if args.look else None
+    given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+             ("mask", args.mask), ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
+    common = {"size": args.size, "seed": args.seed, "device": args.device, "iterations": args.iterations}
+    if look is None:
+        return product_safe_options(**common, **given), None  # colours kept follows a --mask given
+    return dataclasses.replace(look.options(**common), **given), look
+
+
+def picture_options(args: argparse.Namespace, look: Any, options: Any, picture: Any) -> tuple[Any, str]:
+    """The options for one input picture: with no --look and no --mask, the product-safe defaults for it (a doubtful
+    product mask restyles the whole picture lightly instead of the backdrop; the note says so)."""
+    if look is not None or args.mask is not None:
+        return options, ""
+    from stylerec_desktop.core.stylize.looks import product_safe_options_for
+
+    given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+             ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
+    common = {"size": args.size, "seed": args.seed, "device": args.device, "iterations": args.iterations}
+    return product_safe_options_for(picture, **common, **given)
+
+
+def cmd_looks(args: argparse.Namespace) -> int:
+    from stylerec_desktop.core.stylize.looks import LOOKS, describe_options, product_safe_options
+
+    def style_record(look: Any) -> dict[str, Any]:
+        if look.source is None:
+            return {"kind": "image", "label": "Your style"}
+        return {"kind": "preset", "weights": {str(k): v for k, v in look.source.weights.items()}}
+
+    rows = []
+    for look in LOOKS:
+        engine = look.engine or ("preset" if look.source is not None else "arbitrary")
+        rows.append({"name": look.name, "description": look.description, "engine": engine,
+                     "style": style_record(look), "strength": look.strength, "mask": look.mask,
+                     "preserve_colour": look.preserve_colour, "style_scale": look.style_scale,
+                     "settings": describe_options(style_record(look), look.options(), engine)})  # fmt: skip
+    safe = product_safe_options()
+    defaults = {"strength": safe.strength, "preserve_colour": safe.preserve_colour, "mask": safe.mask,
+                "style_scale": safe.style_scale}  # fmt: skip
+    if args.json:
+        print_json({"looks": rows, "defaults": defaults})
+        return 0
+    print(table([(r["name"], r["settings"], r["description"]) for r in rows], ("LOOK", "SETTINGS", "WHAT IT DOES")))
+    print(
+        f"\nWithout --look: strength {safe.strength:g}, colours kept {'on' if safe.preserve_colour else 'off'}, "
+        f"mask {safe.mask}, style scale {safe.style_scale:g} (the product-safe defaults; see BENCHMARKS.md)."
+    )
     return 0
 
 
@@ -205,10 +282,16 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--customer", action="append", metavar="ID", help="a customer's taste (needs `stylerec index`)")
     p.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
                    help="default: preset for --preset, arbitrary otherwise")  # fmt: skip
-    p.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
-    p.add_argument("--preserve-colour", action="store_true", help="keep the product's colours, take only texture")
-    p.add_argument("--mask", choices=("all", "background", "product"), default="all",
-                   help="stylize everything, only the background (product untouched), or only the product")  # fmt: skip
+    p.add_argument("--look", metavar="NAME", help="start from a named look (`stylerec looks` lists them); flags "
+                   "given as well change its settings")  # fmt: skip
+    p.add_argument("--strength", type=float, help="0..1 (default: the product-safe default shown by `stylerec "
+                   "looks`, or the look's)")  # fmt: skip
+    p.add_argument("--preserve-colour", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the product's colours, take only texture (default: the product-safe default, or the "
+                   "look's)")  # fmt: skip
+    p.add_argument("--mask", choices=("all", "background", "product"),
+                   help="stylize everything, only the background (product untouched) or only the product "
+                   "(default: the product-safe default, or the look's)")  # fmt: skip
     p.add_argument("--size", type=int, metavar="PX", help="longest side of the output (default: the input's size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--style-scale", type=float, metavar="S",
@@ -218,6 +301,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (PNG + .recipe.json each)")
     p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+
+    p = add("looks", cmd_looks, "list the named looks (saved settings for `stylize --look`) and the defaults")
+    p.add_argument("--json", action="store_true")
 
     p = add("models", cmd_models, "list the pretrained networks, their status, and which engine needs which")
     p.add_argument("--fetch", choices=("vgg19",), help="download ImageNet VGG19 for the gatys engine (needs internet)")

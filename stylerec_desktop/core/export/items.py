@@ -105,8 +105,11 @@ def product_items_by_id(catalog: Catalog, product_ids: Iterable[int]) -> list[Ex
 def render_items(
     catalog: Catalog, renders: Sequence[StoredRender] | None = None, include_customer_ids: bool = False
 ) -> list[ExportItem]:
-    """Stored renders (default: every render in the catalog, oldest first) with their recipes. A render in a
-    customer's taste is described as "Taste of a customer" unless ``include_customer_ids``."""
+    """Stored renders (default: every render in the catalog, oldest first) with their recipes, each named by what
+    it is (``stylize.looks.describe_recipe``). A render in a customer's taste is described as "Taste of a
+    customer" unless ``include_customer_ids``."""
+    from stylerec_desktop.core.stylize.looks import describe_recipe
+
     chosen = list(renders) if renders is not None else sorted(catalog.renders(), key=lambda r: r.id)
     if not chosen:
         raise UserError("This catalog has no renders yet: make some with `stylerec stylize` or the Studio panel.")
@@ -122,7 +125,9 @@ def render_items(
                 title=product.title if product else "",
                 category=product.category if product else "",
                 image=render.path,
-                style=str(recipe["source"]),
+                # Named by what it is ("Preset 4 at 60%, background only"), for {style} in file names and the
+                # manifest; the provenance's source still names the style alone.
+                style=describe_recipe(render.recipe, include_customer_ids),
                 recipe=recipe,
             )
         )

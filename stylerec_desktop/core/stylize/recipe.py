@@ -20,7 +20,8 @@ The PNG files carry no time stamps or metadata, so the same pixels always make t
 
 Versions: 1 ran the networks at the output size (no ``style_scale`` in its options); 2 adds ``style_scale`` (also
 copied to the top level, like ``seed``). A version-1 recipe is read with ``style_scale=None``, which selects the
-version-1 pipeline, so it re-renders the pixels it made then. After a render, ``fidelity`` (see
+version-1 pipeline, so it re-renders the pixels it made then. A ``look`` (the named look the settings came from,
+see ``stylize.looks``) may be recorded; like the name it gives, it is not read back. After a render, ``fidelity`` (see
 ``stylize.fidelity``) may be added; it describes the result and is not read back.
 """
 
@@ -129,8 +130,10 @@ def make_recipe(
     options: StyleOptions,
     content_sku: str | None = None,
     style_sku: str | None = None,
+    look: str | None = None,
 ) -> dict[str, object]:
     """The recipe of rendering the file ``content_path`` (``content_size`` = its width, height) with ``source``.
+    ``look`` names the look (``stylize.looks``) the settings came from; it is recorded for names, not read back.
 
     Device and precision are recorded as *resolved* (``cpu``/``bfloat16``, not ``auto``), since auto may resolve
     differently on another machine.
@@ -140,7 +143,7 @@ def make_recipe(
     if engine == "colour":
         dtype = torch.float32  # no network: recorded for completeness
     path = Path(content_path).resolve()
-    return {
+    recipe: dict[str, object] = {
         "recipe_version": RECIPE_VERSION,
         "engine": engine,
         "content": {
@@ -161,6 +164,9 @@ def make_recipe(
         "torch_version": torch.__version__,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if look:
+        recipe["look"] = look
+    return recipe
 
 
 def checked_file(record: dict[str, object], what: str) -> Path:

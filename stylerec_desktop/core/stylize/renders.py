@@ -56,10 +56,11 @@ def render_into_catalog_job(
     content_sku: str | None = None,
     style_sku: str | None = None,
     product_id: int | None = None,
+    look: str | None = None,
 ) -> Job[StoredRender]:
     """Render ``content_path`` with ``source`` and keep it: PNG under ``renders/``, ``.recipe.json`` beside it, and a
-    catalog row. The recipe carries the render's measured ``fidelity`` (see ``stylize.fidelity``). Yields the
-    render's progress; returns the :class:`StoredRender`."""
+    catalog row. The recipe carries the render's measured ``fidelity`` (see ``stylize.fidelity``) and ``look``, the
+    named look its settings came from (if any). Yields the render's progress; returns the :class:`StoredRender`."""
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
@@ -67,7 +68,7 @@ def render_into_catalog_job(
     with Image.open(content_path) as opened:
         opened.load()
         content = opened.copy()
-    recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku)
+    recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku, look)
     result = yield from stylize_job(content, source, options, engine=chosen)
     recipe["fidelity"] = render_fidelity(content, result).to_dict()
     data = png_bytes(result)
@@ -108,5 +109,6 @@ def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[Sto
             content.get("sku"),
             style.get("sku"),
             render.product_id,
+            recipe.get("look"),  # type: ignore[arg-type]
         )  # fmt: skip
     )

@@ -69,6 +69,8 @@ ENGINES = (("Automatic", None), ("Neural (arbitrary)", "arbitrary"), ("Preset ne
            ("Colours only", "colour"), ("Gatys (optimisation; slow, needs VGG19)", "gatys"))  # fmt: skip
 GATYS_NO_PREVIEW = "Gatys optimises for minutes on a CPU, so there is no live preview: Render shows the result."
 MASKS = (("Whole picture", "all"), ("Background only (keep the product)", "background"), ("Product only", "product"))
+#: The first entry of the looks menu: the controls as set by hand (or the product-safe defaults the studio opens with).
+OWN_SETTINGS = "Own settings"
 
 #: The most pictures the studio takes at once (each render is a job and a row in the jobs panel; a whole-catalog
 #: selection is a batch for the CLI, `stylerec stylize`).
@@ -177,6 +179,13 @@ def describe_style(choice: StyleSource | str) -> str:
     return choice.label or "a style image"
 
 
+def variant_name(render: StoredRender) -> str:
+    """``"#12 Preset 4 at 60%, background only"``: a variant by its number and what it is (core ``describe_recipe``)."""
+    from stylerec_desktop.core.stylize.looks import describe_recipe
+
+    return f"#{render.id} {describe_recipe(render.recipe)}"
+
+
 def _icon_image(path: Path) -> QImage:
     """A strip icon of the picture at ``path``, decoded on a worker."""
     return read_scaled(path, STRIP_ICON)
@@ -255,15 +264,39 @@ class StudioPanel(FileDropTarget, QWidget):
             self._source_inputs.addWidget(widget)
         self.source_combo.currentIndexChanged.connect(self._source_inputs.setCurrentIndex)
 
+        from stylerec_desktop.core.stylize.looks import LOOKS, SAFE_MASK, SAFE_STRENGTH, preserve_colour_for
+
+        self.look_combo = QComboBox()
+        self.look_combo.setObjectName("look")
+        self.look_combo.addItem(OWN_SETTINGS)
+        for look in LOOKS:
+            self.look_combo.addItem(look.name)
+            self.look_combo.setItemData(self.look_combo.count() - 1, look.description, Qt.ItemDataRole.ToolTipRole)
+        self.look_combo.setToolTip("Named looks: saved settings a merchandiser can ship; choosing one sets the "
+                                   "controls")  # fmt: skip
+        self.look_combo.activated.connect(self._look_chosen)
         self.engine_combo = QComboBox()
         for text, _ in ENGINES:
             self.engine_combo.addItem(text)
-        self.strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=100)
+        # Opens at the product-safe defaults (measured: bench/bench_defaults.py, BENCHMARKS.md).
+        self.strength = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=round(SAFE_STRENGTH * 100))
         self.strength.setObjectName("strength")
+        self.strength_value = QLabel()
+        self.strength_value.setObjectName("strengthValue")
+        self.strength_value.setMinimumWidth(36)
+        self.strength.valueChanged.connect(self._show_strength)
+        self._show_strength(self.strength.value())
         self.preserve_check = QCheckBox("Preserve the product's colours")
+        self.preserve_check.setChecked(preserve_colour_for(SAFE_MASK))
         self.mask_combo = QComboBox()
         for text, _ in MASKS:
             self.mask_combo.addItem(text)
+        self.mask_combo.setCurrentIndex([name for _text, name in MASKS].index(SAFE_MASK))
+        # Restyling the product turns colours kept on, the backdrop alone turns it off (the product-safe rule);
+        # the box can still be changed after.
+        self.mask_combo.activated.connect(
+            lambda index: self.preserve_check.setChecked(preserve_colour_for(MASKS[index][1]))  # type: ignore[arg-type]
+        )
         self.size_box = QSpinBox(minimum=256, maximum=8192, value=1024, singleStep=256, suffix=" px")
         self.size_box.setToolTip("Longest side of full renders")
         self.scale_box = QDoubleSpinBox(minimum=0.25, maximum=4.0, value=1.0, singleStep=0.25, decimals=2)
@@ -331,18 +364,24 @@ class StudioPanel(FileDropTarget, QWidget):
         self.strip.setViewMode(QListWidget.ViewMode.IconMode)
         self.strip.setFlow(QListWidget.Flow.LeftToRight)
         self.strip.setWrapping(False)
+        self.strip.setWordWrap(True)
+        self.strip.setGridSize(QSize(STRIP_ICON * 2, STRIP_ICON + 36))
         self.strip.setIconSize(QSize(STRIP_ICON, STRIP_ICON))
-        self.strip.setFixedHeight(STRIP_ICON + 40)
+        self.strip.setFixedHeight(STRIP_ICON + 56)
         self.strip.currentRowChanged.connect(self._compare_variant)
         self.compare = SideBySide("Original", "Variant")
         self.compare.setMinimumHeight(140)
 
         form = QFormLayout()
         form.addRow("Content", self.content_label)
+        form.addRow("Look", self.look_combo)
         form.addRow("Style from", self.source_combo)
         form.addRow("", self._source_inputs)
         form.addRow("Engine", self.engine_combo)
-        form.addRow("Strength", self.strength)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_value)
+        form.addRow("Strength", strength_row)
         form.addRow("", self.preserve_check)
         form.addRow("Mask", self.mask_combo)
         form.addRow("Stroke size", self.scale_box)
@@ -503,6 +542,60 @@ class StudioPanel(FileDropTarget, QWidget):
     def engine(self) -> str | None:
         return ENGINES[self.engine_combo.currentIndex()][1]
 
+    def _show_strength(self, value: int) -> None:
+        self.strength_value.setText(f"{value}%")
+
+    def choose_look(self, name: str) -> None:
+        """Set the controls to the named look (core ``stylize.looks``): its preset (when it has one), strength,
+        mask, colours and stroke size. A look without a style of its own keeps the style chosen."""
+        self.look_combo.setCurrentIndex(max(0, self.look_combo.findText(name)))
+        self._look_chosen(self.look_combo.currentIndex())
+
+    def _look_chosen(self, index: int) -> None:
+        from stylerec_desktop.core.stylize.looks import look_named
+
+        if index <= 0:
+            return
+        look = look_named(self.look_combo.itemText(index))
+        widgets = (self.source_combo, self.preset_a, self.preset_b, self.preset_mix, self.engine_combo,
+                   self.strength, self.preserve_check, self.mask_combo, self.scale_box)  # fmt: skip
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            if look.source is not None:
+                self._load_style({"kind": "preset", "weights": {str(k): v for k, v in look.source.weights.items()}})
+                self.engine_combo.setCurrentIndex([name for _text, name in ENGINES].index(look.engine))
+            self.strength.setValue(round(look.strength * 100))
+            self.preserve_check.setChecked(look.preserve_colour)
+            self.mask_combo.setCurrentIndex([name for _text, name in MASKS].index(look.mask))
+            self.scale_box.setValue(look.style_scale)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._source_inputs.setCurrentIndex(self.source_combo.currentIndex())
+        self._show_strength(self.strength.value())
+        self._engine_changed()
+        self.status_label.setText(f"Look “{look.name}”: {look.description}.")
+        self._controls_changed()
+
+    def current_look(self) -> str | None:
+        """The look chosen, while the controls still hold its settings (a changed control makes them one's own)."""
+        from stylerec_desktop.core.stylize.looks import look_named
+
+        if self.look_combo.currentIndex() <= 0:
+            return None
+        look = look_named(self.look_combo.currentText())
+        options = self.options(None)
+        try:
+            same_style = look.source is None or self.source() == look.source
+        except UserError:  # no style chosen yet (a taste, a file): not the look's preset either
+            return None
+        same = (same_style and round(look.strength * 100) == self.strength.value()
+                and options.mask == look.mask and options.preserve_colour == look.preserve_colour
+                and abs((options.style_scale or 0.0) - look.style_scale) < 1e-9
+                and (look.engine is None or look.engine == self.engine()))  # fmt: skip
+        return look.name if same else None
+
     def source(self) -> StyleSource | str:
         """The style chosen: a style source, or the SKU of the product whose style to use (looked up on a worker
         by :func:`resolve_style`: never a catalog read on the GUI thread). Raises UserError with what is missing."""
@@ -570,7 +663,7 @@ class StudioPanel(FileDropTarget, QWidget):
         except UserError as exc:
             self.status_label.setText(str(exc))
             return []
-        catalog, engine = self._catalog, self.engine()
+        catalog, engine, look = self._catalog, self.engine(), self.current_look()
         handles = []
         for content in self._contents:
 
@@ -579,7 +672,8 @@ class StudioPanel(FileDropTarget, QWidget):
 
                 source, style_sku = resolve_style(catalog, choice)
                 stored = yield from render_into_catalog_job(catalog, content.path, source, options, engine,
-                                                            content.sku, style_sku, content.product_id)  # fmt: skip
+                                                            content.sku, style_sku, content.product_id,
+                                                            look)  # fmt: skip
                 return stored, _icon_image(stored.path)
 
             title = f"Render {content.label} in {describe_style(choice)}"
@@ -759,6 +853,8 @@ class StudioPanel(FileDropTarget, QWidget):
     # -- slots ---------------------------------------------------------------------------------------------
 
     def _controls_changed(self) -> None:
+        if self.look_combo.currentIndex() > 0 and self.current_look() is None:
+            self.look_combo.setCurrentIndex(0)  # changed by hand: the menu now says these are one's own settings
         if not self._asked_at:
             self._asked_at = time.perf_counter()
         self._debounce.start()
@@ -861,12 +957,15 @@ class StudioPanel(FileDropTarget, QWidget):
         self.matrixFinished.emit(result)
 
     def _add_variant(self, render: StoredRender, icon: QImage) -> None:
+        from stylerec_desktop.core.stylize.looks import describe_recipe
+
         sku = render.recipe.get("content", {}).get("sku")  # type: ignore[union-attr]
-        # With several pictures in the studio, say whose variant it is; with one, which engine made it.
-        label = f"{sku} #{render.id}" if sku and len(self._contents) > 1 else f"{render.engine} #{render.id}"
+        name = describe_recipe(render.recipe)
+        # Named by what it is; with several pictures in the studio, also whose variant it is.
+        label = f"{sku}: {name}" if sku and len(self._contents) > 1 else name
         item = QListWidgetItem(QIcon(QPixmap.fromImage(icon)), label)
         item.setData(Qt.ItemDataRole.UserRole, render)
-        item.setToolTip(f"{sku or 'a picture file'}, {render.engine} engine\n{render.path}")
+        item.setToolTip(f"#{render.id} {name}\n{sku or 'a picture file'}, {render.engine} engine\n{render.path}")
         self.strip.addItem(item)
         self.strip.setCurrentItem(item)
 
@@ -895,7 +994,7 @@ class StudioPanel(FileDropTarget, QWidget):
         if render is not None:  # each variant is compared with its own original (a batch has several)
             original_path = Path(str(render.recipe.get("content", {}).get("path", original_path)))  # type: ignore[union-attr]
         variant_path = render.path if render is not None else original_path
-        self.compare.set_titles("<b>Original</b>", f"<b>{render.engine}</b> #{render.id}" if render else "Original")
+        self.compare.set_titles("<b>Original</b>", f"<b>{_escape(variant_name(render))}</b>" if render else "Original")
 
         def read() -> tuple[QImage | None, QImage | None]:
             # At the compare scene's size: a camera original decoded whole and scaled on the GUI thread took 0.2 s.
