@@ -137,32 +137,39 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CLUSTERS = 12
 
 
-def _planted_index(rng: np.random.Generator, n: int = 360) -> tuple[StyleIndex, np.ndarray]:
-    """Products whose *colours* fall in ``CLUSTERS`` groups; style, visual and pattern are noise."""
+def _planted_index(rng: np.random.Generator, n: int = 360, aspect: str = "colour") -> tuple[StyleIndex, np.ndarray]:
+    """Products in ``CLUSTERS`` groups by one ``aspect`` of their looks: their *colours*, or their *visual* features
+    (a shape, in a real catalog); every other block is noise."""
     cluster = np.arange(n) % CLUSTERS
-    centres = np.stack([rng.uniform(20, 80, CLUSTERS), rng.uniform(-60, 60, CLUSTERS),
-                        rng.uniform(-60, 60, CLUSTERS)], axis=1)  # fmt: skip
     palettes = np.zeros((n, 5, 4), np.float32)
-    palettes[:, 0, :3] = centres[cluster] + rng.normal(0, 3, (n, 3))
-    palettes[:, 0, 3] = 0.7
     palettes[:, 1, :3] = rng.uniform([10, -60, -60], [90, 60, 60], (n, 3))  # a random accent colour
     palettes[:, 1, 3] = 0.3
+    palettes[:, 0, 3] = 0.7
+    visual = rng.random((n, 1280)).astype(np.float32)
+    if aspect == "colour":
+        centres = np.stack([rng.uniform(20, 80, CLUSTERS), rng.uniform(-60, 60, CLUSTERS),
+                            rng.uniform(-60, 60, CLUSTERS)], axis=1)  # fmt: skip
+        palettes[:, 0, :3] = centres[cluster] + rng.normal(0, 3, (n, 3))
+    else:
+        palettes[:, 0, :3] = rng.uniform([10, -60, -60], [90, 60, 60], (n, 3))
+        visual = (2.0 * rng.random((CLUSTERS, 1280))[cluster] + visual).astype(np.float32)
     index = StyleIndex.from_features(
         product_ids=np.arange(1, n + 1), skus=[f"P{i}" for i in range(n)], titles=[f"Product {i}" for i in range(n)],
         categories=["all"] * n, prices=[10.0] * n, in_stock=[True] * n,
-        style=rng.normal(size=(n, 100)).astype(np.float32), visual=rng.random((n, 1280)).astype(np.float32),
+        style=rng.normal(size=(n, 100)).astype(np.float32), visual=visual,
         palettes=palettes, pattern=rng.random((n, 20)).astype(np.float32), extractor="test", as_of=T0,
     )  # fmt: skip
     return index, cluster
 
 
 def _planted_folds(
-    seed: int = 0, customers: int = 160, products: int = 960, per_shopper: int = 10
+    seed: int = 0, customers: int = 160, products: int = 960, per_shopper: int = 10, aspect: str = "colour"
 ) -> tuple[list[Fold], Fold]:
-    """Shoppers who each like one colour group. Many products per group and short histories keep co-purchases
-    sparse, as in a real catalog, so that only the colours generalise from what a shopper bought to what's next."""
+    """Shoppers who each like one group (by ``aspect``, see :func:`_planted_index`). Many products per group and
+    short histories keep co-purchases sparse, as in a real catalog, so that only that aspect generalises from what
+    a shopper bought to what's next."""
     rng = np.random.default_rng(seed)
-    index, cluster = _planted_index(rng, products)
+    index, cluster = _planted_index(rng, products, aspect)
     n = len(index)
     popular = 1.0 / np.arange(1, n + 1) ** 0.8
     ranked = rng.permutation(n)

@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -349,6 +350,15 @@ def evaluate(
     return evaluate_units(fold_list, units, chosen, k, test_days, seed)
 
 
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread. The evaluation and the tuner make thousands of small
+    matrix products (one per customer-window and candidate); threads cost more than they give there, and on a busy
+    machine OpenBLAS's spinning threads made them 3-10x slower."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def evaluate_units(
     folds: list[Fold],
     units: list[Unit],
@@ -360,6 +370,19 @@ def evaluate_units(
 ) -> EvaluationReport:
     """Run ``rankers`` on every customer-window and pool the figures (see the module docstring); ``differences``
     are ``reference`` minus each other ranker."""
+    with one_blas_thread():
+        return _evaluate_units(folds, units, rankers, k, test_days, seed, reference)
+
+
+def _evaluate_units(
+    folds: list[Fold],
+    units: list[Unit],
+    rankers: dict[str, Ranker],
+    k: int,
+    test_days: int,
+    seed: int,
+    reference: str,
+) -> EvaluationReport:
     scores = {m: np.zeros((len(units), len(METRICS))) for m in rankers}
     n_items = len(folds[0].index)
     exposure = {m: np.zeros(n_items, np.int64) for m in rankers}

@@ -36,6 +36,7 @@ from stylerec_desktop.core.recommend.evaluate import (
     evaluate_units,
     learned_ranker,
     make_folds,
+    one_blas_thread,
     ranking_metrics,
     train_fold_models,
     units_of,
@@ -223,19 +224,22 @@ class _Search:
     def score(self, weights: RankingWeights, settings: TasteSettings) -> float:
         key = (tuple(weights.as_dict().values()), _taste_key(settings))
         if key not in self._scores:
-            if not any(v > 0 for v in weights.as_dict().values()):
-                self._scores[key] = -1.0
-            else:
-                tastes = self.tastes(settings)
-                ndcg = [
-                    ranking_metrics([r.row for r in recommend(self.folds[u.fold].index, taste, k=self.k,
-                                                              weights=weights, learned=self.folds[u.fold].learned)],
-                                    u.relevant, self.k)[0]
-                    for u, taste in zip(self.units, tastes, strict=True)
-                ]  # fmt: skip
-                self._scores[key] = float(np.mean(ndcg))
+            with one_blas_thread():
+                self._score(key, weights, settings)
             self.evaluated += 1
         return self._scores[key]
+
+    def _score(self, key: tuple, weights: RankingWeights, settings: TasteSettings) -> None:
+        if not any(v > 0 for v in weights.as_dict().values()):
+            self._scores[key] = -1.0
+            return
+        tastes = self.tastes(settings)
+        ndcg = [
+            ranking_metrics([r.row for r in recommend(self.folds[u.fold].index, taste, k=self.k, weights=weights,
+                                                      learned=self.folds[u.fold].learned)], u.relevant, self.k)[0]
+            for u, taste in zip(self.units, tastes, strict=True)
+        ]  # fmt: skip
+        self._scores[key] = float(np.mean(ndcg))
 
 
 def _random_weights(rng: np.random.Generator, names: list[str]) -> RankingWeights:
