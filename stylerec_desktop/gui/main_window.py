@@ -240,7 +240,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Export selected…", self._export_selected, "Ctrl+E")
         file_menu.addSeparator()
-        settings_action = self._action(file_menu, "&Settings…", self.open_settings)
+        settings_action = self._action(file_menu, "&Settings…", lambda: self.open_settings())
         settings_action.setShortcuts(preferences_shortcuts())
         settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         file_menu.addSeparator()

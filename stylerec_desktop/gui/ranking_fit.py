@@ -13,7 +13,7 @@ the recommendations panel learns to rank again and :attr:`RankingFitter.fitChang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -160,7 +160,7 @@ class RankingFitter(QObject):
         if (running := self.running("tune")) is not None:
             return running
         handle = self._runner.submit(TUNE_TITLE, lambda: _tune(catalog, folds, test_days, k, seed))
-        handle.succeeded.connect(lambda info: self._store_tuned(catalog, info.result))
+        handle.succeeded.connect(lambda info: self.store_tuned(info.result, catalog))
         return self._started("tune", handle)
 
     def reset(self) -> JobHandle | None:
@@ -208,17 +208,20 @@ class RankingFitter(QObject):
         self.jobStarted.emit(kind, handle)
         return handle
 
-    def _store_tuned(self, catalog: Catalog, tuned: Any) -> None:
-        if catalog is not self._catalog:
-            return  # tuned for a catalog closed meanwhile: not stored into another one
+    def store_tuned(self, tuned: TunedRanking, catalog: Catalog | None = None) -> JobHandle | None:
+        """Store ``tuned`` as the ranking of ``catalog`` (the open one when None), on the write lane; what a tune
+        does when it succeeds. None when that catalog is no longer open (it was closed meanwhile)."""
+        catalog = catalog if catalog is not None else self._catalog
+        if catalog is None or catalog is not self._catalog:
+            return None
 
         def store() -> None:
             from stylerec_desktop.core.recommend.tune import save_ranking
 
             save_ranking(catalog, tuned)
 
-        self._changes.watch(self._runner.submit("Store the tuned ranking", store, lane=Lane.WRITE, hidden=True),
-                            [Table.CATALOG_SETTINGS])  # fmt: skip
+        handle = self._runner.submit("Store the tuned ranking", store, lane=Lane.WRITE, hidden=True)
+        return self._changes.watch(handle, [Table.CATALOG_SETTINGS])
 
     def _arrived(self, fit: CatalogFit) -> None:
         self._fit = fit

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobState
 from stylerec_desktop.gui.ranking_fit import CatalogFit, RankingFitter
+from stylerec_desktop.gui.text import without_cli_flags
 from stylerec_desktop.gui.widgets import SIGNAL_NAMES
 
 if TYPE_CHECKING:
@@ -132,10 +133,10 @@ class CatalogFitBox(QGroupBox):
             "Search the blend and the taste settings that best predict this catalog's own next purchases, "
             "checked on later weeks the search never saw. Runs in the background."
         )
-        self.tune_button.clicked.connect(self._fitter.tune)
+        self.tune_button.clicked.connect(lambda: self._fitter.tune())  # not clicked(checked) as an argument
         self.reset_button = QPushButton("Reset to defaults")
         self.reset_button.setObjectName("resetRanking")
-        self.reset_button.clicked.connect(self._fitter.reset)
+        self.reset_button.clicked.connect(lambda: self._fitter.reset())
         self.evaluate_button = QPushButton("Evaluate…")
         self.evaluate_button.clicked.connect(self.evaluateRequested)
         self.tune_row = JobProgressRow()
@@ -152,7 +153,7 @@ class CatalogFitBox(QGroupBox):
             "Learn from this catalog's events, product pictures and attributes which products each customer takes "
             "next; the model becomes one more signal of the blend."
         )
-        self.train_button.clicked.connect(self._fitter.train)
+        self.train_button.clicked.connect(lambda: self._fitter.train())
         self.train_row = JobProgressRow()
         train_buttons = QHBoxLayout()
         train_buttons.addWidget(self.train_button)
@@ -173,10 +174,10 @@ class CatalogFitBox(QGroupBox):
 
         fitter.fitChanged.connect(self.show_fit)
         fitter.jobStarted.connect(self._follow)
-        for kind, row in (("tune", self.tune_row), ("train", self.train_row)):
+        for kind in ("tune", "train"):  # started before this box opened (from the Catalog menu)
             running = fitter.running(kind)
             if running is not None:
-                row.follow(running)
+                self._follow(kind, running)
         self.show_fit(fitter.fit())
         self._update_buttons()
 
@@ -217,7 +218,7 @@ class CatalogFitBox(QGroupBox):
         else:
             lead = f"<b>Tuned on {when} but not applied:</b> {escape(tuned.reason or '')} ({basis})."
         if tuned.warning:
-            lead += "<br>" + theme.danger(escape(tuned.warning))(theme.colours())
+            lead += "<br>" + theme.danger(escape(without_cli_flags(tuned.warning)))(theme.colours())
         self.tuned_label.setText(lead)
         rows = list(tuned.held_out.items())
         self.evidence_table.setRowCount(len(rows))
@@ -243,7 +244,8 @@ class CatalogFitBox(QGroupBox):
 
     def _show_model(self, info: LearnedInfo | None, error: str | None) -> None:
         if error is not None:
-            self.model_label.setText(f"<b>Learned model:</b> {theme.danger(escape(error))(theme.colours())}")
+            message = escape(error.replace("run `stylerec learn` to train it again", "train it again"))
+            self.model_label.setText(f"<b>Learned model:</b> {theme.danger(message)(theme.colours())}")
             return
         if info is None:
             self.model_label.setText("<b>Learned model:</b> none yet. Recommendations use the blend's other signals.")
@@ -281,7 +283,8 @@ class CatalogFitBox(QGroupBox):
         if info.state is JobState.CANCELLED:
             theme.set_rich_text(self.outcome_label, theme.muted(f"{what} cancelled: nothing was stored."))
         elif info.state is JobState.FAILED:
-            theme.set_rich_text(self.outcome_label, theme.danger(escape(f"{what} stopped: {info.error}")))
+            message = without_cli_flags(info.error)
+            theme.set_rich_text(self.outcome_label, theme.danger(escape(f"{what} stopped: {message}")))
         else:
             self.outcome_label.clear()
         self._update_buttons()

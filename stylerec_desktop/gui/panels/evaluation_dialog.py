@@ -32,6 +32,7 @@ from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobState
 from stylerec_desktop.gui.panels.catalog_fit import JobProgressRow, method_name, verdict
 from stylerec_desktop.gui.ranking_fit import RankingFitter
+from stylerec_desktop.gui.text import without_cli_flags
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.recommend.evaluate import EvaluationReport
@@ -55,6 +56,7 @@ class EvaluationDialog(QDialog):
         self.k_box = _spin(1, 100, 10, "", "How many recommendations count per customer (the k of NDCG@k)")
         self.learned_check = QCheckBox("Also train the learned model for each window (slower)")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Test windows", self.folds_box)
         form.addRow("Each window", self.days_box)
         form.addRow("Top", self.k_box)
@@ -62,11 +64,12 @@ class EvaluationDialog(QDialog):
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runEvaluation")
         self.run_button.setDefault(True)
-        self.run_button.clicked.connect(self.run)
+        self.run_button.clicked.connect(lambda: self.run())
         self.job_row = JobProgressRow()
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.job_row, 1)
+        run_row.addStretch(0)
 
         self.summary_label = QLabel()
         self.summary_label.setObjectName("evaluationSummary")
@@ -126,7 +129,7 @@ class EvaluationDialog(QDialog):
         elif info.state is JobState.CANCELLED:
             theme.set_rich_text(self.summary_label, theme.muted("Evaluation cancelled."))
         else:
-            theme.set_rich_text(self.summary_label, theme.danger(escape(info.error)))
+            theme.set_rich_text(self.summary_label, theme.danger(escape(without_cli_flags(info.error))))
 
     def show_report(self, report: EvaluationReport) -> None:
         self.report = report
@@ -138,7 +141,7 @@ class EvaluationDialog(QDialog):
             f"top {k} recommendations each. Higher is better; the intervals say how sure each figure is."
         )
         self.warning_label.setVisible(report.warning is not None)
-        self.warning_label.setText(report.warning or "")
+        self.warning_label.setText(without_cli_flags(report.warning or ""))
         methods = list(report.methods.items())
         self.methods_table.setRowCount(len(methods))
         self.methods_table.setVerticalHeaderLabels([method_name(m) for m, _ in methods])

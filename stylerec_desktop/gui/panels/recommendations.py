@@ -162,8 +162,9 @@ class RecommendationDelegate(QStyledItemDelegate):
     """A row card: rank and match strength; thumbnail; full title (elided in the middle), details and the "why"
     sentence; labelled bars of the signals that carry the score."""
 
-    BARS_WIDTH = 190
-    BAR_ROWS = 4
+    BARS_WIDTH = 170
+    BAR_ROWS = 3
+    WHY_LINES = 3
 
     def __init__(self, model: RecommendationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,7 +172,7 @@ class RecommendationDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         line = QFontMetrics(option.font).height() + 2
-        return QSize(360, max(self._model.thumb_size, 4 * line) + 16)
+        return QSize(360, max(self._model.thumb_size, (2 + self.WHY_LINES) * line) + 16)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         painter.save()
@@ -184,40 +185,43 @@ class RecommendationDelegate(QStyledItemDelegate):
         metrics = QFontMetrics(option.font)
         line = metrics.height() + 2
         colours = theme.colours()
+        strength = self._model.strength(index.row())
         bold = QFont(option.font)
         bold.setBold(True)
         rank_w = QFontMetrics(bold).horizontalAdvance("000") + 4
         painter.setFont(bold)
         painter.setPen(option.palette.text().color())
-        painter.drawText(QRect(inner.left(), inner.top() + 4, rank_w, line), Qt.AlignmentFlag.AlignHCenter,
+        painter.drawText(QRect(inner.left(), inner.top() + 2, rank_w, line), Qt.AlignmentFlag.AlignHCenter,
                          str(index.row() + 1))  # fmt: skip
-        self._paint_strength(painter, QRect(inner.left(), inner.top() + 4 + line, rank_w, 10),
-                             self._model.strength(index.row()))  # fmt: skip
+        self._paint_strength(painter, QRect(inner.left(), inner.top() + 2 + line, rank_w, 10), strength)
         _draw_centred(painter, index.data(Qt.ItemDataRole.DecorationRole), QRect(inner.left() + rank_w, inner.top(),
                                                                               thumb, thumb))  # fmt: skip
-        bars_w = min(self.BARS_WIDTH, max(0, inner.width() // 3))
-        bars = QRect(inner.right() - bars_w, inner.top() + 2, bars_w, min(inner.height() - 4, self.BAR_ROWS * line))
+        # Title and details run the card's full width; the why sentence and the bars share the lines below.
         text_left = inner.left() + rank_w + thumb + 10
-        text_w = max(20, bars.left() - 10 - text_left)
+        full_w = max(20, inner.right() - text_left)
         painter.setFont(bold)
         painter.setPen(option.palette.text().color())
         # Elided in the middle: the words that tell two similar products apart are often at the end.
-        title = QFontMetrics(bold).elidedText(rec.title, Qt.TextElideMode.ElideMiddle, text_w)
-        painter.drawText(QRect(text_left, inner.top() + 2, text_w, line), Qt.AlignmentFlag.AlignLeft, title)
+        title = QFontMetrics(bold).elidedText(rec.title, Qt.TextElideMode.ElideMiddle, full_w)
+        painter.drawText(QRect(text_left, inner.top() + 2, full_w, line), Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(option.font)
         painter.setPen(colours.muted_text)
-        details = " · ".join(p for p in (match_words(self._model.strength(index.row())).capitalize(),
+        details = " · ".join(p for p in (match_words(strength).capitalize(),
                                          index.data(Qt.ItemDataRole.StatusTipRole) or "") if p)  # fmt: skip
-        details = metrics.elidedText(details, Qt.TextElideMode.ElideRight, text_w)
-        painter.drawText(QRect(text_left, inner.top() + 2 + line, text_w, line), Qt.AlignmentFlag.AlignLeft, details)
+        details = metrics.elidedText(details, Qt.TextElideMode.ElideRight, full_w)
+        painter.drawText(QRect(text_left, inner.top() + 2 + line, full_w, line), Qt.AlignmentFlag.AlignLeft, details)
+        lower = inner.top() + 4 + 2 * line
+        bars_w = min(self.BARS_WIDTH, full_w // 2)
+        bars = QRect(inner.right() - bars_w, lower, bars_w, self.BAR_ROWS * (line - 2))
+        why_w = max(20, bars.left() - 10 - text_left)
         painter.setPen(option.palette.text().color())
         why = _sentence(explanation.summary())
-        why_rect = QRect(text_left, inner.top() + 2 + 2 * line, text_w, 2 * line)
+        why_rect = QRect(text_left, lower, why_w, self.WHY_LINES * metrics.lineSpacing())
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        if metrics.boundingRect(why_rect, flags, why).height() > why_rect.height():
-            why = metrics.elidedText(why, Qt.TextElideMode.ElideRight, 2 * text_w - metrics.averageCharWidth() * 8)
+        while len(why) > 4 and metrics.boundingRect(why_rect, flags, why).height() > why_rect.height():
+            why = why[: int(len(why) * 0.9)].rstrip() + "…"  # shorten until it fits its lines
+            why = why.replace("……", "…")
         painter.drawText(why_rect, flags, why)
-        painter.setFont(option.font)
         paint_score_bars(painter, bars, carrying_signals(rec.components, self.BAR_ROWS), self._model.scale,
                          labels=True, values=False)  # fmt: skip
         painter.restore()
@@ -350,9 +354,10 @@ class RecommendationsPanel(QWidget):
         reset = QToolButton(text="Reset")
         reset.setToolTip("Back to the blend started from (all sliders at 100 %, no diversity)")
         reset.clicked.connect(self.reset_controls)
-        grid.addWidget(QLabel("Diversity"), 3, 0)
-        grid.addWidget(self.diversity_slider, 3, 1)
-        grid.addWidget(reset, 3, 3, Qt.AlignmentFlag.AlignRight)
+        below = (len(self.weight_sliders) + 1) // 2  # the first grid row under the weight sliders
+        grid.addWidget(QLabel("Diversity"), below, 0)
+        grid.addWidget(self.diversity_slider, below, 1)
+        grid.addWidget(reset, below, 3, Qt.AlignmentFlag.AlignRight)
 
         self.category_combo = QComboBox()
         self.category_combo.setObjectName("recommendationCategory")
@@ -375,8 +380,8 @@ class RecommendationsPanel(QWidget):
         checks.addWidget(self.in_stock_check)
         checks.addWidget(self.purchased_check)
         checks.addStretch(1)
-        grid.addLayout(filters, 4, 0, 1, 4)
-        grid.addLayout(checks, 5, 0, 1, 4)
+        grid.addLayout(filters, below + 1, 0, 1, 4)
+        grid.addLayout(checks, below + 2, 0, 1, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         return box
