@@ -69,10 +69,11 @@ def _tune(catalog: Catalog, folds: int, test_days: int, k: int, seed: int) -> Jo
     return (yield from tune_job(catalog, folds=folds, test_days=test_days, k=k, seed=seed, save=False))
 
 
-def _train(catalog: Catalog, device: str, seed: int) -> Job[LearnedInfo]:
-    from stylerec_desktop.core.recommend.learned import save_model, train_model_job
+def _train(catalog: Catalog, device: str, seed: int, epochs: int | None) -> Job[LearnedInfo]:
+    from stylerec_desktop.core.recommend.learned import LearnedSettings, save_model, settings_with, train_model_job
 
-    model = yield from train_model_job(catalog, seed=seed, device=device)
+    settings = LearnedSettings() if epochs is None else settings_with(LearnedSettings(), epochs=epochs)
+    model = yield from train_model_job(catalog, settings=settings, seed=seed, device=device)
     # No step between the last training step and the save: a cancel lands before it or not at all.
     save_model(model, catalog)
     return model.info
@@ -177,15 +178,18 @@ class RankingFitter(QObject):
         handle = self._runner.submit("Reset the tuned ranking", forget, lane=Lane.WRITE)
         return self._changes.watch(handle, [Table.CATALOG_SETTINGS])
 
-    def train(self, seed: int = 0) -> JobHandle | None:
-        """Train the learned model on the catalog's events and store it (None without a writable catalog)."""
+    def train(self, seed: int = 0, epochs: int | None = None) -> JobHandle | None:
+        """Train the learned model on the catalog's events and store it (None without a writable catalog).
+        ``epochs``: at most this many passes (None: the model's default; early stopping usually ends it first)."""
         catalog = self._writable()
         if catalog is None:
             return None
         if (running := self.running("train")) is not None:
             return running
         device = self._device
-        handle = self._runner.submit(TRAIN_TITLE, lambda: _train(catalog, device, seed), device=device_label(device))
+        handle = self._runner.submit(
+            TRAIN_TITLE, lambda: _train(catalog, device, seed, epochs), device=device_label(device)
+        )
         self._changes.watch(handle, [Table.LEARNED_MODEL])
         return self._started("train", handle)
 
