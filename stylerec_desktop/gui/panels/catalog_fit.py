@@ -308,3 +308,25 @@ def _wrapping_label(name: str, muted: bool = False) -> QLabel:
         label.setProperty("role", "muted")
     return label
 
+
+
+if __name__ == "__main__":
+    from stylerec_desktop.core.catalog import Catalog
+    from stylerec_desktop.gui.catalog_changes import CatalogChanges
+    from stylerec_desktop.gui.jobs import JobRunner
+    from stylerec_desktop.gui.panels._standalone import run_panel
+    from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+
+    def _build(catalog: Catalog, runner: JobRunner, _thumbnails: ThumbnailLoader) -> QWidget:
+        changes = CatalogChanges(runner)
+        fitter = RankingFitter(runner, changes)
+        changes.set_catalog(catalog)
+        changes.changed.connect(fitter.catalog_changed)
+        box = CatalogFitBox(fitter)
+        fitter.setParent(box)
+        changes.setParent(box)
+        fitter.set_catalog(catalog)
+        box.evaluateRequested.connect(lambda: print("evaluateRequested"))
+        return box
+
+    raise SystemExit(run_panel("This catalog's ranking", _build, size=(760, 560)))

@@ -198,10 +198,12 @@ if __name__ == "__main__":
     from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
     def _build(catalog: Catalog, runner: JobRunner, _thumbnails: ThumbnailLoader) -> QWidget:
-        fitter = RankingFitter(runner, CatalogChanges(runner))
+        changes = CatalogChanges(runner)
+        fitter = RankingFitter(runner, changes)
         fitter.set_catalog(catalog)
         dialog = EvaluationDialog(fitter)
         fitter.setParent(dialog)
+        changes.setParent(dialog)
         return dialog
 
     raise SystemExit(run_panel("Evaluate recommendations", _build, size=(760, 560)))
