@@ -164,7 +164,7 @@ class ScoreBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._components: dict[str, float] = {}
-        self.setMinimumHeight(6 * 18)
+        self.setMinimumHeight(len(SIGNAL_NAMES) * 18)  # one readable row per signal
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_components(self, components: Mapping[str, float]) -> None:
