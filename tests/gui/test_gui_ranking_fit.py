@@ -74,11 +74,11 @@ def _settled(qtbot: QtBot, window: MainWindow) -> None:
     wait_idle(qtbot, window.runner)
 
 
-def _tuned(weights: RankingWeights, applied: bool = True) -> TunedRanking:
+def _tuned(weights: RankingWeights, applied: bool = True, events: int = 1234) -> TunedRanking:
     """A tuned ranking as a tune would store it (figures made up for the display; only the weights rank)."""
     return TunedRanking(
         weights=weights, taste=TasteSettings(half_life_days=30.0), fitted_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
-        events=1234, newest_event=datetime(2026, 11, 30, tzinfo=UTC), folds=3, test_days=14, k=10, seed=0,
+        events=events, newest_event=datetime(2026, 11, 30, tzinfo=UTC), folds=3, test_days=14, k=10, seed=0,
         validation={"tuned": 0.31, "default": 0.22, "customer_windows": 120},
         held_out={"tuned": {"ndcg": 0.301, "ci": [0.25, 0.35]}, "default": {"ndcg": 0.212, "ci": [0.17, 0.26]},
                   "popularity": {"ndcg": 0.104, "ci": [0.07, 0.14]}},
@@ -192,14 +192,17 @@ def test_a_tune_that_kept_the_defaults_says_why_and_ranks_with_them(qtbot: QtBot
     panel = window.recommendations_panel
     _pick(qtbot, window, customer_id)
     before = panel.model.product_ids()
-    window.ranking_fitter.store_tuned(_tuned(ONLY_COLOUR, applied=False))
+    # Tuned on a single event: the catalog has grown well past it, so tuning again is suggested.
+    window.ranking_fitter.store_tuned(_tuned(ONLY_COLOUR, applied=False, events=1))
     qtbot.waitUntil(lambda: "kept them" in panel.blend_label.text(), timeout=30_000)
     _settled(qtbot, window)
     assert "did worse than the defaults" in panel.blend_label.text()
+    assert "Tune it again" in panel.blend_label.text() and "stylerec" not in panel.blend_label.text()
     assert panel.model.product_ids() == before
     box = window.open_settings("Recommendations").fit_box
     assert box is not None
     qtbot.waitUntil(lambda: "not applied" in box.tuned_label.text(), timeout=10_000)
+    assert box.hint_label.isVisibleTo(box) and "Tune it again" in box.hint_label.text()
 
 
 def test_training_shows_progress_cancel_stores_nothing_and_a_trained_model_joins_the_ranking(
@@ -264,7 +267,7 @@ def test_the_evaluate_view_shows_figures_with_intervals_differences_in_words_and
     assert table.rowCount() == len(expected.methods)
     first = expected.methods["stylerec"]
     lo, hi = first.ci["ndcg"]
-    assert table.verticalHeaderItem(0).text() == "Our blend"
+    assert table.verticalHeaderItem(0).text() == "This catalog's ranking"
     assert table.item(0, 0).text() == f"{first.ndcg:.3f}  [{lo:.3f}, {hi:.3f}]"
     diffs = dialog.differences_table
     assert diffs.rowCount() == len(expected.differences)

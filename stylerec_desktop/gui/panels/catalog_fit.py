@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 METHOD_NAMES = {
     "tuned": "Tuned blend",
     "default": "Default blend",
-    "stylerec": "Our blend",
+    "stylerec": "This catalog's ranking",
     "popularity": "Recent best-sellers",
     "cooccurrence": "Often bought together",
     "visual_knn": "Visual look-alikes",
@@ -195,7 +195,8 @@ class CatalogFitBox(QGroupBox):
             self._show_model(fit.model, fit.model_error)
         hint = fit.retune_hint if fit is not None else None
         self.hint_label.setVisible(hint is not None)
-        self.hint_label.setText(hint.replace(" (stylerec tune, or Tune for this catalog)", "") if hint else "")
+        self.hint_label.setText(hint.replace(" (stylerec tune, or Tune for this catalog)", " (Tune for this catalog)")
+                                if hint else "")  # fmt: skip
         self._update_buttons()
 
     def _show_tuned(self, tuned: TunedRanking | None) -> None:

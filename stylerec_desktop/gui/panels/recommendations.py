@@ -451,8 +451,8 @@ class RecommendationsPanel(QWidget):
     def catalog_changed(self, change: CatalogChange) -> None:
         """Ask again when the ranking's inputs changed: products (prices, stock, categories for the filters),
         customers, their events, the style index, the learned model, or the tuned ranking (read first)."""
-        if change.touches(Table.CATALOG_SETTINGS):
-            self._read_tuned()  # ranks again once it has arrived
+        if change.touches(Table.CATALOG_SETTINGS, Table.EVENTS):
+            self._read_tuned()  # ranks again once it has arrived (new events may call for tuning again)
         elif change.touches(Table.PRODUCTS, Table.CUSTOMERS, Table.EVENTS, Table.IMAGE_FEATURES, Table.LEARNED_MODEL):
             self.reload()
 
@@ -531,6 +531,8 @@ class RecommendationsPanel(QWidget):
             text = "Your default weights. This catalog is not tuned yet (Catalog ▸ Tune recommendations)."
         else:
             text = ""
+        if tuned is not None and tuned.retune_hint:
+            text += " " + tuned.retune_hint
         self.blend_label.setText(text)
 
     # -- slots ---------------------------------------------------------------------------------------------
@@ -617,6 +619,7 @@ class TunedBlend:
     reason: str | None
     fitted_at: str
     events: int
+    retune_hint: str | None = None  # the catalog has grown well past what it was tuned on
 
 
 def _tuned_blend(catalog: Catalog) -> TunedBlend | None:
@@ -626,7 +629,10 @@ def _tuned_blend(catalog: Catalog) -> TunedBlend | None:
     tuned = stored_ranking(catalog)
     if tuned is None:
         return None
-    return TunedBlend(tuned.weights, tuned.applied, tuned.reason, f"{tuned.fitted_at:%Y-%m-%d}", tuned.events)
+    hint = tuned.retune_hint(catalog.counts().events)
+    if hint is not None:
+        hint = hint.replace("stylerec tune, or ", "Settings ▸ Recommendations ▸ ")
+    return TunedBlend(tuned.weights, tuned.applied, tuned.reason, f"{tuned.fitted_at:%Y-%m-%d}", tuned.events, hint)
 
 
 def _workspace(catalog: Catalog, query: WorkspaceQuery) -> CustomerWorkspace:
