@@ -51,15 +51,18 @@ class CatalogFit:
 def read_fit(catalog: Catalog) -> CatalogFit:
     """On a worker: the catalog's :class:`CatalogFit`."""
     from stylerec_desktop.core.errors import UserError
-    from stylerec_desktop.core.recommend.learned import load_model
+    from stylerec_desktop.core.recommend.learned import load_model, model_path
+    from stylerec_desktop.core.recommend.service import LEARNED_CACHE
     from stylerec_desktop.core.recommend.tune import stored_ranking
 
-    model_info, model_error = None, None
-    try:
-        model = load_model(catalog)
-        model_info = model.info if model is not None else None
-    except UserError as exc:
-        model_error = str(exc)
+    # The recommendations' own cache: the model is read once for both (a large catalog's takes a while).
+    model = LEARNED_CACHE.get(catalog)
+    model_info, model_error = (model.info if model is not None else None), None
+    if model is None and model_path(catalog).is_file():
+        try:  # the cache ranks without a model it cannot use; ask again for the reason, to show it
+            load_model(catalog)
+        except UserError as exc:
+            model_error = str(exc)
     return CatalogFit(stored_ranking(catalog), catalog.counts().events, model_info, model_error)
 
 
