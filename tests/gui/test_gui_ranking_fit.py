@@ -134,7 +134,7 @@ def test_too_little_history_to_tune_says_why_in_words_and_keeps_the_defaults(
     assert stored_ranking(window.catalog()) is None
 
 
-def test_a_stored_tuned_ranking_changes_what_the_panel_shows_and_reset_undoes_it(
+def test_a_stored_tuned_ranking_changes_what_the_panel_shows_reset_undoes_it_and_a_rejected_one_says_why(
     qtbot: QtBot, indexed_window: MainWindow
 ) -> None:
     window = indexed_window
@@ -183,24 +183,14 @@ def test_a_stored_tuned_ranking_changes_what_the_panel_shows_and_reset_undoes_it
     assert "not tuned yet" in panel.blend_label.text()
     assert panel.model.product_ids() == before
 
-
-def test_a_tune_that_kept_the_defaults_says_why_and_ranks_with_them(qtbot: QtBot, indexed_window: MainWindow) -> None:
-    window = indexed_window
-    catalog = window.catalog()
-    assert catalog is not None
-    customer_id = _busiest(catalog)
-    panel = window.recommendations_panel
-    _pick(qtbot, window, customer_id)
-    before = panel.model.product_ids()
-    # Tuned on a single event: the catalog has grown well past it, so tuning again is suggested.
+    # A tune that kept the defaults says why, and the panel ranks as before. It was fitted on a single event: the
+    # catalog has grown well past it, so tuning again is suggested (in words, not as a command).
     window.ranking_fitter.store_tuned(_tuned(ONLY_COLOUR, applied=False, events=1))
     qtbot.waitUntil(lambda: "kept them" in panel.blend_label.text(), timeout=30_000)
     _settled(qtbot, window)
-    assert "did worse than the defaults" in panel.blend_label.text()
+    assert "did worse than the defaults" in panel.blend_label.text() and not panel.uses_catalog_blend()
     assert "Tune it again" in panel.blend_label.text() and "stylerec" not in panel.blend_label.text()
     assert panel.model.product_ids() == before
-    box = window.open_settings("Recommendations").fit_box
-    assert box is not None
     qtbot.waitUntil(lambda: "not applied" in box.tuned_label.text(), timeout=10_000)
     assert box.hint_label.isVisibleTo(box) and "Tune it again" in box.hint_label.text()
 
@@ -230,7 +220,7 @@ def test_training_shows_progress_cancel_stores_nothing_and_a_trained_model_joins
     assert handle.info.state is JobState.CANCELLED and not model_path(catalog).exists()
     assert "Training cancelled: nothing was stored" in box.outcome_label.text()
 
-    handle = window.ranking_fitter.train(epochs=3)  # what the button starts, shorter
+    handle = window.ranking_fitter.train(epochs=1)  # what the button starts, shorter
     assert handle is not None and not box.train_button.isEnabled()
     qtbot.waitUntil(lambda: handle.info.state.finished, timeout=120_000)
     assert handle.info.state is JobState.DONE, handle.info.error
@@ -252,14 +242,14 @@ def test_the_evaluate_view_shows_figures_with_intervals_differences_in_words_and
     window.evaluate_action.trigger()
     dialog = window.evaluation_dialog
     assert dialog is not None and dialog.isVisible()
-    dialog.folds_box.setValue(2)
-    dialog.days_box.setValue(7)
+    dialog.folds_box.setValue(1)
+    dialog.days_box.setValue(10)
     handle = dialog.run()
     assert handle is not None and not dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=120_000)
     catalog = window.catalog()
     assert catalog is not None
-    expected = evaluate(catalog, folds=2, test_days=7, k=10)
+    expected = evaluate(catalog, folds=1, test_days=10, k=10)
     report = dialog.report
     assert report.test_purchases == expected.test_purchases
     assert {m: r.ndcg for m, r in report.methods.items()} == {m: r.ndcg for m, r in expected.methods.items()}
