@@ -275,6 +275,9 @@ class RecommendationsPanel(QWidget):
         self.blend_combo.addItem("This catalog's tuned blend", BLEND_CATALOG)
         self.blend_combo.addItem("My default blend", BLEND_MINE)
         self.blend_combo.setToolTip("What the sliders' 100 % stands for")
+        # Narrow docks: the combo may shrink below its longest item's width (the popup still shows it whole).
+        self.blend_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.blend_combo.setMinimumContentsLength(12)
         self.blend_combo.currentIndexChanged.connect(self._blend_chosen)
         self.blend_label = QLabel()
         self.blend_label.setObjectName("blendInUse")
