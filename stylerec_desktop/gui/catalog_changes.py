@@ -27,7 +27,9 @@ from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, L
 
 
 class Table(StrEnum):
-    """The catalog's tables as views care about them (the values are the SQLite table names)."""
+    """The catalog's tables as views care about them (the values are the SQLite table names, except
+    ``LEARNED_MODEL``: the learned model's file in the catalog folder, which changes what is recommended as a
+    table would). No trigger counts ``CATALOG_SETTINGS`` or ``LEARNED_MODEL``: their writers say so."""
 
     PRODUCTS = "products"
     PRODUCT_IMAGES = "product_images"
@@ -35,6 +37,8 @@ class Table(StrEnum):
     EVENTS = "events"
     IMAGE_FEATURES = "image_features"
     RENDERS = "renders"
+    CATALOG_SETTINGS = "catalog_settings"  # what was fitted to the catalog: the tuned ranking
+    LEARNED_MODEL = "learned_model"
 
 
 _TABLE_NAMES = frozenset(table.value for table in Table)

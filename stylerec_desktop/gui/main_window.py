@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
@@ -35,6 +36,7 @@ from stylerec_desktop.gui.indexing import IndexController
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
+from stylerec_desktop.gui.panels.evaluation_dialog import EvaluationDialog
 from stylerec_desktop.gui.panels.inspector import InspectorPanel
 from stylerec_desktop.gui.panels.jobs import JobsPanel, JobsStatusWidget
 from stylerec_desktop.gui.panels.log_dialog import LogDialog
@@ -45,6 +47,7 @@ from stylerec_desktop.gui.panels.similar import SimilarPanel
 from stylerec_desktop.gui.panels.start import StartPage
 from stylerec_desktop.gui.panels.studio import StudioPanel
 from stylerec_desktop.gui.panels.taste import TastePanel
+from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import FileDropTarget
@@ -73,6 +76,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._catalog: Catalog | None = None
         self._counts_read = LatestOnly(runner, "Count catalog", self)
         self.catalog_changes = CatalogChanges(runner, self)
+        self.ranking_fitter = RankingFitter(runner, self.catalog_changes, self)
+        self.evaluation_dialog: EvaluationDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
 
@@ -123,7 +128,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.catalog_views: tuple[CatalogView, ...] = (
             self.catalog_changes, self.edits, self.imports, self.indexer, self.catalog_panel, self.detail_panel,
             self.customers_panel, self.recommendations_panel, self.taste_panel, self.inspector_panel,
-            self.studio_panel, self.similar_panel,
+            self.studio_panel, self.similar_panel, self.ranking_fitter,
         )  # fmt: skip
         for view in self.catalog_views:
             if isinstance(view, CatalogWatcher):
@@ -235,7 +240,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Export selected…", self._export_selected, "Ctrl+E")
         file_menu.addSeparator()
-        settings_action = self._action(file_menu, "&Settings…", self.open_settings)
+        settings_action = self._action(file_menu, "&Settings…", lambda: self.open_settings())
         settings_action.setShortcuts(preferences_shortcuts())
         settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         file_menu.addSeparator()
@@ -257,6 +262,12 @@ class MainWindow(FileDropTarget, QMainWindow):
             catalog_menu, "Find &similar", self._find_similar_to_current, "Ctrl+Shift+F"
         )
         self.find_similar_action.setEnabled(False)
+        catalog_menu.addSeparator()
+        self.tune_action = self._action(catalog_menu, "&Tune recommendations for this catalog", self.tune_ranking)
+        self.train_action = self._action(catalog_menu, "T&rain recommendation model…", self.train_model)
+        self.evaluate_action = self._action(catalog_menu, "E&valuate recommendations…", self.show_evaluation)
+        for action in (self.tune_action, self.train_action, self.evaluate_action):
+            action.setEnabled(False)
 
         view_menu = self.menuBar().addMenu("&View")
         for dock, keys in ((self.customers_dock, "Ctrl+1"), (self.detail_dock, "Ctrl+2"), (self.jobs_dock, "Ctrl+J")):
@@ -313,6 +324,9 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.index_action.setEnabled(writable)
         self.edit_product_action.setEnabled(writable)
         self.find_similar_action.setEnabled(catalog is not None)
+        self.tune_action.setEnabled(writable)
+        self.train_action.setEnabled(writable)
+        self.evaluate_action.setEnabled(catalog is not None)
         for action in self.import_actions.values():
             action.setEnabled(writable)
         if catalog is None:
@@ -428,13 +442,43 @@ class MainWindow(FileDropTarget, QMainWindow):
     def _about(self) -> None:
         QMessageBox.about(self, "About StyleRec Desktop", dialogs.about_text())
 
-    def open_settings(self) -> None:
+    def open_settings(self, tab: str | None = None) -> SettingsDialog:
+        """Show Settings (on page ``tab``, e.g. "Recommendations", when given)."""
+
         def make() -> SettingsDialog:
-            dialog = SettingsDialog(self.preferences, self.runner, self.catalog, self.choose_catalog_to_open, self)
+            dialog = SettingsDialog(
+                self.preferences, self.runner, self.catalog, self.choose_catalog_to_open, self,
+                fitter=self.ranking_fitter,
+            )  # fmt: skip
             dialog.applied.connect(self._apply_preferences)
+            dialog.evaluateRequested.connect(self.show_evaluation)
             return dialog
 
         self.settings_dialog = open_settings_dialog(self.settings_dialog, make)
+        if tab is not None:
+            self.settings_dialog.show_tab(tab)
+        return self.settings_dialog
+
+    def tune_ranking(self) -> None:
+        """Catalog ▸ Tune: start tuning and show its progress beside the evidence (Settings ▸ Recommendations)."""
+        self.ranking_fitter.tune()
+        self.open_settings("Recommendations")
+
+    def train_model(self) -> None:
+        """Catalog ▸ Train recommendation model…: start training and show its progress beside the model's figures."""
+        self.ranking_fitter.train()
+        self.open_settings("Recommendations")
+
+    def show_evaluation(self) -> EvaluationDialog:
+        """Catalog ▸ Evaluate recommendations… (one dialog, raised when already open)."""
+        dialog = self.evaluation_dialog
+        if dialog is None or not Shiboken.isValid(dialog):
+            dialog = EvaluationDialog(self.ranking_fitter, self)
+            self.evaluation_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def show_log(self) -> None:
         if self.log_dialog is None:
@@ -448,6 +492,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.studio_panel.set_processing(preferences.device, preferences.precision)
         self.recommendations_panel.set_default_weights(preferences.ranking_weights)
         self.indexer.set_device(preferences.device)
+        self.ranking_fitter.set_device(preferences.device)
 
     def _trim_thumbnails(self, catalog: Catalog) -> None:
         """Keep the catalog's thumbnail cache within Settings ▸ Catalog's limit (oldest out first, on a worker)."""

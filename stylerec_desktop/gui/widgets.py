@@ -117,17 +117,23 @@ class SwatchStrip(QWidget):
 
 
 def paint_score_bars(
-    painter: QPainter, rect: QRect, components: Mapping[str, float], scale: float, labels: bool = False
+    painter: QPainter,
+    rect: QRect,
+    components: Mapping[str, float],
+    scale: float,
+    labels: bool = False,
+    values: bool = True,
 ) -> None:
     """One thin horizontal bar per signal in ``rect``; positive terms grow right of a zero line, negative ones left.
-    ``scale`` is the term that fills the positive side; ``labels`` writes the signal names to the left."""
+    ``scale`` is the term that fills the positive side; ``labels`` writes the signal names to the left, and with
+    ``values`` the term's number to the right."""
     names = [name for name in SIGNAL_COLOURS if name in components]
     if not names:
         return
     row_h = rect.height() / len(names)
     metrics = QFontMetrics(painter.font())
     label_w = max(metrics.horizontalAdvance(SIGNAL_NAMES[n]) for n in names) + 6 if labels else 0
-    value_w = metrics.horizontalAdvance("+00.0") + 16 if labels else 0
+    value_w = metrics.horizontalAdvance("+00.0") + 16 if labels and values else 0
     bar_left = rect.left() + label_w
     bar_w = max(10, rect.width() - label_w - value_w)
     zero = bar_left + bar_w * 0.2  # room for negative terms, which are small by construction
@@ -145,7 +151,7 @@ def paint_score_bars(
         length = (bar_w * 0.8 if value >= 0 else bar_w * 0.2) * min(1.0, abs(value) / max(scale, 1e-6))
         left = zero if value >= 0 else zero - length
         painter.fillRect(QRectF(left, y, length, bar_h), colours.signals[name])
-        if labels:
+        if labels and values:
             painter.setPen(colours.muted_text)
             value_rect = QRectF(bar_left + bar_w + 4, top, value_w, row_h)
             painter.drawText(value_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{value:+.1f}")
@@ -159,7 +165,7 @@ class ScoreBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._components: dict[str, float] = {}
-        self.setMinimumHeight(6 * 18)
+        self.setMinimumHeight(len(SIGNAL_NAMES) * 18)  # one readable row per signal
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_components(self, components: Mapping[str, float]) -> None:

@@ -115,7 +115,7 @@ def test_the_window_layout_comes_back_next_time(qtbot: QtBot, tmp_path: Path) ->
 
 
 PANELS = ("catalog", "product_detail", "customers", "jobs", "similar", "recommendations", "taste", "inspector",
-          "studio", "export_dialog", "settings_dialog", "log_dialog")  # fmt: skip
+          "studio", "export_dialog", "settings_dialog", "log_dialog", "catalog_fit", "evaluation_dialog")  # fmt: skip
 
 
 def test_every_panel_opens_alone(catalog_dir: Path) -> None:

@@ -50,10 +50,12 @@ class Filters:
 
 @dataclass(frozen=True)
 class WorkspaceQuery:
-    """The controls of the recommendations panel."""
+    """The controls of the recommendations panel. ``catalog_taste``: turn histories into tastes with the catalog's
+    tuned taste settings when it has applied ones (``stylerec tune``); False: with the built-in defaults."""
 
     customer_id: str
     k: int = 24
     weights: RankingWeights = RankingWeights()
     diversity: float = 0.0
     filters: Filters = Filters()
+    catalog_taste: bool = True

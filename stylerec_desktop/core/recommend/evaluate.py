@@ -330,6 +330,23 @@ def evaluate(
 ) -> EvaluationReport:
     """Evaluate ``methods`` (and the ``extra`` rankers, by name) on ``catalog`` over ``folds`` rolling windows.
     ``learned`` trains a learned model per window (before it), used in the blend and reported alone."""
+    return run_job(evaluate_job(catalog, test_days, k, weights, taste_settings, methods, folds, seed, extra, learned))
+
+
+def evaluate_job(
+    catalog: Catalog,
+    test_days: int = 14,
+    k: int = 10,
+    weights: RankingWeights | None = None,
+    taste_settings: TasteSettings | None = None,
+    methods: tuple[str, ...] = METHODS,
+    folds: int = 1,
+    seed: int = 0,
+    extra: dict[str, Ranker] | None = None,
+    learned: bool = False,
+) -> Job[EvaluationReport]:
+    """:func:`evaluate` as a job (the GUI's Evaluate view): a step after reading the windows, one per learned model
+    trained, and one before ranking every customer-window (that last stage runs to its end once started)."""
     if k < 1:
         raise UserError(f"--k must be at least 1, got {k}.")
     rankers: dict[str, Ranker] = {"stylerec": blend_ranker(k, weights), **baseline_rankers(k), **(extra or {})}
@@ -337,9 +354,10 @@ def evaluate(
     if unknown:
         raise UserError(f"Unknown evaluation method {unknown[0]!r}; use {', '.join(METHODS)}.")
     chosen = {m: rankers[m] for m in (*methods, *(extra or {}))}
+    yield Progress(0, None, "Reading the catalog's history")
     fold_list = make_folds(catalog, folds, test_days)
     if learned:
-        run_job(train_fold_models(catalog, fold_list, seed))
+        yield from train_fold_models(catalog, fold_list, seed)
         chosen["learned"] = learned_ranker(k)
     units = units_of(fold_list, taste_settings)
     if not units:
@@ -347,6 +365,7 @@ def evaluate(
             f"No customer has both history before {fold_list[0].cutoff:%Y-%m-%d} and a new purchase after it; "
             "try other --test-days or --folds."
         )
+    yield Progress(0, None, f"Ranking {len(units)} customer-windows with {len(chosen)} methods")
     return evaluate_units(fold_list, units, chosen, k, test_days, seed)
 
 

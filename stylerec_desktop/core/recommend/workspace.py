@@ -18,7 +18,7 @@ from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex
 from stylerec_desktop.core.recommend.ranking import Recommendation
 from stylerec_desktop.core.recommend.service import INDEX_CACHE, IndexCache, recommend_for_customer
-from stylerec_desktop.core.recommend.taste import CustomerTaste
+from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings
 
 # Two palette colours closer than this (CIE76) are one swatch.
 _SAME_COLOUR_DELTA_E = 12.0
@@ -35,22 +35,24 @@ class Swatch:
 
 @dataclass(frozen=True)
 class TasteCluster:
-    """One taste of the customer: its ``share`` of the history's weight, its palette, and its heaviest members'
-    product ids (the representative products, heaviest first)."""
+    """One taste of the customer: its ``share`` 0..1 of the history's weight, how many history ``items`` it holds,
+    its palette, and its heaviest members' product ids (the representative products, heaviest first)."""
 
     number: int
     share: float
     palette: tuple[Swatch, ...]
     product_ids: tuple[int, ...]
+    items: int = 0
 
 
 @dataclass(frozen=True)
 class CustomerWorkspace:
     """Answer to a :class:`WorkspaceQuery`. ``indexed`` is False when the catalog has no style index yet (then
-    everything else is empty)."""
+    everything else is empty). ``customer_name`` is the customer's name as imported ("" when none was)."""
 
     query: WorkspaceQuery
     indexed: bool
+    customer_name: str = ""
     taste: CustomerTaste | None = None
     items: tuple[tuple[Recommendation, Explanation], ...] = ()
     tiles: dict[int, ProductTile] | None = None
@@ -98,7 +100,7 @@ def _clusters(index: StyleIndex, taste: CustomerTaste) -> tuple[TasteCluster, ..
         rows = np.asarray([m.row for m in members], np.int64)
         palette = weighted_palette(index.palettes[rows], np.asarray([m.weight for m in members]))
         ids = tuple(m.product_id for m in members[:REPRESENTATIVES])
-        clusters.append(TasteCluster(number, style_taste.share, palette, ids))
+        clusters.append(TasteCluster(number, style_taste.share, palette, ids, items=len(members)))
     return tuple(clusters)
 
 
@@ -106,9 +108,11 @@ def customer_workspace(catalog: Catalog, query: WorkspaceQuery, cache: IndexCach
     """Recommendations, taste, palette and tiles for ``query`` (raises NotFound for an unknown customer)."""
     if catalog.image_feature_counts(extractor_version())[0] == 0:
         return CustomerWorkspace(query, indexed=False)
+    # None: the catalog's tuned taste settings when it has some (recommend_for_customer decides).
+    settings = None if query.catalog_taste else TasteSettings()
     answer = recommend_for_customer(
         catalog, query.customer_id, k=query.k, filters=query.filters, weights=query.weights,
-        diversity=query.diversity, cache=cache,
+        diversity=query.diversity, settings=settings, cache=cache,
     )  # fmt: skip
     index = cache.get(catalog)
     taste = answer.taste
@@ -121,6 +125,7 @@ def customer_workspace(catalog: Catalog, query: WorkspaceQuery, cache: IndexCach
     return CustomerWorkspace(
         query=query,
         indexed=True,
+        customer_name=catalog.customer(query.customer_id).name,
         taste=taste,
         items=answer.items,
         tiles=tiles,

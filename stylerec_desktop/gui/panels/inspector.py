@@ -150,10 +150,12 @@ class InspectorPanel(QWidget):
         self._shown = selection
         tile = workspace.tile(rec.product_id)
         category = f" · {tile.category}" if tile is not None else ""
+        rank = next((i + 1 for i, (r, _) in enumerate(workspace.items) if r.product_id == rec.product_id), None)
+        place = f"no. {rank} of {len(workspace.items)} · " if rank is not None else ""
         theme.set_rich_text(
             self.title_label,
             lambda c: f"<div style='font-size:15px; font-weight:600'>{_escape(rec.title)}</div>"
-            f"<div style='color:{c.muted_text.name()}'>{rec.sku}{category} · score {rec.score:.2f}"
+            f"<div style='color:{c.muted_text.name()}'>{rec.sku}{category} · {place}score {rec.score:.2f}"
             f"{' · new product' if rec.cold_start else ''}</div>",
         )
         self.why_label.setText("Why: " + _escape(explanation.summary()))

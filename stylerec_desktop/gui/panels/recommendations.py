@@ -1,4 +1,11 @@
-"""The recommendations panel: a ranked list for the picked customer, each row with its score bars per signal.
+"""The recommendations panel: a ranked list for the picked customer. Each row reads without hovering: its rank and
+a match strength, the product's full title (elided in the middle), why it is recommended, and labelled bars of the
+signals that carry its score; the raw numbers are in the tooltip and the inspector.
+
+Which blend the sliders start from (their 100 %) is shown above them: the catalog's tuned blend (Settings ▸
+Recommendations ▸ Tune) when it has one that was applied, otherwise the user's own default weights (Settings); the
+user may switch to their own blend on a tuned catalog too. The tuned ranking is read on a worker when the catalog
+opens and after every change to it (the ``catalog_settings`` notification).
 
 The controls (blend weights, diversity, category, price range, in stock, include purchased) re-rank as they move:
 each change asks :func:`~stylerec_desktop.core.recommend.workspace.customer_workspace` again on the read lane
@@ -8,10 +15,11 @@ panel says so and offers to index.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +45,7 @@ from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import _card, _draw_centred
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import ProductIdRole, TitleRole, format_price
+from stylerec_desktop.gui.text import person
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import SIGNAL_COLOURS, SIGNAL_NAMES, paint_score_bars
 
@@ -51,6 +60,8 @@ RecommendationRole = Qt.ItemDataRole.UserRole + 40  # (Recommendation, Explanati
 RERANK_DELAY_MS = 80  # slider moves closer together than this are one question
 _DEFAULT_WEIGHTS = RankingWeights().as_dict()
 _ANY_CATEGORY = "All categories"
+BLEND_CATALOG = "catalog"  # the blend combo's data: start from the catalog's tuned blend
+BLEND_MINE = "mine"  # ... from the user's default weights
 
 
 class RecommendationModel(QAbstractListModel):
@@ -63,6 +74,7 @@ class RecommendationModel(QAbstractListModel):
         self._workspace: CustomerWorkspace | None = None
         self._items: tuple[tuple[Recommendation, Explanation], ...] = ()
         self.scale = 1.0  # the largest term shown: all rows share one bar scale
+        self.best = 0.0  # the best score of the list: match strengths are relative to it
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def set_workspace(self, workspace: CustomerWorkspace | None) -> None:
@@ -71,6 +83,7 @@ class RecommendationModel(QAbstractListModel):
         self._items = workspace.items if workspace is not None else ()
         terms = [abs(v) for rec, _ in self._items for v in rec.components.values()]
         self.scale = max(terms, default=1.0)
+        self.best = max((rec.score for rec, _ in self._items), default=0.0)
         self.endResetModel()
 
     def item(self, row: int) -> tuple[Recommendation, Explanation]:
@@ -78,6 +91,12 @@ class RecommendationModel(QAbstractListModel):
 
     def product_ids(self) -> list[int]:
         return [rec.product_id for rec, _ in self._items]
+
+    def strength(self, row: int) -> float:
+        """Row ``row``'s match strength 0..1: its score against the best score of this list (1 for the first)."""
+        if self.best <= 0:
+            return 0.0
+        return min(1.0, max(0.0, self._items[row][0].score / self.best))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
         return 0 if parent.isValid() else len(self._items)
@@ -93,8 +112,13 @@ class RecommendationModel(QAbstractListModel):
         if role == RecommendationRole:
             return rec, explanation
         if role == Qt.ItemDataRole.ToolTipRole:
-            terms = "\n".join(f"{SIGNAL_NAMES[n]}: {rec.components[n]:+.2f}" for n in SIGNAL_COLOURS)
-            return f"{rec.title} ({rec.sku})\nScore {rec.score:.2f}\n{terms}\n\nWhy: {explanation.summary()}"
+            terms = "\n".join(f"{SIGNAL_NAMES[n]}: {rec.components[n]:+.2f}" for n in SIGNAL_COLOURS
+                               if n in rec.components)  # fmt: skip
+            return (
+                f"{rec.title} ({rec.sku})\nNo. {index.row() + 1}, {match_words(self.strength(index.row()))} "
+                f"(score {rec.score:.2f}; the best here scores {self.best:.2f})\n{terms}\n\n"
+                f"Why: {explanation.summary()}"
+            )
         if role == Qt.ItemDataRole.DecorationRole:
             tile = self._workspace.tile(rec.product_id)
             if tile is None:
@@ -118,55 +142,105 @@ class RecommendationModel(QAbstractListModel):
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-class RecommendationDelegate(QStyledItemDelegate):
-    """A row card: rank, thumbnail, title and details, score, and one bar per signal."""
+def match_words(strength: float) -> str:
+    """A match strength 0..1 (against the best of the list) in words."""
+    if strength >= 0.85:
+        return "strong match"
+    if strength >= 0.6:
+        return "good match"
+    return "fair match"
 
-    BARS_WIDTH = 120
+
+def carrying_signals(components: dict[str, float], count: int = 4) -> dict[str, float]:
+    """The ``count`` signals with the largest terms (by size), in the bars' order; signals at 0 are left out."""
+    ranked = sorted((n for n in components if abs(components[n]) > 1e-9), key=lambda n: -abs(components[n]))
+    kept = set(ranked[:count])
+    return {n: components[n] for n in SIGNAL_COLOURS if n in kept}
+
+
+class RecommendationDelegate(QStyledItemDelegate):
+    """A row card: rank and match strength; thumbnail; full title (elided in the middle), details and the "why"
+    sentence; labelled bars of the signals that carry the score."""
+
+    BARS_WIDTH = 170
+    BAR_ROWS = 3
+    WHY_LINES = 3
 
     def __init__(self, model: RecommendationModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(300, self._model.thumb_size + 16)
+        line = QFontMetrics(option.font).height() + 2
+        return QSize(360, max(self._model.thumb_size, (2 + self.WHY_LINES) * line) + 16)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(2, 2, -2, -2)
         _card(painter, rect, option)
-        rec, _ = index.data(RecommendationRole)
+        rec, explanation = index.data(RecommendationRole)
         thumb = self._model.thumb_size
         inner = rect.adjusted(8, 6, -8, -6)
         metrics = QFontMetrics(option.font)
-        rank_w = metrics.horizontalAdvance("00") + 4
+        line = metrics.height() + 2
         colours = theme.colours()
-        painter.setPen(colours.muted_text)
-        painter.drawText(QRect(inner.left(), inner.top(), rank_w, thumb), Qt.AlignmentFlag.AlignCenter,
-                         str(index.row() + 1))  # fmt: skip
-        _draw_centred(painter, index.data(Qt.ItemDataRole.DecorationRole), QRect(inner.left() + rank_w, inner.top(),
-                                                                              thumb, thumb))  # fmt: skip
-        bars = QRect(inner.right() - self.BARS_WIDTH, inner.top() + 4, self.BARS_WIDTH, thumb - 8)
-        text_left = inner.left() + rank_w + thumb + 10
-        text_w = bars.left() - 10 - text_left
+        strength = self._model.strength(index.row())
         bold = QFont(option.font)
         bold.setBold(True)
+        rank_w = QFontMetrics(bold).horizontalAdvance("000") + 4
         painter.setFont(bold)
         painter.setPen(option.palette.text().color())
-        title = QFontMetrics(bold).elidedText(rec.title, Qt.TextElideMode.ElideRight, text_w)
-        line = metrics.height() + 2
-        painter.drawText(QRect(text_left, inner.top() + 4, text_w, line), Qt.AlignmentFlag.AlignLeft, title)
+        painter.drawText(QRect(inner.left(), inner.top() + 2, rank_w, line), Qt.AlignmentFlag.AlignHCenter,
+                         str(index.row() + 1))  # fmt: skip
+        self._paint_strength(painter, QRect(inner.left(), inner.top() + 2 + line, rank_w, 10), strength)
+        _draw_centred(painter, index.data(Qt.ItemDataRole.DecorationRole), QRect(inner.left() + rank_w, inner.top(),
+                                                                              thumb, thumb))  # fmt: skip
+        # Title and details run the card's full width; the why sentence and the bars share the lines below.
+        text_left = inner.left() + rank_w + thumb + 10
+        full_w = max(20, inner.right() - text_left)
+        painter.setFont(bold)
+        painter.setPen(option.palette.text().color())
+        # Elided in the middle: the words that tell two similar products apart are often at the end.
+        title = QFontMetrics(bold).elidedText(rec.title, Qt.TextElideMode.ElideMiddle, full_w)
+        painter.drawText(QRect(text_left, inner.top() + 2, full_w, line), Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(option.font)
         painter.setPen(colours.muted_text)
-        details = metrics.elidedText(
-            index.data(Qt.ItemDataRole.StatusTipRole) or "", Qt.TextElideMode.ElideRight, text_w
-        )
-        painter.drawText(QRect(text_left, inner.top() + 4 + line, text_w, line), Qt.AlignmentFlag.AlignLeft, details)
-        painter.setPen(colours.accent)
-        painter.drawText(QRect(text_left, inner.top() + 4 + 2 * line, text_w, line), Qt.AlignmentFlag.AlignLeft,
-                         f"score {rec.score:.2f}")  # fmt: skip
-        paint_score_bars(painter, bars, rec.components, self._model.scale)
+        details = " · ".join(p for p in (match_words(strength).capitalize(),
+                                         index.data(Qt.ItemDataRole.StatusTipRole) or "") if p)  # fmt: skip
+        details = metrics.elidedText(details, Qt.TextElideMode.ElideRight, full_w)
+        painter.drawText(QRect(text_left, inner.top() + 2 + line, full_w, line), Qt.AlignmentFlag.AlignLeft, details)
+        lower = inner.top() + 4 + 2 * line
+        bars_w = min(self.BARS_WIDTH, full_w // 2)
+        bars = QRect(inner.right() - bars_w, lower, bars_w, self.BAR_ROWS * (line - 2))
+        why_w = max(20, bars.left() - 10 - text_left)
+        painter.setPen(option.palette.text().color())
+        why = _sentence(explanation.summary())
+        why_rect = QRect(text_left, lower, why_w, self.WHY_LINES * metrics.lineSpacing())
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        while len(why) > 4 and metrics.boundingRect(why_rect, flags, why).height() > why_rect.height():
+            why = why[: int(len(why) * 0.9)].rstrip() + "…"  # shorten until it fits its lines
+            why = why.replace("……", "…")
+        painter.drawText(why_rect, flags, why)
+        paint_score_bars(painter, bars, carrying_signals(rec.components, self.BAR_ROWS), self._model.scale,
+                         labels=True, values=False)  # fmt: skip
         painter.restore()
+
+    @staticmethod
+    def _paint_strength(painter: QPainter, area: QRect, strength: float) -> None:
+        """Five dots under the rank, as many filled as the match strength earns (of the best in the list)."""
+        colours = theme.colours()
+        size, gap = 5, 2
+        left = area.left() + (area.width() - (5 * size + 4 * gap)) // 2
+        filled = max(1, round(strength * 5))
+        painter.setPen(Qt.PenStyle.NoPen)
+        for i in range(5):
+            painter.setBrush(colours.accent if i < filled else colours.track)
+            painter.drawEllipse(QRect(left + i * (size + gap), area.top() + 2, size, size))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 class RecommendationsPanel(QWidget):
@@ -187,12 +261,31 @@ class RecommendationsPanel(QWidget):
         self._catalog: Catalog | None = None
         self._customer_id: str | None = None
         self._workspace: CustomerWorkspace | None = None
-        self._default_weights = dict(_DEFAULT_WEIGHTS)  # what the sliders' 100 % stands for
+        self._default_weights = dict(_DEFAULT_WEIGHTS)  # the user's own blend (Settings ▸ Recommendations)
+        self._tuned: TunedBlend | None = None  # the catalog's tuned ranking, as last read
+        self._prefer_mine = False  # the user chose their own blend over the catalog's tuned one
         self._read = LatestOnly(runner, "Rank recommendations", self)
+        self._tuned_read = LatestOnly(runner, "Read the catalog's tuned ranking", self)
 
         self.header_label = QLabel()
         self.header_label.setObjectName("recommendationsHeader")
         self.header_label.setWordWrap(True)
+        self.blend_combo = QComboBox()
+        self.blend_combo.setObjectName("blendSource")
+        self.blend_combo.addItem("This catalog's tuned blend", BLEND_CATALOG)
+        self.blend_combo.addItem("My default blend", BLEND_MINE)
+        self.blend_combo.setToolTip("What the sliders' 100 % stands for")
+        # Narrow docks: the combo may shrink below its longest item's width (the popup still shows it whole).
+        self.blend_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.blend_combo.setMinimumContentsLength(12)
+        self.blend_combo.currentIndexChanged.connect(self._blend_chosen)
+        self.blend_label = QLabel()
+        self.blend_label.setObjectName("blendInUse")
+        self.blend_label.setWordWrap(True)
+        self.blend_label.setProperty("role", "muted")
+        blend_row = QHBoxLayout()
+        blend_row.addWidget(QLabel("Start from"))
+        blend_row.addWidget(self.blend_combo, 1)
         self.model = RecommendationModel(thumbnails, parent=self)
         self.list_view = QListView()
         self.list_view.setObjectName("recommendationList")
@@ -223,12 +316,15 @@ class RecommendationsPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         layout.addWidget(self.header_label)
+        layout.addLayout(blend_row)
+        layout.addWidget(self.blend_label)
         layout.addWidget(self._build_controls())
         layout.addWidget(self._stack, 1)
 
         self._debounce = QTimer(self, singleShot=True, interval=RERANK_DELAY_MS)
         self._debounce.timeout.connect(self.refresh)
         self._show_empty("Pick a customer to see what to recommend to them.", offer_index=False)
+        self._show_blend()
 
     # -- controls ------------------------------------------------------------------------------------------
 
@@ -245,7 +341,7 @@ class RecommendationsPanel(QWidget):
             slider.setRange(0, 200)
             slider.setValue(100)
             slider.setObjectName(f"weight_{name}")
-            slider.setToolTip(f"Weight of {SIGNAL_NAMES[name].lower()} in the score (100 % = default)")
+            slider.setToolTip(f"Weight of {SIGNAL_NAMES[name].lower()} in the score (100 % = the blend started from)")
             slider.valueChanged.connect(self._controls_changed)
             label = QLabel(SIGNAL_NAMES[name])
             label.setProperty("signal", name)  # coloured by the theme's style sheet
@@ -259,11 +355,12 @@ class RecommendationsPanel(QWidget):
         self.diversity_slider.setToolTip("0: best score first; higher: fewer look-alikes next to each other")
         self.diversity_slider.valueChanged.connect(self._controls_changed)
         reset = QToolButton(text="Reset")
-        reset.setToolTip("Back to the default blend")
+        reset.setToolTip("Back to the blend started from (all sliders at 100 %, no diversity)")
         reset.clicked.connect(self.reset_controls)
-        grid.addWidget(QLabel("Diversity"), 3, 0)
-        grid.addWidget(self.diversity_slider, 3, 1)
-        grid.addWidget(reset, 3, 3, Qt.AlignmentFlag.AlignRight)
+        below = (len(self.weight_sliders) + 1) // 2  # the first grid row under the weight sliders
+        grid.addWidget(QLabel("Diversity"), below, 0)
+        grid.addWidget(self.diversity_slider, below, 1)
+        grid.addWidget(reset, below, 3, Qt.AlignmentFlag.AlignRight)
 
         self.category_combo = QComboBox()
         self.category_combo.setObjectName("recommendationCategory")
@@ -286,8 +383,8 @@ class RecommendationsPanel(QWidget):
         checks.addWidget(self.in_stock_check)
         checks.addWidget(self.purchased_check)
         checks.addStretch(1)
-        grid.addLayout(filters, 4, 0, 1, 4)
-        grid.addLayout(checks, 5, 0, 1, 4)
+        grid.addLayout(filters, below + 1, 0, 1, 4)
+        grid.addLayout(checks, below + 2, 0, 1, 4)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         return box
@@ -311,8 +408,9 @@ class RecommendationsPanel(QWidget):
         """The question the controls ask now (None without a customer)."""
         if self._customer_id is None:
             return None
-        defaults = self._default_weights
-        weights = RankingWeights(**{n: defaults[n] * s.value() / 100 for n, s in self.weight_sliders.items()})
+        catalog_blend = self.uses_catalog_blend()
+        base = self._tuned.weights.as_dict() if catalog_blend and self._tuned is not None else self._default_weights
+        weights = RankingWeights(**{n: base[n] * s.value() / 100 for n, s in self.weight_sliders.items()})
         category = self.category_combo.currentText()
         filters = Filters(
             categories=(category,) if self.category_combo.currentIndex() > 0 else (),
@@ -322,7 +420,14 @@ class RecommendationsPanel(QWidget):
             include_purchased=self.purchased_check.isChecked(),
         )
         return WorkspaceQuery(self._customer_id, weights=weights, diversity=self.diversity_slider.value() / 100,
-                              filters=filters)  # fmt: skip
+                              filters=filters, catalog_taste=catalog_blend)  # fmt: skip
+
+    def uses_catalog_blend(self) -> bool:
+        """Whether the ranking starts from the catalog's tuned blend and taste settings (it has applied ones, and
+        the user did not choose their own blend instead)."""
+        return (
+            self._tuned is not None and self._tuned.applied and self.blend_combo.currentData() == BLEND_CATALOG
+        )
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -332,6 +437,10 @@ class RecommendationsPanel(QWidget):
         self._read.invalidate()
         self._set_workspace(None)
         self._show_empty("Pick a customer to see what to recommend to them.", offer_index=False)
+        self._tuned = None
+        self._prefer_mine = False  # a newly opened catalog starts from its own tuned blend, if it has one
+        self._show_blend()
+        self._read_tuned()
 
     def show_customer(self, customer_id: str) -> None:
         self._customer_id = customer_id
@@ -344,8 +453,10 @@ class RecommendationsPanel(QWidget):
 
     def catalog_changed(self, change: CatalogChange) -> None:
         """Ask again when the ranking's inputs changed: products (prices, stock, categories for the filters),
-        customers, their events, or the style index."""
-        if change.touches(Table.PRODUCTS, Table.CUSTOMERS, Table.EVENTS, Table.IMAGE_FEATURES):
+        customers, their events, the style index, the learned model, or the tuned ranking (read first)."""
+        if change.touches(Table.CATALOG_SETTINGS, Table.EVENTS):
+            self._read_tuned()  # ranks again once it has arrived (new events may call for tuning again)
+        elif change.touches(Table.PRODUCTS, Table.CUSTOMERS, Table.EVENTS, Table.IMAGE_FEATURES, Table.LEARNED_MODEL):
             self.reload()
 
     def reload(self) -> None:
@@ -359,7 +470,8 @@ class RecommendationsPanel(QWidget):
         if self._catalog is None or query is None:
             return
         catalog = self._catalog
-        theme.set_rich_text(self.header_label, theme.muted(f"Ranking for {query.customer_id}…"))
+        who = person("", query.customer_id, QFontMetrics(self.header_label.font()))
+        theme.set_rich_text(self.header_label, theme.muted(f"Ranking for {who}…"))
         self._read.run(lambda: _workspace(catalog, query), self._show_workspace, self._failed)
 
     def workspace(self) -> CustomerWorkspace | None:
@@ -367,10 +479,64 @@ class RecommendationsPanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._debounce.isActive() or self._read.busy
+        return self._debounce.isActive() or self._read.busy or self._tuned_read.busy
+
+    def tuned_blend(self) -> TunedBlend | None:
+        """The catalog's tuned ranking as last read (None: not tuned, or not read yet)."""
+        return self._tuned
 
     def select_row(self, row: int) -> None:
         self.list_view.setCurrentIndex(self.model.index(row))
+
+    # -- the blend started from -----------------------------------------------------------------------------
+
+    def _read_tuned(self) -> None:
+        catalog = self._catalog
+        if catalog is None:
+            self._tuned_read.invalidate()
+            return
+        self._tuned_read.run(lambda: _tuned_blend(catalog), self._tuned_arrived, self._tuned_failed)
+
+    def _tuned_arrived(self, tuned: TunedBlend | None) -> None:
+        self._tuned = tuned
+        self._show_blend()
+        self.reload()
+
+    def _tuned_failed(self, info: JobInfo) -> None:
+        self._tuned = None
+        self._show_blend()
+        self.blend_label.setText(f"Could not read this catalog's tuned ranking ({info.error}); your blend applies.")
+
+    def _blend_chosen(self) -> None:
+        self._prefer_mine = self.blend_combo.currentData() == BLEND_MINE
+        self._show_blend()
+        self._controls_changed()
+
+    def _show_blend(self) -> None:
+        """Say which blend the sliders' 100 % is, and why."""
+        tuned = self._tuned
+        model = self.blend_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        model.item(0).setEnabled(tuned is not None and tuned.applied)
+        want = 0 if tuned is not None and tuned.applied and not self._prefer_mine else 1
+        if self.blend_combo.currentIndex() != want:
+            self.blend_combo.blockSignals(True)
+            self.blend_combo.setCurrentIndex(want)
+            self.blend_combo.blockSignals(False)
+        if self.uses_catalog_blend() and tuned is not None:
+            text = (f"Tuned for this catalog on {tuned.fitted_at} from {tuned.events:,} events; "
+                    "its taste settings apply too.")  # fmt: skip
+        elif tuned is not None and tuned.applied:
+            text = "Your default weights (Settings ▸ Recommendations), instead of this catalog's tuned blend."
+        elif tuned is not None:
+            text = f"Your default weights. Tuning on {tuned.fitted_at} kept them: {tuned.reason or ''}"
+        elif self._catalog is not None:
+            text = "Your default weights. This catalog is not tuned yet (Catalog ▸ Tune recommendations)."
+        else:
+            text = ""
+        if tuned is not None and tuned.retune_hint:
+            text += " " + tuned.retune_hint
+        self.blend_label.setText(text)
 
     # -- slots ---------------------------------------------------------------------------------------------
 
@@ -392,11 +558,13 @@ class RecommendationsPanel(QWidget):
         self._set_workspace(workspace)
         taste = workspace.taste
         n = len(workspace.items)
+        who = person(workspace.customer_name, workspace.query.customer_id, QFontMetrics(self.header_label.font()))
         if taste is not None and taste.is_empty:
-            lead = f"{workspace.query.customer_id} has no history yet: {n} popular products that fit the filters."
+            lead = f"<b>{who}</b> has no history yet: {n} popular products that fit the filters."
         else:
-            lead = f"Top {n} for {workspace.query.customer_id}"
-        self.header_label.setText(f"<b>{lead}</b>")
+            lead = f"<b>Top {n} for {who}</b>"
+        self.header_label.setText(lead)
+        self.header_label.setToolTip(f"{workspace.customer_name} ({workspace.query.customer_id})".strip())
         if n == 0:
             self._show_empty("No product passes these filters. Widen the price range or pick another category.",
                              offer_index=False)  # fmt: skip
@@ -442,6 +610,32 @@ class RecommendationsPanel(QWidget):
         rec, explanation = current.data(RecommendationRole)
         self.productSelected.emit(rec.product_id)
         self.recommendationSelected.emit((rec, explanation, self._workspace))
+
+
+@dataclass(frozen=True)
+class TunedBlend:
+    """What the panel needs of a catalog's tuned ranking: its weights, whether it was applied (and why not), and
+    when and on how many events it was fitted (``fitted_at`` as ``YYYY-MM-DD``)."""
+
+    weights: RankingWeights
+    applied: bool
+    reason: str | None
+    fitted_at: str
+    events: int
+    retune_hint: str | None = None  # the catalog has grown well past what it was tuned on
+
+
+def _tuned_blend(catalog: Catalog) -> TunedBlend | None:
+    """Runs on the read lane (the tuning module loads numpy)."""
+    from stylerec_desktop.core.recommend.tune import stored_ranking
+
+    tuned = stored_ranking(catalog)
+    if tuned is None:
+        return None
+    hint = tuned.retune_hint(catalog.counts().events)
+    if hint is not None:
+        hint = hint.replace("stylerec tune, or ", "Settings ▸ Recommendations ▸ ")
+    return TunedBlend(tuned.weights, tuned.applied, tuned.reason, f"{tuned.fitted_at:%Y-%m-%d}", tuned.events, hint)
 
 
 def _workspace(catalog: Catalog, query: WorkspaceQuery) -> CustomerWorkspace:

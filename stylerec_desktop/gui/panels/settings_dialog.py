@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -42,7 +43,9 @@ from stylerec_desktop.core.models.precision import PRECISIONS
 from stylerec_desktop.core.recommend.controls import RankingWeights
 from stylerec_desktop.core.thumbnails import CacheUsage
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
+from stylerec_desktop.gui.panels.catalog_fit import CatalogFitBox
 from stylerec_desktop.gui.panels.models_page import ModelsPage
+from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import (
     MAX_THUMBNAIL_LIMIT_MB,
     MIN_THUMBNAIL_LIMIT_MB,
@@ -117,6 +120,7 @@ class SettingsDialog(QDialog):
     "Open catalog…" flow (the Catalog tab shows the result)."""
 
     applied = Signal(object)  # Preferences
+    evaluateRequested = Signal()  # from the catalog's ranking box
     devicesChecked = Signal(object)  # DeviceSupport
     usageShown = Signal(object)  # CacheUsage
 
@@ -127,6 +131,7 @@ class SettingsDialog(QDialog):
         catalog: Callable[[], Catalog | None] = lambda: None,
         open_another: Callable[[], None] | None = None,
         parent: QWidget | None = None,
+        fitter: RankingFitter | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
@@ -135,6 +140,8 @@ class SettingsDialog(QDialog):
         self._runner = runner
         self._catalog = catalog
         self._open_another = open_another
+        self._fitter = fitter
+        self.fit_box: CatalogFitBox | None = None
         self._applied = settings.preferences()
         self.devices: DeviceSupport | None = None
         self._probe = LatestOnly(runner, "Check the devices", self)
@@ -268,11 +275,12 @@ class SettingsDialog(QDialog):
 
     def _recommendations_tab(self) -> QWidget:
         intro = QLabel(
-            "The blend each customer's recommendations start from: the 100 % of the sliders in the "
-            "Recommendations panel. Only the ratios between the weights matter."
+            "Your own blend: the 100 % of the sliders in the Recommendations panel for catalogs that are not "
+            "tuned (and for any catalog when the panel is set to start from your blend). Only the ratios between "
+            "the weights matter."
         )
         intro.setWordWrap(True)
-        box = QGroupBox("Default weights")
+        box = QGroupBox("Your default weights")
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.weight_boxes: dict[str, QDoubleSpinBox] = {}
@@ -288,18 +296,27 @@ class SettingsDialog(QDialog):
             label.setProperty("signal", field.name)  # coloured by the theme, as in the Recommendations panel
             form.addRow(label, spin)
             self.weight_boxes[field.name] = spin
-        self.reset_weights_button = QPushButton("Reset to defaults")
+        self.reset_weights_button = QPushButton("Reset weights")
         self.reset_weights_button.clicked.connect(self.reset_weights)
         reset_row = QHBoxLayout()
         reset_row.addStretch(1)
         reset_row.addWidget(self.reset_weights_button)
         page = QWidget()
         layout = QVBoxLayout(page)
+        if self._fitter is not None:
+            # What was fitted to the open catalog comes first: it decides what its customers are shown.
+            self.fit_box = CatalogFitBox(self._fitter)
+            self.fit_box.evaluateRequested.connect(self.evaluateRequested)
+            layout.addWidget(self.fit_box)
         layout.addWidget(intro)
         layout.addWidget(box)
         layout.addLayout(reset_row)
         layout.addStretch(1)
-        return page
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(page)
+        return scroll
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -326,6 +343,12 @@ class SettingsDialog(QDialog):
         self._changed()
         self.applied.emit(new)
         return new
+
+    def show_tab(self, title: str) -> None:
+        """Bring page ``title`` ("Processing", "Catalog", "Recommendations", "Models") to the front."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                self.tabs.setCurrentIndex(i)
 
     def reset_weights(self) -> None:
         for name, value in RankingWeights().as_dict().items():

@@ -10,12 +10,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.recommend.controls import REPRESENTATIVES
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobRunner
+from stylerec_desktop.gui.text import person
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import ProductThumb, SwatchStrip
 
@@ -26,12 +37,17 @@ THUMB = 56
 
 
 class _ClusterRow(QFrame):
-    """One taste: "Taste 1 · 64 %", its palette, its heaviest products, and a restyle button."""
+    """One look: how much of the history it covers ("Look 1 · 64 % of their history · 12 of 30 products", and a bar
+    of that share), its palette, its heaviest products, and a restyle button."""
 
     def __init__(self, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel()
+        self.coverage = QProgressBar()
+        self.coverage.setRange(0, 1000)
+        self.coverage.setTextVisible(False)
+        self.coverage.setMaximumHeight(6)
         self.swatches = SwatchStrip(14)
         self.thumbs = [ProductThumb(thumbnails, THUMB) for _ in range(REPRESENTATIVES)]
         self.restyle_button = QPushButton("Restyle in this taste")
@@ -42,16 +58,26 @@ class _ClusterRow(QFrame):
         top.addWidget(self.title, 1)
         top.addWidget(self.restyle_button)
         grid.addLayout(top, 0, 0)
-        grid.addWidget(self.swatches, 1, 0)
+        grid.addWidget(self.coverage, 1, 0)
+        grid.addWidget(self.swatches, 2, 0)
         thumbs = QHBoxLayout()
         thumbs.setSpacing(4)
         for thumb in self.thumbs:
             thumbs.addWidget(thumb)
         thumbs.addStretch(1)
-        grid.addLayout(thumbs, 2, 0)
+        grid.addLayout(thumbs, 3, 0)
 
-    def show_cluster(self, workspace: CustomerWorkspace, cluster: TasteCluster) -> None:
-        self.title.setText(f"<b>Taste {cluster.number + 1}</b> · {cluster.share:.0%} of their history")
+    def show_cluster(self, workspace: CustomerWorkspace, cluster: TasteCluster, history_items: int) -> None:
+        """``history_items``: how many products the whole taste was built from."""
+        self.title.setText(
+            f"<b>Look {cluster.number + 1}</b> · {cluster.share:.0%} of their history · "
+            f"{cluster.items} of {history_items} product{'s' if history_items != 1 else ''}"
+        )
+        self.coverage.setValue(round(1000 * cluster.share))
+        self.coverage.setToolTip(
+            f"This look holds {cluster.share:.0%} of the weight of their history (recent purchases weigh most) "
+            f"and {cluster.items} of the {history_items} products in it."
+        )
         self.swatches.set_colours([(s.hex, s.share) for s in cluster.palette])
         for i, thumb in enumerate(self.thumbs):
             tile = workspace.tile(cluster.product_ids[i]) if i < len(cluster.product_ids) else None
@@ -96,15 +122,20 @@ class TastePanel(QWidget):
         self._workspace = workspace
         taste = workspace.taste if workspace is not None else None
         has_taste = taste is not None and not taste.is_empty
+        who = (
+            person(workspace.customer_name, workspace.query.customer_id, QFontMetrics(self.header_label.font()))
+            if workspace is not None
+            else ""
+        )
         self.restyle_button.setEnabled(has_taste)
         self.palette_strip.setVisible(has_taste)
         if workspace is None or taste is None:
             theme.set_rich_text(self.header_label, theme.muted("Pick a customer to see their taste."))
         elif not has_taste:
-            self.header_label.setText(f"<b>{taste.customer_id}</b> has no indexed history yet, so no taste.")
+            self.header_label.setText(f"<b>{who}</b> has no indexed history yet, so no taste.")
         else:
             self.header_label.setText(
-                f"<b>{taste.customer_id}'s taste</b> — from {len(taste.items)} products, "
+                f"<b>Taste of {who}</b> — from {len(taste.items)} products, "
                 f"{len(taste.tastes)} look{'s' if len(taste.tastes) != 1 else ''}"
             )
             self.palette_strip.set_colours([(s.hex, s.share) for s in workspace.palette])
@@ -119,7 +150,7 @@ class TastePanel(QWidget):
             row.setVisible(i < len(clusters))
             if i < len(clusters):
                 assert workspace is not None
-                row.show_cluster(workspace, clusters[i])
+                row.show_cluster(workspace, clusters[i], len(taste.items) if taste is not None else 0)
                 # With one taste the cluster's button would repeat the main one.
                 row.restyle_button.setVisible(len(clusters) > 1)
 
