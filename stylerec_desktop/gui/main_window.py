@@ -530,6 +530,8 @@ class MainWindow(FileDropTarget, QMainWindow):
                           parent=self)  # fmt: skip
         box.setInformativeText("Cancel them and quit? Finished work is kept; a cancelled import writes nothing.")
         quit_button = box.addButton("Cancel jobs and quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        keep = box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # Enter (or Esc) must never throw running work away
+        box.setEscapeButton(keep)
         box.exec()
         return box.clickedButton() is quit_button
