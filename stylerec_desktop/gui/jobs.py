@@ -304,9 +304,12 @@ def yield_cpu_to_the_gui() -> None:
 
 
 def _short_message(exc: BaseException) -> str:
+    """What a person reads about a bug: no exception class or code words (those go to the log with the
+    traceback), what to do next, and the error's own first line only when it reads as a sentence."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    what = type(exc).__name__ + (f": {text}" if text else "")
-    return f"Internal error ({what}). The details are in the log."
+    said = f" ({text.rstrip('.')})" if " " in text and len(text) <= 160 else ""
+    return (f"Something went wrong that StyleRec did not expect{said}. Try again; if it happens again, Help ▸ Log "
+            "shows the details to send to support.")  # fmt: skip
 
 
 @dataclass

@@ -179,8 +179,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recommendations_panel.productSelected.connect(self.detail_panel.show_product)
         self.recommendations_panel.indexRequested.connect(self.indexer.start)
         self.inspector_panel.productSelected.connect(self._show_product_from_history)
-        # Ctrl/Shift-click several products to restyle them all (an emptied selection keeps the studio's content).
-        self.catalog_panel.selectionChanged.connect(lambda ids: ids and self.studio_panel.set_products(ids))
+        # The studio's content changes only on the user's word: Use selection, Restyle, or a drop on the studio.
+        # Selecting products (to export them, say) leaves it alone.
+        self.studio_panel.set_selection_source(self.catalog_panel.selected_ids)
+        self.detail_panel.restyleRequested.connect(lambda product_id: self.restyle_products([product_id]))
+        self.catalog_panel.restyleRequested.connect(self.restyle_products)
         self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
         self.studio_panel.exportRequested.connect(self._export_variants)
         self.similar_panel.productSelected.connect(self.detail_panel.show_product)
@@ -192,6 +195,12 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recommendations_panel.show_customer(customer_id)
         self.recommendations_dock.show()
         self.recommendations_dock.raise_()
+
+    def restyle_products(self, product_ids: list[int]) -> None:
+        """Put these products in the studio and bring it forward."""
+        self.studio_panel.set_products(product_ids)
+        self.studio_dock.show()
+        self.studio_dock.raise_()
 
     def _restyle_in_taste(self, style: object) -> None:
         self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]

@@ -92,7 +92,9 @@ def test_a_bug_logs_its_traceback_and_shows_a_short_message(
         _wait_finished(qtbot, runner, job_id)
     info = runner.job(job_id)
     assert info.state is JobState.FAILED
-    assert info.error.startswith("Internal error (KeyError") and "log" in info.error
+    # For a person: no exception class, no code word; where the details are.
+    assert info.error.startswith("Something went wrong") and "Help ▸ Log" in info.error
+    assert "KeyError" not in info.error and "price" not in info.error
     assert "Traceback" in info.detail and "KeyError" in info.detail
     assert any("Traceback" in record.getMessage() for record in caplog.records)
 

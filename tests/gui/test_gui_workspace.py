@@ -175,11 +175,13 @@ def test_without_an_index_the_panel_says_so_and_indexing_runs_as_a_write_job(qtb
 
 
 def _studio_with_product(qtbot: QtBot, window: MainWindow) -> tuple[int, float]:
-    """Select the first product of the grid; returns its id and the latency of the first preview (ms)."""
+    """Select the first product of the grid and press Use selection; returns its id and the latency of the first
+    preview (ms)."""
     studio = window.studio_panel
     product_id = window.catalog_panel.model.product_id(0)
+    window.catalog_panel.select_product(product_id)
     with qtbot.waitSignal(studio.previewShown, timeout=60_000) as shown:
-        window.catalog_panel.select_product(product_id)
+        studio.selection_button.click()
     assert [p.id for p in studio.products()] == [product_id]
     return product_id, shown.args[0]
 
