@@ -336,12 +336,14 @@ class CustomerListModel(QAbstractListModel):
             return None
         customer = self._customers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
+            # Two lines, each elided on its own by the view (in the middle: a hashed id keeps both ends).
             name = customer.name or customer.email or "(no name)"
             events = f"{customer.event_count} event{'s' if customer.event_count != 1 else ''}"
-            return f"{name}\n{customer.customer_id} · {events}"
+            last = f" · last {format_date(customer.last_event)}" if customer.last_event is not None else ""
+            return f"{name}\n{customer.customer_id} · {events}{last}"
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = [customer.customer_id, customer.email, customer.country]
-            return " · ".join(part for part in parts if part)
+            return "\n".join(part for part in parts if part)
         if role == CustomerIdRole:
             return customer.customer_id
         return None
