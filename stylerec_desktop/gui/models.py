@@ -340,13 +340,19 @@ class CustomerListModel(QAbstractListModel):
             name = customer.name or customer.email or "(no name)"
             events = f"{customer.event_count} event{'s' if customer.event_count != 1 else ''}"
             last = f" · last {format_date(customer.last_event)}" if customer.last_event is not None else ""
-            return f"{name}\n{customer.customer_id} · {events}{last}"
+            return f"{name}\n{_middle(customer.customer_id)} · {events}{last}"
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = [customer.customer_id, customer.email, customer.country]
             return "\n".join(part for part in parts if part)
         if role == CustomerIdRole:
             return customer.customer_id
         return None
+
+
+def _middle(text: str, limit: int = 22) -> str:
+    """``text`` cut in the middle to ``limit`` characters: a 64-character hashed id keeps both ends in a list row,
+    and the event count after it stays in view. The whole id is in the row's tooltip."""
+    return text if len(text) <= limit else f"{text[: limit // 2 - 1]}…{text[-(limit // 2 - 1) :]}"
 
 
 def _escape(text: str) -> str:

@@ -105,16 +105,46 @@ def test_the_window_layout_comes_back_next_time(qtbot: QtBot, tmp_path: Path) ->
     first.removeDockWidget(first.detail_dock)
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.detail_dock)
     first.detail_dock.show()
-    first.jobs_dock.hide()
+    first.jobs_dock.show()  # closed by default: opened, it stays open next time
     first.close()
     second = MainWindow(runner, thumbnails, QSettings(settings_file, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
     assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert not second.jobs_dock.isVisible()
+    assert second.jobs_dock.isVisible()
+    # View ▸ Reset layout: the default again (Product on the right, in front; Jobs closed).
+    second.reset_layout_action.trigger()
+    qtbot.wait(50)
+    assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not second.jobs_dock.isVisible() and not second.detail_dock.visibleRegion().isEmpty()
     runner.shutdown()
     thumbnails.shutdown()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_default_layout_fits_a_laptop_screen(qtbot: QtBot, window: MainWindow, size: tuple[int, int]) -> None:
+    """Nothing is cut off at 1280x720: the window may be that small, and every open panel gets at least the room
+    it needs. The grid and the product get most of it; Jobs waits in the status bar."""
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 1280 and minimum.height() <= 720, minimum
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == size
+    for dock in (window.customers_dock, window.taste_dock, window.detail_dock):
+        panel = dock.widget()
+        need = panel.minimumSizeHint()
+        assert need.width() <= panel.width() and need.height() <= panel.height(), (dock.windowTitle(), need)
+    assert not window.jobs_dock.isVisible() and not window.studio_dock.isVisible()
+    assert not window.detail_dock.visibleRegion().isEmpty()  # the right column opens on the product
+    grid = window.catalog_panel.grid
+    assert grid.width() >= size[0] * 0.4 and grid.height() >= size[1] * 0.7
+    # Restyle opens the studio under the grid, with room for its controls.
+    window.restyle_products([window.catalog_panel.model.product_id(0)])
+    qtbot.wait(100)
+    studio = window.studio_panel
+    assert window.studio_dock.isVisible() and studio.height() >= 200
 
 
 PANELS = ("catalog", "product_detail", "customers", "jobs", "similar", "recommendations", "taste", "inspector",

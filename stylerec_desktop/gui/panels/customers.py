@@ -70,9 +70,10 @@ class CustomersPanel(QWidget):
         self.customer_list.setUniformItemSizes(True)
         self.customer_list.setAlternatingRowColors(True)
         # Hashed ids run to 64 characters: cut in the middle (both ends stay), never widening the dock.
-        self.customer_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.customer_list.setTextElideMode(Qt.TextElideMode.ElideRight)  # ids are cut in the middle already
         self.customer_list.setWordWrap(False)
         self.customer_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.customer_list.setMinimumHeight(3 * 2 * self.fontMetrics().height() + 24)  # three customers
         self.customer_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         copy_id = QAction("Copy customer id", self.customer_list)
         copy_id.triggered.connect(self._copy_current_id)
@@ -98,6 +99,7 @@ class CustomersPanel(QWidget):
         self.history_list.setUniformItemSizes(True)
         self.history_list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.history_list.setMouseTracking(True)
+        self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.history_list.clicked.connect(self._on_history_clicked)
         self.history_list.activated.connect(self._on_history_clicked)
 
@@ -120,8 +122,8 @@ class CustomersPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(picker)
         splitter.addWidget(history)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(0, 1)  # the picker and the history share the height
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

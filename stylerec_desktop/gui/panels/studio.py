@@ -400,8 +400,7 @@ class StudioPanel(FileDropTarget, QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(2, 4)
         splitter.setChildrenCollapsible(False)
-        controls.setMinimumWidth(380)
-        results.setMinimumWidth(300)
+        controls.setMinimumWidth(320)  # the results pane's own buttons set its minimum
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(splitter)
