@@ -33,7 +33,7 @@ from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, 
 from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
-from stylerec_desktop.gui.indexing import IndexController
+from stylerec_desktop.gui.indexing import IndexController, StyleIndexWarmer
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
@@ -130,7 +130,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._wire_workspace()
         # Everything bound to the open catalog, the notifier first: its baseline is read before any write ends.
         self.catalog_views: tuple[CatalogView, ...] = (
-            self.catalog_changes, self.edits, self.imports, self.indexer, self.catalog_panel, self.detail_panel,
+            self.catalog_changes, self.edits, self.imports, self.indexer, self.style_index, self.catalog_panel,
+            self.detail_panel,
             self.customers_panel, self.recommendations_panel, self.taste_panel, self.inspector_panel,
             self.studio_panel, self.similar_panel,
         )  # fmt: skip
@@ -160,6 +161,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         """The merchandiser's workspace: taste under the customers, recommendations beside the product detail,
         the inspector and the studio below the grid (beside the jobs)."""
         self.indexer = IndexController(self.runner, self, changes=self.catalog_changes)
+        # The style index loads when a catalog opens, not when the first customer is picked.
+        self.style_index = StyleIndexWarmer(self.runner, self)
         self.recommendations_panel = RecommendationsPanel(self.runner, self.thumbnails)
         self.taste_panel = TastePanel(self.runner, self.thumbnails)
         self.inspector_panel = InspectorPanel(self.runner, self.thumbnails)

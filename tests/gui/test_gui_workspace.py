@@ -322,3 +322,26 @@ def test_a_products_style_is_looked_up_off_the_gui_thread_and_named_in_the_job(
     assert window.runner.job(job_ids[0]).title.endswith(f"in the style of {style_product.sku}")
     assert finished.args[0].recipe["style"]  # the recipe travels with the render
     wait_idle(qtbot, window.runner)
+
+
+def test_the_style_index_loads_in_the_background_when_the_catalog_opens(
+    qtbot: QtBot, indexed_window: MainWindow
+) -> None:
+    """The first customer's list must not wait for the index: it is loaded as the catalog opens, as a job the
+    status bar shows, and the first pick finds it in memory."""
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE
+    from stylerec_desktop.gui.indexing import WARM_TITLE
+
+    window = indexed_window
+    catalog = window.catalog()
+    assert catalog is not None
+    assert INDEX_CACHE.cached(catalog)  # loaded while the fixture opened the catalog
+    INDEX_CACHE.clear()
+    seen: list[str] = []
+    window.runner.jobAdded.connect(lambda job_id: seen.append(window.runner.job(job_id).title))
+    window.set_catalog(catalog)  # as opening it again
+    assert WARM_TITLE in seen  # a visible job: its progress is in the status bar and the Jobs panel
+    handle = window.style_index.job
+    assert handle is not None
+    qtbot.waitUntil(lambda: handle.info.state.finished, timeout=60_000)
+    assert handle.info.result is True and INDEX_CACHE.cached(catalog)
