@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -86,6 +87,8 @@ class CustomersPanel(QWidget):
         self.header_label.setWordWrap(True)
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
         self.header_label.setContentsMargins(2, 4, 2, 0)
+        # Its whole height always (name, details, the badges that wrap): the history list below gives way.
+        self.header_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         # The id on a line of its own, elided in the middle; the whole id on hover and in its Copy action.
         self.id_label = ElidedLabel(copy_label="Copy customer id")
         self.id_label.setObjectName("customerIdLabel")
@@ -100,6 +103,7 @@ class CustomersPanel(QWidget):
         self.history_list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.history_list.setMouseTracking(True)
         self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history_list.setMinimumHeight(70)
         self.history_list.clicked.connect(self._on_history_clicked)
         self.history_list.activated.connect(self._on_history_clicked)
 
