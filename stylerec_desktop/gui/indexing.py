@@ -125,13 +125,16 @@ class StyleIndexWarmer(QObject):
             return self._job
         catalog = self._catalog
 
-        def job() -> Job[bool]:
+        def job() -> Job[bool] | bool:
+            if not catalog.has_image_features():
+                return False  # nothing indexed: no index to load (and no torch to import for it)
             # torch and numpy load on the worker, never on the GUI thread.
             from stylerec_desktop.core.recommend.service import INDEX_CACHE
 
             return INDEX_CACHE.warm_job(catalog)
 
-        self._job = self._runner.submit(WARM_TITLE, job, lane=Lane.READ)
+        # Disposable: it writes nothing, so quitting need not wait for a load it cannot interrupt.
+        self._job = self._runner.submit(WARM_TITLE, job, lane=Lane.READ, disposable=True)
         self._job.succeeded.connect(self._succeeded)
         return self._job
 

@@ -245,7 +245,9 @@ class _JobRunnable(QRunnable):
         except Cancelled:
             relay.cancelled.emit(job_id)
         except UserError as exc:
-            relay.failed.emit(job_id, str(exc), "", exc.with_traceback(None))
+            # An error may carry a wording for an interactive app (no command-line flags); the CLI prints str().
+            message = getattr(exc, "interactive_message", None) or str(exc)
+            relay.failed.emit(job_id, message, "", exc.with_traceback(None))
         except Exception as exc:
             explained = user_error_for(exc)  # a full disk, a locked catalog...: the same sentence the CLI prints
             if explained is not None:

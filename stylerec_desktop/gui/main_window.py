@@ -397,6 +397,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         """Open the catalog in ``folder``; a clear message (and the start page) when it cannot be opened."""
         if not self._can_switch():
             return False
+        if not Catalog.exists(folder):
+            # The core's message gives the command line's advice; the start page has buttons for it.
+            self.show_start(f"There is no catalog in {folder}. Open another folder, create a new catalog, or "
+                            "build the demo.")  # fmt: skip
+            return False
         try:
             catalog = Catalog.open(folder)
         except UserError as exc:

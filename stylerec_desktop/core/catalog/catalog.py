@@ -634,6 +634,10 @@ class Catalog:
         )
         return [(r[0], self._load_path(r[1])) for r in rows]
 
+    def has_image_features(self) -> bool:
+        """Whether any image has style features (of any extractor): a cheap check before loading the index."""
+        return self.db.execute("SELECT 1 FROM image_features LIMIT 1").fetchone() is not None
+
     def image_feature_counts(self, extractor: str) -> tuple[int, int]:
         """(image files indexed by ``extractor``, distinct image files of all products)."""
         row = self.db.execute(
