@@ -270,5 +270,8 @@ class ElidedLabel(QLabel):
     def _elide(self) -> None:
         width = max(10, self.contentsRect().width())
         shown = self.fontMetrics().elidedText(self._full, self._mode, width)
-        super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
+        if shown != self.text():  # a new text asks for a new layout, which resizes us: only when it changed
+            super().setText(shown)
+        tip = self._full if shown != self._full else ""
+        if tip != self.toolTip():
+            self.setToolTip(tip)

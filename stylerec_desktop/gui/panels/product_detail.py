@@ -57,6 +57,7 @@ class ProductDetailPanel(QWidget):
         self._read = LatestOnly(runner, "Read product", self)
         self._product: Product | None = None
         self._shown_image: ProductImage | None = None
+        self._fitted_width = -1  # the panel width the large picture was last scaled for
 
         self.image_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.image_label.setObjectName("productImage")
@@ -273,7 +274,11 @@ class ProductDetailPanel(QWidget):
         self.image_label.setPixmap(self._fit(pixmap))
 
     def _fit(self, pixmap: QPixmap) -> QPixmap:
-        width = max(160, self.image_label.width() - 16)
+        # From the panel's width, less a scroll bar whether or not one shows: sized from the label's own width, a
+        # picture that brought the scroll bar in would shrink, send it away, grow, bring it back... for ever (the
+        # GUI thread spun at 94% CPU and starved the workers).
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        width = max(160, self.width() - bar - 24 - 16)
         side = min(width, 320, LARGE_SIZE)  # below the facts: a picture that leaves the dock room at 720 px
         return pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
@@ -297,8 +302,9 @@ class ProductDetailPanel(QWidget):
             self._update_strip()
 
     def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)
-        if self._product is not None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self._product is not None and self._fitted_width != self.width():
+            self._fitted_width = self.width()
             self._update_large_image()
 
 
