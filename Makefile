@@ -33,8 +33,13 @@ lint: setup
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run_all.py
 
+# The layout pictures need an indexed catalog: the demo, built and indexed once into build/demo.
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/screenshots.py --out docs/screenshots
+	test -d build/demo || ($(BIN)/stylerec --catalog build/demo demo && $(BIN)/stylerec --catalog build/demo index)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/layout_screenshots.py --catalog build/demo --out docs/screenshots
+	QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=2 $(BIN)/python scripts/layout_screenshots.py --catalog build/demo \
+		--out docs/screenshots --sizes 1280x720
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

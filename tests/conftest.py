@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the app runs (stylerec_desktop/gui/__init__.py)
 os.environ.setdefault("PYTEST_QT_API", "pyside6")
 _SANDBOX = Path(tempfile.mkdtemp(prefix="stylerec-tests-"))
 atexit.register(shutil.rmtree, _SANDBOX, ignore_errors=True)

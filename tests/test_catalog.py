@@ -192,6 +192,23 @@ def test_customers_are_searchable_and_carry_event_counts(catalog: Catalog) -> No
     assert catalog.customer("C2").email == "bo@example.com"
 
 
+def test_customers_sort_by_name_activity_and_last_event(catalog: Catalog) -> None:
+    catalog.upsert_customers([CustomerRecord("C0", "cy"), CustomerRecord("C3", "")])
+    catalog.add_events([EventRecord("C2", "TEE-1", "view", datetime(2027, 1, 1, tzinfo=UTC))])
+
+    def order(by: str) -> list[str]:
+        return [c.customer_id for c in catalog.customers(order=by)]
+
+    assert order("id") == ["C0", "C1", "C2", "C3"]
+    assert order("name") == ["C1", "C2", "C0", "C3"]  # Ann, Bo, cy (case aside), then the one with no name
+    assert order("activity") == ["C1", "C2", "C0", "C3"]  # 3 events, 2, then none (by id)
+    assert order("recent") == ["C2", "C1", "C0", "C3"]  # C2's event of 2027 is the newest; no events last
+    assert catalog.customer("C2").last_event == datetime(2027, 1, 1, tzinfo=UTC)
+    assert catalog.customer("C3").last_event is None
+    with pytest.raises(UserError, match="sorted by id, name, activity, recent"):
+        catalog.customers(order="age")
+
+
 def test_categories_with_counts(catalog: Catalog) -> None:
     assert catalog.categories() == [("mugs", 1), ("tees", 1), ("totes", 1)]
 

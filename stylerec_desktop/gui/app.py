@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,8 +100,10 @@ class RunningApp:
     runner: JobRunner
     thumbnails: ThumbnailLoader
 
-    def stop(self) -> None:
-        self.runner.shutdown()
+    def stop(self, *, wait_for_disposable: bool = True) -> None:
+        """Stop the workers and close the catalog. ``wait_for_disposable=False`` (quitting) does not wait for jobs
+        that write nothing and cannot stop early; the process must then end without running Python's teardown."""
+        self.runner.shutdown(wait_for_disposable=wait_for_disposable)
         self.thumbnails.shutdown()
         catalog = self.window.catalog()
         if catalog is not None:
@@ -124,7 +127,9 @@ def start(argv: Sequence[str]) -> RunningApp:
     folder, may_build_demo = start_folder(args)
     # After the first paint: the window appears at once, even when the catalog takes a moment to open.
     QTimer.singleShot(0, lambda: open_start_catalog(window, folder, may_build_demo))
-    QTimer.singleShot(0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True))
+    QTimer.singleShot(
+        0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True, disposable=True)
+    )
     return RunningApp(app, window, runner, thumbnails)
 
 
@@ -142,5 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app; returns the process exit code."""
     running = start(list(sys.argv[1:] if argv is None else argv))
     code = running.app.exec()
-    running.stop()
-    return code
+    # Every job that writes has stopped and the catalog is closed: end the process now. Python's own teardown
+    # (torch's and Qt's destructors, a worker still importing torch) kept it alive seconds after the window closed.
+    running.stop(wait_for_disposable=False)
+    logging.shutdown()  # the log file is complete
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -102,6 +102,10 @@ class ImportErrorDialog(QDialog):
             self.skip_button.clicked.connect(self._choose_skip_bad)
             buttons.addButton(self.skip_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.rejected.connect(self.reject)
+        # Enter closes: importing the good rows writes to the catalog, so it is never what Enter does.
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(intro)

@@ -19,6 +19,7 @@ from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, devic
 log = logging.getLogger(__name__)
 
 INDEX_TITLE = "Indexing product styles"
+WARM_TITLE = "Loading the style index"
 
 
 class IndexController(QObject):
@@ -85,3 +86,58 @@ class IndexController(QObject):
         if self._changes is not None:  # the features it writes show in the revisions: nothing to declare
             self._changes.watch(self._pending)
         return self._pending
+
+
+class StyleIndexWarmer(QObject):
+    """Loads the open catalog's style index in the background as soon as the catalog opens (a visible job: the
+    status bar shows it), and again after a change that makes the cached one stale, so the first customer's
+    recommendations come as fast as the next ones. :attr:`ready` fires with True once the index is in memory
+    (False: nothing indexed yet)."""
+
+    ready = Signal(bool)
+
+    def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._catalog: Catalog | None = None
+        self._job: JobHandle | None = None
+
+    def set_catalog(self, catalog: Catalog | None) -> None:
+        self._catalog = catalog
+        if self._job is not None and not self._job.info.state.finished:
+            self._job.cancel()  # it stops after its load; the catalog shown before is not warmed any further
+        self._job = None
+        self.start()
+
+    def catalog_changed(self, change: CatalogChange) -> None:
+        """New features (indexing), events or product rows: the cached index is stale; load the new one now."""
+        if change.touches(Table.IMAGE_FEATURES, Table.EVENTS, Table.PRODUCTS):
+            self.start()
+
+    @property
+    def job(self) -> JobHandle | None:
+        return self._job
+
+    def start(self) -> JobHandle | None:
+        if self._catalog is None:
+            return None
+        if self._job is not None and not self._job.info.state.finished:
+            return self._job
+        catalog = self._catalog
+
+        def job() -> Job[bool] | bool:
+            if not catalog.has_image_features():
+                return False  # nothing indexed: no index to load (and no torch to import for it)
+            # torch and numpy load on the worker, never on the GUI thread.
+            from stylerec_desktop.core.recommend.service import INDEX_CACHE
+
+            return INDEX_CACHE.warm_job(catalog)
+
+        # Disposable: it writes nothing, so quitting need not wait for a load it cannot interrupt.
+        self._job = self._runner.submit(WARM_TITLE, job, lane=Lane.READ, disposable=True)
+        self._job.succeeded.connect(self._succeeded)
+        return self._job
+
+    def _succeeded(self, info: JobInfo) -> None:
+        if self._job is not None and info.id == self._job.id:
+            self.ready.emit(bool(info.result))

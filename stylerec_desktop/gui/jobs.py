@@ -192,14 +192,29 @@ class _Relay(QObject):
 class _JobRunnable(QRunnable):
     """The thin adapter: iterates one core job on a pool thread and reports through the relay."""
 
-    def __init__(self, job_id: int, source: JobSource, token: CancelToken, relay: _Relay) -> None:
+    def __init__(
+        self,
+        job_id: int,
+        source: JobSource,
+        token: CancelToken,
+        relay: _Relay,
+        ended: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self._job_id = job_id
         self._source: JobSource | None = source
         self._token = token
         self._relay = relay
+        self._ended = ended  # told on the worker thread when the job has stopped, whatever the outcome
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            if self._ended is not None:
+                self._ended()
+
+    def _run(self) -> None:
         job_id, relay, token = self._job_id, self._relay, self._token
         source, self._source = self._source, None  # the generator's frame must not outlive the job
         if token.cancelled:  # cancelled while it waited in the queue
@@ -230,7 +245,9 @@ class _JobRunnable(QRunnable):
         except Cancelled:
             relay.cancelled.emit(job_id)
         except UserError as exc:
-            relay.failed.emit(job_id, str(exc), "", exc.with_traceback(None))
+            # An error may carry a wording for an interactive app (no command-line flags); the CLI prints str().
+            message = getattr(exc, "interactive_message", None) or str(exc)
+            relay.failed.emit(job_id, message, "", exc.with_traceback(None))
         except Exception as exc:
             explained = user_error_for(exc)  # a full disk, a locked catalog...: the same sentence the CLI prints
             if explained is not None:
@@ -289,9 +306,12 @@ def yield_cpu_to_the_gui() -> None:
 
 
 def _short_message(exc: BaseException) -> str:
+    """What a person reads about a bug: no exception class or code words (those go to the log with the
+    traceback), what to do next, and the error's own first line only when it reads as a sentence."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    what = type(exc).__name__ + (f": {text}" if text else "")
-    return f"Internal error ({what}). The details are in the log."
+    said = f" ({text.rstrip('.')})" if " " in text and len(text) <= 160 else ""
+    return (f"Something went wrong that StyleRec did not expect{said}. Try again; if it happens again, Help ▸ Log "
+            "shows the details to send to support.")  # fmt: skip
 
 
 @dataclass
@@ -302,6 +322,7 @@ class _Entry:
     on_failure: Callable[[JobInfo], None] | None
     handle: JobHandle
     rerun: Callable[[], Any] | None = None  # the callable source again, for Retry (a generator runs once)
+    disposable: bool = False  # quitting need not wait for it (see JobRunner.submit)
 
 
 class JobRunner(QObject):
@@ -334,6 +355,9 @@ class JobRunner(QObject):
         self._pools = {Lane.WRITE: write_pool, Lane.READ: read_pool}
         self._entries: dict[int, _Entry] = {}
         self._ids = itertools.count(1)
+        # Jobs quitting must wait for (all but the disposable ones), counted on the workers' threads.
+        self._must_finish = 0
+        self._must_finish_changed = threading.Condition()
         self._relay = _Relay(self)
         self._relay.started.connect(self._on_started)
         self._relay.progress.connect(self._on_progress)
@@ -353,13 +377,16 @@ class JobRunner(QObject):
         on_failure: Callable[[JobInfo], None] | None = None,
         hidden: bool = False,
         device: str = "",
+        disposable: bool = False,
     ) -> JobHandle:
         """Queue a job and return its handle. ``on_result``/``on_failure`` run on the GUI thread when it ends
         (before the handle's signals).
 
         A callable ``source`` can be run again with :meth:`retry` once the job failed or was cancelled.
+        ``disposable``: a job that writes nothing and cannot stop early (warming up imports, say); quitting does
+        not wait for it (:meth:`shutdown` with ``wait_for_disposable=False``).
         """
-        return self._start(title, source, lane, on_result, on_failure, hidden, device, None)
+        return self._start(title, source, lane, on_result, on_failure, hidden, device, None, disposable)
 
     def _start(
         self,
@@ -371,6 +398,7 @@ class JobRunner(QObject):
         hidden: bool,
         device: str,
         handle: JobHandle | None,
+        disposable: bool = False,
     ) -> JobHandle:
         job_id = next(self._ids)
         token = CancelToken()
@@ -380,10 +408,15 @@ class JobRunner(QObject):
             handle = JobHandle(self, info)
         else:
             handle._rerun(info)
-        self._entries[job_id] = _Entry(info, token, on_result, on_failure, handle, rerun)
+        self._entries[job_id] = _Entry(info, token, on_result, on_failure, handle, rerun, disposable)
         if not hidden:
             self.jobAdded.emit(job_id)
-        self._pools[lane].start(_JobRunnable(job_id, source, token, self._relay))
+        ended = None
+        if not disposable:
+            with self._must_finish_changed:
+                self._must_finish += 1
+            ended = self._one_less_to_finish
+        self._pools[lane].start(_JobRunnable(job_id, source, token, self._relay, ended))
         return handle
 
     def can_retry(self, job_id: int) -> bool:
@@ -403,7 +436,7 @@ class JobRunner(QObject):
         rerun, entry.rerun = entry.rerun, None  # retried once: its row stops offering Retry
         assert rerun is not None  # can_retry checked it
         new_id = self._start(info.title, rerun, info.lane, entry.on_result, entry.on_failure, info.hidden,
-                             info.device, entry.handle).id  # fmt: skip
+                             info.device, entry.handle, entry.disposable).id  # fmt: skip
         if not info.hidden:
             self.jobChanged.emit(job_id)
         self.jobRetried.emit(job_id, new_id)
@@ -433,10 +466,23 @@ class JobRunner(QObject):
         for job_id in list(self._entries):
             self.cancel(job_id)
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Cancel everything and wait for the workers (on quit). True when all of them stopped in time."""
+    def shutdown(self, timeout_ms: int = 10_000, *, wait_for_disposable: bool = True) -> bool:
+        """Cancel everything and wait for the workers (on quit). True when all of them stopped in time.
+
+        With ``wait_for_disposable=False`` it returns as soon as every job that is not disposable has stopped
+        (each stops at its next step: a write rolls back, an export leaves no partial file); the app then ends the
+        process without waiting for a disposable one (an import of torch cannot be interrupted)."""
         self.cancel_all()
-        return all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+        if wait_for_disposable:
+            return all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+        with self._must_finish_changed:
+            return self._must_finish_changed.wait_for(lambda: self._must_finish == 0, timeout_ms / 1000)
+
+    def _one_less_to_finish(self) -> None:
+        """On a worker thread, when a job that quitting waits for has stopped."""
+        with self._must_finish_changed:
+            self._must_finish -= 1
+            self._must_finish_changed.notify_all()
 
     # -- reading -----------------------------------------------------------------------------------------
 

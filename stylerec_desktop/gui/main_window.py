@@ -15,10 +15,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -32,8 +34,8 @@ from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, 
 from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
-from stylerec_desktop.gui.indexing import IndexController
-from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, LatestOnly
+from stylerec_desktop.gui.indexing import IndexController, StyleIndexWarmer
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.evaluation_dialog import EvaluationDialog
@@ -56,7 +58,18 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "StyleRec Desktop"
 # Bump when the docks change, so an old saved layout is not forced onto new docks.
-_STATE_VERSION = 3
+_STATE_VERSION = 4
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """``panel`` in a frameless scroll area: below its minimum size it scrolls instead of clipping or widening
+    the window; above it, it fills the dock as it would alone."""
+    area = QScrollArea()
+    area.setObjectName(f"{panel.objectName() or type(panel).__name__}Scroll")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(panel)
+    return area
 
 
 class MainWindow(FileDropTarget, QMainWindow):
@@ -93,12 +106,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.customers_dock = self._dock("Customers", "customersDock", self.customers_panel)
         self.detail_dock = self._dock("Product", "detailDock", self.detail_panel)
         self.jobs_dock = self._dock("Jobs", "jobsDock", self.jobs_panel)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.customers_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_dock)
-        self.resizeDocks([self.customers_dock, self.detail_dock], [330, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._add_workspace_docks()
+        self.reset_layout()
         self.preferences = AppSettings(self._settings)
         self.settings_dialog: SettingsDialog | None = None
         self.log_dialog: LogDialog | None = None
@@ -126,7 +135,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._wire_workspace()
         # Everything bound to the open catalog, the notifier first: its baseline is read before any write ends.
         self.catalog_views: tuple[CatalogView, ...] = (
-            self.catalog_changes, self.edits, self.imports, self.indexer, self.catalog_panel, self.detail_panel,
+            self.catalog_changes, self.edits, self.imports, self.indexer, self.style_index, self.catalog_panel,
+            self.detail_panel,
             self.customers_panel, self.recommendations_panel, self.taste_panel, self.inspector_panel,
             self.studio_panel, self.similar_panel, self.ranking_fitter,
         )  # fmt: skip
@@ -135,6 +145,7 @@ class MainWindow(FileDropTarget, QMainWindow):
                 self.catalog_changes.changed.connect(view.catalog_changed)
         self.catalog_changes.changed.connect(self._update_counts_after)
         self.jobs_status.showJobsRequested.connect(self.show_jobs)
+        self.runner.jobFinished.connect(self._show_failed_job)
         self.start_page.openRequested.connect(self.choose_catalog_to_open)
         self.start_page.newRequested.connect(self.choose_new_catalog)
         self.start_page.demoRequested.connect(self._build_demo_where_asked)
@@ -155,27 +166,75 @@ class MainWindow(FileDropTarget, QMainWindow):
         """The merchandiser's workspace: taste under the customers, recommendations beside the product detail,
         the inspector and the studio below the grid (beside the jobs)."""
         self.indexer = IndexController(self.runner, self, changes=self.catalog_changes)
+        # The style index loads when a catalog opens, not when the first customer is picked.
+        self.style_index = StyleIndexWarmer(self.runner, self)
         self.recommendations_panel = RecommendationsPanel(self.runner, self.thumbnails)
         self.taste_panel = TastePanel(self.runner, self.thumbnails)
         self.inspector_panel = InspectorPanel(self.runner, self.thumbnails)
         self.recommendations_dock = self._dock("Recommendations", "recommendationsDock", self.recommendations_panel)
         self.taste_dock = self._dock("Taste", "tasteDock", self.taste_panel)
-        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector_panel)
+        # The studio and the inspector need more room than a 1280x720 screen leaves under the grid: they scroll
+        # inside their docks rather than push the window wider than the screen.
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", _scrolling(self.inspector_panel))
         self.studio_panel = StudioPanel(self.runner, changes=self.catalog_changes)
-        self.studio_dock = self._dock("Studio", "studioDock", self.studio_panel)
+        self.studio_dock = self._dock("Studio", "studioDock", _scrolling(self.studio_panel))
         self.similar_panel = SimilarPanel(self.runner, self.thumbnails)
         self.similar_dock = self._dock("Similar", "similarDock", self.similar_panel)
-        # The customer column runs the full height; the bottom docks span the grid and the right column.
-        # Corner and split come before the tabs: done after a tabify, they leave a stray copy of its tab bar.
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        StrayTabBarFix(self)
+
+    def _all_docks(self) -> tuple[QDockWidget, ...]:
+        return (self.customers_dock, self.taste_dock, self.detail_dock, self.recommendations_dock,
+                self.similar_dock, self.studio_dock, self.inspector_dock, self.jobs_dock)  # fmt: skip
+
+    def reset_layout(self) -> None:
+        """The default layout (View ▸ Reset layout), sized for the window as it is now.
+
+        The catalog grid and the right column (Product, Recommendations, Similar: Product in front) get the
+        height; the customers and their taste run down the left. Studio, Inspector and Jobs share the strip under
+        the grid and stay closed until there is something to show: Restyle opens the Studio, a picked
+        recommendation the Inspector, a failed job (or the status bar's job count) the Jobs.
+        """
+        left, right, bottom = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea, (
+            Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        for dock in self._all_docks():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        # Both side columns run the full height; the bottom strip spans the grid only.
+        # Corners and splits come before the tabs: done after a tabify, they leave a stray copy of its tab bar.
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self.addDockWidget(left, self.customers_dock)
+        self.addDockWidget(right, self.detail_dock)
+        self.addDockWidget(bottom, self.studio_dock)
         self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
-        self.tabifyDockWidget(self.jobs_dock, self.inspector_dock)
-        self.tabifyDockWidget(self.jobs_dock, self.studio_dock)
-        self.jobs_dock.raise_()
+        self.tabifyDockWidget(self.studio_dock, self.inspector_dock)
+        self.tabifyDockWidget(self.studio_dock, self.jobs_dock)
         self.tabifyDockWidget(self.detail_dock, self.recommendations_dock)
         self.tabifyDockWidget(self.detail_dock, self.similar_dock)
-        StrayTabBarFix(self)
-        self.resizeDocks([self.detail_dock], [440], Qt.Orientation.Horizontal)
+        for dock in (self.customers_dock, self.taste_dock, self.detail_dock, self.recommendations_dock,
+                     self.similar_dock):  # fmt: skip
+            dock.show()
+        for dock in (self.studio_dock, self.inspector_dock, self.jobs_dock):
+            dock.hide()
+        self.detail_dock.raise_()
+        self.studio_dock.raise_()
+        width, height = self.width(), self.height()
+        self.resizeDocks(
+            [self.customers_dock, self.detail_dock],
+            [min(340, max(240, width // 5)), min(520, max(330, width * 28 // 100))],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.customers_dock, self.taste_dock], [height * 6 // 10, height * 4 // 10],
+                         Qt.Orientation.Vertical)  # fmt: skip
+
+    def _open_bottom(self, dock: QDockWidget) -> None:
+        """Show and raise a dock of the bottom strip; opened from closed, it gets about 40% of the height."""
+        was_open = any(d.isVisible() for d in (self.studio_dock, self.inspector_dock, self.jobs_dock))
+        dock.show()
+        dock.raise_()
+        if not was_open and self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+            self.resizeDocks([dock], [max(300, self.height() * 45 // 100)], Qt.Orientation.Vertical)
 
     def _wire_workspace(self) -> None:
         self.customers_panel.customerChosen.connect(self._show_customer_workspace)
@@ -184,8 +243,11 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recommendations_panel.productSelected.connect(self.detail_panel.show_product)
         self.recommendations_panel.indexRequested.connect(self.indexer.start)
         self.inspector_panel.productSelected.connect(self._show_product_from_history)
-        # Ctrl/Shift-click several products to restyle them all (an emptied selection keeps the studio's content).
-        self.catalog_panel.selectionChanged.connect(lambda ids: ids and self.studio_panel.set_products(ids))
+        # The studio's content changes only on the user's word: Use selection, Restyle, or a drop on the studio.
+        # Selecting products (to export them, say) leaves it alone.
+        self.studio_panel.set_selection_source(self.catalog_panel.selected_ids)
+        self.detail_panel.restyleRequested.connect(lambda product_id: self.restyle_products([product_id]))
+        self.catalog_panel.restyleRequested.connect(self.restyle_products)
         self.taste_panel.restyleRequested.connect(self._restyle_in_taste)
         self.studio_panel.exportRequested.connect(self._export_variants)
         self.similar_panel.productSelected.connect(self.detail_panel.show_product)
@@ -198,10 +260,14 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.recommendations_dock.show()
         self.recommendations_dock.raise_()
 
+    def restyle_products(self, product_ids: list[int]) -> None:
+        """Put these products in the studio and bring it forward."""
+        self.studio_panel.set_products(product_ids)
+        self._open_bottom(self.studio_dock)
+
     def _restyle_in_taste(self, style: object) -> None:
         self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]
-        self.studio_dock.show()
-        self.studio_dock.raise_()
+        self._open_bottom(self.studio_dock)
 
     def find_similar(self, product_id: int) -> None:
         self.similar_panel.show_product(product_id)
@@ -220,8 +286,7 @@ class MainWindow(FileDropTarget, QMainWindow):
 
     def _inspect(self, selection: object) -> None:
         self.inspector_panel.inspect(selection)  # type: ignore[arg-type]
-        self.inspector_dock.show()
-        self.inspector_dock.raise_()
+        self._open_bottom(self.inspector_dock)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -290,6 +355,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self._action(view_menu, "Find a customer", self._focus_customer_search, "Ctrl+K")
         view_menu.addSeparator()
         self.theme.add_menu(view_menu)
+        view_menu.addSeparator()
+        self.reset_layout_action = self._action(view_menu, "&Reset layout", self.reset_layout)
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: dialogs.shortcuts_dialog(self).exec())
@@ -343,6 +410,11 @@ class MainWindow(FileDropTarget, QMainWindow):
     def open_catalog(self, folder: Path) -> bool:
         """Open the catalog in ``folder``; a clear message (and the start page) when it cannot be opened."""
         if not self._can_switch():
+            return False
+        if not Catalog.exists(folder):
+            # The core's message gives the command line's advice; the start page has buttons for it.
+            self.show_start(f"There is no catalog in {folder}. Open another folder, create a new catalog, or "
+                            "build the demo.")  # fmt: skip
             return False
         try:
             catalog = Catalog.open(folder)
@@ -416,8 +488,13 @@ class MainWindow(FileDropTarget, QMainWindow):
                 self.build_demo(Path(folder))
 
     def show_jobs(self) -> None:
-        self.jobs_dock.show()
-        self.jobs_dock.raise_()
+        self._open_bottom(self.jobs_dock)
+
+    def _show_failed_job(self, job_id: int) -> None:
+        """A job the user can see failed: the Jobs panel opens on it (its message and Retry are there)."""
+        info = self.runner.job(job_id)
+        if info.state is JobState.FAILED and not info.hidden:
+            self.show_jobs()
 
     def _export_selected(self) -> None:
         from stylerec_desktop.gui.panels.export_dialog import open_export_dialog
@@ -546,9 +623,18 @@ class MainWindow(FileDropTarget, QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 900)
+            self._fit_screen()
+            self.reset_layout()  # sized for the window's first size
         if isinstance(state, QByteArray):
             self.restoreState(state, _STATE_VERSION)
+
+    def _fit_screen(self) -> None:
+        """First start: 1400x900, or most of a smaller screen (a 1366x768 laptop gets the whole of it)."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width, height = 1400, 900
+        if screen is not None and screen.width() > 0:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
 
     def save_layout(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
@@ -575,6 +661,8 @@ class MainWindow(FileDropTarget, QMainWindow):
                           parent=self)  # fmt: skip
         box.setInformativeText("Cancel them and quit? Finished work is kept; a cancelled import writes nothing.")
         quit_button = box.addButton("Cancel jobs and quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        keep = box.addButton("Keep working", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)  # Enter (or Esc) must never throw running work away
+        box.setEscapeButton(keep)
         box.exec()
         return box.clickedButton() is quit_button

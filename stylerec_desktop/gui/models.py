@@ -336,15 +336,23 @@ class CustomerListModel(QAbstractListModel):
             return None
         customer = self._customers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
+            # Two lines, each elided on its own by the view (in the middle: a hashed id keeps both ends).
             name = customer.name or customer.email or "(no name)"
             events = f"{customer.event_count} event{'s' if customer.event_count != 1 else ''}"
-            return f"{name}\n{customer.customer_id} · {events}"
+            last = f" · last {format_date(customer.last_event)}" if customer.last_event is not None else ""
+            return f"{name}\n{_middle(customer.customer_id)} · {events}{last}"
         if role == Qt.ItemDataRole.ToolTipRole:
             parts = [customer.customer_id, customer.email, customer.country]
-            return " · ".join(part for part in parts if part)
+            return "\n".join(part for part in parts if part)
         if role == CustomerIdRole:
             return customer.customer_id
         return None
+
+
+def _middle(text: str, limit: int = 22) -> str:
+    """``text`` cut in the middle to ``limit`` characters: a 64-character hashed id keeps both ends in a list row,
+    and the event count after it stays in view. The whole id is in the row's tooltip."""
+    return text if len(text) <= limit else f"{text[: limit // 2 - 1]}…{text[-(limit // 2 - 1) :]}"
 
 
 def _escape(text: str) -> str:

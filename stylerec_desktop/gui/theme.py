@@ -284,6 +284,8 @@ QLabel[role="price"] {{ font-size: 15px; font-weight: 600; }}
 QLabel[role="muted"] {{ color: {c.muted_text.name()}; }}
 QLabel[role="error"] {{ color: {c.danger.name()}; }}
 QLabel[role="success"] {{ color: {c.success.name()}; }}
+QLabel[role="warning"] {{ color: {c.warning.name()}; }}
+QLineEdit[invalid="true"] {{ border: 1px solid {c.danger.name()}; border-radius: 3px; }}
 QLabel#productImage {{ background: {c.card.name()}; border: 1px solid {c.card_border.name()}; border-radius: 6px; }}
 QLabel#studioPreview {{ background: {c.track.name()}; border: 1px solid {c.card_border.name()}; }}
 QFrame#rule {{ color: {c.rule.name()}; }}

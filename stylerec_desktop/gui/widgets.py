@@ -1,4 +1,5 @@
-"""Small painted widgets shared by the workspace panels: palette swatches, score bars and product thumbnails.
+"""Small painted widgets shared by the workspace panels: palette swatches, score bars, product thumbnails and a
+label that elides long ids.
 
 They draw what they are given; none reads the catalog.
 """
@@ -9,7 +10,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QFontMetrics,
+    QGuiApplication,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from stylerec_desktop.core.catalog import ProductTile
@@ -216,3 +227,58 @@ class ProductThumb(QLabel):
     def _on_ready(self, sha256: str) -> None:
         if self._tile is not None and self._tile.image_sha256 == sha256:
             self._show()
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that never widens its layout: too long for its width, it is elided (in the middle
+    by default, so both ends of a hashed id stay readable) and the whole text is its tooltip. Its context menu
+    offers Copy (the whole text)."""
+
+    def __init__(
+        self,
+        text: str = "",
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+        parent: QWidget | None = None,
+        copy_label: str = "Copy",
+    ) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        self._copy_label = copy_label
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        # Ignored width: the label takes what the layout gives it, and asks for nothing more.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction(copy_label, self)
+        copy.triggered.connect(self.copy_text)
+        self.addAction(copy)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def copy_text(self) -> None:
+        """Put the whole text on the clipboard."""
+        QGuiApplication.clipboard().setText(self._full)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._elide()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance(self._full) + 4), hint.height())
+
+    def _elide(self) -> None:
+        width = max(10, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, self._mode, width)
+        if shown != self.text():  # a new text asks for a new layout, which resizes us: only when it changed
+            super().setText(shown)
+        tip = self._full if shown != self._full else ""
+        if tip != self.toolTip():
+            self.setToolTip(tip)

@@ -116,7 +116,7 @@ def indexed_window(
     window.show()
     qtbot.waitExposed(window)
     assert window.open_catalog(folder)
-    wait_idle(qtbot, runner)
+    wait_idle(qtbot, runner, timeout=60_000)  # the style index loads as the catalog opens (torch, PCA)
     return window
 
 

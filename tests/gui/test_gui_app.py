@@ -26,6 +26,9 @@ from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
+# The real question, taken before the autouse fixture of conftest answers it for every other test.
+ASK_BEFORE_QUITTING = MainWindow.confirm_cancel_jobs
+
 
 def _start(qtbot: QtBot, argv: list[str], check: Callable[[MainWindow], bool], timeout_ms: int = 30_000) -> MainWindow:
     """``app.start(argv)`` (all of ``main`` but the blocking event loop), then wait until ``check(window)``.
@@ -102,16 +105,46 @@ def test_the_window_layout_comes_back_next_time(qtbot: QtBot, tmp_path: Path) ->
     first.removeDockWidget(first.detail_dock)
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.detail_dock)
     first.detail_dock.show()
-    first.jobs_dock.hide()
+    first.jobs_dock.show()  # closed by default: opened, it stays open next time
     first.close()
     second = MainWindow(runner, thumbnails, QSettings(settings_file, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
     assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert not second.jobs_dock.isVisible()
+    assert second.jobs_dock.isVisible()
+    # View ▸ Reset layout: the default again (Product on the right, in front; Jobs closed).
+    second.reset_layout_action.trigger()
+    qtbot.wait(50)
+    assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert not second.jobs_dock.isVisible() and not second.detail_dock.visibleRegion().isEmpty()
     runner.shutdown()
     thumbnails.shutdown()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_default_layout_fits_a_laptop_screen(qtbot: QtBot, window: MainWindow, size: tuple[int, int]) -> None:
+    """Nothing is cut off at 1280x720: the window may be that small, and every open panel gets at least the room
+    it needs. The grid and the product get most of it; Jobs waits in the status bar."""
+    minimum = window.minimumSizeHint()
+    assert minimum.width() <= 1280 and minimum.height() <= 720, minimum
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == size
+    for dock in (window.customers_dock, window.taste_dock, window.detail_dock):
+        panel = dock.widget()
+        need = panel.minimumSizeHint()
+        assert need.width() <= panel.width() and need.height() <= panel.height(), (dock.windowTitle(), need)
+    assert not window.jobs_dock.isVisible() and not window.studio_dock.isVisible()
+    assert not window.detail_dock.visibleRegion().isEmpty()  # the right column opens on the product
+    grid = window.catalog_panel.grid
+    assert grid.width() >= size[0] * 0.4 and grid.height() >= size[1] * 0.7
+    # Restyle opens the studio under the grid, with room for its controls.
+    window.restyle_products([window.catalog_panel.model.product_id(0)])
+    qtbot.wait(100)
+    studio = window.studio_panel
+    assert window.studio_dock.isVisible() and studio.height() >= 200
 
 
 PANELS = ("catalog", "product_detail", "customers", "jobs", "similar", "recommendations", "taste", "inspector",
@@ -196,6 +229,62 @@ def test_closing_with_jobs_running_asks_and_cancels_them(
     assert asked == [["A long import"], ["A long import"]]
     qtbot.waitUntil(lambda: window.runner.job(job_id).state is JobState.CANCELLED, timeout=5000)
     stop.set()
+
+
+def test_the_quit_question_defaults_to_keep_working(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: list[str] = []
+
+    def press_enter() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, press_enter)
+            return
+        seen.append(box.defaultButton().text())
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    info = JobInfo(1, "A long import", Lane.WRITE, submitted=time.time())
+    QTimer.singleShot(0, press_enter)
+    assert ASK_BEFORE_QUITTING(window, [info]) is False  # Enter keeps the work
+    assert seen == ["Keep working"]
+
+
+def test_quitting_ends_the_process_at_once_when_the_last_job_stops(catalog_dir: Path) -> None:
+    """The real ``main``: closed while a job runs and torch is still loading on a worker (which cannot be
+    interrupted), the process is gone well within a second of the window closing."""
+    code = (
+        "import sys, time\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from stylerec_desktop.core.jobs import Progress\n"
+        "from stylerec_desktop.gui import app\n"
+        "from stylerec_desktop.gui.main_window import MainWindow\n"
+        "MainWindow.confirm_cancel_jobs = lambda self, running: True\n"
+        "real_start = app.start\n"
+        "def start(argv):\n"
+        "    running = real_start(argv)\n"
+        "    def busy():\n"
+        "        for step in range(10_000):\n"
+        "            time.sleep(0.02)\n"
+        "            yield Progress(step, 10_000, 'busy')\n"
+        "    def close():\n"
+        "        running.runner.submit('Busy job', busy)\n"
+        "        running.window.close()\n"
+        "        print('closed', time.time(), flush=True)\n"
+        "    QTimer.singleShot(200, close)\n"
+        "    return running\n"
+        "app.start = start\n"
+        f"app.main(['--catalog', {str(catalog_dir)!r}])\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    closed = float(process.stdout.readline().split()[1])
+    process.wait(timeout=60)
+    gone = time.time() - closed
+    assert process.returncode == 0
+    assert gone < 1.0, f"the process lived {gone:.2f} s after its window closed"
 
 
 def test_a_read_only_catalog_says_so_and_offers_no_edits(

@@ -140,7 +140,8 @@ def test_opening_a_folder_without_a_catalog_explains_what_to_do(
     empty.mkdir()
     assert not window.open_catalog(empty)
     assert window.catalog() is None
-    assert "No catalog in" in window.start_page.message.text()
+    message = window.start_page.message.text()
+    assert "There is no catalog in" in message and "stylerec" not in message  # the page's buttons, no CLI
     assert window.catalog_panel.isHidden() or not window.catalog_panel.isVisible()
     assert window.start_page.isVisible()
 

@@ -115,5 +115,5 @@ def test_the_window_binds_every_catalog_view_and_the_data_views_watch_changes(wi
     assert all(isinstance(view, CatalogView) for view in views)
     watchers = {view for view in views if isinstance(view, CatalogWatcher)}
     expected = {window.catalog_panel, window.detail_panel, window.customers_panel, window.recommendations_panel,
-                window.similar_panel, window.indexer, window.ranking_fitter}  # fmt: skip
+                window.similar_panel, window.indexer, window.ranking_fitter, window.style_index}  # fmt: skip
     assert watchers == expected

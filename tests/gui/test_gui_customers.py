@@ -43,7 +43,7 @@ def test_typing_a_customer_and_pressing_enter_shows_their_history(qtbot: QtBot, 
     ]
     assert format_date(history[0].ts) in model.index(0).data(Qt.ItemDataRole.ToolTipRole)
     header = panel.header_label.text()
-    assert customer.customer_id in header
+    assert panel.id_label.full_text() == customer.customer_id
     for kind in {item.kind for item in history}:
         count = sum(item.kind == kind for item in history)
         assert f"{count} {kind}" in header
@@ -70,10 +70,12 @@ def test_arrow_keys_move_through_the_picker_and_enter_chooses(qtbot: QtBot, wind
     catalog = window.catalog()
     assert catalog is not None
     _wait_customers_listed(qtbot, window)
-    everyone = catalog.customers()
+    everyone = catalog.customers(order="name")  # the picker's first order
+    # Nobody is highlighted while the panel says "Pick a customer"; the first Down lands on the first row.
+    assert not panel.customer_list.currentIndex().isValid()
     panel.search_edit.setFocus()
-    qtbot.keyClick(panel.search_edit, Qt.Key.Key_Down)
-    qtbot.keyClick(panel.search_edit, Qt.Key.Key_Down)
+    for _ in range(3):
+        qtbot.keyClick(panel.search_edit, Qt.Key.Key_Down)
     assert panel.customer_list.currentIndex().row() == 2
     qtbot.keyClick(panel.search_edit, Qt.Key.Key_Up)
     with qtbot.waitSignal(panel.historyShown, timeout=5000) as shown:
@@ -105,3 +107,46 @@ def test_an_unknown_customer_search_lists_nobody(qtbot: QtBot, window: MainWindo
     qtbot.keyClick(panel.search_edit, Qt.Key.Key_Return)
     qtbot.wait(50)
     assert panel.customer() is None
+
+
+def _listed(window: MainWindow) -> list[str]:
+    model = window.customers_panel.customer_model
+    return [model.customer(row).customer_id for row in range(model.rowCount())]
+
+
+def test_customers_sort_by_name_activity_and_last_event(qtbot: QtBot, window: MainWindow) -> None:
+    panel, catalog = window.customers_panel, window.catalog()
+    assert catalog is not None
+    _wait_customers_listed(qtbot, window)
+    for text, order in (("Most active", "activity"), ("Last event", "recent"), ("Name", "name")):
+        panel.sort_combo.setCurrentIndex(panel.sort_combo.findText(text))
+        wanted = [c.customer_id for c in catalog.customers(order=order)]
+        qtbot.waitUntil(lambda wanted=wanted: _listed(window) == wanted, timeout=5000)
+    counts = [c.event_count for c in catalog.customers(order="activity")]
+    assert counts == sorted(counts, reverse=True) and len(set(counts)) > 1  # the order is one a user can see
+
+
+def test_a_long_customer_id_is_cut_in_the_middle_and_copied_whole(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from stylerec_desktop.core.catalog import CustomerRecord
+
+    catalog = window.catalog()
+    assert catalog is not None
+    long_id = "f3" + "0123456789abcdef" * 3 + "9e7d5c3b1a2468ac"  # 66 characters, as a hashed export gives
+    catalog.upsert_customers([CustomerRecord(long_id, "Hashed Person")])
+    panel = window.customers_panel
+    panel.reload()
+    qtbot.waitUntil(lambda: long_id in _listed(window), timeout=5000)
+    window.resize(1280, 720)
+    qtbot.wait(100)  # the docks settle at the new size
+    dock_width = window.customers_dock.width()
+    with qtbot.waitSignal(panel.historyShown, timeout=5000):
+        panel.choose(long_id)
+    qtbot.wait(50)
+    assert window.customers_dock.width() == dock_width and window.width() == 1280  # nothing widened
+    shown = panel.id_label.text()
+    assert shown != long_id and shown.startswith("f3012") and shown.endswith("68ac") and "…" in shown
+    assert panel.id_label.toolTip() == long_id
+    panel.id_label.actions()[0].trigger()  # its context menu's "Copy customer id"
+    assert QGuiApplication.clipboard().text() == long_id

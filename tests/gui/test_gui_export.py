@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import wait_idle
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -20,8 +20,6 @@ from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels.export_dialog import ExportDialog
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "export_dialog.png"
-
 
 def _dialog(qtbot: QtBot, catalog: Catalog, runner: JobRunner, ids: list[int]) -> ExportDialog:
     dialog = ExportDialog(catalog, runner, ids)
@@ -32,7 +30,7 @@ def _dialog(qtbot: QtBot, catalog: Catalog, runner: JobRunner, ids: list[int]) -
 
 
 def test_previews_follow_the_ticked_presets(
-    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader]
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
 ) -> None:
     runner, _ = services
     ids = [p.id for p in catalog.products(limit=2)]
@@ -45,8 +43,12 @@ def test_previews_follow_the_ticked_presets(
     dialog.custom_check.setChecked(True)
     qtbot.waitUntil(lambda: dialog.preview_count() == 5, timeout=10_000)
     dialog.custom_edit.setText("12x")
-    qtbot.waitUntil(lambda: dialog.preset_error.isVisible(), timeout=2_000)
-    assert "12x" in dialog.preset_error.text() and not dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.custom_error.isVisible(), timeout=2_000)
+    # Only the custom row is marked; the other four presets keep their previews.
+    assert "12x" in dialog.custom_error.text() and not dialog.export_button.isEnabled()
+    assert dialog.custom_edit.property("invalid") and not dialog.preset_error.isVisible()
+    qtbot.waitUntil(lambda: dialog.preview_count() == 4, timeout=10_000)
+    assert dialog.findChild(type(dialog.status_label), "preview-square") is not None
     dialog.custom_check.setChecked(False)
     dialog.set_folder("/tmp/anywhere")
     dialog.template_edit.setText("{sku}_{nope}")
@@ -55,8 +57,9 @@ def test_previews_follow_the_ticked_presets(
     assert dialog.template_hint.text().startswith("e.g. ") and dialog.export_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.preview_count() == 4, timeout=10_000)
     wait_idle(qtbot, runner)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert dialog.grab().save(str(SCREENSHOT))
+    # A look at the dialog goes to the test's own folder: tests never write into the source tree.
+    shot = tmp_path / "export_dialog.png"
+    assert dialog.grab().save(str(shot)) and shot.stat().st_size > 0
 
 
 def test_export_runs_as_a_job_and_writes_files_and_manifest(
@@ -84,6 +87,7 @@ def test_export_runs_as_a_job_and_writes_files_and_manifest(
     # on hover) and in the manifest row of each such file.
     assert result.warnings and f"{len(result.warnings)} warnings" in dialog.status_label.text()
     assert "Enlarged" in dialog.status_label.text() and dialog.status_label.toolTip() == "\n".join(result.warnings)
+    assert dialog.show_folder_button.isVisible()
     squares = [r for r in rows if r.preset == "square"]
     assert all(r.upscale > 1.5 and any("Enlarged" in w for w in r.warnings) for r in squares)
 
@@ -203,3 +207,37 @@ def test_customer_ids_stay_out_unless_the_box_is_ticked(
         else:
             assert row.style_source == TASTE_OF_A_CUSTOMER and customer not in row.path
             assert "no customer id" in dialog.privacy_label.text()
+
+
+def test_close_during_an_export_asks_and_keeping_it_is_the_default(
+    qtbot: QtBot, catalog: Catalog, services: tuple[JobRunner, ThumbnailLoader], tmp_path: Path
+) -> None:
+    runner, _ = services
+    dialog = _dialog(qtbot, catalog, runner, [p.id for p in catalog.products(limit=40)])
+    dialog.preset_checks["web"].setChecked(True)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("png"))
+    dialog.set_folder(tmp_path / "out")
+    job_id = dialog.start_export()
+    assert job_id is not None
+    answers: list[str] = []
+
+    def answer(button_text: str | None) -> None:
+        box = dialog._confirm_box
+        if box is None:  # not shown yet
+            QTimer.singleShot(20, lambda: answer(button_text))
+            return
+        answers.append(box.defaultButton().text())
+        if button_text is None:
+            box.defaultButton().click()  # Enter
+        else:
+            next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, lambda: answer(None))
+    dialog.close()
+    assert answers == ["Keep exporting"] and dialog.isVisible()
+    assert runner.job(job_id).state is not JobState.CANCELLED  # Enter kept the export going
+    QTimer.singleShot(0, lambda: answer("Cancel export"))
+    dialog.close()
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: runner.job(job_id).state.finished, timeout=30_000)
+    assert runner.job(job_id).state is JobState.CANCELLED

@@ -57,6 +57,9 @@ def test_a_bad_row_is_reported_and_the_catalog_is_unchanged(qtbot: QtBot, window
     row = window.jobs_panel.row(job_id)
     assert row is not None and "failed" in row.state_label.text()
     assert "bad row" in row.message_label.text()
+    assert "--" not in info.error and "import the good rows from the report" in info.error  # no CLI advice
+    assert window.jobs_dock.isVisible()  # a failed job opens the Jobs panel on it
+    assert not dialog.skip_button.isDefault()  # Enter closes the report; it never imports
     dialog.close()
 
 

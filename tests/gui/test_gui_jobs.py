@@ -92,7 +92,9 @@ def test_a_bug_logs_its_traceback_and_shows_a_short_message(
         _wait_finished(qtbot, runner, job_id)
     info = runner.job(job_id)
     assert info.state is JobState.FAILED
-    assert info.error.startswith("Internal error (KeyError") and "log" in info.error
+    # For a person: no exception class, no code word; where the details are.
+    assert info.error.startswith("Something went wrong") and "Help ▸ Log" in info.error
+    assert "KeyError" not in info.error and "price" not in info.error
     assert "Traceback" in info.detail and "KeyError" in info.detail
     assert any("Traceback" in record.getMessage() for record in caplog.records)
 
@@ -224,6 +226,9 @@ def test_jobs_panel_and_status_bar_show_running_finished_and_failed_jobs(qtbot: 
     assert rows[slow_id].cancel_button.isVisible() and not rows[done_id].cancel_button.isVisible()
     assert status.isVisible() and status.badge.text() == "1 job running"
     assert status.current_job() == slow_id
+    # The status text is cut to the room it has (at most 360 px), the whole of it on hover.
+    assert status.message_label.full_text().startswith("Runs on")
+    assert status.message_label.width() <= 360
 
     qtbot.mouseClick(rows[slow_id].cancel_button, Qt.MouseButton.LeftButton)
     _wait_finished(qtbot, runner, slow_id)

@@ -218,7 +218,7 @@ def test_the_main_window_finds_similar_from_the_menu_the_product_panel_and_the_g
     # The grid's context menu.
     third = grid.model.product_id(2)
     menu = grid.context_menu(grid.model.index(2))
-    assert menu is not None and [a.text() for a in menu.actions()] == ["Find similar"]
+    assert menu is not None and [a.text() for a in menu.actions()] == ["Find similar", "Restyle"]
     menu.actions()[0].trigger()
     _wait_answer(qtbot, panel)
     assert panel.answer().source.id == third

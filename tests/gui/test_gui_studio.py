@@ -18,12 +18,19 @@ from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels.studio import ENGINES, GATYS_NO_PREVIEW, SOURCES
 
 
-def _select_rows(window: MainWindow, rows: list[int]) -> list[int]:
+def _grid_select(window: MainWindow, rows: list[int]) -> list[int]:
     grid, model = window.catalog_panel.grid, window.catalog_panel.model
     grid.setCurrentIndex(model.index(rows[0]))
     for row in rows[1:]:
         grid.selectionModel().select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
     return [model.product_id(row) for row in rows]
+
+
+def _select_rows(window: MainWindow, rows: list[int]) -> list[int]:
+    """Select these rows of the grid and press the studio's Use selection."""
+    ids = _grid_select(window, rows)
+    window.studio_panel.selection_button.click()
+    return ids
 
 
 def test_several_products_selected_in_the_grid_are_the_studios_content(qtbot: QtBot, window: MainWindow) -> None:
@@ -33,6 +40,41 @@ def test_several_products_selected_in_the_grid_are_the_studios_content(qtbot: Qt
     assert [c.product_id for c in studio.contents()] == ids
     assert "(3 pictures)" in studio.content_label.text()
     assert [p.id for p in studio.products()] == ids
+    wait_idle(qtbot, window.runner)
+
+
+def test_selecting_in_the_grid_leaves_the_studio_alone_until_the_user_asks(qtbot: QtBot, window: MainWindow) -> None:
+    studio = window.studio_panel
+    first = _select_rows(window, [0])
+    qtbot.waitUntil(lambda: [c.product_id for c in studio.contents()] == first, timeout=10_000)
+    wait_idle(qtbot, window.runner)
+    _grid_select(window, [4, 5])  # to export them, say
+    wait_idle(qtbot, window.runner)
+    assert [c.product_id for c in studio.contents()] == first
+    # Restyle from the product panel is an explicit action: the studio takes that product and comes forward.
+    wanted = window.catalog_panel.model.product_id(7)
+    window.detail_panel.show_product(wanted)
+    qtbot.waitUntil(lambda: getattr(window.detail_panel.product(), "id", None) == wanted, timeout=10_000)
+    window.detail_panel.restyle_button.click()
+    qtbot.waitUntil(lambda: [c.product_id for c in studio.contents()] == [wanted], timeout=10_000)
+    assert window.studio_dock.isVisible()
+    wait_idle(qtbot, window.runner)
+
+
+def test_an_unreadable_dropped_picture_is_named_and_empties_the_studio(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    studio = window.studio_panel
+    _select_rows(window, [0])
+    qtbot.waitUntil(lambda: studio.render_button.isEnabled() and studio.strip.count() == 1, timeout=10_000)
+    fake = tmp_path / "holiday.jpg"
+    fake.write_text("this is a text file, not a photo")
+    studio.set_files([fake])
+    qtbot.waitUntil(lambda: "holiday.jpg" in studio.status_label.text(), timeout=10_000)
+    message = studio.status_label.text()
+    assert "Error" not in message and "--" not in message  # no exception class, no command-line advice
+    assert studio.contents() == [] and not studio.render_button.isEnabled()
+    assert studio.preview_label.pixmap().isNull() and studio.strip.count() == 0
     wait_idle(qtbot, window.runner)
 
 

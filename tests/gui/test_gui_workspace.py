@@ -17,7 +17,7 @@ from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.recommend.ranking import SIGNALS, Filters
 from stylerec_desktop.core.recommend.service import recommend_for_customer
 from stylerec_desktop.core.stylize import StyleVector
-from stylerec_desktop.gui.indexing import INDEX_TITLE
+from stylerec_desktop.gui.indexing import INDEX_TITLE, WARM_TITLE
 from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
@@ -175,11 +175,13 @@ def test_without_an_index_the_panel_says_so_and_indexing_runs_as_a_write_job(qtb
 
 
 def _studio_with_product(qtbot: QtBot, window: MainWindow) -> tuple[int, float]:
-    """Select the first product of the grid; returns its id and the latency of the first preview (ms)."""
+    """Select the first product of the grid and press Use selection; returns its id and the latency of the first
+    preview (ms)."""
     studio = window.studio_panel
     product_id = window.catalog_panel.model.product_id(0)
+    window.catalog_panel.select_product(product_id)
     with qtbot.waitSignal(studio.previewShown, timeout=60_000) as shown:
-        window.catalog_panel.select_product(product_id)
+        studio.selection_button.click()
     assert [p.id for p in studio.products()] == [product_id]
     return product_id, shown.args[0]
 
@@ -291,7 +293,8 @@ def test_the_first_run_demo_is_indexed_right_after_it_is_built(
         window.build_demo(tmp_path / "demo")
     assert indexed.args[0].indexed == 24
     titles = [info.title for info in runner.jobs()]
-    assert titles == ["Building the demo catalog", INDEX_TITLE]
+    # The style index loads as the built demo opens (nothing indexed yet: a quick no-op), then the indexing runs.
+    assert titles == ["Building the demo catalog", WARM_TITLE, INDEX_TITLE]
     wait_idle(qtbot, runner)
 
 
@@ -320,3 +323,26 @@ def test_a_products_style_is_looked_up_off_the_gui_thread_and_named_in_the_job(
     assert window.runner.job(job_ids[0]).title.endswith(f"in the style of {style_product.sku}")
     assert finished.args[0].recipe["style"]  # the recipe travels with the render
     wait_idle(qtbot, window.runner)
+
+
+def test_the_style_index_loads_in_the_background_when_the_catalog_opens(
+    qtbot: QtBot, indexed_window: MainWindow
+) -> None:
+    """The first customer's list must not wait for the index: it is loaded as the catalog opens, as a job the
+    status bar shows, and the first pick finds it in memory."""
+    from stylerec_desktop.core.recommend.service import INDEX_CACHE
+    from stylerec_desktop.gui.indexing import WARM_TITLE
+
+    window = indexed_window
+    catalog = window.catalog()
+    assert catalog is not None
+    assert INDEX_CACHE.cached(catalog)  # loaded while the fixture opened the catalog
+    INDEX_CACHE.clear()
+    seen: list[str] = []
+    window.runner.jobAdded.connect(lambda job_id: seen.append(window.runner.job(job_id).title))
+    window.set_catalog(catalog)  # as opening it again
+    assert WARM_TITLE in seen  # a visible job: its progress is in the status bar and the Jobs panel
+    handle = window.style_index.job
+    assert handle is not None
+    qtbot.waitUntil(lambda: handle.info.state.finished, timeout=60_000)
+    assert handle.info.result is True and INDEX_CACHE.cached(catalog)

@@ -1,6 +1,6 @@
 """The catalog API. Nothing outside this package talks SQL or imports sqlite-utils."""
 
-from stylerec_desktop.core.catalog.catalog import DB_NAME, Catalog, format_ts, parse_ts
+from stylerec_desktop.core.catalog.catalog import CUSTOMER_ORDERS, DB_NAME, Catalog, format_ts, parse_ts
 from stylerec_desktop.core.catalog.records import (
     EVENT_KINDS,
     CatalogCounts,
@@ -21,6 +21,7 @@ from stylerec_desktop.core.catalog.records import (
 from stylerec_desktop.core.catalog.schema import LATEST_VERSION
 
 __all__ = [
+    "CUSTOMER_ORDERS",
     "DB_NAME",
     "EVENT_KINDS",
     "LATEST_VERSION",

@@ -84,6 +84,13 @@ _PRODUCT_COLUMNS = "id, sku, title, category, brand, price, currency, in_stock, 
 #: The product fields :meth:`Catalog.update_product` changes (the rest come from imports).
 EDITABLE_PRODUCT_FIELDS = ("title", "category", "price", "stock", "in_stock", "tags")
 _CUSTOMER_COLUMNS = "c.id, c.customer_id, c.name, c.email, c.country, c.joined, c.attributes"
+#: How :meth:`Catalog.customers` can sort, and the SQL of each (ties by id, so a page is stable).
+CUSTOMER_ORDERS = {
+    "id": "c.customer_id",
+    "name": "c.name = '', c.name COLLATE NOCASE, c.customer_id",
+    "activity": "event_count DESC, c.customer_id",
+    "recent": "last_event IS NULL, last_event DESC, c.customer_id",
+}
 _RENDER_COLUMNS = "id, path, sha256, width, height, product_id, content_sha256, engine, recipe, created_at"
 
 
@@ -569,24 +576,31 @@ class Catalog:
 
     # -- reads: customers ---------------------------------------------------------------------------------
 
-    def customers(self, text: str = "", limit: int | None = None) -> list[Customer]:
+    def customers(self, text: str = "", limit: int | None = None, order: str = "id") -> list[Customer]:
         """Customers whose id, name or email contain every word of ``text`` (without regard to case or accents;
-        ``%`` and ``_`` are just characters), by id, with their event counts."""
+        ``%`` and ``_`` are just characters), with their event counts and last event time.
+
+        ``order``: one of :data:`CUSTOMER_ORDERS`: ``id``; ``name`` (A-Z, without regard to case; no name last);
+        ``activity`` (most events first); ``recent`` (latest event first; none last). Ties go by id."""
+        if order not in CUSTOMER_ORDERS:
+            raise UserError(f"Customers can be sorted by {', '.join(CUSTOMER_ORDERS)}, not {order!r}.")
         sql = f"""
-            SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id)
+            SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id) AS event_count,
+                   (SELECT max(e.ts) FROM events e WHERE e.customer_id = c.id) AS last_event
             FROM customers c"""
         params: list = []
         words = search_words(text)
         if words:
             sql += " WHERE " + " AND ".join(f"c.search_text LIKE ? ESCAPE '{LIKE_ESCAPE}'" for _ in words)
             params += [like_pattern(word) for word in words]
-        sql += " ORDER BY c.customer_id LIMIT ?"
+        sql += f" ORDER BY {CUSTOMER_ORDERS[order]} LIMIT ?"
         params.append(-1 if limit is None else limit)
         return [self._customer_from_row(row) for row in self.db.execute(sql, params)]
 
     def customer(self, customer_id: str) -> Customer:
         row = self.db.execute(
-            f"SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id) "
+            f"SELECT {_CUSTOMER_COLUMNS}, (SELECT count(*) FROM events e WHERE e.customer_id = c.id), "
+            "(SELECT max(e.ts) FROM events e WHERE e.customer_id = c.id) "
             "FROM customers c WHERE c.customer_id = ?",
             (customer_id,),
         ).fetchone()
@@ -620,8 +634,9 @@ class Catalog:
 
     @staticmethod
     def _customer_from_row(row: tuple) -> Customer:
-        cid, customer_id, name, email, country, joined, attributes, event_count = row
-        return Customer(cid, customer_id, name, email, country, joined, json.loads(attributes), event_count)
+        cid, customer_id, name, email, country, joined, attributes, event_count, last_event = row
+        last = parse_ts(last_event) if last_event else None
+        return Customer(cid, customer_id, name, email, country, joined, json.loads(attributes), event_count, last)
 
     # -- recommend: style features and interactions (issue 4) ---------------------------------------------
     # Reads and writes of ``core/recommend``: the per-image feature rows the indexing job stores, and the event
@@ -641,6 +656,10 @@ class Catalog:
             (extractor,),
         )
         return [(r[0], self._load_path(r[1])) for r in rows]
+
+    def has_image_features(self) -> bool:
+        """Whether any image has style features (of any extractor): a cheap check before loading the index."""
+        return self.db.execute("SELECT 1 FROM image_features LIMIT 1").fetchone() is not None
 
     def image_feature_counts(self, extractor: str) -> tuple[int, int]:
         """(image files indexed by ``extractor``, distinct image files of all products)."""

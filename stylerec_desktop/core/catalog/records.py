@@ -117,6 +117,7 @@ class Customer:
     joined: str
     attributes: dict[str, str]
     event_count: int = 0
+    last_event: datetime | None = None  # the time of the newest event; None without events
 
 
 @dataclass(frozen=True)

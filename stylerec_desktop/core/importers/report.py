@@ -85,6 +85,13 @@ class ImportFailed(UserError):
 
     def __init__(self, report: ImportReport, headline: str | None = None) -> None:
         self.report = report
+        #: The same for an app with its own buttons: what happened, and no command-line advice.
+        self.interactive_message = (
+            f"{report.source.name} has {_plural(report.bad_rows, 'bad row')}, so nothing was imported. Fix them "
+            "and import again, or import the good rows from the report."
+            if headline is None
+            else headline
+        )
         if headline is None:
             rejects = report.source.with_name(f"{report.source.stem}.rejects.csv").name
             headline = (

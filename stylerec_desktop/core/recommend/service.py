@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.recommend.explain import Explanation, explain
 from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
@@ -35,6 +37,9 @@ class IndexCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[tuple[str, int, int, int], StyleIndex]] = {}
+        # One load at a time per catalog: a customer picked while the index warms up waits for that load (a second
+        # one would take as long again and share the CPU with the first).
+        self._loading: dict[str, threading.Lock] = {}
 
     def get(self, catalog: Catalog) -> StyleIndex:
         version = extractor_version()
@@ -43,13 +48,38 @@ class IndexCache:
         stamp = (version, revisions["image_features"], revisions["events"], revisions["products"])
         key = str(catalog.db_path)
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == stamp:
-                return entry[1]
-        index = load_index(catalog, extractor=version)
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] == stamp:
+                    return entry[1]
+            started = time.perf_counter()
+            index = load_index(catalog, extractor=version)
+            log.info("style index of %s loaded in %.2f s", catalog.folder, time.perf_counter() - started)
+            with self._lock:
+                self._entries[key] = (stamp, index)
+            return index
+
+    def cached(self, catalog: Catalog) -> bool:
+        """Whether ``catalog``'s index, as its tables are now, is in memory (the next :meth:`get` is instant)."""
+        revisions = catalog.revisions()
+        stamp = (extractor_version(), revisions["image_features"], revisions["events"], revisions["products"])
         with self._lock:
-            self._entries[key] = (stamp, index)
-        return index
+            entry = self._entries.get(str(catalog.db_path))
+        return entry is not None and entry[0] == stamp
+
+    def warm_job(self, catalog: Catalog) -> Job[bool]:
+        """Load ``catalog``'s style index into the cache ahead of the first customer (a job, for the GUI's
+        read lane: one step before and one after the load, which cannot be split). Returns False, quietly, when
+        nothing is indexed yet: there is nothing to load."""
+        yield Progress(0, 1, "reading the style features")
+        try:
+            self.get(catalog)
+        except UserError:
+            return False  # no features yet: the recommendations panel says what to do
+        yield Progress(1, 1, "style index ready")
+        return True
 
     def clear(self) -> None:
         with self._lock:

@@ -152,7 +152,10 @@ def stylize_job(
     if options.strength == 0.0:
         # Every engine's strength-0 end is "the content"; skip the network rather than approximate it.
         return image.copy()
-    product = find_product(image) if options.mask != "all" else None
+    product = None
+    if options.mask != "all":
+        product = find_product(image)
+        yield Progress(0, None, "found the product")  # a cancel need not wait for the network after the mask
     if options.style_scale is not None and chosen.name in SCALED_ENGINES:
         # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
         # then feed the network identical pixels, and only the final resize differs.
@@ -161,10 +164,12 @@ def stylize_job(
             stylized = yield from _background_plate_render(chosen, working, image, source, options, product)
         else:
             small = yield from chosen.run(working, source, options)
+            yield Progress(0, None, "enlarging to the output size")
             stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
     else:
         stylized = yield from chosen.run(image, source, options)
     if options.preserve_colour:
+        yield Progress(0, None, "keeping the content's colours")
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
     if product is not None:
         stylized = _apply_mask(image, stylized, product, options.mask)

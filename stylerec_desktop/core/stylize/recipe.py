@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from stylerec_desktop.core.models.device import choose_device, choose_dtype
 from stylerec_desktop.core.models.weights import ARBITRARY_TRANSFORM, MULTISTYLE26, STYLE_PREDICTOR, Weights
 from stylerec_desktop.core.safe_files import open_regular_file, write_atomic
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
+from stylerec_desktop.core.stylize.png import encode_png
 
 RECIPE_VERSION = 2
 # Options that did not exist in a recipe version, with the value that reproduces that version's pictures.
@@ -76,10 +76,9 @@ def file_sha256(path: Path, what: str = "file") -> str:
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    """The image as PNG bytes with no metadata: a pure function of the pixels, so re-renders compare byte for byte."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
+    """The image as PNG bytes with no metadata: a pure function of the pixels, so re-renders compare byte for byte
+    (the banded encoder of ``stylize.png``, which a render job drives step by step so that it can be cancelled)."""
+    return encode_png(image)
 
 
 def unused_path(folder: Path, stem: str, suffix: str = ".png") -> Path:

@@ -16,10 +16,11 @@ from PIL import Image
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.catalog.catalog import StoredRender
-from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
 from stylerec_desktop.core.stylize.fidelity import render_fidelity
+from stylerec_desktop.core.stylize.png import encode_png_job
 from stylerec_desktop.core.stylize.recipe import (
     checked_file,
     make_recipe,
@@ -70,8 +71,10 @@ def render_into_catalog_job(
         content = opened.copy()
     recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku, look)
     result = yield from stylize_job(content, source, options, engine=chosen)
+    # Each finishing step is its own step of the job, so a cancel of a big render lands within about a second.
+    yield Progress(0, None, "measuring the render")
     recipe["fidelity"] = render_fidelity(content, result).to_dict()
-    data = png_bytes(result)
+    data = yield from encode_png_job(result)  # the same bytes as png_bytes(result), a band of rows per step
     sha256 = hashlib.sha256(data).hexdigest()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     stem = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"

@@ -66,6 +66,9 @@ class CatalogPanel(QWidget):
     selectionChanged = Signal(list)
     #: "Find similar" from a product's context menu, with its id.
     findSimilarRequested = Signal(int)
+    #: "Restyle" from a product's context menu: the selected products' ids (the clicked one when it is not among
+    #: them), for the studio to take as its content.
+    restyleRequested = Signal(list)
     #: Emitted when a search finished and the grid shows its result (the count is in :meth:`result_count`).
     resultsShown = Signal()
 
@@ -266,6 +269,10 @@ class CatalogPanel(QWidget):
         menu = QMenu(self)
         find = menu.addAction("Find similar")
         find.triggered.connect(lambda: self.findSimilarRequested.emit(product_id))
+        selected = self.selected_ids()
+        ids = selected if product_id in selected else [product_id]
+        restyle = menu.addAction("Restyle" if len(ids) == 1 else f"Restyle {len(ids)} products")
+        restyle.triggered.connect(lambda: self.restyleRequested.emit(ids))
         return menu
 
     def _on_context_menu(self, pos: QPoint) -> None:

@@ -9,8 +9,18 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from stylerec_desktop.core.catalog import EVENT_KINDS, Catalog, Customer, HistoryItem
 from stylerec_desktop.gui import theme
@@ -19,10 +29,13 @@ from stylerec_desktop.gui.delegates import HistoryItemDelegate
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.models import CustomerListModel, HistoryModel, ProductIdRole
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.gui.widgets import ElidedLabel
 
 SEARCH_DELAY_MS = 150
 PICKER_LIMIT = 200  # customers listed per search; typing more narrows it down
 HISTORY_LIMIT = 500  # newest events shown
+#: The picker's sort choices: (what the user reads, the catalog's order).
+SORTS = (("Name", "name"), ("Most active", "activity"), ("Last event", "recent"), ("Id", "id"))
 
 
 class CustomersPanel(QWidget):
@@ -45,12 +58,27 @@ class CustomersPanel(QWidget):
         self.search_edit.setObjectName("customerSearch")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.installEventFilter(self)
+        self.sort_combo = QComboBox()
+        self.sort_combo.setObjectName("customerSort")
+        self.sort_combo.setToolTip("Order of the customers found")
+        for text, order in SORTS:
+            self.sort_combo.addItem(text, order)
+        self.sort_combo.currentIndexChanged.connect(self.refresh)
         self.customer_model = CustomerListModel(self)
         self.customer_list = QListView()
         self.customer_list.setObjectName("customerList")
         self.customer_list.setModel(self.customer_model)
         self.customer_list.setUniformItemSizes(True)
         self.customer_list.setAlternatingRowColors(True)
+        # Hashed ids run to 64 characters: cut in the middle (both ends stay), never widening the dock.
+        self.customer_list.setTextElideMode(Qt.TextElideMode.ElideRight)  # ids are cut in the middle already
+        self.customer_list.setWordWrap(False)
+        self.customer_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.customer_list.setMinimumHeight(3 * 2 * self.fontMetrics().height() + 24)  # three customers
+        self.customer_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy_id = QAction("Copy customer id", self.customer_list)
+        copy_id.triggered.connect(self._copy_current_id)
+        self.customer_list.addAction(copy_id)
         self.customer_list.activated.connect(self._on_activated)  # Enter, or a click/double-click per platform
         self.customer_list.clicked.connect(self._on_activated)
 
@@ -58,7 +86,14 @@ class CustomersPanel(QWidget):
         self.header_label.setObjectName("customerHeader")
         self.header_label.setWordWrap(True)
         self.header_label.setTextFormat(Qt.TextFormat.RichText)
-        self.header_label.setContentsMargins(2, 4, 2, 4)
+        self.header_label.setContentsMargins(2, 4, 2, 0)
+        # Its whole height always (name, details, the badges that wrap): the history list below gives way.
+        self.header_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        # The id on a line of its own, elided in the middle; the whole id on hover and in its Copy action.
+        self.id_label = ElidedLabel(copy_label="Copy customer id")
+        self.id_label.setObjectName("customerIdLabel")
+        self.id_label.setProperty("role", "muted")
+        self.id_label.setContentsMargins(2, 0, 2, 4)
         self.history_model = HistoryModel(thumbnails, thumb_size=64, parent=self)
         self.history_list = QListView()
         self.history_list.setObjectName("historyList")
@@ -67,6 +102,8 @@ class CustomersPanel(QWidget):
         self.history_list.setUniformItemSizes(True)
         self.history_list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.history_list.setMouseTracking(True)
+        self.history_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.history_list.setMinimumHeight(70)
         self.history_list.clicked.connect(self._on_history_clicked)
         self.history_list.activated.connect(self._on_history_clicked)
 
@@ -74,19 +111,23 @@ class CustomersPanel(QWidget):
         picker_layout = QVBoxLayout(picker)
         picker_layout.setContentsMargins(0, 0, 0, 0)
         picker_layout.setSpacing(6)
-        picker_layout.addWidget(self.search_edit)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(self.sort_combo)
+        picker_layout.addLayout(search_row)
         picker_layout.addWidget(self.customer_list, 1)
         history = QWidget()
         history_layout = QVBoxLayout(history)
         history_layout.setContentsMargins(0, 0, 0, 0)
         history_layout.setSpacing(4)
         history_layout.addWidget(self.header_label)
+        history_layout.addWidget(self.id_label)
         history_layout.addWidget(self.history_list, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(picker)
         splitter.addWidget(history)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(0, 1)  # the picker and the history share the height
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -129,7 +170,8 @@ class CustomersPanel(QWidget):
         if self._catalog is None:
             return
         catalog, text = self._catalog, self.search_edit.text().strip()
-        self._find.run(lambda: catalog.customers(text, limit=PICKER_LIMIT), self._show_customers)
+        order = self.sort_combo.currentData()
+        self._find.run(lambda: catalog.customers(text, limit=PICKER_LIMIT, order=order), self._show_customers)
 
     def choose(self, customer_id: str) -> None:
         """Show ``customer_id``'s history (read in the background)."""
@@ -190,8 +232,11 @@ class CustomersPanel(QWidget):
 
     def _show_customers(self, customers: list[Customer]) -> None:
         self.customer_model.set_customers(customers)
-        if customers:
-            self.customer_list.setCurrentIndex(self.customer_model.index(0))
+        # Only the customer shown is highlighted: none while the panel still says "Pick a customer".
+        chosen = self._customer.customer_id if self._customer is not None else None
+        row = next((i for i, c in enumerate(customers) if c.customer_id == chosen), None)
+        if row is not None:
+            self.customer_list.setCurrentIndex(self.customer_model.index(row))
         if self._pick_when_found:
             self._pick_when_found = False
             if customers:
@@ -208,6 +253,11 @@ class CustomersPanel(QWidget):
         self._show_header(customer, items)
         self.historyShown.emit(customer.customer_id)
 
+    def _copy_current_id(self) -> None:
+        index = self.customer_list.currentIndex()
+        if index.isValid():
+            QGuiApplication.clipboard().setText(self.customer_model.customer(index.row()).customer_id)
+
     def _failed(self, info: JobInfo) -> None:
         theme.set_rich_text(self.header_label, theme.danger(info.error))
 
@@ -218,10 +268,14 @@ class CustomersPanel(QWidget):
     def _show_header(self, customer: Customer | None, items: list[HistoryItem]) -> None:
         if customer is None:
             theme.set_rich_text(self.header_label, theme.muted("Pick a customer to see their history."))
+            self.id_label.set_full_text("")
+            self.id_label.hide()
             return
+        self.id_label.set_full_text(customer.customer_id)
+        self.id_label.show()
         counts = Counter(item.kind for item in items)
         joined = f"joined {customer.joined}" if customer.joined else ""
-        details = " · ".join(part for part in (customer.customer_id, customer.country, joined) if part)
+        details = " · ".join(part for part in (customer.country, joined) if part)
         shown = f" (newest {len(items)} shown)" if customer.event_count > len(items) else ""
 
         def header(c: theme.Colours) -> str:
@@ -233,13 +287,19 @@ class CustomersPanel(QWidget):
             )
             muted = c.muted_text.name()
             return (
-                f"<div style='font-size:15px; font-weight:600'>{_escape(customer.name or customer.customer_id)}</div>"
-                f"<div style='color:{muted}'>{_escape(details)}</div>"
-                + (f"<div style='color:{muted}'>{_escape(customer.email)}</div>" if customer.email else "")
+                f"<div style='font-size:15px; font-weight:600'>{_escape(_short(customer.name or 'No name'))}</div>"
+                + (f"<div style='color:{muted}'>{_escape(details)}</div>" if details else "")
+                + (f"<div style='color:{muted}'>{_escape(_short(customer.email))}</div>" if customer.email else "")
                 + f"<div style='margin-top:3px'>{badges or 'No events yet.'}{shown}</div>"
             )
 
         theme.set_rich_text(self.header_label, header)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    """At most ``limit`` characters, cut in the middle: a rich-text header cannot elide, and an unbroken name or
+    email would widen the dock."""
+    return text if len(text) <= limit else f"{text[: limit // 2 - 1]}…{text[-(limit // 2 - 1):]}"
 
 
 def _escape(text: str) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -157,6 +158,7 @@ class ExportDialog(QDialog):
         self._sources: dict[int, ExportSource] = {}
         self._products_read = LatestOnly(runner, "Read the products to export", self)
         self._job: JobHandle | None = None  # the last export started (Retry in the jobs panel runs it again)
+        self._confirm_box: QMessageBox | None = None  # the "Keep exporting / Cancel export" question while shown
         self.result: ExportResult | None = None
         self._preview_timer = QTimer(self, singleShot=True, interval=120)
         self._preview_timer.timeout.connect(self._refresh_preview)
@@ -194,9 +196,13 @@ class ExportDialog(QDialog):
         self.save_preset_button.clicked.connect(self._ask_preset_name)
         grid.addWidget(self.custom_check, 0, 0)
         grid.addWidget(self.custom_edit, 0, 1)
-        grid.addWidget(self.save_preset_button, 1, 1)
+        # A bad custom size is said under its own row; the other presets keep their previews.
+        self.custom_error = self._error_label()
+        self.custom_error.setObjectName("customSizeError")
+        grid.addWidget(self.custom_error, 1, 0, 1, 2)
+        grid.addWidget(self.save_preset_button, 2, 1)
         self.preset_error = self._error_label()
-        grid.addWidget(self.preset_error, 2, 0, 1, 2)
+        grid.addWidget(self.preset_error, 3, 0, 1, 2)
 
         form = QFormLayout()
         self.format_combo = QComboBox()
@@ -294,10 +300,16 @@ class ExportDialog(QDialog):
         self.export_button.clicked.connect(self.start_export)
         self.cancel_button = QPushButton("Cancel export")
         self.cancel_button.clicked.connect(self.cancel_export)
+        self.show_folder_button = QPushButton("Show in folder")
+        self.show_folder_button.setObjectName("showInFolder")
+        self.show_folder_button.clicked.connect(self.show_in_folder)
+        self.show_folder_button.hide()  # until an export has written its files
         close = QPushButton("Close")
+        close.setAutoDefault(False)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
+        buttons.addWidget(self.show_folder_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(close)
@@ -383,11 +395,27 @@ class ExportDialog(QDialog):
 
     def chosen_presets(self) -> list[ExportPreset]:
         """The ticked presets in the chosen format and quality. Raises UserError for a bad custom size."""
-        fmt = self.format_combo.currentData()
-        presets = [BUILTIN_PRESETS.get(name) or self.user_presets[name]
-                   for name, check in self.preset_checks.items() if check.isChecked()]  # fmt: skip
+        presets = self._ticked_presets()
         if self.custom_check.isChecked():
             presets.append(parse_preset(self.custom_edit.text()))
+        return self._in_chosen_format(presets)
+
+    def _ticked_presets(self) -> list[ExportPreset]:
+        return [BUILTIN_PRESETS.get(name) or self.user_presets[name]
+                for name, check in self.preset_checks.items() if check.isChecked()]  # fmt: skip
+
+    def custom_size_error(self) -> str:
+        """The message about the custom size when it is ticked and unusable; empty otherwise."""
+        if not self.custom_check.isChecked():
+            return ""
+        try:
+            parse_preset(self.custom_edit.text())
+        except UserError as exc:
+            return str(exc)
+        return ""
+
+    def _in_chosen_format(self, presets: list[ExportPreset]) -> list[ExportPreset]:
+        fmt = self.format_combo.currentData()
         chosen = []
         for preset in dict((p.name, p) for p in presets).values():
             changed = preset.with_format(fmt)
@@ -397,16 +425,36 @@ class ExportDialog(QDialog):
         return chosen
 
     def _presets_or_error(self) -> list[ExportPreset] | None:
-        try:
-            presets = self.chosen_presets()
-        except UserError as exc:
-            self._show_error(self.preset_error, str(exc))
+        """The presets to export, or None when one is unusable: a bad custom size is marked on its own row."""
+        custom_error = self._mark_custom_row()
+        if custom_error:
+            self.preset_error.hide()
             return None
+        presets = self.chosen_presets()
         if not presets:
             self._show_error(self.preset_error, "Tick at least one preset.")
             return None
         self.preset_error.hide()
         return presets
+
+    def _mark_custom_row(self) -> str:
+        error = self.custom_size_error()
+        if bool(self.custom_edit.property("invalid")) != bool(error):
+            self.custom_edit.setProperty("invalid", bool(error))  # the theme draws an invalid field's border red
+            self.custom_edit.style().unpolish(self.custom_edit)
+            self.custom_edit.style().polish(self.custom_edit)
+        if error:
+            self._show_error(self.custom_error, error)
+        else:
+            self.custom_error.hide()
+        return error
+
+    def _previewable_presets(self) -> list[ExportPreset]:
+        """What the preview shows: the ticked presets, and the custom size only while it is valid."""
+        presets = self._ticked_presets()
+        if self.custom_check.isChecked() and not self.custom_size_error():
+            presets.append(parse_preset(self.custom_edit.text()))
+        return self._in_chosen_format(presets)
 
     @staticmethod
     def _show_error(label: QLabel, text: str) -> None:
@@ -461,7 +509,7 @@ class ExportDialog(QDialog):
         self._preview_timer.start()
 
     def _refresh_preview(self) -> None:
-        presets = self._presets_or_error()
+        presets = self._previewable_presets()
         product_id = self.product_combo.currentData()
         if not presets or product_id is None:
             self._show_previews([])
@@ -493,11 +541,18 @@ class ExportDialog(QDialog):
             picture.setObjectName(f"preview-{preview.preset.name}")
             picture.setFrameShape(QFrame.Shape.Box)
             picture.setToolTip("\n".join(preview.warnings) or "The product fits whole, with its margin.")
-            caption = QLabel(f"{preview.preset.name}  {preview.preset.width}×{preview.preset.height}"
-                             + ("  ⚠" if preview.warnings else ""))  # fmt: skip
+            caption = QLabel(f"{preview.preset.name}  {preview.preset.width}×{preview.preset.height}")
             caption.setProperty("role", "muted")
             tile.addWidget(picture)
             tile.addWidget(caption)
+            if preview.warnings:
+                # In words under the frame, as wide as the frame: a warning must not need a hover to be seen.
+                warning = QLabel("\n".join(f"⚠ {w}" for w in preview.warnings))
+                warning.setObjectName(f"warning-{preview.preset.name}")
+                warning.setProperty("role", "warning")
+                warning.setWordWrap(True)
+                warning.setMaximumWidth(max(picture.width(), 160))
+                tile.addWidget(warning)
             tile.addStretch(1)
             holder = QWidget()
             holder.setLayout(tile)
@@ -505,7 +560,7 @@ class ExportDialog(QDialog):
         warned = sum(1 for p in previews if p.warnings)
         self.preview_status.setText(
             f"{len(previews)} preset{'s' if len(previews) != 1 else ''}; the blue box is the product"
-            + (f"; {warned} with a warning (hover for it)" if warned else "")
+            + (f"; {warned} with a warning (under its frame)" if warned else "")
         )
 
     def preview_count(self) -> int:
@@ -544,6 +599,7 @@ class ExportDialog(QDialog):
 
         self._save()
         self.result = None
+        self.show_folder_button.hide()
         self.progress.setValue(0)
         self.status_label.setText("Starting the export…")
         count, what = len(ids), "variant" if renders else "product"
@@ -605,10 +661,11 @@ class ExportDialog(QDialog):
                 shown = "\n".join(f"⚠ {w}" for w in result.warnings[:_WARNINGS_SHOWN])
                 more = len(result.warnings) - _WARNINGS_SHOWN
                 text += f"\n{len(result.warnings)} warnings (also in the manifest's warnings column):\n{shown}"
-                text += f"\n… and {more} more (hover to see all)" if more > 0 else ""
+                text += f"\n… and {more} more, listed in manifest.csv" if more > 0 else ""
             self.status_label.setText(text)
             self.status_label.setToolTip("\n".join(result.warnings))
             self.privacy_label.setText("\n".join(summary(self._privacy_findings, result.out_dir, limit=3)))
+            self.show_folder_button.show()
             self.exported.emit(result)
         elif info.state is JobState.CANCELLED:
             self.progress.setValue(0)
@@ -645,12 +702,35 @@ class ExportDialog(QDialog):
         for key, value in values.items():
             self._settings.setValue(f"export/{key}", value)
 
+    def show_in_folder(self) -> None:
+        """Open the last export's folder in the system's file manager."""
+        if self.result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out_dir)))
+
     def reject(self) -> None:
-        if self.job_id is not None:
-            self.status_label.setText("An export is running: cancel it first, or wait for it to finish.")
+        """Close (or Esc, or the window's close box). During an export it asks first; keeping it is the default."""
+        if self.job_id is not None and not self.confirm_cancel_export():
             return
         self._preview_read.invalidate()
         super().reject()
+
+    def confirm_cancel_export(self) -> bool:
+        """Ask whether to cancel the running export; True when it was cancelled (the dialog may then close)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Export running", "The export is still running.", parent=self)
+        box.setInformativeText(
+            "Cancel it and close? Files already written stay; exporting again into the same folder resumes."
+        )
+        keep = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        cancel = box.addButton("Cancel export", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(keep)  # Enter must never throw work away
+        box.setEscapeButton(keep)
+        self._confirm_box = box  # tests answer it
+        box.exec()
+        self._confirm_box = None
+        if box.clickedButton() is not cancel:
+            return False
+        self.cancel_export()
+        return True
 
 
 def open_export_dialog(

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, JobState
+from stylerec_desktop.gui.widgets import ElidedLabel
 
 
 def _state_colour(state: JobState, colours: theme.Colours) -> QColor:
@@ -221,8 +222,10 @@ class JobsStatusWidget(QWidget):
         super().__init__(parent)
         self._runner = runner
         self._current: int | None = None
-        self.message_label = QLabel()
-        self.message_label.setMinimumWidth(220)
+        # Elided to the width it is given (never drawn under the progress bar); the whole text on hover.
+        self.message_label = ElidedLabel(mode=Qt.TextElideMode.ElideRight)
+        self.message_label.setMinimumWidth(120)
+        self.message_label.setMaximumWidth(360)
         self.progress = QProgressBar()
         self.progress.setFixedWidth(180)
         self.progress.setFixedHeight(14)
@@ -261,7 +264,7 @@ class JobsStatusWidget(QWidget):
         info = running[-1]
         self._current = info.id
         text = info.title + (f" — {info.message}" if info.message else "")
-        self.message_label.setText(self.message_label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, 360))
+        self.message_label.set_full_text(text)
         _set_progress(self.progress, info)
         self.badge.setText(f"{len(running)} job{'s' if len(running) != 1 else ''} running")
 

@@ -46,6 +46,8 @@ class ProductDetailPanel(QWidget):
     """
 
     findSimilarRequested = Signal(int)
+    #: the shown product's id, when Restyle is pressed: the studio takes it as its content
+    restyleRequested = Signal(int)
     editRequested = Signal(int, object, str)
 
     def __init__(self, runner: JobRunner, thumbnails: ThumbnailLoader, parent: QWidget | None = None) -> None:
@@ -55,10 +57,11 @@ class ProductDetailPanel(QWidget):
         self._read = LatestOnly(runner, "Read product", self)
         self._product: Product | None = None
         self._shown_image: ProductImage | None = None
+        self._fitted_width = -1  # the panel width the large picture was last scaled for
 
         self.image_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.image_label.setObjectName("productImage")
-        self.image_label.setMinimumHeight(220)
+        self.image_label.setMinimumHeight(160)
         self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label = _value_label()
         self.title_label.setProperty("role", "heading")
@@ -75,6 +78,10 @@ class ProductDetailPanel(QWidget):
         self.find_similar_button = QPushButton("Find similar")
         self.find_similar_button.setToolTip("Products like this one, by style, look or colour (Ctrl+Shift+F)")
         self.find_similar_button.clicked.connect(self._find_similar)
+        self.restyle_button = QPushButton("Restyle")
+        self.restyle_button.setObjectName("restyleProductButton")
+        self.restyle_button.setToolTip("Open this product in the Studio to restyle it")
+        self.restyle_button.clicked.connect(self._restyle)
         self.sku_label = _value_label()
         self.category_label = _value_label()
         self.brand_label = _value_label()
@@ -113,20 +120,23 @@ class ProductDetailPanel(QWidget):
         content = QVBoxLayout(self._content)
         content.setContentsMargins(12, 12, 12, 12)
         content.setSpacing(8)
-        content.addWidget(self.image_label)
-        content.addWidget(self.images_list)
+        # The facts first (title, price, what to do, the attributes), then the pictures: at 1280x720 the whole
+        # record is in view without scrolling, and the gallery takes what height is left.
         content.addWidget(self.title_label)
         price_row = QHBoxLayout()
         price_row.addWidget(self.price_label, 1)
         price_row.addWidget(self.find_similar_button)
+        price_row.addWidget(self.restyle_button)
         price_row.addWidget(self.edit_button)
         content.addLayout(price_row)
         content.addWidget(self.editor)
+        content.addLayout(form)
         line = QFrame(frameShape=QFrame.Shape.HLine)
         line.setObjectName("rule")
         content.addWidget(line)
-        content.addLayout(form)
-        content.addStretch(1)
+        content.addWidget(self.image_label, 1)
+        content.addWidget(self.images_list)
+        content.addStretch(0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -173,6 +183,10 @@ class ProductDetailPanel(QWidget):
         if self._product is not None:
             self.findSimilarRequested.emit(self._product.id)
 
+    def _restyle(self) -> None:
+        if self._product is not None:
+            self.restyleRequested.emit(self._product.id)
+
     # -- edit mode -----------------------------------------------------------------------------------------
 
     def start_editing(self) -> None:
@@ -190,7 +204,8 @@ class ProductDetailPanel(QWidget):
         return not self.editor.isHidden()
 
     def _set_editing(self, editing: bool) -> None:
-        for widget in (self.title_label, self.price_label, self.find_similar_button, self.edit_button):
+        for widget in (self.title_label, self.price_label, self.find_similar_button, self.restyle_button,
+                       self.edit_button):  # fmt: skip
             widget.setVisible(not editing)
         for field in (self.category_label, self.stock_label, self.tags_label):
             self._form.setRowVisible(field, not editing)
@@ -259,8 +274,12 @@ class ProductDetailPanel(QWidget):
         self.image_label.setPixmap(self._fit(pixmap))
 
     def _fit(self, pixmap: QPixmap) -> QPixmap:
-        width = max(160, self.image_label.width() - 16)
-        side = min(width, 420, LARGE_SIZE)
+        # From the panel's width, less a scroll bar whether or not one shows: sized from the label's own width, a
+        # picture that brought the scroll bar in would shrink, send it away, grow, bring it back... for ever (the
+        # GUI thread spun at 94% CPU and starved the workers).
+        bar = self.style().pixelMetric(self.style().PixelMetric.PM_ScrollBarExtent)
+        width = max(160, self.width() - bar - 24 - 16)
+        side = min(width, 320, LARGE_SIZE)  # below the facts: a picture that leaves the dock room at 720 px
         return pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
     def _update_strip(self) -> None:
@@ -283,8 +302,9 @@ class ProductDetailPanel(QWidget):
             self._update_strip()
 
     def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)
-        if self._product is not None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self._product is not None and self._fitted_width != self.width():
+            self._fitted_width = self.width()
             self._update_large_image()
 
 

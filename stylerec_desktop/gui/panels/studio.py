@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.imaging import inspect_image
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
@@ -323,6 +324,13 @@ class StudioPanel(FileDropTarget, QWidget):
         self.cancel_button = QPushButton("Cancel renders")
         self.cancel_button.clicked.connect(self.cancel_renders)
         self.cancel_button.setEnabled(False)
+        # The studio's content changes only when the user says so: this button, a drop, or Restyle elsewhere.
+        self.selection_button = QPushButton("Use selection")
+        self.selection_button.setObjectName("useSelection")
+        self.selection_button.setToolTip("Restyle the products selected in the catalog (Ctrl/Shift-click for several)")
+        self.selection_button.clicked.connect(self.use_selection)
+        self.selection_button.setEnabled(False)  # until the window says where the selection comes from
+        self._selection: Callable[[], list[int]] | None = None
         self.files_button = QPushButton("Use files…")
         self.files_button.setToolTip("Restyle picture files from outside the catalog (or drop them on the studio)")
         self.files_button.clicked.connect(self._choose_content_files)
@@ -395,6 +403,7 @@ class StudioPanel(FileDropTarget, QWidget):
         buttons.addWidget(self.render_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.selection_button)
         buttons.addWidget(self.files_button)
         controls = QWidget()
         controls_layout = QVBoxLayout(controls)
@@ -430,8 +439,7 @@ class StudioPanel(FileDropTarget, QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(2, 4)
         splitter.setChildrenCollapsible(False)
-        controls.setMinimumWidth(380)
-        results.setMinimumWidth(300)
+        controls.setMinimumWidth(320)  # the results pane's own buttons set its minimum
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(splitter)
@@ -457,6 +465,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self._catalog = catalog
         self._products = []
         self._contents = []
+        self.selection_button.setEnabled(catalog is not None and self._selection is not None)
         # Jobs and reads of the catalog shown before finish into that catalog; their answers are not for this one.
         self._jobs = {}
         for read in (self._preview, self._product_read, self._compare_read):
@@ -488,20 +497,60 @@ class StudioPanel(FileDropTarget, QWidget):
 
         self._product_read.run(read, self._contents_arrived)
 
+    def set_selection_source(self, selected_ids: Callable[[], list[int]]) -> None:
+        """Where "Use selection" takes its products from (the catalog grid's selected ids)."""
+        self._selection = selected_ids
+        self.selection_button.setEnabled(self._catalog is not None)
+
+    def use_selection(self) -> None:
+        """Take the products selected in the catalog as the content; a note when none is selected."""
+        ids = self._selection() if self._selection is not None else []
+        if not ids:
+            self.status_label.setText("Select products in the catalog first, then press Use selection.")
+            return
+        self.set_products(ids)
+
     def set_files(self, paths: list[Path]) -> None:
-        """Picture files from outside the catalog as the content (renders are still kept in the catalog)."""
+        """Picture files from outside the catalog as the content (renders are still kept in the catalog). Each
+        file is checked first: one that cannot be read is named with the reason, and when none can be used the
+        studio is emptied (no stale preview, nothing to render)."""
         files = image_files(paths)
         if not files:
             self.status_label.setText("None of those is a picture file (PNG, JPEG, WebP, TIFF or BMP).")
             return
 
-        def read() -> tuple[list[Product], list[Content], QImage | None]:
-            there = [path for path in files if path.is_file()][:MAX_CONTENTS]
-            if not there:
-                raise UserError(f"{files[0].name} is not there any more (moved or deleted?).")
-            return [], [Content(path, title=path.name) for path in there], _icon_image(there[0])
+        def read() -> tuple[list[Product], list[Content], QImage | None, list[str]]:
+            usable, problems = [], []
+            for path in files[:MAX_CONTENTS]:
+                try:
+                    inspect_image(path)  # every pixel decodes: a text file named .jpg is caught here
+                except UserError as exc:
+                    problems.append(str(exc))
+                else:
+                    usable.append(path)
+            if not usable:
+                raise UserError(problems[0] if len(problems) == 1 else
+                                f"None of the {len(problems)} files can be used. {problems[0]}")  # fmt: skip
+            contents = [Content(path, title=path.name) for path in usable]
+            return [], contents, _icon_image(usable[0]), problems
 
-        self._product_read.run(read, self._contents_arrived, lambda info: self.status_label.setText(info.error))
+        def arrived(answer: tuple[list[Product], list[Content], QImage | None, list[str]]) -> None:
+            products, contents, icon, problems = answer
+            self._contents_arrived((products, contents, icon))
+            if problems:
+                skipped = f"{len(problems)} file{'s' if len(problems) != 1 else ''} left out: "
+                self.status_label.setText(skipped + problems[0])
+
+        self._product_read.run(read, arrived, self._files_failed)
+
+    def _files_failed(self, info: JobInfo) -> None:
+        """None of the files could be used: say which and why, and empty the studio so nothing stale remains."""
+        self._products, self._contents = [], []
+        self._preview.invalidate()
+        self._show_content()
+        self.strip.clear()
+        self.compare.set_images(None, None)
+        self.status_label.setText(info.error)
 
     def contents(self) -> list[Content]:
         """The pictures the next preview, render or matrix uses (the first one is previewed)."""
@@ -865,15 +914,18 @@ class StudioPanel(FileDropTarget, QWidget):
         self._show_content()
         self._update_batch_buttons()
         self.strip.clear()
+        self.compare.set_images(None, None)  # the panes show the new content's pictures, never the old product's
         if icon is not None:
             original = QListWidgetItem(QIcon(QPixmap.fromImage(icon)), "Original")
             original.setData(Qt.ItemDataRole.UserRole, None)
             self.strip.addItem(original)
+            self.strip.setCurrentItem(original)
         self._controls_changed()
 
     def _show_content(self) -> None:
         if not self._contents:
-            text = "Select products in the catalog (Ctrl/Shift-click for several) or drop picture files here."
+            text = ("Select products in the catalog and press Use selection (or Restyle on a product), or drop "
+                    "picture files here.")  # fmt: skip
             theme.set_rich_text(self.content_label, theme.muted(text))
             self.preview_label.clear()
             self.render_button.setEnabled(False)
@@ -988,6 +1040,8 @@ class StudioPanel(FileDropTarget, QWidget):
     def _compare_variant(self, row: int) -> None:
         self._update_variant_buttons()
         if row < 0 or not self._contents:
+            self._compare_read.invalidate()
+            self.compare.set_images(None, None)
             return
         render = self.strip.item(row).data(Qt.ItemDataRole.UserRole)
         original_path = self._contents[0].path
