@@ -530,7 +530,10 @@ class JobRunner(QObject):
             self.jobChanged.emit(job_id)
             # For support: how each job the user saw ended (a bug's traceback was logged by its worker).
             if info.state is JobState.FAILED:
-                log.warning("job %d %r failed: %s", job_id, info.title, info.error)
+                # The log keeps the whole story (an import's bad rows) where the window shows the short wording.
+                full = str(info.exception) if isinstance(info.exception, UserError) else ""
+                extra = f"\n{full}" if full and full != info.error else ""
+                log.warning("job %d %r failed: %s%s", job_id, info.title, info.error, extra)
             else:
                 log.info("job %d %r %s after %.1f s", job_id, info.title, info.state, info.elapsed or 0.0)
         if info.state is JobState.DONE and entry.on_result is not None:

@@ -29,6 +29,7 @@ def test_a_look_sets_the_controls_and_names_the_variant(qtbot: QtBot, window: Ma
     assert studio.strength_value.text() == "35%"
 
     window.catalog_panel.grid.setCurrentIndex(window.catalog_panel.model.index(0))
+    studio.use_selection()  # the studio's content changes only when asked
     qtbot.waitUntil(lambda: len(studio.contents()) == 1, timeout=10_000)
     studio.choose_look("Painterly backdrop")
     assert SOURCES[studio.source_combo.currentIndex()] == "Preset blend" and studio.preset_a.value() == 7
