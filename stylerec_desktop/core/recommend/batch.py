@@ -46,10 +46,10 @@ from stylerec_desktop.core.recommend.service import (
     INDEX_CACHE,
     CustomerRecommendations,
     IndexCache,
+    ranking_for,
     recommend_in_index,
 )
 from stylerec_desktop.core.recommend.taste import TasteSettings
-from stylerec_desktop.core.recommend.tune import ranking_settings
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CSV_COLUMNS = ("customer_id", "rank", "sku", "title", "score", "because", "no_history")
@@ -291,9 +291,7 @@ def recommend_batch(
     started = time.perf_counter()
     yield Progress(0, total, "Loading the style index")
     index = cache.get(catalog)
-    if weights is None or settings is None:  # the catalog's tuned ranking, read once for every customer
-        tuned_weights, tuned_settings = ranking_settings(catalog)
-        weights, settings = weights or tuned_weights, settings or tuned_settings
+    weights, settings = ranking_for(catalog, weights, settings)  # read once, not once per customer
     index_seconds = time.perf_counter() - started
     throttle = Throttle()
     no_history = empty = 0

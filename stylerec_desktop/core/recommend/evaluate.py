@@ -389,36 +389,24 @@ def evaluate_units(
 ) -> EvaluationReport:
     """Run ``rankers`` on every customer-window and pool the figures (see the module docstring); ``differences``
     are ``reference`` minus each other ranker."""
-    with one_blas_thread():
-        return _evaluate_units(folds, units, rankers, k, test_days, seed, reference)
-
-
-def _evaluate_units(
-    folds: list[Fold],
-    units: list[Unit],
-    rankers: dict[str, Ranker],
-    k: int,
-    test_days: int,
-    seed: int,
-    reference: str,
-) -> EvaluationReport:
     scores = {m: np.zeros((len(units), len(METRICS))) for m in rankers}
     n_items = len(folds[0].index)
     exposure = {m: np.zeros(n_items, np.int64) for m in rankers}
     cold_hits: dict[str, list[tuple[float, float]]] = {m: [] for m in rankers}
     cold_purchases = 0
-    for u, unit in enumerate(units):
-        fold = folds[unit.fold]
-        cold = ~fold.index.behaviour.has_events
-        cold_relevant = {r for r in unit.relevant if cold[r]}
-        cold_purchases += len(cold_relevant)
-        for method, ranker in rankers.items():
-            ranked = ranker(fold, unit.taste)
-            scores[method][u] = ranking_metrics(ranked, unit.relevant, k)
-            exposure[method][ranked] += 1
-            if cold_relevant:
-                _, recall, hit, _ = ranking_metrics(ranked, cold_relevant, k)
-                cold_hits[method].append((recall, hit))
+    with one_blas_thread():
+        for u, unit in enumerate(units):
+            fold = folds[unit.fold]
+            cold = ~fold.index.behaviour.has_events
+            cold_relevant = {r for r in unit.relevant if cold[r]}
+            cold_purchases += len(cold_relevant)
+            for method, ranker in rankers.items():
+                ranked = ranker(fold, unit.taste)
+                scores[method][u] = ranking_metrics(ranked, unit.relevant, k)
+                exposure[method][ranked] += 1
+                if cold_relevant:
+                    _, recall, hit, _ = ranking_metrics(ranked, cold_relevant, k)
+                    cold_hits[method].append((recall, hit))
     customers = np.asarray([u.customer for u in units])
     novelty_bits = _novelty_bits(folds[-1].index)
     report_methods = {}

@@ -146,6 +146,17 @@ def taste_of(
     return customer_taste(index, customer.customer_id, events_from_history(history), customer.id, settings)
 
 
+def ranking_for(
+    catalog: Catalog, weights: RankingWeights | None, settings: TasteSettings | None
+) -> tuple[RankingWeights, TasteSettings]:
+    """``weights`` and ``settings`` as given, with what is left out (None) taken from the catalog's tuned ranking
+    (``stylerec tune``), or the defaults when it has none."""
+    if weights is not None and settings is not None:
+        return weights, settings
+    tuned_weights, tuned_settings = ranking_settings(catalog)
+    return weights or tuned_weights, settings or tuned_settings
+
+
 def recommend_for_customer(
     catalog: Catalog,
     customer_id: str,
@@ -177,10 +188,7 @@ def recommend_in_index(
     """:func:`recommend_for_customer` with the index already loaded: everything after the load, so that batch
     recommendations (:mod:`.batch`, one index for a thousand customers) rank and explain exactly as a single
     ``recommend`` does. Ranking settings belong here, not in the load."""
-    if weights is None or settings is None:
-        tuned_weights, tuned_settings = ranking_settings(catalog)
-        weights = weights or tuned_weights
-        settings = settings or tuned_settings
+    weights, settings = ranking_for(catalog, weights, settings)
     taste = taste_of(catalog, index, customer_id, settings)
     learned = LEARNED_CACHE.get(catalog)
     ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity, learned=learned)
