@@ -22,7 +22,7 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import ExportItem, ExportOptions, export_job, parse_presets
 from stylerec_desktop.core.export.job import JOURNAL_NAME
 from stylerec_desktop.core.jobs import run_job
-from stylerec_desktop.core.stylize.recipe import unused_path, write_atomically
+from stylerec_desktop.core.safe_files import unique_path, write_atomic
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
 
@@ -130,10 +130,10 @@ def test_render_writes_refuse_links_and_skip_their_names(tmp_path: Path) -> None
     renders = tmp_path / "renders"
     renders.mkdir()
     (renders / "shot.png").symlink_to(tmp_path / "nowhere.png")  # dangling
-    assert unused_path(renders, "shot") == renders / "shot-2.png"
+    assert unique_path(renders, "shot") == renders / "shot-2.png"
     (renders / "sheet.jpg").symlink_to(victim)
     with pytest.raises(UserError, match="sheet.jpg is a symbolic link"):
-        write_atomically(renders / "sheet.jpg", b"jpeg bytes")
+        write_atomic(renders / "sheet.jpg", b"jpeg bytes", make_folder=True)
     assert victim.read_bytes() == SECRET
     assert not (tmp_path / "nowhere.png").exists()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,11 +86,12 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
     from PIL import Image
 
+    from stylerec_desktop.core.safe_files import write_atomic
     from stylerec_desktop.core.stylize import stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
     from stylerec_desktop.core.stylize.fidelity import render_fidelity
     from stylerec_desktop.core.stylize.looks import describe_recipe
-    from stylerec_desktop.core.stylize.recipe import make_recipe, png_bytes, write_atomically
+    from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
     from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
     from stylerec_desktop.core.stylize.sheet import contact_sheet
 
@@ -130,23 +130,23 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                     job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id,
                                                   look_name)  # fmt: skip
                     stored = run(job, args)
-                    data, recipe, render_id = stored.path.read_bytes(), stored.recipe, stored.id
+                    data, recipe, render_id = stored.path.read_bytes(), Recipe.from_json(stored.recipe), stored.id
                 else:
                     with Image.open(path) as opened:
                         content = opened.copy()
                     recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku, look_name)
                     rendered = run(stylize_job(content, source, options, engine), args)
-                    recipe["fidelity"] = render_fidelity(content, rendered).to_dict()
+                    recipe = recipe.with_fidelity(render_fidelity(content, rendered).to_dict())
                     data, render_id = png_bytes(rendered), None
-                write_atomically(target, data)
-                write_atomically(target.with_name(name + RECIPE_SUFFIX), json.dumps(recipe, indent=2).encode())
+                write_atomic(target, data, make_folder=True)
+                write_atomic(target.with_name(name + RECIPE_SUFFIX), recipe.to_json(indent=2), make_folder=True)
                 with Image.open(target) as written:
                     size = written.size
                     sheet_row.append(written.convert("RGB"))
-                fidelity = recipe["fidelity"]
+                fidelity = dict(recipe.fidelity or {})
                 results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
                                 "note": note,
-                                "name": describe_recipe(recipe, include_customer_ids=False),
+                                "name": describe_recipe(recipe.to_dict(), include_customer_ids=False),
                                 "output": str(target), "size": list(size), "render_id": render_id,
                                 "style_scale": options.style_scale, "fidelity": fidelity,
                                 "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
@@ -161,7 +161,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             sheet_path = out_dir / "contact_sheet.jpg"
             buffer = io.BytesIO()
             sheet.save(buffer, format="JPEG", quality=88)
-            write_atomically(sheet_path, buffer.getvalue())
+            write_atomic(sheet_path, buffer.getvalue(), make_folder=True)
             if not args.json:
                 print(f"{sheet_path}  contact sheet")
     finally:

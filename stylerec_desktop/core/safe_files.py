@@ -1,5 +1,7 @@
-"""Writing files where the user said, and nowhere else: atomic writes that never follow a symbolic link; and
-reading only regular files (a device or a pipe named as an input would otherwise be read forever).
+"""The app's one file-helper module. Writing files where the user said, and nowhere else: atomic writes (bytes or
+text, fsync, temporary file in the same folder) that never follow a symbolic link; reading only regular files (a
+device or a pipe named as an input would otherwise be read forever); the sha256 of a file read in chunks; and a
+free name for a new file (:func:`unique_path`).
 
 A folder the app writes into (an export folder, a stylize ``--out``) may hold links someone else put there: a link
 named like a file the app is about to write, pointing at a file elsewhere, would otherwise make the app overwrite
@@ -13,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import io
 import os
 import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from stylerec_desktop.core.errors import UserError
 
@@ -137,7 +141,7 @@ def create_new_file(path: Path) -> BinaryIO:
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
+def atomic_file(path: Path, *, sync_folder: bool = True, durable: bool = True) -> Iterator[BinaryIO]:
     """Open a file to be written that appears at ``path`` only when the ``with`` block ends without error.
 
     The bytes go to a new temporary file in the same folder, are flushed to the disk (fsync) and the file is then
@@ -146,6 +150,8 @@ def atomic_file(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
     writing many files into one folder can pass False and call :func:`fsync_folder` once at the end. On any
     error (a full disk included), or when the block is left by cancellation, the temporary file is removed and
     the error re-raised. ``path`` being a symbolic link is a :class:`UserError` (see the module docstring).
+    ``durable=False`` skips both fsyncs, for caches that are rebuilt when lost (thumbnails): the rename is still
+    atomic, only a power cut may lose the file.
     """
     refuse_link(path)
     temp = path.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{path.name}")
@@ -153,7 +159,8 @@ def atomic_file(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
     try:
         yield stream
         stream.flush()
-        os.fsync(stream.fileno())
+        if durable:
+            os.fsync(stream.fileno())
         stream.close()
         os.replace(temp, path)
     except BaseException:
@@ -163,14 +170,62 @@ def atomic_file(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    if sync_folder:
+    if sync_folder and durable:
         fsync_folder(path.parent)
 
 
-def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
-    """Write ``data`` to ``path`` through :func:`atomic_file` (see there for the guarantees)."""
+@contextlib.contextmanager
+def atomic_text_file(
+    path: Path, *, encoding: str = "utf-8", newline: str | None = None, sync_folder: bool = True
+) -> Iterator[TextIO]:
+    """:func:`atomic_file` for text: a text stream (``encoding``, ``newline`` as :func:`open` takes them)."""
+    with atomic_file(path, sync_folder=sync_folder) as binary:
+        text = io.TextIOWrapper(binary, encoding=encoding, newline=newline)
+        try:
+            yield text
+            text.flush()
+        finally:
+            text.detach()  # the binary stream stays open for atomic_file to fsync, close and rename
+
+
+def write_atomic(
+    path: Path, data: bytes | str, *, sync_folder: bool = True, make_folder: bool = False, encoding: str = "utf-8"
+) -> None:
+    """Write ``data`` (bytes, or text written in ``encoding``) to ``path`` through :func:`atomic_file` (see there
+    for the guarantees): readers (the GUI, an ad tool watching the folder) see the old file or the whole new one,
+    never half of it. ``make_folder`` creates the missing folders above ``path`` first."""
+    if make_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(path, sync_folder=sync_folder) as stream:
-        stream.write(data)
+        stream.write(data.encode(encoding) if isinstance(data, str) else data)
+
+
+def sha256_stream(stream: BinaryIO, chunk_bytes: int = 1 << 20) -> str:
+    """Hex sha256 of what is left to read in ``stream``, read ``chunk_bytes`` at a time (memory stays flat)."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(chunk_bytes), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path, *, follow_links: bool = True) -> str:
+    """Hex sha256 of the file ``path``, read in 1 MiB chunks. Only a regular file is read (see
+    :func:`open_regular_file`: a device or FIFO is :class:`NotARegularFile`); a missing or unreadable file raises
+    the ``OSError`` for the caller to word."""
+    stream, _ = open_regular_file(path, follow_links=follow_links)
+    with stream:
+        return sha256_stream(stream)
+
+
+def unique_path(folder: Path, stem: str, suffix: str = ".png") -> Path:
+    """``folder/stem.png``, or ``stem-2.png``, ``stem-3.png``... when taken (renders and contact sheets are named to
+    the second, and two can finish within one). A symbolic link, even a dangling one, counts as taken: a new file
+    is never written where a link is."""
+    path, copy = folder / f"{stem}{suffix}", 1
+    while os.path.lexists(path):
+        copy += 1
+        path = folder / f"{stem}-{copy}{suffix}"
+    return path
 
 
 def fsync_folder(folder: Path) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from stylerec_desktop.core.imaging import ImageError, load_image
+from stylerec_desktop.core.safe_files import atomic_file
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _THUMBNAIL_NAME = re.compile(r"[0-9a-f]{64}_[0-9]+\.jpg")
@@ -50,26 +50,19 @@ def ensure_thumbnail(thumbs_dir: Path, image_path: Path, sha256: str, size: int 
     picture = load_image(image_path, max_side=size)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename over it: os.replace is atomic on one file system, so a reader
-        # (or a second worker racing on the same thumbnail) sees either no file or a whole one, never half.
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise ImageError(
             target, f"cannot be created ({exc.strerror or exc})", "a writable thumbnail folder", "write"
         ) from exc
-    temp_path = Path(temp_name)
     try:
-        with os.fdopen(handle, "wb") as stream:
+        # Atomic, so a reader (or a second worker racing on the same thumbnail) sees no file or a whole one; not
+        # fsynced: a cache rebuilt when lost, and thousands of fsyncs would slow a big catalog's first view.
+        with atomic_file(target, durable=False) as stream:
             picture.save(stream, format="JPEG", quality=_JPEG_QUALITY)
-        os.replace(temp_path, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            temp_path.unlink()
-        if isinstance(exc, OSError):
-            raise ImageError(
-                target, f"cannot be written ({exc.strerror or exc})", "free space in the catalog folder", "write"
-            ) from exc
-        raise
+    except OSError as exc:
+        raise ImageError(
+            target, f"cannot be written ({exc.strerror or exc})", "free space in the catalog folder", "write"
+        ) from exc
     return target
 
 

@@ -179,7 +179,7 @@ def restyle_items_job(
         recipe = make_recipe(chosen, path, content.size, source, options, item.sku, style_sku)
         # Drive the render one step at a time so a cancel (close) lands between its tiles too.
         render = yield from within(stylize_job(content, source, options, engine=chosen), done, total)
-        recipe["fidelity"] = render_fidelity(content, render).to_dict()
+        recipe = recipe.with_fidelity(render_fidelity(content, render).to_dict())
         result.append(
             ExportItem(
                 item.sku,
@@ -187,7 +187,7 @@ def restyle_items_job(
                 item.category,
                 render,
                 style=label,
-                recipe=provenance_recipe(recipe, described, include_customer_ids),
+                recipe=provenance_recipe(recipe.to_dict(), described, include_customer_ids),
                 segment=segment if segment is not None else item.segment,
             )
         )

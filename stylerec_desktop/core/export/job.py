@@ -71,8 +71,8 @@ from stylerec_desktop.core.safe_files import (
     check_own_file,
     make_folders,
     open_no_follow,
-    open_regular_file,
     read_own_file,
+    sha256_file,
 )
 
 log = logging.getLogger(__name__)
@@ -273,11 +273,7 @@ def _source_key(image: Path | Image.Image) -> str:
         digest.update(image.tobytes())
         digest.update(image.info.get("icc_profile") or b"")
         return digest.hexdigest()
-    stream, _ = open_regular_file(image)  # a device or FIFO in the catalog would be read without end
-    with stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(image)  # a device or FIFO in the catalog is refused: it would be read without end
 
 
 def _input_key(source: str, preset: ExportPreset, xmp: bytes, options: ExportOptions) -> str:
@@ -297,13 +293,9 @@ def _file_matches(path: Path, row: ManifestRow) -> bool:
     try:
         if path.stat().st_size != row.bytes:
             return False
-        digest = hashlib.sha256()
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
+        return sha256_file(path) == row.sha256
+    except (OSError, NotARegularFile):  # something else where the file was: not ours, so not a match
         return False
-    return digest.hexdigest() == row.sha256
 
 
 def _load_source(image: Path | Image.Image) -> tuple[Image.Image, bytes | None, bytes | None]:

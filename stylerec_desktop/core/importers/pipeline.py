@@ -6,10 +6,7 @@ into catalog records plus row errors, and the catalog call that writes a batch o
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import tempfile
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from stylerec_desktop.core.importers import values
 from stylerec_desktop.core.importers.report import ImportFailed, ImportReport, RowError
 from stylerec_desktop.core.importers.source import REJECT_COLUMNS, SourceFile, SourceRow, is_jsonl, read_source
 from stylerec_desktop.core.jobs import Job, Progress, Throttle
+from stylerec_desktop.core.safe_files import atomic_text_file
 from stylerec_desktop.core.spreadsheet_cells import formula_safe
 
 R = TypeVar("R")
@@ -164,15 +162,8 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
         by_row.setdefault(error.row, []).append(error)
     target = rejects_path_for(source.path)
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise UserError(
-            f"Cannot write the rejects file {target}: {exc.strerror or exc}. "
-            "Copy the import file to a folder you can write to and import it from there."
-        ) from exc
-    try:
         # utf-8-sig: with the byte-order mark Excel shows accents right; our importer accepts it too.
-        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
+        with atomic_text_file(target, encoding="utf-8-sig", newline="") as stream:
             writer = csv.writer(stream)
             writer.writerow([formula_safe(cell) for cell in (*REJECT_COLUMNS, *source.cells_header)])
             for row in source.rows:
@@ -186,13 +177,11 @@ def write_rejects(source: SourceFile, errors: list[RowError]) -> Path:
                         *row.cells,
                     ]
                     writer.writerow([formula_safe(cell) for cell in cells])
-        os.replace(temp_name, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(exc, OSError):
-            raise UserError(f"Cannot write the rejects file {target}: {exc.strerror or exc}.") from exc
-        raise
+    except OSError as exc:
+        raise UserError(
+            f"Cannot write the rejects file {target}: {exc.strerror or exc}. "
+            "Copy the import file to a folder you can write to and import it from there."
+        ) from exc
     return target
 
 

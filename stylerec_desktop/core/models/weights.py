@@ -13,7 +13,6 @@ a different file would load silently and give subtly wrong pictures, which is wo
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import importlib.util
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.safe_files import sha256_file
 
 
 class WeightsError(UserError):
@@ -145,22 +145,13 @@ def locate(weights: Weights) -> Path | None:
     return path if path.is_file() else None
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _matches(weights: Weights, path: Path) -> bool:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns, weights.sha256)
     with _lock:
         if key in _verified:
             return True
-    ok = stat.st_size == weights.size_bytes and sha256_of(path) == weights.sha256
+    ok = stat.st_size == weights.size_bytes and sha256_file(path) == weights.sha256
     if ok:
         with _lock:
             _verified.add(key)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 import urllib.request
 from collections.abc import Callable, Generator, Sequence
@@ -38,6 +39,7 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Progress, run_job
 from stylerec_desktop.core.models.device import choose_device, release_memory
 from stylerec_desktop.core.models.weights import WeightsError
+from stylerec_desktop.core.safe_files import atomic_file, sha256_file
 from stylerec_desktop.core.stylize.options import StyleImage, StyleOptions, StyleSource
 
 VGG19_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
@@ -172,38 +174,32 @@ def download_vgg19_job(url: str | None = None, timeout_s: float = 30.0) -> Gener
     prefix = name.rsplit("-", 1)[-1].split(".")[0]
     target = Path(torch.hub.get_dir()) / "checkpoints" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{name}.{os.getpid()}.part")
     digest, received = hashlib.sha256(), 0
     yield Progress(0, None, f"Connecting to {urlparse(url).netloc or url}")
     try:
-        try:
-            response = urllib.request.urlopen(url, timeout=timeout_s)
-        except (OSError, ValueError) as error:  # URLError and socket timeouts are OSErrors
-            raise _fail_fetch(error) from None
-        with response, temporary.open("wb") as writer:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            while True:
-                try:
-                    chunk = response.read(1 << 20)
-                except OSError as error:
-                    raise _fail_fetch(error) from None
-                if not chunk:
-                    break
-                writer.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-                of = f" of {total / 2**20:,.0f}" if total else ""
-                yield Progress(received, total, f"Downloading VGG19: {received / 2**20:,.0f}{of} MB")
-            writer.flush()
-            os.fsync(writer.fileno())
+        response = urllib.request.urlopen(url, timeout=timeout_s)
+    except (OSError, ValueError) as error:  # URLError and socket timeouts are OSErrors
+        raise _fail_fetch(error) from None
+    # Any error below (a cut-off download, a wrong checksum, a cancel) leaves atomic_file's temporary file removed.
+    with response, atomic_file(target) as writer:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        while True:
+            try:
+                chunk = response.read(1 << 20)
+            except OSError as error:
+                raise _fail_fetch(error) from None
+            if not chunk:
+                break
+            writer.write(chunk)
+            digest.update(chunk)
+            received += len(chunk)
+            of = f" of {total / 2**20:,.0f}" if total else ""
+            yield Progress(received, total, f"Downloading VGG19: {received / 2**20:,.0f}{of} MB")
         if total is not None and received != total:
             raise _fail_fetch(f"the connection closed after {received:,} of {total:,} bytes")
         if not digest.hexdigest().startswith(prefix):
             raise _fail_fetch(f"the file received does not match its checksum ({prefix}...); nothing was kept")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
     forget_vgg19()
     return target
 
@@ -285,20 +281,10 @@ def import_vgg19_weights(path: Path | str) -> ImportedVGG19:
     _check_vgg19_state_dict(source, _read_state_dict(source))
     target = vgg19_cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        with source.open("rb") as reader, temporary.open("wb") as writer:
-            for chunk in iter(lambda: reader.read(1 << 22), b""):
-                digest.update(chunk)
-                writer.write(chunk)
-            writer.flush()
-            os.fsync(writer.fileno())
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with source.open("rb") as reader, atomic_file(target) as writer:
+        shutil.copyfileobj(reader, writer, 1 << 22)
     forget_vgg19()
-    sha256 = digest.hexdigest()
+    sha256 = sha256_file(target)
     return ImportedVGG19(target, sha256, sha256.startswith(VGG19_SHA256_PREFIX))
 
 

@@ -27,8 +27,9 @@ from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
+from stylerec_desktop.core.safe_files import unique_path, write_atomic
 from stylerec_desktop.core.stylize.options import StyleOptions, StyleSource
-from stylerec_desktop.core.stylize.recipe import png_bytes, unused_path, write_atomically
+from stylerec_desktop.core.stylize.recipe import png_bytes
 from stylerec_desktop.core.stylize.renders import render_into_catalog_job
 from stylerec_desktop.core.stylize.sheet import contact_sheet
 
@@ -132,6 +133,6 @@ def _write_sheet(
         pictures.append(line)
     sheet = contact_sheet(pictures, [s.label for s in styles], [c.label for c in contents], cell=SHEET_CELL)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = unused_path(catalog.renders_dir, f"{stamp}-matrix-{len(contents)}x{len(styles)}")
-    write_atomically(path, png_bytes(sheet))
+    path = unique_path(catalog.renders_dir, f"{stamp}-matrix-{len(contents)}x{len(styles)}")
+    write_atomic(path, png_bytes(sheet), make_folder=True)
     return path

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,19 +16,12 @@ from PIL import Image
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.jobs import Job, Progress
+from stylerec_desktop.core.safe_files import unique_path, write_atomic
 from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
 from stylerec_desktop.core.stylize.fidelity import render_fidelity
 from stylerec_desktop.core.stylize.png import encode_png_job
-from stylerec_desktop.core.stylize.recipe import (
-    checked_file,
-    make_recipe,
-    png_bytes,
-    recipe_options,
-    recipe_source,
-    unused_path,
-    write_atomically,
-)
+from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
 
 RECIPE_SUFFIX = ".recipe.json"
 
@@ -44,7 +36,7 @@ def save_style_copy(catalog: Catalog, image: Image.Image) -> Path:
     data = png_bytes(image.convert("RGB"))
     path = catalog.renders_dir / "styles" / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
     if not path.exists():
-        write_atomically(path, data)
+        write_atomic(path, data, make_folder=True)
     return path
 
 
@@ -73,22 +65,22 @@ def render_into_catalog_job(
     result = yield from stylize_job(content, source, options, engine=chosen)
     # Each finishing step is its own step of the job, so a cancel of a big render lands within about a second.
     yield Progress(0, None, "measuring the render")
-    recipe["fidelity"] = render_fidelity(content, result).to_dict()
+    recipe = recipe.with_fidelity(render_fidelity(content, result).to_dict())
     data = yield from encode_png_job(result)  # the same bytes as png_bytes(result), a band of rows per step
     sha256 = hashlib.sha256(data).hexdigest()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     stem = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"
-    path = unused_path(catalog.renders_dir, stem)
-    recipe_text = json.dumps(recipe, indent=2, sort_keys=True).encode()
-    write_atomically(path, data)
-    write_atomically(path.with_name(path.stem + RECIPE_SUFFIX), recipe_text)
+    path = unique_path(catalog.renders_dir, stem)
+    recipe_text = recipe.to_json(indent=2).encode()
+    write_atomic(path, data, make_folder=True)
+    write_atomic(path.with_name(path.stem + RECIPE_SUFFIX), recipe_text, make_folder=True)
     render_id = catalog.add_render(
         path,
         sha256,
         result.size,
-        str(recipe["content"]["sha256"]),
+        recipe.content.sha256,
         chosen,
-        recipe,  # type: ignore[index]
+        recipe.to_dict(),
         product_id=product_id,
     )
     return catalog.render(render_id)
@@ -98,20 +90,17 @@ def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[Sto
     """Make ``render`` again from its recipe and keep the result as a new render (same content, style, options,
     engine, device and precision). On the same machine the pixels are identical (compare the sha256); the content
     and style files are checked against their recorded hashes first, so a changed input is an error."""
-    recipe = render.recipe
-    content = recipe["content"]
-    style = recipe["style"]
-    assert isinstance(content, dict) and isinstance(style, dict)
+    recipe = Recipe.from_json(render.recipe)
     return (
         yield from render_into_catalog_job(
             catalog,
-            checked_file(content, "content image"),
-            recipe_source(recipe),
-            recipe_options(recipe),
-            str(recipe["engine"]),
-            content.get("sku"),
-            style.get("sku"),
+            recipe.content_file(),
+            recipe.style_source(),
+            recipe.render_options(),
+            recipe.engine,
+            recipe.content.sku,
+            getattr(recipe.style, "sku", None),  # a style picture from the catalog has one; other styles do not
             render.product_id,
-            recipe.get("look"),  # type: ignore[arg-type]
-        )  # fmt: skip
+            recipe.look,
+        )
     )

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.safe_files import write_atomic
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner
 from stylerec_desktop.gui.logbook import LogEntry, RecentRecords
@@ -76,7 +77,7 @@ def _level_of_line(text: str) -> int | None:
 
 def _write_text(path: Path, text: str) -> Path:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_atomic(path, text)  # a log saved over an older copy is never left half written
     except OSError as exc:
         raise UserError(f"Cannot write {path}: {exc.strerror or exc}. Choose another folder.") from None
     return path
