@@ -13,7 +13,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from stylerec_desktop.core.imaging import MAX_PIXELS, ImageError, inspect_image, load_image
-from stylerec_desktop.core.thumbnails import ensure_thumbnail, thumbnail_path
+from stylerec_desktop.core.thumbnail_cache import ensure_thumbnail, thumbnail_path
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 

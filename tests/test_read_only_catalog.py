@@ -98,7 +98,7 @@ def test_a_catalog_the_user_may_not_write_opens_read_only(
 def test_thumbnails_of_a_read_only_catalog_go_to_the_user_cache(immutable: Path) -> None:
     from PIL import Image
 
-    from stylerec_desktop.core.thumbnails import ensure_thumbnail
+    from stylerec_desktop.core.thumbnail_cache import ensure_thumbnail
 
     picture = immutable.parent / "picture.png"
     Image.new("RGB", (64, 48), (200, 10, 10)).save(picture)

@@ -138,7 +138,7 @@ def _load_style_modules() -> None:
     itself does not need to open. The studio and the recommendations then find them loaded."""
     import stylerec_desktop.core.recommend.workspace  # noqa: F401
     import stylerec_desktop.core.stylize  # noqa: F401
-    from stylerec_desktop.gui.jobs import learn_devices
+    from stylerec_desktop.core.models.hardware import learn_devices
 
     learn_devices()  # asking CUDA the first time takes a moment: here, not on the GUI thread
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from stylerec_desktop.gui import theme
-from stylerec_desktop.gui.models import (
+from stylerec_desktop.gui.item_models import (
     CategoryRole,
     EventKindRole,
     PriceTextRole,

@@ -13,8 +13,9 @@ from PySide6.QtCore import QObject, Signal
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.models.hardware import device_label
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, Table
-from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane, device_label
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane
 
 log = logging.getLogger(__name__)
 

@@ -259,33 +259,6 @@ class _JobRunnable(QRunnable):
             relay.failed.emit(job_id, _short_message(exc), detail, exc.with_traceback(None))
 
 
-_devices: dict[str, str] = {}
-_ACCELERATORS = {"cuda": "GPU (CUDA)", "mps": "GPU (Apple MPS)"}  # as asked for, before or without its name
-
-
-def learn_devices() -> None:
-    """Find out (on a worker: the first CUDA query initialises the driver) which accelerators this machine has,
-    for :func:`device_label`."""
-    import torch
-
-    if torch.cuda.is_available():
-        _devices["cuda"] = f"GPU: {torch.cuda.get_device_name(0)}"
-    if torch.backends.mps.is_available():
-        _devices["mps"] = "GPU: Apple MPS"
-    _devices["learnt"] = "yes"
-
-
-def device_label(preference: str) -> str:
-    """Where a model job asked to run on ``preference`` (auto, cpu, cuda, mps) runs, in the jobs panel's words
-    (an absent accelerator asked for by name is shown as asked: the job then fails saying it is not there).
-    Never initialises anything: before :func:`learn_devices` has run it repeats the preference."""
-    if preference == "cpu":
-        return "CPU"
-    if preference == "auto":
-        return (_devices.get("cuda") or _devices.get("mps") or "CPU") if "learnt" in _devices else ""
-    return _devices.get(preference) or _ACCELERATORS.get(preference, preference)
-
-
 _thread_state = threading.local()
 
 

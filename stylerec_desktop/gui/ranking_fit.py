@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.models.hardware import device_label
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, Table
-from stylerec_desktop.gui.jobs import JobHandle, JobRunner, Lane, LatestOnly, device_label
+from stylerec_desktop.gui.jobs import JobHandle, JobRunner, Lane, LatestOnly
 
 if TYPE_CHECKING:  # torch-loading modules: imported on workers only
     from stylerec_desktop.core.jobs import Job

@@ -2,7 +2,7 @@
 
 The design follows calibre's cover cache: requests go on a LIFO stack (the rows the user looks at *now* win
 over those scrolled past a second ago), worker threads make the disk thumbnail with
-:func:`~stylerec_desktop.core.thumbnails.ensure_thumbnail` and decode it into a ``QImage`` (allowed off the GUI
+:func:`~stylerec_desktop.core.thumbnail_cache.ensure_thumbnail` and decode it into a ``QImage`` (allowed off the GUI
 thread), and the GUI thread turns it into a ``QPixmap`` (which is not) and announces it with
 :attr:`ThumbnailLoader.thumbnailReady`. Views ask again on that signal and repaint only the rows showing it.
 """
@@ -45,7 +45,7 @@ def render_thumbnail(thumbs_dir: Path, image_path: Path, sha256: str, size: int)
     """
     # Imported here so that starting the app does not load Pillow; the first thumbnail pays for it instead.
     from stylerec_desktop.core.imaging import ImageError
-    from stylerec_desktop.core.thumbnails import ensure_thumbnail
+    from stylerec_desktop.core.thumbnail_cache import ensure_thumbnail
 
     path = ensure_thumbnail(thumbs_dir, image_path, sha256, _disk_size(size))
     image = read_scaled(path, size)

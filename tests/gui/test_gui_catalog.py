@@ -12,8 +12,8 @@ from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog, ProductTile
+from stylerec_desktop.gui.item_models import ProductIdRole, SkuRole, TileRole
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.models import ProductIdRole, SkuRole, TileRole
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 
 

@@ -14,9 +14,9 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, CatalogView, CatalogWatcher, Table
 from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import ImportController
+from stylerec_desktop.gui.item_models import PriceTextRole
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.models import PriceTextRole
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader

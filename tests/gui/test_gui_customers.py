@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.item_models import EventKindRole, ProductIdRole, TimestampRole, format_date
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.models import EventKindRole, ProductIdRole, TimestampRole, format_date
 
 
 def _wait_customers_listed(qtbot: QtBot, window: MainWindow) -> None:

@@ -287,12 +287,12 @@ def test_eta_is_extrapolated_from_the_progress() -> None:
 
 
 def test_the_device_label_says_where_a_job_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stylerec_desktop.gui import jobs
+    from stylerec_desktop.core.models import hardware
 
-    monkeypatch.setattr(jobs, "_devices", {})
-    assert jobs.device_label("cpu") == "CPU" and jobs.device_label("auto") == ""  # not learnt yet: nothing guessed
-    monkeypatch.setattr(jobs, "_devices", {"learnt": "yes"})  # a machine without accelerators
-    assert jobs.device_label("auto") == "CPU" and jobs.device_label("cuda") == "GPU (CUDA)"
-    monkeypatch.setattr(jobs, "_devices", {"learnt": "yes", "cuda": "GPU: NVIDIA H100"})
-    assert jobs.device_label("auto") == "GPU: NVIDIA H100" and jobs.device_label("cuda") == "GPU: NVIDIA H100"
-    assert jobs.device_label("mps") == "GPU (Apple MPS)" and jobs.device_label("cpu") == "CPU"
+    monkeypatch.setattr(hardware, "_devices", {})
+    assert hardware.device_label("cpu") == "CPU" and hardware.device_label("auto") == ""  # not learnt: nothing guessed
+    monkeypatch.setattr(hardware, "_devices", {"learnt": "yes"})  # a machine without accelerators
+    assert hardware.device_label("auto") == "CPU" and hardware.device_label("cuda") == "GPU (CUDA)"
+    monkeypatch.setattr(hardware, "_devices", {"learnt": "yes", "cuda": "GPU: NVIDIA H100"})
+    assert hardware.device_label("auto") == "GPU: NVIDIA H100" and hardware.device_label("cuda") == "GPU: NVIDIA H100"
+    assert hardware.device_label("mps") == "GPU (Apple MPS)" and hardware.device_label("cpu") == "CPU"

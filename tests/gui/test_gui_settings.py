@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.recommend.controls import RankingWeights
-from stylerec_desktop.core.thumbnails import trim_thumbnails
+from stylerec_desktop.core.thumbnail_cache import trim_thumbnails
 from stylerec_desktop.gui.jobs import JobRunner, JobState
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels import settings_dialog

@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.delegates import ProductTileDelegate
+from stylerec_desktop.gui.item_models import TileRole
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.models import TileRole
 from stylerec_desktop.gui.theme import DARK, LIGHT, Scheme, ThemeChoice, ThemeController
 
 

@@ -9,8 +9,8 @@ from conftest import wait_idle
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog, Product
+from stylerec_desktop.gui.item_models import PriceTextRole, TitleRole
 from stylerec_desktop.gui.main_window import MainWindow
-from stylerec_desktop.gui.models import PriceTextRole, TitleRole
 from stylerec_desktop.gui.panels.product_detail import ProductDetailPanel
 
 

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import ProductTileDelegate
+from stylerec_desktop.gui.item_models import ProductGridModel, ProductIdRole
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
-from stylerec_desktop.gui.models import ProductGridModel, ProductIdRole
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 SEARCH_DELAY_MS = 200  # long enough to skip the keystrokes of a word being typed, short enough to feel live

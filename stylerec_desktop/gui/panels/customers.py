@@ -26,8 +26,8 @@ from stylerec_desktop.core.catalog import EVENT_KINDS, Catalog, Customer, Histor
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import HistoryItemDelegate
+from stylerec_desktop.gui.item_models import CustomerListModel, HistoryModel, ProductIdRole
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
-from stylerec_desktop.gui.models import CustomerListModel, HistoryModel, ProductIdRole
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import ElidedLabel
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the recommendation modules load torch; the window must open
     from stylerec_desktop.core.recommend.explain import Because, Explanation
     from stylerec_desktop.core.recommend.ranking import Recommendation
     from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
-from stylerec_desktop.gui.models import format_date
+from stylerec_desktop.gui.item_models import format_date
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader, read_scaled
 from stylerec_desktop.gui.widgets import ScoreBars, SwatchStrip
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from stylerec_desktop.core.catalog import Catalog, Product, ProductImage
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
+from stylerec_desktop.gui.item_models import format_price
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
-from stylerec_desktop.gui.models import format_price
 from stylerec_desktop.gui.panels.product_editor import ProductEditForm, describe
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 

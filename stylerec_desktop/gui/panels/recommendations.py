@@ -43,8 +43,8 @@ from stylerec_desktop.core.recommend.controls import Filters, RankingWeights, Wo
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import _card, _draw_centred
+from stylerec_desktop.gui.item_models import ProductIdRole, TitleRole, format_price
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
-from stylerec_desktop.gui.models import ProductIdRole, TitleRole, format_price
 from stylerec_desktop.gui.text import person
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import SIGNAL_COLOURS, SIGNAL_NAMES, paint_score_bars

@@ -12,7 +12,7 @@ Open it alone: ``python -m stylerec_desktop.gui.panels.settings_dialog [--catalo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -39,9 +39,10 @@ from PySide6.QtWidgets import (
 from shiboken6 import Shiboken
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.models.hardware import DeviceSupport, probe_devices
 from stylerec_desktop.core.models.precision import PRECISIONS
 from stylerec_desktop.core.recommend.controls import RankingWeights
-from stylerec_desktop.core.thumbnails import CacheUsage
+from stylerec_desktop.core.thumbnail_cache import CacheUsage
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.panels.catalog_fit import CatalogFitBox
 from stylerec_desktop.gui.panels.models_page import ModelsPage
@@ -69,31 +70,6 @@ PRECISION_NOTES = {
 PRECISION_TITLES = {"auto": "Automatic", "fp32": "Full (fp32)", "fp16": "Half (fp16)", "bf16": "bfloat16 (bf16)"}
 
 
-@dataclass(frozen=True)
-class DeviceSupport:
-    """What PyTorch sees on this computer: a CUDA GPU (and its name), Apple's MPS, native bf16 on the CPU."""
-
-    cuda: bool
-    cuda_name: str
-    mps: bool
-    fast_bf16_cpu: bool
-    cpu_threads: int
-
-
-def probe_devices() -> DeviceSupport:
-    """On a worker: ask PyTorch (loading it if the warm-up has not yet) which devices this computer has."""
-    import torch
-
-    from stylerec_desktop.core.models.device import fast_bf16_cpu
-
-    cuda = torch.cuda.is_available()
-    name = ""
-    if cuda:
-        properties = torch.cuda.get_device_properties(0)
-        name = f"{properties.name}, {properties.total_memory / 2**30:.0f} GB"
-    return DeviceSupport(cuda, name, torch.backends.mps.is_available(), fast_bf16_cpu(), torch.get_num_threads())
-
-
 def unload_networks() -> None:
     """On a worker: drop every cached network, so the next preview or render loads it for the new device/dtype."""
     from stylerec_desktop.core.models import loader
@@ -105,7 +81,7 @@ def unload_networks() -> None:
 
 def trim_thumbnail_cache(thumbs_dir: Path, limit_bytes: int) -> CacheUsage:
     """On a worker: trim the cache to ``limit_bytes`` (oldest first); returns what is left."""
-    from stylerec_desktop.core.thumbnails import cache_usage, trim_thumbnails
+    from stylerec_desktop.core.thumbnail_cache import cache_usage, trim_thumbnails
 
     trim_thumbnails(thumbs_dir, limit_bytes)
     return cache_usage(thumbs_dir)
@@ -362,7 +338,7 @@ class SettingsDialog(QDialog):
         thumbs = catalog.thumbnails_dir
 
         def clear() -> CacheUsage:
-            from stylerec_desktop.core.thumbnails import cache_usage, clear_thumbnails
+            from stylerec_desktop.core.thumbnail_cache import cache_usage, clear_thumbnails
 
             clear_thumbnails(thumbs)
             return cache_usage(thumbs)
@@ -407,7 +383,7 @@ class SettingsDialog(QDialog):
         thumbs = catalog.thumbnails_dir
 
         def measure() -> CacheUsage:
-            from stylerec_desktop.core.thumbnails import cache_usage
+            from stylerec_desktop.core.thumbnail_cache import cache_usage
 
             return cache_usage(thumbs)
 

@@ -48,8 +48,8 @@ from stylerec_desktop.core.catalog import Catalog, ProductTile
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChange, Table
 from stylerec_desktop.gui.delegates import ProductTileDelegate, draw_badge
+from stylerec_desktop.gui.item_models import PriceTextRole, ProductIdRole, SkuRole, TileRole, TitleRole, format_price
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
-from stylerec_desktop.gui.models import PriceTextRole, ProductIdRole, SkuRole, TileRole, TitleRole, format_price
 from stylerec_desktop.gui.panels.catalog import ProductGrid
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import SIGNAL_COLOURS, SIGNAL_NAMES

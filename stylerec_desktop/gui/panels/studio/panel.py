@@ -26,9 +26,10 @@ from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.imaging import inspect_image
 from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.models.hardware import device_label
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
-from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly, device_label
+from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.studio.batch import BatchBox, BatchStyle
 from stylerec_desktop.gui.panels.studio.content import (
     IMAGE_SUFFIXES,
