@@ -129,3 +129,35 @@ def test_models_lists_networks_and_what_each_engine_needs(capsys: pytest.Capture
     assert report["engines"]["preset"] == ["multistyle-26"] and report["engines"]["colour"] == []
     code, stdout, _ = run(capsys, "models")
     assert code == 0 and "multistyle-26" in stdout and "ENGINE" in stdout
+
+
+@pytest.mark.parametrize("include_ids", [False, True])
+def test_a_customers_taste_names_no_customer_unless_asked(
+    capsys: pytest.CaptureFixture[str], catalog_dir: str, pictures: Path, tmp_path: Path, include_ids: bool
+) -> None:
+    """Renders in a customer's taste leave the app: their file names and recipes carry no customer id (ids are
+    often emails or CRM numbers) unless ``--include-customer-ids``; the pixels do not depend on it."""
+    (pictures / "events.csv").write_text(
+        "customer_id,sku,kind,timestamp,quantity\nC1,BAG-1,purchase,2026-01-02T10:00:00,1\n", encoding="utf-8"
+    )
+    assert run(capsys, "--catalog", catalog_dir, "import", "events", str(pictures / "events.csv"))[0] == 0
+    assert run(capsys, "--catalog", catalog_dir, "index", "--device", "cpu")[0] == 0
+    out = tmp_path / ("with-ids" if include_ids else "default")
+    extra = ["--include-customer-ids"] if include_ids else []
+    code, stdout, err = run(capsys, "--catalog", catalog_dir, "stylize", "TOTE-1", "--customer", "C1",
+                            "--preset", "7", "--size", "96", "--device", "cpu", "--out", str(out), *extra)  # fmt: skip
+    assert code == 0, err
+    names = sorted(p.name for p in out.iterdir())
+    taste_label = "C1" if include_ids else "customer-taste"
+    suffixes = (".png", ".recipe.json")
+    expected = [f"TOTE-1__{label}{suffix}" for label in (taste_label, "preset-7x1") for suffix in suffixes]
+    assert names == [*expected, "contact_sheet.jpg"]
+    taste = next(p for p in out.glob("*.recipe.json") if "preset" not in p.name)
+    recipe = json.loads(taste.read_text(encoding="utf-8"))
+    assert len(recipe["style"]["vector"]) == 100
+    text = taste.read_text(encoding="utf-8") + stdout
+    if include_ids:
+        assert recipe["style"]["customer"] == "C1"
+    else:
+        assert "C1" not in text and "Ann" not in text
+        assert recipe["style"]["label"] == "Taste of a customer"

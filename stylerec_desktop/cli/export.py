@@ -21,19 +21,10 @@ def _export_style_sources(args: argparse.Namespace, catalog: Catalog) -> list[tu
     """The export's style flags read by the stylize command's own helper (export names them --style-*, because
     --preset and --customer mean other things here)."""
     flags = argparse.Namespace(
-        style_image=args.style_image, style_sku=args.style_sku, preset=args.style_preset, customer=args.style_customer
+        style_image=args.style_image, style_sku=args.style_sku, preset=args.style_preset, customer=args.style_customer,
+        include_customer_ids=args.include_customer_ids,
     )
-    sources = style_sources(flags, catalog)
-    if args.include_customer_ids:
-        return sources
-    # File names ({style}) get a pseudonym instead of the customer id, numbered when there are several tastes.
-    from stylerec_desktop.core.privacy import CUSTOMER_TASTE_NAME
-
-    tastes = [i for i, (source, _, _) in enumerate(sources) if getattr(source, "customer_id", "")]
-    for number, i in enumerate(tastes, start=1):
-        name = CUSTOMER_TASTE_NAME if len(tastes) == 1 else f"{CUSTOMER_TASTE_NAME}-{number}"
-        sources[i] = (sources[i][0], sources[i][1], name)
-    return sources
+    return style_sources(flags, catalog)  # a taste is named customer-taste[-N] unless ids are included
 
 
 def _export_style_options(args: argparse.Namespace) -> Any:

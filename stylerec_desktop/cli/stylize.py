@@ -30,8 +30,17 @@ def style_sources(args: argparse.Namespace, catalog: Catalog | None) -> list[tup
     for text in args.preset or ():
         blend = PresetBlend.parse(text)
         sources.append((blend, None, "preset-" + "_".join(f"{k}x{v:g}" for k, v in blend.weights.items())))
-    for customer_id in args.customer or ():
-        sources.append((customer_style(need_catalog(catalog, "--customer"), customer_id), None, customer_id))
+    from stylerec_desktop.core.privacy import CUSTOMER_TASTE_NAME
+
+    customers = list(dict.fromkeys(args.customer or ()))
+    for number, customer_id in enumerate(customers, start=1):
+        # The label names output files: a customer's id only when asked for (`--include-customer-ids`); else the
+        # pseudonym export uses, numbered when several tastes are rendered at once.
+        if args.include_customer_ids:
+            label = customer_id
+        else:
+            label = CUSTOMER_TASTE_NAME if len(customers) == 1 else f"{CUSTOMER_TASTE_NAME}-{number}"
+        sources.append((customer_style(need_catalog(catalog, "--customer"), customer_id), None, label))
     return sources
 
 
@@ -82,10 +91,12 @@ def _fidelity_words(fidelity: dict[str, Any]) -> str:
 
 def cmd_stylize(args: argparse.Namespace) -> int:
     import io
+    import json
     import time
 
     from PIL import Image
 
+    from stylerec_desktop.core.privacy import shareable_recipe
     from stylerec_desktop.core.safe_files import write_atomic
     from stylerec_desktop.core.stylize import stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
@@ -139,14 +150,16 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                     recipe = recipe.with_fidelity(render_fidelity(content, rendered).to_dict())
                     data, render_id = png_bytes(rendered), None
                 write_atomic(target, data, make_folder=True)
-                write_atomic(target.with_name(name + RECIPE_SUFFIX), recipe.to_json(indent=2), make_folder=True)
+                shared = shareable_recipe(recipe.to_dict(), args.include_customer_ids)
+                write_atomic(target.with_name(name + RECIPE_SUFFIX), json.dumps(shared, indent=2, sort_keys=True),
+                             make_folder=True)  # fmt: skip
                 with Image.open(target) as written:
                     size = written.size
                     sheet_row.append(written.convert("RGB"))
                 fidelity = dict(recipe.fidelity or {})
                 results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
                                 "note": note,
-                                "name": describe_recipe(recipe.to_dict(), include_customer_ids=False),
+                                "name": describe_recipe(recipe.to_dict(), args.include_customer_ids),
                                 "output": str(target), "size": list(size), "render_id": render_id,
                                 "style_scale": options.style_scale, "fidelity": fidelity,
                                 "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
@@ -279,7 +292,10 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--style-image", action="append", metavar="FILE", help="any picture as the style (repeatable)")
     p.add_argument("--style-sku", action="append", metavar="SKU", help="a catalog product's image as the style")
     p.add_argument("--preset", action="append", metavar="N[:W],...", help="preset 0-25 or a blend: 7, 3:0.5,12:0.5")
-    p.add_argument("--customer", action="append", metavar="ID", help="a customer's taste (needs `stylerec index`)")
+    p.add_argument("--customer", action="append", metavar="ID", help="a customer's taste (needs `stylerec index`); "
+                   "its outputs are named customer-taste[-N] and carry no customer id unless --include-customer-ids")
+    p.add_argument("--include-customer-ids", action="store_true", help="name a --customer taste's outputs and "
+                   "recipes by the customer's id (they may be published: ids are often emails or CRM numbers)")
     p.add_argument("--engine", choices=("arbitrary", "preset", "colour", "gatys"),
                    help="default: preset for --preset, arbitrary otherwise")  # fmt: skip
     p.add_argument("--look", metavar="NAME", help="start from a named look (`stylerec looks` lists them); flags "

@@ -52,6 +52,20 @@ _NOT_TEXT_INFO = {"icc_profile", "exif", "dpi", "jfif", "jfif_version", "jfif_de
                   "progression", "adobe", "adobe_transform", "gamma", "transparency", "duration", "loop"}  # fmt: skip
 
 
+def shareable_recipe(recipe: dict[str, object], include_customer_ids: bool = False) -> dict[str, object]:
+    """``recipe`` as it may be written next to a render that leaves the app: a customer's taste keeps its style
+    vector (the pixels need it, and 100 style numbers name nobody) but loses the customer's id and the label that
+    names them, unless ``include_customer_ids``. Other recipes come back unchanged (a copy)."""
+    from stylerec_desktop.core.export.items import is_customer_taste  # export imports this module
+
+    shared = dict(recipe)
+    style = shared.get("style")
+    if include_customer_ids or not isinstance(style, dict) or not is_customer_taste(style):
+        return shared
+    shared["style"] = {k: v for k, v in style.items() if k != "customer"} | {"label": TASTE_OF_A_CUSTOMER}
+    return shared
+
+
 def normalise_email(email: str) -> str:
     """``email`` as the ad platforms normalise it before hashing: leading and trailing whitespace removed and
     lower-cased; for ``gmail.com`` and ``googlemail.com`` addresses also every ``.`` removed from the part before

@@ -25,6 +25,16 @@ ACCEPTED: dict[str, int] = {}
 
 
 NOTES: list[str] = []  # lines printed under the table (seeds, skipped parts)
+# kind -> [cases checked, files written or changed outside the folders the user chose] (export folder, catalog)
+OUTSIDE: dict[str, list[int]] = {}
+
+
+def count_outside_writes(kind: str, writes: int) -> None:
+    """Record one case whose files outside the chosen folders were compared before and after: ``writes`` changed
+    or new ones (0 when the promise held)."""
+    tally = OUTSIDE.setdefault(kind, [0, 0])
+    tally[0] += 1
+    tally[1] += writes
 
 
 def accepted(kind: str) -> None:
@@ -62,6 +72,10 @@ def print_table(write: Callable[[str], Any]) -> None:
     write(f"{'total':<48}{total:>8}{failed:>8}")
     write("reached: fuzzed inputs the app accepted (the rest were refused with a message), searches that found "
           "something, kill -9 trials whose kill landed while the command ran")
+    if OUTSIDE:
+        checked, writes = sum(c for c, _ in OUTSIDE.values()), sum(w for _, w in OUTSIDE.values())
+        write(f"writes outside the chosen folders: {writes} in {checked} cases checked "
+              f"({', '.join(f'{kind}: {c}' for kind, (c, _) in sorted(OUTSIDE.items()))})")  # fmt: skip
     for note in NOTES:
         write(note)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_cases import accepted, case
+from fault_cases import accepted, case, count_outside_writes
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
@@ -22,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, ProductRecord  # noqa: E402
 from stylerec_desktop.core.errors import UserError  # noqa: E402
-from stylerec_desktop.core.importers import import_file  # noqa: E402
+from stylerec_desktop.core.importers import import_file, rejects_path_for  # noqa: E402
 from stylerec_desktop.core.jobs import run_job  # noqa: E402
 
 COLUMNS = {
@@ -91,12 +91,22 @@ def _import(catalog: Catalog, kind: str, data: bytes, suffix: str, tally: str, s
         path = Path(folder) / f"{kind}{suffix}"
         path.write_bytes(data)
         (Path(folder) / "images").mkdir()
+        beside = sorted(Path(folder).rglob("*"))
         try:
             run_job(import_file(catalog, kind, path, images_dir=Path(folder) / "images", skip_bad=skip_bad))
             refused = False
         except UserError as exc:
             assert str(exc).strip(), "a refusal must say why"
             refused = True
+        # The import reads its file and the images folder and writes only into the catalog's folder, and, with
+        # --skip-bad, the rejects file the user asked for beside the input (a new regular file, never a link).
+        rejects = rejects_path_for(path)
+        if skip_bad and rejects.exists():
+            assert not rejects.is_symlink() and rejects.is_file()
+            rejects.unlink()
+        after = sorted(Path(folder).rglob("*"))
+        count_outside_writes(tally, len(set(after) ^ set(beside)) + (path.read_bytes() != data))
+        assert after == beside and path.read_bytes() == data, "the import wrote beside its input file"
     assert catalog.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     if refused:
         assert _snapshot(catalog) == before, "a refused import changed the catalog"

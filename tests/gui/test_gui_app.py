@@ -297,3 +297,11 @@ def test_a_read_only_catalog_says_so_and_offers_no_edits(
     assert "(read-only)" in window.windowTitle()
     assert not window.edit_product_action.isEnabled() and not window.index_action.isEnabled()
     assert not any(action.isEnabled() for action in window.import_actions.values())
+    # The Product panel shows the product but offers no edit form (its Edit button is off and says why).
+    panel = window.detail_panel
+    product_id = window._catalog.products()[0].id
+    panel.show_product(product_id)
+    qtbot.waitUntil(lambda: panel.product() is not None and panel.product().id == product_id)
+    assert not panel.edit_button.isEnabled() and "read-only" in panel.edit_button.toolTip()
+    panel.start_editing()
+    assert not panel.is_editing()

@@ -427,6 +427,21 @@ def _export_item(
     return outcome
 
 
+def _valid_text(text: str) -> str:
+    """``text`` with any lone surrogate (not text: e.g. an undecodable byte smuggled in by a file name) replaced by
+    U+FFFD, so that names, manifests and metadata can be written as UTF-8; valid text comes back unchanged."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _valid_text_fields(item: ExportItem) -> ExportItem:
+    """``item`` with every text field :func:`_valid_text`."""
+    fields = {"sku": item.sku, "title": item.title, "category": item.category, "style": item.style,
+              "segment": item.segment}  # fmt: skip
+    cleaned = {name: _valid_text(value) for name, value in fields.items() if isinstance(value, str)}
+    changed = {name: value for name, value in cleaned.items() if value != fields[name]}
+    return dataclasses.replace(item, **changed) if changed else item
+
+
 def export_job(
     items: Iterable[ExportItem | tuple[Any, ...]],
     presets: Sequence[ExportPreset],
@@ -448,7 +463,7 @@ def export_job(
     """
     options = options or ExportOptions()
     out_dir = Path(out_dir).expanduser().absolute()
-    items = [item if isinstance(item, ExportItem) else ExportItem(*item) for item in items]
+    items = [_valid_text_fields(item if isinstance(item, ExportItem) else ExportItem(*item)) for item in items]
     presets = list(presets)
     if not presets:
         raise UserError("Choose at least one export preset.")

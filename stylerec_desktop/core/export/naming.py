@@ -106,6 +106,10 @@ class NameTemplate:
     def _parse(template: str) -> list[tuple[str, str | None, str]]:
         if not template.strip():
             raise UserError("The file name template is empty: use tokens such as {sku}_{preset}.")
+        if any(unicodedata.category(char) == "Cs" for char in template):
+            raise UserError(
+                "The file name template holds bytes that are not text (a lone surrogate); type it again as plain text."
+            )
         unix_absolute = template.startswith(("/", "\\"))
         windows_absolute = re.match(r"[A-Za-z]:", template) is not None
         if unix_absolute or windows_absolute:

@@ -37,6 +37,10 @@ def _value_label(text: str = "") -> QLabel:
     return label
 
 
+EDIT_TIP = "Change the title, category, price, stock or tags (Edit ▸ Undo takes it back)"
+READ_ONLY_TIP = "This catalog is read-only for you (a shared or another user's file): products cannot be edited here."
+
+
 class ProductDetailPanel(QWidget):
     """Shows one product. :meth:`show_product` reads it in the background and fills the panel.
     :attr:`findSimilarRequested` carries the shown product's id when its Find similar button is pressed.
@@ -69,7 +73,7 @@ class ProductDetailPanel(QWidget):
         self.price_label.setProperty("role", "price")
         self.edit_button = QPushButton("Edit")
         self.edit_button.setObjectName("editProductButton")
-        self.edit_button.setToolTip("Change the title, category, price, stock or tags (Edit ▸ Undo takes it back)")
+        self.edit_button.setToolTip(EDIT_TIP)
         self.edit_button.clicked.connect(self.start_editing)
         self.editor = ProductEditForm()
         self.editor.hide()
@@ -155,6 +159,10 @@ class ProductDetailPanel(QWidget):
         self._catalog = catalog
         self._read.invalidate()
         self.stop_editing()
+        # A catalog this user may only read (a share, another user's file) shows its products but offers no edit.
+        writable = catalog is not None and not catalog.read_only
+        self.edit_button.setEnabled(writable)
+        self.edit_button.setToolTip(EDIT_TIP if writable or catalog is None else READ_ONLY_TIP)
         self._product = None
         self._show_message("Select a product to see its details.")
 
@@ -191,7 +199,7 @@ class ProductDetailPanel(QWidget):
 
     def start_editing(self) -> None:
         """Swap the title, price, category, stock and tags for the edit form, filled with the shown product."""
-        if self._product is None:
+        if self._product is None or self._catalog is None or self._catalog.read_only:
             return
         self.editor.start(self._product)
         self._set_editing(True)
