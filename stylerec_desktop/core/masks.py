@@ -114,7 +114,10 @@ class ProductMask:
     found. ``inset`` is the width in pixels of a frame line around the picture (0 when there is none).
     ``backdrop_grid`` is the fitted backdrop as a coarse ``(h, w, 3)`` float32 RGB 0..255 grid spanning the
     picture inside the frame line (corner pixel centres at the grid's corners), None without a plain backdrop;
-    read it with :meth:`backdrop_at`.
+    read it with :meth:`backdrop_at`. ``outline`` is the analysis's own mask ``(h, w)`` bool at its working
+    resolution (inside the frame line), before the full-resolution edge step, and ``threshold`` the Lab distance
+    that separated product from backdrop: with them :func:`matte_at` refines the same outline on the same picture
+    at any other size (None / 0 for a cut-out or when nothing was found).
     """
 
     mask: np.ndarray
@@ -125,6 +128,8 @@ class ProductMask:
     alpha: np.ndarray | None = field(default=None, repr=False)
     inset: int = 0
     backdrop_grid: np.ndarray | None = field(default=None, repr=False)
+    outline: np.ndarray | None = field(default=None, repr=False)
+    threshold: float = 0.0
 
     @property
     def bbox(self) -> tuple[int, int, int, int] | None:
@@ -542,7 +547,32 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
         reason = (f"The product's outline is uncertain (mask confidence {confidence:.2f}): check the mask, or use "
                   "a cut-out with transparency.")  # fmt: skip
     return ProductMask(hard, found=True, background=backdrop.background, reason=reason, confidence=confidence,
-                       alpha=matte, **extra)  # type: ignore[arg-type]  # fmt: skip
+                       alpha=matte, outline=mask, threshold=threshold, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+
+def matte_at(found: ProductMask, image: Image.Image | np.ndarray) -> np.ndarray:
+    """``found``'s product refined on ``image``, the same picture at another size (same aspect): ``(H, W)``
+    float32 0..1.
+
+    The decisions (where the backdrop is, which regions are product, which holes are backdrop, the confidence)
+    stay those of ``found``; only the edge step runs again, at ``image``'s own resolution, so a 256 px preview
+    and a 4096 px render of one picture get the same product with an edge as crisp as each size allows. All ones
+    when nothing was found; a cut-out's alpha is resized.
+    """
+    rgb = _as_rgb_array(image)
+    height, width = rgb.shape[:2]
+    if found.alpha is None:
+        return np.ones((height, width), np.float32)
+    if found.alpha.shape == (height, width):
+        return found.alpha
+    if found.outline is None or found.backdrop_grid is None:
+        how = cv2.INTER_AREA if width < found.alpha.shape[1] else cv2.INTER_LINEAR
+        return np.clip(cv2.resize(found.alpha, (width, height), interpolation=how), 0.0, 1.0)
+    # The frame line scales with the picture (a 1 px line in a 540 px photo is 2 px at 1080, half a pixel at 270).
+    inset = min(2, round(found.inset * width / found.alpha.shape[1]))
+    inner = rgb[inset : height - inset, inset : width - inset] if inset else rgb
+    scale = found.outline.shape[1] / inner.shape[1]
+    return _with_frame(refine_matte(inner, found.outline, found.backdrop_grid, found.threshold, scale), inset)
 
 
 def product_mask(image: Image.Image | np.ndarray) -> np.ndarray:

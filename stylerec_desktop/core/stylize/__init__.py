@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import cv2
 import numpy as np
@@ -22,15 +22,18 @@ from stylerec_desktop.core import masks, masks_v1
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, run_job
 from stylerec_desktop.core.stylize.backdrop import backdrop_plate
+from stylerec_desktop.core.stylize.cache import RenderCache, source_key
 from stylerec_desktop.core.stylize.colour import keep_content_colour
 from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
+from stylerec_desktop.core.stylize.product_mask import product_matte, working_copy
 from stylerec_desktop.core.stylize.scale import to_output_size, working_side
 
 __all__ = [
     "ENGINES",
     "Engine",
     "PresetBlend",
+    "RenderCache",
     "StyleImage",
     "StyleOptions",
     "StyleSource",
@@ -104,22 +107,54 @@ def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, m
     return Image.fromarray(out)
 
 
+def _painted(
+    engine: Engine, picture: Image.Image, tag: Hashable, source: StyleSource, options: StyleOptions, cache: RenderCache
+) -> Job[Image.Image]:
+    """``engine.run(picture, source, options)``, kept in ``cache`` under everything that decides its pixels:
+    the engine, the style, the options the engines read (not size, mask or colours kept, which act later) and
+    ``tag``, which names ``picture`` within the cache (e.g. ``("working", 512)``)."""
+    style = source_key(source)
+    key = None if style is None else ("painted", engine.name, style, tag,
+                                      dataclasses.replace(options, size=None, mask="all", preserve_colour=False))
+    if key is not None and (hit := cache.peek(key)) is not None:
+        return hit  # type: ignore[no-any-return]
+    painted = yield from engine.run(picture, source, options)
+    if key is not None:
+        cache.put(key, painted)
+    return painted
+
+
+def _network_at_working_size(
+    engine: Engine, working: Image.Image, side: int, source: StyleSource, options: StyleOptions, cache: RenderCache
+) -> Job[Image.Image]:
+    """The engine's picture at the working resolution. The preset engine's strength is a pixel blend after the
+    network (see ``PresetEngine``), done here on the cached full-strength painting so a strength change does not
+    run the network again; the same operations as the engine's own, so the pixels are identical."""
+    if engine.name == "preset" and options.strength < 1.0:
+        full = yield from _painted(engine, working, ("working", side), source,
+                                   dataclasses.replace(options, strength=1.0), cache)  # fmt: skip
+        return Image.blend(working.convert("RGB"), full, options.strength)
+    return (yield from _painted(engine, working, ("working", side), source, options, cache))
+
+
 def _background_plate_render(
     engine: Engine,
     working: Image.Image,
     image: Image.Image,
     source: StyleSource,
     options: StyleOptions,
-    product: np.ndarray,
+    on_working: np.ndarray,
+    cache: RenderCache,
 ) -> Job[Image.Image]:
     """The backdrop for a background-only render: a textured plate (see ``stylize.backdrop``) stylized at the
     working resolution, brought to ``image``'s size and cross-faded with the original by the strength; the caller
     lays the product back over it. The plate is rendered at full strength because its own texture is not part of
     the picture: a weaker style would let that texture show, where a cross-fade gives a fainter pattern on the
-    real backdrop. ``product`` is the product mask at ``image``'s size (bool or float 0..1)."""
-    on_working = cv2.resize(np.asarray(product, dtype=np.float32), working.size, interpolation=cv2.INTER_AREA)
-    plate = Image.fromarray(backdrop_plate(np.asarray(working), on_working > 0.5, options.seed))
-    small = yield from engine.run(plate, source, dataclasses.replace(options, strength=1.0))
+    real backdrop. ``on_working`` is the product matte at ``working``'s size (float 0..1)."""
+    tag = ("plate", working.size, options.seed)
+    plate = cache.get(tag, lambda: Image.fromarray(backdrop_plate(np.asarray(working), on_working > 0.5,
+                                                                  options.seed)))  # fmt: skip
+    small = yield from _painted(engine, plate, tag, source, dataclasses.replace(options, strength=1.0), cache)
     # No detail to restore: the backdrop's fine detail is what we replace, and the product is laid back on top.
     shrink = image.width * image.height < small.width * small.height
     how = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
@@ -133,37 +168,55 @@ def stylize_job(
     options: StyleOptions | None = None,
     engine: str | None = None,
     product_mask: ProductMask | None = None,
+    cache: RenderCache | None = None,
 ) -> Job[Image.Image]:
     """Restyle ``content`` as a job: yields Progress, returns the RGB result (content's size, or ``options.size``).
 
     ``engine``: ``arbitrary``, ``preset`` or ``colour`` (default: preset for a PresetBlend, arbitrary otherwise).
     ``product_mask(image) -> [H, W]`` (bool, or float 0..1 for a soft edge) finds the product for mask modes other
-    than ``all``; by default :func:`default_product_mask` (automatic, for product shots on plain backgrounds).
+    than ``all``; by default the product is found once on ``content`` at a fixed size and its edge refined at the
+    output size (``stylize.product_mask``), so every output size protects the same product.
+    ``cache``: a :class:`RenderCache` bound to ``content``, to reuse the work of earlier renders of the same
+    picture (a live preview); the pixels are the same with or without it.
     """
     options = options or StyleOptions()
     chosen = engine_for(engine, source)
-    # Version-1 recipes (no style scale) keep the first release's mask, so they re-render as they did.
-    find_product = product_mask or (
-        first_release_product_mask if options.style_scale is None else default_product_mask
-    )
+    if cache is None:
+        cache = RenderCache(content)
+    elif cache.content is not content:
+        raise ValueError("the render cache belongs to another picture")
     torch.manual_seed(options.seed)
-    image = prepare_content(content, options.size)
+    image = cache.get(("output", options.size), lambda: prepare_content(content, options.size))
     yield Progress(0, None, f"{chosen.name}: {image.width}x{image.height}")
     if options.strength == 0.0:
         # Every engine's strength-0 end is "the content"; skip the network rather than approximate it.
         return image.copy()
     product = None
     if options.mask != "all":
-        product = find_product(image)
+        if product_mask is not None:
+            product = product_mask(image)
+        elif options.style_scale is None:
+            # Version-1 recipes (no style scale) keep the first release's mask, so they re-render as they did.
+            product = first_release_product_mask(image)
+        else:
+            product = product_matte(content, image, cache)
         yield Progress(0, None, "found the product")  # a cancel need not wait for the network after the mask
     if options.style_scale is not None and chosen.name in SCALED_ENGINES:
         # The working picture comes from the original, not from ``image``: a 256 px preview and a 2048 px render
         # then feed the network identical pixels, and only the final resize differs.
-        working = prepare_content(content, working_side(options.style_scale))
+        side = working_side(options.style_scale)
+        working = working_copy(content, side, cache)
         if options.mask == "background" and product is not None:
-            stylized = yield from _background_plate_render(chosen, working, image, source, options, product)
+            if product_mask is not None:
+                on_working = cv2.resize(np.asarray(product, dtype=np.float32), working.size,
+                                        interpolation=cv2.INTER_AREA)  # fmt: skip
+            else:
+                # The plate's hole comes from the one analysis too, so preview and render stylize the same plate.
+                on_working = product_matte(content, working, cache)
+            stylized = yield from _background_plate_render(chosen, working, image, source, options, on_working,
+                                                           cache)  # fmt: skip
         else:
-            small = yield from chosen.run(working, source, options)
+            small = yield from _network_at_working_size(chosen, working, side, source, options, cache)
             yield Progress(0, None, "enlarging to the output size")
             stylized = Image.fromarray(to_output_size(np.asarray(small), np.asarray(image)))
     else:
@@ -182,6 +235,7 @@ def stylize(
     options: StyleOptions | None = None,
     engine: str | None = None,
     product_mask: ProductMask | None = None,
+    cache: RenderCache | None = None,
 ) -> Image.Image:
     """Restyle ``content`` and return the picture (blocking form of :func:`stylize_job`)."""
-    return run_job(stylize_job(content, source, options, engine, product_mask))
+    return run_job(stylize_job(content, source, options, engine, product_mask, cache))

@@ -22,7 +22,8 @@ Versions: 1 ran the networks at the output size (no ``style_scale`` in its optio
 copied to the top level, like ``seed``). A version-1 recipe is read with ``style_scale=None``, which selects the
 version-1 pipeline, so it re-renders the pixels it made then. A ``look`` (the named look the settings came from,
 see ``stylize.looks``) may be recorded; like the name it gives, it is not read back. After a render, ``fidelity`` (see
-``stylize.fidelity``) may be added; it describes the result and is not read back.
+``stylize.fidelity``) may be added; it describes the result and is not read back. So may ``fallback``, the sentence
+saying a doubtful product mask changed the settings (``stylize.product_mask``); the options hold the ones used.
 """
 
 from __future__ import annotations

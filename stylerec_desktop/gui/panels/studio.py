@@ -2,8 +2,9 @@
 an image file, a preset blend or a customer's taste, with a live low-resolution preview and full-resolution renders
 kept in the catalog.
 
-The preview runs :func:`~stylerec_desktop.core.stylize.stylize` at :data:`PREVIEW_SIDE` on the read lane through
-:class:`LatestOnly`: as sliders move, older previews are dropped. "Render" queues
+The preview runs core ``stylize.preview.Previewer`` (the render's own pipeline, which keeps each picture's work
+across control changes) at :data:`PREVIEW_SIDE` on the read lane through :class:`LatestOnly`: as sliders move,
+older previews are dropped. "Render" queues
 :func:`~stylerec_desktop.core.stylize.renders.render_into_catalog_job` on the write lane (it adds a catalog row), one
 job per content picture, visible and cancellable in the jobs panel; finished renders join the results strip, where
 the original and a variant are compared side by side. A variant can be rendered again from its recipe, or its
@@ -58,6 +59,7 @@ from stylerec_desktop.gui.widgets import FileDropTarget
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.stylize import StyleOptions, StyleSource, StyleVector
+    from stylerec_desktop.core.stylize.preview import Previewer
 
 # core.stylize loads torch (~1.5 s). The window opens without it; app.py warms it up on a worker right after, so the
 # imports inside the methods below find it loaded by the time anyone moves a control.
@@ -112,32 +114,19 @@ def image_files(paths: list[Path]) -> list[Path]:
 #: the variant it remakes.
 Followed = tuple[str, "StoredRender | None"]
 
-_previews_lock = threading.Lock()
-_preview_contents: dict[tuple[Path, int], Image.Image] = {}
+_previewer_lock = threading.Lock()
+_previewers: list[Previewer] = []
 
 
-def _preview_content(path: Path, side: int = PREVIEW_SIDE) -> Image.Image:
-    """The content image with its longest side ``side`` px, decoded once per file and side (on a worker)."""
-    with _previews_lock:
-        cached = _preview_contents.get((path, side))
-    if cached is None:
-        from stylerec_desktop.core.stylize import prepare_content
+def _previewer() -> Previewer:
+    """The previews' per-picture work, kept across control changes (core ``stylize.preview``); made on first use,
+    on a worker, because core.stylize loads torch."""
+    from stylerec_desktop.core.stylize.preview import Previewer
 
-        with Image.open(path) as opened:
-            cached = prepare_content(opened, side)
-        with _previews_lock:
-            if len(_preview_contents) > 32:
-                _preview_contents.clear()
-            _preview_contents[(path, side)] = cached
-    return cached
-
-
-def _preview_source_side(style_scale: float | None) -> int:
-    """How large the preview's content must be: the network runs at the style scale's working resolution, and
-    it must see the same pixels as a full render does (a 256 px copy enlarged to 512 would be a softer picture)."""
-    from stylerec_desktop.core.stylize.scale import working_side
-
-    return PREVIEW_SIDE if style_scale is None else max(PREVIEW_SIDE, working_side(style_scale))
+    with _previewer_lock:
+        if not _previewers:
+            _previewers.append(Previewer())
+        return _previewers[0]
 
 
 def fidelity_text(recipe: Mapping[str, object]) -> str:
@@ -692,12 +681,11 @@ class StudioPanel(FileDropTarget, QWidget):
         if not self._asked_at:
             self._asked_at = time.perf_counter()
 
-        def work() -> QImage:
-            from stylerec_desktop.core.stylize import stylize
-
+        def work() -> tuple[QImage, str]:
             source, _ = resolve_style(catalog, choice)
-            content = _preview_content(path, _preview_source_side(options.style_scale))
-            return _to_qimage(stylize(content, source, options, engine=engine))
+            # The same picture a render or an export makes, doubtful-mask rule included (core stylize.preview).
+            picture, note = _previewer().preview(path, source, options, engine=engine)
+            return _to_qimage(picture), note
 
         self.status_label.setText("Previewing…")
         self._preview.run(work, self._show_preview, self._preview_failed)
@@ -722,7 +710,7 @@ class StudioPanel(FileDropTarget, QWidget):
                 source, style_sku = resolve_style(catalog, choice)
                 stored = yield from render_into_catalog_job(catalog, content.path, source, options, engine,
                                                             content.sku, style_sku, content.product_id,
-                                                            look)  # fmt: skip
+                                                            look, fallback=())  # fmt: skip
                 return stored, _icon_image(stored.path)
 
             title = f"Render {content.label} in {describe_style(choice)}"
@@ -937,11 +925,13 @@ class StudioPanel(FileDropTarget, QWidget):
                                    f"{_escape(names)}")  # fmt: skip
         self.render_button.setEnabled(True)
 
-    def _show_preview(self, image: QImage) -> None:
+    def _show_preview(self, answer: tuple[QImage, str]) -> None:
+        image, note = answer
         self.last_preview_ms = (time.perf_counter() - self._asked_at) * 1000 if self._asked_at else 0.0
         self._asked_at = 0.0
         self.preview_label.setPixmap(QPixmap.fromImage(image))
-        self.status_label.setText(f"Preview {image.width()}x{image.height()} in {self.last_preview_ms:.0f} ms")
+        shown = f"Preview {image.width()}x{image.height()} in {self.last_preview_ms:.0f} ms"
+        self.status_label.setText(f"{shown}. {note}" if note else shown)
         self.previewShown.emit(self.last_preview_ms)
 
     def _preview_failed(self, info: JobInfo) -> None:
