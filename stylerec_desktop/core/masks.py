@@ -95,6 +95,10 @@ _LAB8_OFFSET = np.array([0.0, 128.0, 128.0], dtype=np.float32)
 _LAB8_SCALE = np.array([100.0 / 255.0, 1.0, 1.0], dtype=np.float32)
 # A product smaller than this share of the image is not a product found.
 _MIN_PRODUCT_SHARE = 0.002
+# The second look at a doubtful mask (see _second_look): Canny thresholds for the faint outline of a white product
+# on white, and the margin (share of the found fragments' box) around them in which its edges are looked for.
+_FAINT_CANNY = (12, 36)
+_SECOND_LOOK_MARGIN = 0.5
 # Below this confidence the product was found but its outline is doubtful, and the reason says so.
 LOW_CONFIDENCE = 0.6
 
@@ -460,6 +464,52 @@ def _confidence(
     return round(float((0.7 * on_edge + 0.3 * separation) * (0.5 + 0.5 * seen)), 3)
 
 
+def _second_look(
+    grey: np.ndarray,
+    mask: np.ndarray,
+    colour_fg: np.ndarray,
+    distance: np.ndarray,
+    full: np.ndarray,
+    backdrop: _Backdrop,
+    threshold: float,
+    edges: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """A doubtful mask looked at again with fainter edges, near what was found: ``(mask, edges, confidence)``.
+
+    A white product on a white backdrop is found in fragments: its shaded folds are a darker, neutral version of
+    the backdrop and count as shadow. Its outline, though, is a sharp step all round (a soft shadow's is not), just
+    fainter than the first pass's Canny thresholds. Here the edges are taken at :data:`_FAINT_CANNY` within a margin
+    around the fragments, closed over a wider gap and filled. The result is kept only when it holds what was found,
+    stays clear of the picture's border and scores a higher confidence; otherwise the first mask stands.
+    """
+    box = mask_bbox(mask)
+    if box is None:
+        return mask, edges, confidence
+    height, width = mask.shape
+    left, top, right, bottom = box
+    grow_x, grow_y = round((right - left) * _SECOND_LOOK_MARGIN), round((bottom - top) * _SECOND_LOOK_MARGIN)
+    near = np.zeros_like(mask)
+    near[max(0, top - grow_y) : bottom + grow_y, max(0, left - grow_x) : right + grow_x] = True
+    faint = (cv2.Canny(grey, *_FAINT_CANNY) > 0) & near
+    side = min(height, width)
+    close_size = max(3, (side // 15) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_size, close_size))
+    candidate = cv2.morphologyEx((mask | (colour_fg & near) | faint).astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+    # Holes are filled outright: inside a white product's closed outline, its folds match the backdrop as closely
+    # as a handle's loop would, so the backdrop-coloured-hole rule cannot tell them apart here.
+    second = _fill_holes(_largest_components(candidate))
+    second = cv2.morphologyEx(second.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    border = np.concatenate([second[0], second[-1], second[:, 0], second[:, -1]])
+    kept_share = float((second & mask).sum()) / max(1, int(mask.sum()))
+    if kept_share < 0.9 or border.mean() > 0.05 or second.mean() > 0.6:
+        return mask, edges, confidence
+    again = _confidence(second, distance, edges | faint, threshold, backdrop.share)
+    if again <= confidence:
+        return mask, edges, confidence
+    return second, edges | faint, again
+
+
 def _whole(shape: tuple[int, int], background: tuple[int, int, int], reason: str, **extra: object) -> ProductMask:
     return ProductMask(
         np.ones(shape, dtype=bool), found=False, background=background, reason=reason, confidence=0.0, **extra
@@ -537,6 +587,9 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
                       "Nothing stands out from the background (a white product on white?), so the whole image is "
                       "used.", **extra)  # fmt: skip
     confidence = _confidence(mask, distance, edges, threshold, backdrop.share)
+    if confidence < LOW_CONFIDENCE:
+        mask, edges, confidence = _second_look(grey, mask, colour_fg, distance, full, backdrop, threshold, edges,
+                                               confidence)  # fmt: skip
     matte = _with_frame(refine_matte(rgb, mask, grid, threshold, scale), inset)
     hard = matte >= 0.5
     if not hard.any():
