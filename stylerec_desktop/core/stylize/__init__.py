@@ -83,10 +83,15 @@ def first_release_product_mask(image: Image.Image) -> np.ndarray:
     return masks_v1.soft_mask(masks_v1.product_mask(image))
 
 
-def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, mode: str) -> Image.Image:
+def _apply_mask(
+    content: Image.Image, stylized: Image.Image, mask: np.ndarray, mode: str, decontaminate: bool = False
+) -> Image.Image:
     """Keep the protected pixels of ``content`` exactly: ``background`` protects the product, ``product`` the rest.
 
     ``mask`` is ``[H, W]``, True/1 on the product: bool (hard) or float in 0..1 (soft edge, blended linearly).
+    ``decontaminate`` (background mode): in the soft edge, the old backdrop's share of each pixel is swapped for
+    the new backdrop instead of blended with it, so a product on a darker painted backdrop keeps no pale fringe of
+    the old one (see :func:`_swap_backdrop`).
     """
     mask = np.asarray(mask)
     if mask.shape != (content.height, content.width):
@@ -101,10 +106,41 @@ def _apply_mask(content: Image.Image, stylized: Image.Image, mask: np.ndarray, m
     edge = (weight > 0.0) & (weight < 1.0)
     out = np.where((weight == 1.0)[..., None], restyled, original)
     if edge.any():
-        w = weight[edge][:, None]
-        blended = original[edge].astype(np.float32) * (1.0 - w) + restyled[edge].astype(np.float32) * w
-        out[edge] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        if decontaminate and mode == "background":
+            out[edge] = _swap_backdrop(original, restyled, weight, edge)
+        else:
+            w = weight[edge][:, None]
+            blended = original[edge].astype(np.float32) * (1.0 - w) + restyled[edge].astype(np.float32) * w
+            out[edge] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return Image.fromarray(out)
+
+
+def _swap_backdrop(original: np.ndarray, restyled: np.ndarray, weight: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The soft edge's pixels with the old backdrop's share replaced by the new one: ``[N, 3]`` uint8 for the
+    ``N`` pixels of ``edge``.
+
+    An edge pixel is a mix ``I = a F + (1 - a) B`` of the product ``F`` and the old backdrop ``B``; a plain blend
+    with the new backdrop ``R`` keeps ``a (1 - a) B`` of the old one, a pale fringe on a darker ``R``. Here the
+    result is ``a F + (1 - a) R = I + (1 - a) (R - B)``, with ``B`` the mean of the clear backdrop pixels (weight 1)
+    a few pixels around (so a shadow beside the product counts as the backdrop it is). ``weight`` ``[H, W]`` is the
+    backdrop's weight (1 - the product's matte); where no clear backdrop is near, this is the plain blend.
+    """
+    height, width = weight.shape
+    radius = max(3, round(max(height, width) / 256))
+    rows, cols = np.nonzero(edge)
+    top, bottom = max(0, rows.min() - radius), min(height, rows.max() + radius + 1)
+    left, right = max(0, cols.min() - radius), min(width, cols.max() + radius + 1)
+    clear = (weight[top:bottom, left:right] == 1.0).astype(np.float32)
+    pixels = original[top:bottom, left:right].astype(np.float32)
+    size = (2 * radius + 1, 2 * radius + 1)
+    count = cv2.boxFilter(clear, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    summed = cv2.boxFilter(pixels * clear[..., None], -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    inside = edge[top:bottom, left:right]
+    seen = count[inside] > 0.5
+    old = np.where(seen[:, None], summed[inside] / np.maximum(count[inside], 1.0)[:, None], pixels[inside])
+    share = weight[top:bottom, left:right][inside][:, None]
+    new = restyled[top:bottom, left:right][inside].astype(np.float32)
+    return np.clip(pixels[inside] + share * (new - old) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _painted(
@@ -225,7 +261,10 @@ def stylize_job(
         yield Progress(0, None, "keeping the content's colours")
         stylized = Image.fromarray(keep_content_colour(np.asarray(stylized), np.asarray(image)))
     if product is not None:
-        stylized = _apply_mask(image, stylized, product, options.mask)
+        # The automatic matte of recipe version 2 lays the product over a new backdrop without the old one's fringe;
+        # version-1 recipes and masks given by the caller keep the plain blend they were made with.
+        swap = product_mask is None and options.style_scale is not None
+        stylized = _apply_mask(image, stylized, product, options.mask, decontaminate=swap)
     return stylized
 
 
