@@ -26,7 +26,7 @@ from stylerec_desktop.core.stylize.cache import RenderCache, source_key
 from stylerec_desktop.core.stylize.colour import keep_content_colour
 from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
-from stylerec_desktop.core.stylize.product_mask import product_matte, working_copy
+from stylerec_desktop.core.stylize.product_mask import product_matte, protected_matte, working_copy
 from stylerec_desktop.core.stylize.scale import to_output_size, working_side
 
 __all__ = [
@@ -234,6 +234,9 @@ def stylize_job(
         elif options.style_scale is None:
             # Version-1 recipes (no style scale) keep the first release's mask, so they re-render as they did.
             product = first_release_product_mask(image)
+        elif options.mask == "background":
+            # Kept where the mask is unsure when it is doubtful (a look or a chosen mask on such a picture).
+            product = protected_matte(content, image, cache)
         else:
             product = product_matte(content, image, cache)
         yield Progress(0, None, "found the product")  # a cancel need not wait for the network after the mask
@@ -248,7 +251,7 @@ def stylize_job(
                                         interpolation=cv2.INTER_AREA)  # fmt: skip
             else:
                 # The plate's hole comes from the one analysis too, so preview and render stylize the same plate.
-                on_working = product_matte(content, working, cache)
+                on_working = protected_matte(content, working, cache)
             stylized = yield from _background_plate_render(chosen, working, image, source, options, on_working,
                                                            cache)  # fmt: skip
         else:

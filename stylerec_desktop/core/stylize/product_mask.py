@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -28,6 +29,9 @@ from stylerec_desktop.core.stylize.options import StyleOptions
 # The analysis runs on the content with its longest side at this many pixels: the mask analysis's own working
 # size (``masks._WORK_SIDE``), and the working resolution of the default style scale, so the two share one copy.
 MASK_SIDE = 512
+# Under a doubtful mask, a pixel this far (CIE76 Lab) from the backdrop model is not surely backdrop and is kept: a
+# few times the backdrop's JPEG noise and gradient residue, well under a product's usual step from it.
+_CLEAR_BACKDROP = 6.0
 
 
 def working_copy(content: Image.Image, side: int, cache: RenderCache) -> Image.Image:
@@ -50,6 +54,39 @@ def product_matte(content: Image.Image, picture: Image.Image, cache: RenderCache
     cache = cache or RenderCache(content)
     analysis = product_analysis(content, cache)
     return cache.get(("matte", picture.size), lambda: masks.matte_at(analysis, picture))
+
+
+def protected_matte(content: Image.Image, picture: Image.Image, cache: RenderCache | None = None) -> np.ndarray:
+    """What a background-only restyle keeps of ``picture`` (``content`` at some size): ``[H, W]`` float32 0..1.
+
+    The product's matte; and when the mask is doubtful (a look or a mask chosen by name keeps background-only on
+    such a picture), also every pixel that is not clearly the backdrop (Lab distance to the backdrop model over
+    :data:`_CLEAR_BACKDROP`, grown a little and softened), so the look paints only what is surely backdrop and keeps
+    the product where the mask is unsure. Without a backdrop model nothing is clearly backdrop: all ones."""
+    cache = cache or RenderCache(content)
+    analysis = product_analysis(content, cache)
+    matte = product_matte(content, picture, cache)
+    if analysis.found and analysis.confidence >= masks.LOW_CONFIDENCE:
+        return matte
+    if analysis.backdrop_grid is None:
+        return np.ones_like(matte)
+
+    def unsure() -> np.ndarray:
+        working = np.asarray(working_copy(content, MASK_SIDE, cache))
+        height, width = working.shape[:2]
+        model = analysis.backdrop_at(np.arange(width), np.arange(height))
+        model8 = np.clip(model + 0.5, 0, 255).astype(np.uint8)
+        lab, lab_model = (cv2.cvtColor(a, cv2.COLOR_RGB2LAB).astype(np.float32) for a in (working, model8))
+        lab[..., 0] *= 100.0 / 255.0  # OpenCV's 8-bit L runs 0..255
+        lab_model[..., 0] *= 100.0 / 255.0
+        far = (np.linalg.norm(lab - lab_model, axis=2) > _CLEAR_BACKDROP).astype(np.uint8)
+        far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # noise specks are backdrop
+        far = cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+        return cv2.GaussianBlur(far.astype(np.float32), (0, 0), 1.5)
+
+    kept = cache.get(("unsure",), unsure)
+    how = cv2.INTER_AREA if picture.width < kept.shape[1] else cv2.INTER_LINEAR
+    return np.maximum(matte, np.clip(cv2.resize(kept, picture.size, interpolation=how), 0.0, 1.0))
 
 
 def doubtful_mask_fallback(
