@@ -121,3 +121,18 @@ def test_an_export_restyle_falls_back_the_same_way_and_says_so(white_on_white: P
     # A mask given by the user is kept, doubtful or not.
     chosen = run_job(restyle_items_job(items[:1], PRESET, options, fallback={"mask"}))
     assert chosen[0].recipe["options"]["mask"] == "background" and "fallback" not in chosen[0].recipe
+
+
+def test_a_look_on_a_doubtful_mask_keeps_the_whole_product() -> None:
+    import cv2
+
+    from stylerec_desktop.core.stylize.looks import look_named
+
+    shot = photo_shot(2, "white")  # confidence ~0.3: the mask alone finds only part of the sneaker
+    content = Image.fromarray(shot.image)
+    look = look_named("Painterly backdrop")  # background only, chosen by name: no fallback
+    render = np.asarray(stylize(content, look.source_or(None), look.options(device="cpu")))
+    inner = cv2.erode(shot.mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    changed = np.abs(render.astype(np.int16) - shot.image.astype(np.int16)).max(axis=2) > 8
+    assert changed[inner].mean() < 0.01  # the product kept where the mask was unsure
+    assert changed[~cv2.dilate(shot.mask.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)].mean() > 0.8

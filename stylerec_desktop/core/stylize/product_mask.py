@@ -61,8 +61,9 @@ def protected_matte(content: Image.Image, picture: Image.Image, cache: RenderCac
 
     The product's matte; and when the mask is doubtful (a look or a mask chosen by name keeps background-only on
     such a picture), also every pixel that is not clearly the backdrop (Lab distance to the backdrop model over
-    :data:`_CLEAR_BACKDROP`, grown a little and softened), so the look paints only what is surely backdrop and keeps
-    the product where the mask is unsure. Without a backdrop model nothing is clearly backdrop: all ones."""
+    :data:`_CLEAR_BACKDROP`) and the convex hull of the parts found and what stands out beside them, grown a little
+    and softened, so the look paints only what is surely backdrop and keeps the product where the mask is unsure.
+    Without a backdrop model nothing is clearly backdrop: all ones."""
     cache = cache or RenderCache(content)
     analysis = product_analysis(content, cache)
     matte = product_matte(content, picture, cache)
@@ -81,6 +82,18 @@ def protected_matte(content: Image.Image, picture: Image.Image, cache: RenderCac
         lab_model[..., 0] *= 100.0 / 255.0
         far = (np.linalg.norm(lab - lab_model, axis=2) > _CLEAR_BACKDROP).astype(np.uint8)
         far = cv2.morphologyEx(far, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # noise specks are backdrop
+        # A doubtful mask is often in fragments where the product meets the backdrop in colour (white folds on
+        # white), with its outline and shadow standing out around them: the convex hull of the fragments and of
+        # whatever stands out touching them is kept as well.
+        found = analysis.mask.astype(np.uint8)
+        reach = cv2.dilate(found, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (21, 21)))
+        count, labels = cv2.connectedComponents(found | far)
+        touching = np.zeros(count, dtype=bool)
+        touching[labels[reach > 0]] = True
+        touching[0] = False
+        points = cv2.findNonZero((touching[labels] | (found > 0)).astype(np.uint8))
+        if points is not None:
+            cv2.fillConvexPoly(far, cv2.convexHull(points), 1)
         far = cv2.dilate(far, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
         return cv2.GaussianBlur(far.astype(np.float32), (0, 0), 1.5)
 
