@@ -136,3 +136,19 @@ def test_a_look_on_a_doubtful_mask_keeps_the_whole_product() -> None:
     changed = np.abs(render.astype(np.int16) - shot.image.astype(np.int16)).max(axis=2) > 8
     assert changed[inner].mean() < 0.01  # the product kept where the mask was unsure
     assert changed[~cv2.dilate(shot.mask.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)].mean() > 0.8
+
+
+def test_a_studio_render_records_the_fallback_and_a_rerender_repeats_it(white_on_white: Path, tmp_path: Path) -> None:
+    from stylerec_desktop.core.catalog import Catalog
+    from stylerec_desktop.core.stylize.renders import render_into_catalog_job, rerender_into_catalog_job
+
+    options = dataclasses.replace(STUDIO, size=None)
+    with Catalog.create(tmp_path / "catalog") as catalog:
+        stored = run_job(render_into_catalog_job(catalog, white_on_white, PRESET, options, fallback=()))
+        assert stored.recipe["options"]["mask"] == "all" and "restyled lightly" in stored.recipe["fallback"]
+        shown, _ = Previewer().preview(white_on_white, PRESET, dataclasses.replace(options, size=max(stored.size)))
+        assert np.array_equal(np.asarray(shown), np.asarray(Image.open(stored.path).convert("RGB")))
+        again = run_job(rerender_into_catalog_job(catalog, stored))
+        assert again.sha256 == stored.sha256  # the recipe holds the settings used
+        as_given = run_job(render_into_catalog_job(catalog, white_on_white, PRESET, options))
+        assert as_given.recipe["options"]["mask"] == "background" and "fallback" not in as_given.recipe
