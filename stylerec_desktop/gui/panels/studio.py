@@ -759,7 +759,7 @@ class StudioPanel(FileDropTarget, QWidget):
                 source, style_sku = resolve_style(catalog, style.choice)  # type: ignore[arg-type]
                 columns.append(MatrixStyle(source, style.label, style_sku, style.engine))
             rows = [MatrixContent(c.path, c.sku, c.product_id) for c in contents]
-            result = yield from render_matrix_job(catalog, rows, columns, options)
+            result = yield from render_matrix_job(catalog, rows, columns, options, fallback=())
             return result, [_icon_image(render.path) for render in result.done]
 
         title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
