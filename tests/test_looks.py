@@ -25,6 +25,7 @@ from stylerec_desktop.core.stylize.looks import (
     look_named,
     product_safe_options,
 )
+from stylerec_desktop.core.stylize.product_mask import product_matte
 from stylerec_desktop.core.stylize.renders import render_into_catalog_job
 from stylerec_desktop.core.stylize.samples import product_shot
 
@@ -113,7 +114,10 @@ def test_stylize_with_a_look_keeps_the_product_and_paints_the_backdrop(
     original = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
     render = np.asarray(Image.open(item["output"]).convert("RGB"), dtype=np.int16)
     product = masks.analyse_product(original.astype(np.uint8)).mask
-    inner = masks.product_matte(Image.open(shot).convert("RGB")) > 0.999  # the product, away from its soft edge
+    # The product as the render finds it (one analysis at a fixed size, the edge refined at this size), away from
+    # its soft edge.
+    picture = Image.open(shot).convert("RGB")
+    inner = product_matte(picture, picture) > 0.999
     assert inner.sum() > 1000
     assert np.abs(render - original)[inner].max() == 0  # the product's pixels untouched
     assert np.abs(render - original)[~product].mean() > 10  # the backdrop visibly painted

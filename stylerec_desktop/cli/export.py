@@ -36,6 +36,12 @@ def _export_style_options(args: argparse.Namespace) -> Any:
     return product_safe_options(seed=args.seed, device=args.device, **given)
 
 
+def _export_given(args: argparse.Namespace) -> set[str]:
+    """The restyle settings given on the command line (a doubtful product mask does not override those)."""
+    return {name for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+            ("mask", args.mask)) if value is not None}  # fmt: skip
+
+
 def _export_selection(args: argparse.Namespace) -> str:
     """Which products the export takes: sku, customer, renders or campaign. Raises UserError for a bad mix."""
     chosen = [name for name, given in (("customer", args.customer), ("renders", args.renders),
@@ -122,7 +128,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                                skus=args.sku or None, top=args.top or 4, style_options=_export_style_options(args),
                                export_options=options, seed=args.seed, engine=args.engine,
                                min_fidelity=args.min_fidelity, flag_only=args.flag_only,
-                               include_customer_ids=args.include_customer_ids,
+                               include_customer_ids=args.include_customer_ids, style_given=_export_given(args),
                                audience_files=args.audience_files)  # fmt: skip
             campaign = run(job, args)
             findings = _privacy_report(catalog, args.out, args)
@@ -159,7 +165,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             for source, style_sku, label in _export_style_sources(args, catalog):
                 job = restyle_items_job(
                     items, source, _export_style_options(args), args.engine, label, style_sku=style_sku,
-                    include_customer_ids=args.include_customer_ids,
+                    include_customer_ids=args.include_customer_ids, fallback=_export_given(args),
                 )  # fmt: skip
                 restyled += run(job, args)
             items = restyled

@@ -98,10 +98,11 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
     from stylerec_desktop.core.privacy import shareable_recipe
     from stylerec_desktop.core.safe_files import write_atomic
-    from stylerec_desktop.core.stylize import stylize_job
+    from stylerec_desktop.core.stylize import RenderCache, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
     from stylerec_desktop.core.stylize.fidelity import render_fidelity
     from stylerec_desktop.core.stylize.looks import describe_recipe
+    from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback
     from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
     from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
     from stylerec_desktop.core.stylize.sheet import contact_sheet
@@ -128,8 +129,13 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         results, sheet_rows = [], []
         for path, sku, product_id in inputs:
             stem = sku or path.stem
-            sheet_row: list[Image.Image | None] = [Image.open(path).convert("RGB")]
-            options, note = picture_options(args, look, options, sheet_row[0])
+            with Image.open(path) as opened:
+                content = opened.copy()
+            sheet_row: list[Image.Image | None] = [content.convert("RGB")]
+            # One rule for a doubtful product mask, the same as the Studio's and the export's.
+            given = picture_given(args, look)
+            cache = RenderCache(content)
+            used, note = (options, "") if given is None else doubtful_mask_fallback(content, options, given, cache)
             if note and not args.json:
                 print(f"{path.name}: {note}")
             for source, style_sku, style_label in styles:
@@ -139,14 +145,13 @@ def cmd_stylize(args: argparse.Namespace) -> int:
                 start = time.perf_counter()
                 if catalog is not None:
                     job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id,
-                                                  look_name)  # fmt: skip
+                                                  look_name, fallback=given)  # fmt: skip
                     stored = run(job, args)
                     data, recipe, render_id = stored.path.read_bytes(), Recipe.from_json(stored.recipe), stored.id
                 else:
-                    with Image.open(path) as opened:
-                        content = opened.copy()
-                    recipe = make_recipe(engine, path, content.size, source, options, sku, style_sku, look_name)
-                    rendered = run(stylize_job(content, source, options, engine), args)
+                    recipe = make_recipe(engine, path, content.size, source, used, sku, style_sku, look_name)
+                    recipe = recipe.with_fallback(note)
+                    rendered = run(stylize_job(content, source, used, engine, cache=cache), args)
                     recipe = recipe.with_fidelity(render_fidelity(content, rendered).to_dict())
                     data, render_id = png_bytes(rendered), None
                 write_atomic(target, data, make_folder=True)
@@ -207,17 +212,13 @@ def stylize_options(args: argparse.Namespace) -> tuple[Any, Any]:
     return dataclasses.replace(look.options(**common), **given), look
 
 
-def picture_options(args: argparse.Namespace, look: Any, options: Any, picture: Any) -> tuple[Any, str]:
-    """The options for one input picture: with no --look and no --mask, the product-safe defaults for it (a doubtful
-    product mask restyles the whole picture lightly instead of the backdrop; the note says so)."""
+def picture_given(args: argparse.Namespace, look: Any) -> set[str] | None:
+    """The settings given on the command line that a doubtful product mask does not override, or None when the
+    rule does not apply (a --look or a --mask was given: the user chose the mask)."""
     if look is not None or args.mask is not None:
-        return options, ""
-    from stylerec_desktop.core.stylize.looks import product_safe_options_for
-
-    given = {name: value for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
-             ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
-    common = {"size": args.size, "seed": args.seed, "device": args.device, "iterations": args.iterations}
-    return product_safe_options_for(picture, **common, **given)
+        return None
+    return {name for name, value in (("strength", args.strength), ("preserve_colour", args.preserve_colour),
+            ("style_scale", args.style_scale)) if value is not None}  # fmt: skip
 
 
 def cmd_looks(args: argparse.Namespace) -> int:

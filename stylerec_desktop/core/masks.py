@@ -95,6 +95,10 @@ _LAB8_OFFSET = np.array([0.0, 128.0, 128.0], dtype=np.float32)
 _LAB8_SCALE = np.array([100.0 / 255.0, 1.0, 1.0], dtype=np.float32)
 # A product smaller than this share of the image is not a product found.
 _MIN_PRODUCT_SHARE = 0.002
+# The second look at a doubtful mask (see _second_look): Canny thresholds for the faint outline of a white product
+# on white, and the margin (share of the found fragments' box) around them in which its edges are looked for.
+_FAINT_CANNY = (12, 36)
+_SECOND_LOOK_MARGIN = 0.5
 # Below this confidence the product was found but its outline is doubtful, and the reason says so.
 LOW_CONFIDENCE = 0.6
 
@@ -114,7 +118,10 @@ class ProductMask:
     found. ``inset`` is the width in pixels of a frame line around the picture (0 when there is none).
     ``backdrop_grid`` is the fitted backdrop as a coarse ``(h, w, 3)`` float32 RGB 0..255 grid spanning the
     picture inside the frame line (corner pixel centres at the grid's corners), None without a plain backdrop;
-    read it with :meth:`backdrop_at`.
+    read it with :meth:`backdrop_at`. ``outline`` is the analysis's own mask ``(h, w)`` bool at its working
+    resolution (inside the frame line), before the full-resolution edge step, and ``threshold`` the Lab distance
+    that separated product from backdrop: with them :func:`matte_at` refines the same outline on the same picture
+    at any other size (None / 0 for a cut-out or when nothing was found).
     """
 
     mask: np.ndarray
@@ -125,6 +132,8 @@ class ProductMask:
     alpha: np.ndarray | None = field(default=None, repr=False)
     inset: int = 0
     backdrop_grid: np.ndarray | None = field(default=None, repr=False)
+    outline: np.ndarray | None = field(default=None, repr=False)
+    threshold: float = 0.0
 
     @property
     def bbox(self) -> tuple[int, int, int, int] | None:
@@ -455,6 +464,52 @@ def _confidence(
     return round(float((0.7 * on_edge + 0.3 * separation) * (0.5 + 0.5 * seen)), 3)
 
 
+def _second_look(
+    grey: np.ndarray,
+    mask: np.ndarray,
+    colour_fg: np.ndarray,
+    distance: np.ndarray,
+    full: np.ndarray,
+    backdrop: _Backdrop,
+    threshold: float,
+    edges: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """A doubtful mask looked at again with fainter edges, near what was found: ``(mask, edges, confidence)``.
+
+    A white product on a white backdrop is found in fragments: its shaded folds are a darker, neutral version of
+    the backdrop and count as shadow. Its outline, though, is a sharp step all round (a soft shadow's is not), just
+    fainter than the first pass's Canny thresholds. Here the edges are taken at :data:`_FAINT_CANNY` within a margin
+    around the fragments, closed over a wider gap and filled. The result is kept only when it holds what was found,
+    stays clear of the picture's border and scores a higher confidence; otherwise the first mask stands.
+    """
+    box = mask_bbox(mask)
+    if box is None:
+        return mask, edges, confidence
+    height, width = mask.shape
+    left, top, right, bottom = box
+    grow_x, grow_y = round((right - left) * _SECOND_LOOK_MARGIN), round((bottom - top) * _SECOND_LOOK_MARGIN)
+    near = np.zeros_like(mask)
+    near[max(0, top - grow_y) : bottom + grow_y, max(0, left - grow_x) : right + grow_x] = True
+    faint = (cv2.Canny(grey, *_FAINT_CANNY) > 0) & near
+    side = min(height, width)
+    close_size = max(3, (side // 15) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_size, close_size))
+    candidate = cv2.morphologyEx((mask | (colour_fg & near) | faint).astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
+    # Holes are filled outright: inside a white product's closed outline, its folds match the backdrop as closely
+    # as a handle's loop would, so the backdrop-coloured-hole rule cannot tell them apart here.
+    second = _fill_holes(_largest_components(candidate))
+    second = cv2.morphologyEx(second.astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)) > 0
+    border = np.concatenate([second[0], second[-1], second[:, 0], second[:, -1]])
+    kept_share = float((second & mask).sum()) / max(1, int(mask.sum()))
+    if kept_share < 0.9 or border.mean() > 0.05 or second.mean() > 0.6:
+        return mask, edges, confidence
+    again = _confidence(second, distance, edges | faint, threshold, backdrop.share)
+    if again <= confidence:
+        return mask, edges, confidence
+    return second, edges | faint, again
+
+
 def _whole(shape: tuple[int, int], background: tuple[int, int, int], reason: str, **extra: object) -> ProductMask:
     return ProductMask(
         np.ones(shape, dtype=bool), found=False, background=background, reason=reason, confidence=0.0, **extra
@@ -532,6 +587,9 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
                       "Nothing stands out from the background (a white product on white?), so the whole image is "
                       "used.", **extra)  # fmt: skip
     confidence = _confidence(mask, distance, edges, threshold, backdrop.share)
+    if confidence < LOW_CONFIDENCE:
+        mask, edges, confidence = _second_look(grey, mask, colour_fg, distance, full, backdrop, threshold, edges,
+                                               confidence)  # fmt: skip
     matte = _with_frame(refine_matte(rgb, mask, grid, threshold, scale), inset)
     hard = matte >= 0.5
     if not hard.any():
@@ -542,7 +600,32 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
         reason = (f"The product's outline is uncertain (mask confidence {confidence:.2f}): check the mask, or use "
                   "a cut-out with transparency.")  # fmt: skip
     return ProductMask(hard, found=True, background=backdrop.background, reason=reason, confidence=confidence,
-                       alpha=matte, **extra)  # type: ignore[arg-type]  # fmt: skip
+                       alpha=matte, outline=mask, threshold=threshold, **extra)  # type: ignore[arg-type]  # fmt: skip
+
+
+def matte_at(found: ProductMask, image: Image.Image | np.ndarray) -> np.ndarray:
+    """``found``'s product refined on ``image``, the same picture at another size (same aspect): ``(H, W)``
+    float32 0..1.
+
+    The decisions (where the backdrop is, which regions are product, which holes are backdrop, the confidence)
+    stay those of ``found``; only the edge step runs again, at ``image``'s own resolution, so a 256 px preview
+    and a 4096 px render of one picture get the same product with an edge as crisp as each size allows. All ones
+    when nothing was found; a cut-out's alpha is resized.
+    """
+    rgb = _as_rgb_array(image)
+    height, width = rgb.shape[:2]
+    if found.alpha is None:
+        return np.ones((height, width), np.float32)
+    if found.alpha.shape == (height, width):
+        return found.alpha
+    if found.outline is None or found.backdrop_grid is None:
+        how = cv2.INTER_AREA if width < found.alpha.shape[1] else cv2.INTER_LINEAR
+        return np.clip(cv2.resize(found.alpha, (width, height), interpolation=how), 0.0, 1.0)
+    # The frame line scales with the picture (a 1 px line in a 540 px photo is 2 px at 1080, half a pixel at 270).
+    inset = min(2, round(found.inset * width / found.alpha.shape[1]))
+    inner = rgb[inset : height - inset, inset : width - inset] if inset else rgb
+    scale = found.outline.shape[1] / inner.shape[1]
+    return _with_frame(refine_matte(inner, found.outline, found.backdrop_grid, found.threshold, scale), inset)
 
 
 def product_mask(image: Image.Image | np.ndarray) -> np.ndarray:

@@ -60,7 +60,9 @@ def refine_matte(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshol
     radius = max(1, round(1.0 / scale))
     up = coarse.astype(np.uint8) * 255
     if up.shape != (height, width):
-        up = cv2.resize(up, (width, height), interpolation=cv2.INTER_LINEAR)
+        # Averaged when the outline comes from a larger analysis (a preview of a picture analysed at 512 px).
+        how = cv2.INTER_AREA if up.shape[1] > width else cv2.INTER_LINEAR
+        up = cv2.resize(up, (width, height), interpolation=how)
     hard = (up >= 128).astype(np.uint8)
     kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
     band = cv2.dilate(hard, kernel) != cv2.erode(hard, kernel)

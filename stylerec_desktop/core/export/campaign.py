@@ -17,7 +17,7 @@ emails, see :mod:`stylerec_desktop.core.privacy`) is written only when asked for
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,6 +273,7 @@ def campaign_job(
     flag_only: bool = False,
     include_customer_ids: bool = False,
     audience_files: bool = False,
+    style_given: Collection[str] = (),
 ) -> Job[CampaignResult]:
     """Segment the customers, then per segment restyle its products in its mean taste and export them into
     ``out_dir/segment-<n>/`` (its own manifest). ``skus``: the same products for every segment (default: each
@@ -283,7 +284,9 @@ def campaign_job(
 
     ``campaign.json`` lists the members' customer ids only when ``include_customer_ids``. ``audience_files``
     writes ``segment-<n>-audience.csv`` per segment: the SHA-256 of each member's normalised email, the form ad
-    platforms take for customer-match uploads (members without an email are counted, not listed)."""
+    platforms take for customer-match uploads (members without an email are counted, not listed).
+    ``style_given`` names the restyle settings the user set, which a doubtful product mask does not override (see
+    ``export.items.restyle_items_job``)."""
     from stylerec_desktop.core.export.fidelity import gate_by_fidelity, with_gate
     from stylerec_desktop.core.stylize import StyleVector
 
@@ -312,7 +315,7 @@ def campaign_job(
         items = chosen[segment.name]
         source = StyleVector(segment.style_vector, label=segment.label)
         restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name,
-                                    include_customer_ids=include_customer_ids)  # fmt: skip
+                                    include_customer_ids=include_customer_ids, fallback=style_given)  # fmt: skip
         rendered = yield from _offset(restyle, done, total)
         done += len(items)
         gate = None if min_fidelity is None else gate_by_fidelity(rendered, min_fidelity, flag_only)

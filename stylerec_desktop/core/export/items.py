@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,7 @@ def restyle_items_job(
     segment: str | None = None,
     style_sku: str | None = None,
     include_customer_ids: bool = False,
+    fallback: Collection[str] | None = (),
 ) -> Job[list[ExportItem]]:
     """Restyle every item's image with the Style engine ``source`` (a StyleImage, StyleVector or PresetBlend) and
     return new items holding the renders (in memory) and their recipes. ``label`` is the style's short name for
@@ -151,10 +152,16 @@ def restyle_items_job(
     described as "Taste of a customer", and a ``label`` holding their id becomes "customer-taste", unless
     ``include_customer_ids``. Yields one Progress per item; closing the generator cancels between items (and
     between the tiles of a render).
+
+    ``fallback`` names the settings the user set (e.g. ``{"mask"}``): a picture whose product mask is doubtful is
+    restyled as ``stylize.product_mask.doubtful_mask_fallback`` says, the same rule as the Studio and ``stylerec
+    stylize``, and its sentence is kept in the item's recipe (``fallback``) and reaches the manifest's warnings.
+    None renders ``options`` as they are on every picture.
     """
-    from stylerec_desktop.core.stylize import StyleOptions, stylize_job
+    from stylerec_desktop.core.stylize import RenderCache, StyleOptions, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
     from stylerec_desktop.core.stylize.fidelity import render_fidelity
+    from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback
     from stylerec_desktop.core.stylize.recipe import make_recipe
 
     options = options or StyleOptions()
@@ -176,9 +183,12 @@ def restyle_items_job(
         with Image.open(path) as opened:
             opened.load()
             content = opened.copy()
-        recipe = make_recipe(chosen, path, content.size, source, options, item.sku, style_sku)
+        cache = RenderCache(content)
+        used, note = (options, "") if fallback is None else doubtful_mask_fallback(content, options, fallback, cache)
+        recipe = make_recipe(chosen, path, content.size, source, used, item.sku, style_sku)
+        recipe = recipe.with_fallback(note)
         # Drive the render one step at a time so a cancel (close) lands between its tiles too.
-        render = yield from within(stylize_job(content, source, options, engine=chosen), done, total)
+        render = yield from within(stylize_job(content, source, used, engine=chosen, cache=cache), done, total)
         recipe = recipe.with_fidelity(render_fidelity(content, render).to_dict())
         result.append(
             ExportItem(

@@ -393,7 +393,9 @@ def _export_item(
             raise _Stopped
         preset = planned.preset
         framed = frame_for_preset(pixels, preset, product, options.background)
-        file_warnings = tuple(w.message for w in framed.warnings)
+        # A doubtful product mask that changed a restyle's settings is a warning about every file made from it.
+        fallback = str((item.recipe or {}).get("fallback") or "")
+        file_warnings = (*((fallback,) if fallback else ()), *(w.message for w in framed.warnings))
         outcome.warnings.extend(f"{item.sku} ({preset.name}): {message}" for message in file_warnings)
         exif = build_exif(task.provenance, preset.size, source_exif if options.keep_metadata else None)
         data = encode_image(framed.image, preset, xmp=xmp, exif=exif)

@@ -22,7 +22,6 @@ from typing import Any
 
 from PIL import Image
 
-from stylerec_desktop.core import masks
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
 from stylerec_desktop.core.stylize.options import MaskMode, PresetBlend, StyleOptions, StyleSource
@@ -63,22 +62,13 @@ def product_safe_options_for(picture: Image.Image, **changes: Any) -> tuple[Styl
     """:func:`product_safe_options` for one picture, and a sentence when they had to change for it ("" otherwise).
 
     The default restyles the backdrop only, which is safe exactly as far as the product mask is right. When the
-    mask is doubtful (``masks.analyse_product`` confidence under ``masks.LOW_CONFIDENCE``: a photograph with no
-    plain backdrop, a white product on white) and no mask was asked for, the whole picture is restyled lightly
-    instead, with the product's colours kept (the "Subtle texture" settings: strength
-    :data:`SAFE_PRODUCT_RESTYLE_STRENGTH`), because painting the wrong "background" would paint over the product.
+    mask is doubtful (a photograph with no plain backdrop, a white product on white) and no mask was asked for, the
+    whole picture is restyled lightly instead, with the product's colours kept: the one rule every render follows,
+    ``stylize.product_mask.doubtful_mask_fallback`` (a strength or colour setting given in ``changes`` still wins).
     """
-    options = product_safe_options(**changes)
-    if "mask" in changes or options.mask == "all":
-        return options, ""
-    found = masks.analyse_product(picture)
-    if found.confidence >= masks.LOW_CONFIDENCE:
-        return options, ""
-    changed = {"mask": "all", "strength": SAFE_PRODUCT_RESTYLE_STRENGTH, "preserve_colour": True}
-    safe = product_safe_options(**(changed | changes))  # a strength or colour setting given still wins
-    return safe, (f"The product's outline is uncertain here (mask confidence {found.confidence:.2f}), so the whole "
-                  f"picture was restyled lightly (strength {safe.strength:g}, colours kept) instead of the "
-                  "background only; choose a mask to decide yourself.")  # fmt: skip
+    from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback  # it reads this module back
+
+    return doubtful_mask_fallback(picture, product_safe_options(**changes), given=changes.keys())
 
 
 @dataclass(frozen=True)

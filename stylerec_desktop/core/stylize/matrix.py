@@ -16,7 +16,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,8 +79,12 @@ def render_matrix_job(
     contents: Sequence[MatrixContent],
     styles: Sequence[MatrixStyle],
     options: StyleOptions | None = None,
+    fallback: Collection[str] | None = None,
 ) -> Job[MatrixResult]:
-    """Render every content in every style (row by row); yields one Progress per cell (and the cell's own steps)."""
+    """Render every content in every style (row by row); yields one Progress per cell (and the cell's own steps).
+
+    ``fallback``: as for ``renders.render_into_catalog_job`` (the names of the settings the user set, so a picture
+    with a doubtful product mask is rendered as every other render of it would be; None: ``options`` as given)."""
     if not contents or not styles:
         raise UserError("A batch needs at least one picture and one style.")
     options = options or StyleOptions()
@@ -95,7 +99,7 @@ def render_matrix_job(
             yield Progress(cell, total, what)
             job = render_into_catalog_job(
                 catalog, content.path, style.source, options, style.engine, content.sku, style.style_sku,
-                content.product_id,
+                content.product_id, fallback=fallback,
             )  # fmt: skip
             step = Progress(cell, total, what)
             try:

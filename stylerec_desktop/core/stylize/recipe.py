@@ -23,7 +23,8 @@ Versions: 1 ran the networks at the output size (no ``style_scale`` in its optio
 copied to the top level, like ``seed``). A version-1 recipe is read with ``style_scale=None``, which selects the
 version-1 pipeline, so it re-renders the pixels it made then. A ``look`` (the named look the settings came from,
 see ``stylize.looks``) may be recorded; like the name it gives, it is not read back. After a render, ``fidelity`` (see
-``stylize.fidelity``) may be added; it describes the result and is not read back.
+``stylize.fidelity``) may be added; it describes the result and is not read back. So may ``fallback``, the sentence
+saying a doubtful product mask changed the settings (``stylize.product_mask``); the options hold the ones used.
 """
 
 from __future__ import annotations
@@ -342,6 +343,15 @@ class Recipe:
 
     def with_fidelity(self, fidelity: Mapping[str, Any]) -> Recipe:
         return dataclasses.replace(self, fidelity=dict(fidelity))
+
+    def with_fallback(self, note: str) -> Recipe:
+        """This recipe with ``fallback``: the sentence saying a doubtful product mask changed the settings
+        (``stylize.product_mask``; the options already hold the ones used). Not read back by a re-render."""
+        return dataclasses.replace(self, extra={**self.extra, "fallback": note}) if note else self
+
+    @property
+    def fallback(self) -> str:
+        return str(self.extra.get("fallback") or "")
 
     def render_options(self) -> StyleOptions:
         """The options with device and precision pinned to what the render actually used."""

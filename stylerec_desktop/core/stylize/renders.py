@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.catalog.catalog import StoredRender
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.safe_files import unique_path, write_atomic
-from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
+from stylerec_desktop.core.stylize import RenderCache, StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
 from stylerec_desktop.core.stylize.fidelity import render_fidelity
 from stylerec_desktop.core.stylize.png import encode_png_job
+from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback
 from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
 
 RECIPE_SUFFIX = ".recipe.json"
@@ -50,10 +52,15 @@ def render_into_catalog_job(
     style_sku: str | None = None,
     product_id: int | None = None,
     look: str | None = None,
+    fallback: Collection[str] | None = None,
 ) -> Job[StoredRender]:
     """Render ``content_path`` with ``source`` and keep it: PNG under ``renders/``, ``.recipe.json`` beside it, and a
     catalog row. The recipe carries the render's measured ``fidelity`` (see ``stylize.fidelity``) and ``look``, the
-    named look its settings came from (if any). Yields the render's progress; returns the :class:`StoredRender`."""
+    named look its settings came from (if any). Yields the render's progress; returns the :class:`StoredRender`.
+
+    ``fallback``: None renders ``options`` as they are (a re-render); a collection (the names of the settings the
+    user set, possibly empty) applies the doubtful-mask rule first (``stylize.product_mask.doubtful_mask_fallback``)
+    and records its sentence as the recipe's ``fallback``; the recipe holds the options actually used."""
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
@@ -61,8 +68,13 @@ def render_into_catalog_job(
     with Image.open(content_path) as opened:
         opened.load()
         content = opened.copy()
+    cache = RenderCache(content)
+    note = ""
+    if fallback is not None:
+        options, note = doubtful_mask_fallback(content, options, fallback, cache)
     recipe = make_recipe(chosen, content_path, content.size, source, options, content_sku, style_sku, look)
-    result = yield from stylize_job(content, source, options, engine=chosen)
+    recipe = recipe.with_fallback(note)
+    result = yield from stylize_job(content, source, options, engine=chosen, cache=cache)
     # Each finishing step is its own step of the job, so a cancel of a big render lands within about a second.
     yield Progress(0, None, "measuring the render")
     recipe = recipe.with_fidelity(render_fidelity(content, result).to_dict())

@@ -6,9 +6,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from stylerec_desktop.core.stylize.preview import Previewer
 
 PREVIEW_SIDE = 256
 #: The most pictures the studio takes at once (each render is a job and a row in the jobs panel; a whole-catalog
@@ -37,32 +41,20 @@ def image_files(paths: list[Path]) -> list[Path]:
     return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
 
 
-_previews_lock = threading.Lock()
-_preview_contents: dict[tuple[Path, int], Image.Image] = {}
+_previewer_lock = threading.Lock()
+_previewers: list[Previewer] = []
 
 
-def preview_content(path: Path, side: int = PREVIEW_SIDE) -> Image.Image:
-    """The content image with its longest side ``side`` px, decoded once per file and side (on a worker)."""
-    with _previews_lock:
-        cached = _preview_contents.get((path, side))
-    if cached is None:
-        from stylerec_desktop.core.stylize import prepare_content
+def previewer() -> Previewer:
+    """The previews' per-picture work, kept across control changes (core ``stylize.preview``: the working copy,
+    the product analysis, the plate and the network's painting); made on first use, on a worker, because
+    core.stylize loads torch."""
+    from stylerec_desktop.core.stylize.preview import Previewer
 
-        with Image.open(path) as opened:
-            cached = prepare_content(opened, side)
-        with _previews_lock:
-            if len(_preview_contents) > 32:
-                _preview_contents.clear()
-            _preview_contents[(path, side)] = cached
-    return cached
-
-
-def preview_source_side(style_scale: float | None) -> int:
-    """How large the preview's content must be: the network runs at the style scale's working resolution, and
-    it must see the same pixels as a full render does (a 256 px copy enlarged to 512 would be a softer picture)."""
-    from stylerec_desktop.core.stylize.scale import working_side
-
-    return PREVIEW_SIDE if style_scale is None else max(PREVIEW_SIDE, working_side(style_scale))
+    with _previewer_lock:
+        if not _previewers:
+            _previewers.append(Previewer())
+        return _previewers[0]
 
 
 def to_qimage(image: Image.Image) -> QImage:

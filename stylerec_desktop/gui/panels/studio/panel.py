@@ -4,8 +4,9 @@ and the batch matrix as jobs, and passes their results to the variant strip. The
 :class:`~stylerec_desktop.gui.panels.studio.batch.BatchBox`, the results
 :class:`~stylerec_desktop.gui.panels.studio.variants.VariantStrip`.
 
-The preview runs :func:`~stylerec_desktop.core.stylize.stylize` at :data:`PREVIEW_SIDE` on the read lane through
-:class:`LatestOnly`: as sliders move, older previews are dropped. "Render" queues
+The preview runs core ``stylize.preview.Previewer`` (the render's own pipeline, which keeps each picture's work
+across control changes) at :data:`PREVIEW_SIDE` on the read lane through :class:`LatestOnly`: as sliders move,
+older previews are dropped. "Render" queues
 :func:`~stylerec_desktop.core.stylize.renders.render_into_catalog_job` on the write lane (it adds a catalog row), one
 job per content picture, visible and cancellable in the jobs panel.
 """
@@ -38,8 +39,7 @@ from stylerec_desktop.gui.panels.studio.content import (
     Content,
     escape,
     image_files,
-    preview_content,
-    preview_source_side,
+    previewer,
     to_qimage,
 )
 from stylerec_desktop.gui.panels.studio.controls import StudioControls, describe_style, resolve_style
@@ -335,12 +335,11 @@ class StudioPanel(FileDropTarget, QWidget):
         if not self._asked_at:
             self._asked_at = time.perf_counter()
 
-        def work() -> QImage:
-            from stylerec_desktop.core.stylize import stylize
-
+        def work() -> tuple[QImage, str]:
             source, _ = resolve_style(catalog, choice)
-            content = preview_content(path, preview_source_side(options.style_scale))
-            return to_qimage(stylize(content, source, options, engine=engine))
+            # The same picture a render or an export makes, doubtful-mask rule included (core stylize.preview).
+            picture, note = previewer().preview(path, source, options, engine=engine)
+            return to_qimage(picture), note
 
         self.status_label.setText("Previewing…")
         self._preview.run(work, self._show_preview, self._preview_failed)
@@ -366,7 +365,7 @@ class StudioPanel(FileDropTarget, QWidget):
                 source, style_sku = resolve_style(catalog, choice)
                 stored = yield from render_into_catalog_job(catalog, content.path, source, options, engine,
                                                             content.sku, style_sku, content.product_id,
-                                                            look)  # fmt: skip
+                                                            look, fallback=())  # fmt: skip
                 return stored, icon_image(stored.path)
 
             title = f"Render {content.label} in {describe_style(choice)}"
@@ -412,7 +411,7 @@ class StudioPanel(FileDropTarget, QWidget):
                 source, style_sku = resolve_style(catalog, style.choice)  # type: ignore[arg-type]
                 columns.append(MatrixStyle(source, style.label, style_sku, style.engine))
             rows = [MatrixContent(c.path, c.sku, c.product_id) for c in contents]
-            result = yield from render_matrix_job(catalog, rows, columns, options)
+            result = yield from render_matrix_job(catalog, rows, columns, options, fallback=())
             return result, [icon_image(render.path) for render in result.done]
 
         title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
@@ -497,11 +496,13 @@ class StudioPanel(FileDropTarget, QWidget):
                                    f"{escape(names)}")  # fmt: skip
         self.render_button.setEnabled(True)
 
-    def _show_preview(self, image: QImage) -> None:
+    def _show_preview(self, answer: tuple[QImage, str]) -> None:
+        image, note = answer
         self.last_preview_ms = (time.perf_counter() - self._asked_at) * 1000 if self._asked_at else 0.0
         self._asked_at = 0.0
         self.preview_label.setPixmap(QPixmap.fromImage(image))
-        self.status_label.setText(f"Preview {image.width()}x{image.height()} in {self.last_preview_ms:.0f} ms")
+        shown = f"Preview {image.width()}x{image.height()} in {self.last_preview_ms:.0f} ms"
+        self.status_label.setText(f"{shown}. {note}" if note else shown)
         self.previewShown.emit(self.last_preview_ms)
 
     def _preview_failed(self, info: JobInfo) -> None:
