@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -53,6 +54,12 @@ from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import FileDropTarget
+
+if TYPE_CHECKING:  # the recommendation and style modules load torch; the window must open without it
+    from stylerec_desktop.core.recommend.explain import Explanation
+    from stylerec_desktop.core.recommend.ranking import Recommendation
+    from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
+    from stylerec_desktop.core.stylize import StyleVector
 
 log = logging.getLogger(__name__)
 
@@ -265,8 +272,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.studio_panel.set_products(product_ids)
         self._open_bottom(self.studio_dock)
 
-    def _restyle_in_taste(self, style: object) -> None:
-        self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]
+    def _restyle_in_taste(self, style: StyleVector) -> None:
+        self.studio_panel.use_style_vector(style)
         self._open_bottom(self.studio_dock)
 
     def find_similar(self, product_id: int) -> None:
@@ -284,8 +291,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.similar_dock.show()
         self.similar_dock.raise_()
 
-    def _inspect(self, selection: object) -> None:
-        self.inspector_panel.inspect(selection)  # type: ignore[arg-type]
+    def _inspect(self, selection: tuple[Recommendation, Explanation, CustomerWorkspace]) -> None:
+        self.inspector_panel.inspect(selection)
         self._open_bottom(self.inspector_dock)
 
     def _build_menus(self) -> None:
@@ -361,6 +368,10 @@ class MainWindow(FileDropTarget, QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: dialogs.shortcuts_dialog(self).exec())
         self._action(help_menu, "&Log…", self.show_log)
+        self.open_log_folder_action = self._action(help_menu, "Open log &folder", self.open_log_folder)
+        folder = logbook.log_folder()
+        self.open_log_folder_action.setEnabled(folder is not None)
+        self.open_log_folder_action.setToolTip(str(folder) if folder is not None else "The log is kept in memory only")
         self._action(help_menu, "&About StyleRec Desktop", self._about)
 
     def _action(
@@ -563,6 +574,12 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.log_dialog.show()
         self.log_dialog.raise_()
         self.log_dialog.activateWindow()
+
+    def open_log_folder(self) -> None:
+        """Show the folder of the rotating log file in the file manager (to attach it to a bug report)."""
+        folder = logbook.log_folder()
+        if folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _apply_preferences(self, preferences: Preferences) -> None:
         """Hand the settings to the panels that use them (at start, and on Settings ▸ OK/Apply)."""

@@ -14,12 +14,14 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QFontMetrics,
     QGuiApplication,
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -39,20 +41,24 @@ class FileDropTarget:
     def take_dropped(self, paths: list[Path]) -> None:
         raise NotImplementedError
 
-    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
+    def _dropped(self, event: QDropEvent) -> list[Path]:
+        # QDragEnterEvent and QDragMoveEvent are QDropEvents: one reading of the dragged files for all three.
         if not event.mimeData().hasUrls():
             return []
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         return [path for path in paths if self.accepts_dropped(path)]
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    def _answer_drag(self, event: QDragMoveEvent) -> None:
         if self._dropped(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
-        self.dragEnterEvent(event)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self._answer_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self._answer_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = self._dropped(event)
@@ -266,8 +272,8 @@ class ElidedLabel(QLabel):
         """Put the whole text on the clipboard."""
         QGuiApplication.clipboard().setText(self._full)
 
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._elide()
 
     def sizeHint(self) -> QSize:

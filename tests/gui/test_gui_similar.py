@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
 from gui_catalogs import draw_images
+from gui_helpers import wait_idle
 from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 

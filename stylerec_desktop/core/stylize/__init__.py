@@ -60,7 +60,7 @@ def prepare_content(content: Image.Image, size: int | None) -> Image.Image:
     if size is not None and max(image.size) != size:
         scale = size / max(image.size)
         new = (max(MIN_SIDE, round(image.width * scale)), max(MIN_SIDE, round(image.height * scale)))
-        image = image.resize(new, Image.LANCZOS)
+        image = image.resize(new, Image.Resampling.LANCZOS)
     return image
 
 

@@ -15,6 +15,7 @@ variant strip and for export file names and manifests: a merchandiser reads the 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
 from stylerec_desktop.core.stylize.options import MaskMode, PresetBlend, StyleOptions, StyleSource
 from stylerec_desktop.core.stylize.scale import DEFAULT_STYLE_SCALE
+
+log = logging.getLogger(__name__)
 
 # The product-safe defaults, chosen by bench/bench_defaults.py's rule (a setting is safe when its median product
 # fidelity is >= 0.80 and its 10th percentile >= 0.60 over 12 products x 4 styles; among safe ones the style that
@@ -76,6 +79,8 @@ def product_safe_options_for(picture: Image.Image, **changes: Any) -> tuple[Styl
         return options, ""
     changed = {"mask": "all", "strength": SAFE_PRODUCT_RESTYLE_STRENGTH, "preserve_colour": True}
     safe = product_safe_options(**(changed | changes))  # a strength or colour setting given still wins
+    log.info("mask confidence %.2f under %.2f for a %dx%d picture: restyling the whole picture lightly instead of "
+             "the background", found.confidence, masks.LOW_CONFIDENCE, *picture.size)  # fmt: skip
     return safe, (f"The product's outline is uncertain here (mask confidence {found.confidence:.2f}), so the whole "
                   f"picture was restyled lightly (strength {safe.strength:g}, colours kept) instead of the "
                   "background only; choose a mask to decide yourself.")  # fmt: skip

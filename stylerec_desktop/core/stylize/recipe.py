@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -130,7 +131,7 @@ def make_recipe(
     content_sku: str | None = None,
     style_sku: str | None = None,
     look: str | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The recipe of rendering the file ``content_path`` (``content_size`` = its width, height) with ``source``.
     ``look`` names the look (``stylize.looks``) the settings came from; it is recorded for names, not read back.
 
@@ -193,10 +194,21 @@ def recipe_source(recipe: dict[str, object]) -> StyleSource:
     raise UserError(f"Unknown style kind '{kind}' in this recipe (made by a newer StyleRec?).")
 
 
+def _recipe_version(recipe: dict[str, object], default: int) -> int:
+    """The recipe's ``recipe_version`` (``default`` when it has none); UserError when it is not a whole number."""
+    value = recipe.get("recipe_version", default)
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
+    raise UserError(f"This recipe's version ({value!r}) is not a number: the recipe file is damaged.")
+
+
 def recipe_options(recipe: dict[str, object]) -> StyleOptions:
     """The recipe's options with device and precision pinned to what was actually used."""
-    options = dict(recipe["options"])  # type: ignore[arg-type]
-    version = int(recipe.get("recipe_version", 1))  # type: ignore[call-overload]
+    stored = recipe["options"]
+    if not isinstance(stored, dict):
+        raise UserError("This recipe has no options: the recipe file is damaged.")
+    options: dict[str, Any] = dict(stored)
+    version = _recipe_version(recipe, 1)
     for introduced, absent in _ABSENT_BEFORE.items():
         if version < introduced:
             for name, value in absent.items():
@@ -229,7 +241,7 @@ def rerender(recipe: dict[str, object] | str) -> Image.Image:
     if isinstance(recipe, str):
         recipe = json.loads(recipe)
     assert isinstance(recipe, dict)
-    if int(recipe.get("recipe_version", 0)) > RECIPE_VERSION:
+    if _recipe_version(recipe, 0) > RECIPE_VERSION:
         raise UserError("This recipe was written by a newer StyleRec Desktop; update the app to re-render it.")
     engine = str(recipe["engine"])
     if engine not in ENGINES:
@@ -240,5 +252,6 @@ def rerender(recipe: dict[str, object] | str) -> Image.Image:
     with Image.open(content_path) as opened:
         opened.load()
         content = opened.copy()
-    with torch_threads(recipe.get("threads")):  # type: ignore[arg-type]
+    threads = recipe.get("threads")  # the intra-op thread count the render used (None: the default)
+    with torch_threads(threads if isinstance(threads, int) else None):
         return stylize(content, recipe_source(recipe), recipe_options(recipe), engine=engine)

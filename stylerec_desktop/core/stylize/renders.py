@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
-from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.catalog import Catalog, StoredRender
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.stylize import StyleImage, StyleOptions, StyleSource, stylize_job
 from stylerec_desktop.core.stylize.engines import engine_for
@@ -30,6 +31,8 @@ from stylerec_desktop.core.stylize.recipe import (
     unused_path,
     write_atomically,
 )
+
+log = logging.getLogger(__name__)
 
 RECIPE_SUFFIX = ".recipe.json"
 
@@ -62,6 +65,7 @@ def render_into_catalog_job(
     """Render ``content_path`` with ``source`` and keep it: PNG under ``renders/``, ``.recipe.json`` beside it, and a
     catalog row. The recipe carries the render's measured ``fidelity`` (see ``stylize.fidelity``) and ``look``, the
     named look its settings came from (if any). Yields the render's progress; returns the :class:`StoredRender`."""
+    started = time.perf_counter()
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
@@ -88,9 +92,11 @@ def render_into_catalog_job(
         result.size,
         str(recipe["content"]["sha256"]),
         chosen,
-        recipe,  # type: ignore[index]
+        recipe,
         product_id=product_id,
     )
+    log.info("render %d of %s (%s, %dx%d) saved as %s in %.1f s", render_id, content_sku or content_path, chosen,
+             *result.size, path.name, time.perf_counter() - started)  # fmt: skip
     return catalog.render(render_id)
 
 
@@ -102,6 +108,7 @@ def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[Sto
     content = recipe["content"]
     style = recipe["style"]
     assert isinstance(content, dict) and isinstance(style, dict)
+    look = recipe.get("look")  # a named look's name; absent from recipes made before looks
     return (
         yield from render_into_catalog_job(
             catalog,
@@ -112,6 +119,6 @@ def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[Sto
             content.get("sku"),
             style.get("sku"),
             render.product_id,
-            recipe.get("look"),  # type: ignore[arg-type]
+            look if isinstance(look, str) else None,
         )  # fmt: skip
     )

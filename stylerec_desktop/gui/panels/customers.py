@@ -211,7 +211,8 @@ class CustomersPanel(QWidget):
         if not rows:
             return
         current = self.customer_list.currentIndex().row()
-        step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}[key]
+        steps: dict[int, int] = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}
+        step = steps[key]
         row = 0 if current < 0 else min(rows - 1, max(0, current + step))
         self.customer_list.setCurrentIndex(self.customer_model.index(row))
 

@@ -241,9 +241,11 @@ if __name__ == "__main__":
     from PySide6.QtWidgets import QApplication
 
     from stylerec_desktop.gui import logbook
+    from stylerec_desktop.gui.panels._standalone import announce_when_idle
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    theme.apply(app)  # type: ignore[arg-type]
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    theme.apply(app)
     recent = logbook.configure_logging()
     logging.getLogger("stylerec_desktop.demo").warning("a warning, to see the colours")
     try:
@@ -253,6 +255,7 @@ if __name__ == "__main__":
     runner = JobRunner()
     dialog = LogDialog(recent, runner, logbook.log_folder())
     dialog.show()
+    announce_when_idle(runner)
     code = app.exec()
     runner.shutdown()
     raise SystemExit(code)

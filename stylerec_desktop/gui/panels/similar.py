@@ -382,7 +382,9 @@ class SimilarPanel(QWidget):
         modes = QHBoxLayout()
         modes.setSpacing(4)
         for by, (text, tip) in MODES.items():
-            button = QToolButton(text=text, checkable=True)
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
             button.setObjectName(f"similarBy_{by}")
             button.setToolTip(tip)
             button.setChecked(by == DEFAULT_MODE)
