@@ -140,7 +140,8 @@ def import_file(
 
 
 def _import_summary(report: ImportReport) -> str:
-    bad = f", {len(report.errors)} problems" if report.errors else ""
+    problems = len(report.errors)
+    bad = f", {problems} problem{'s' if problems != 1 else ''}" if problems else ""
     rejects = f", bad rows in {report.rejects_path}" if report.rejects_path else ""
     return f"{report.rows} rows read, {report.imported} imported, {report.merged} merged{bad}{rejects}"
 
