@@ -135,7 +135,11 @@ class LogDialog(QDialog):
         self.folder_button.setToolTip(str(folder) if folder is not None else "The log could not be written to a file")
         self.folder_button.clicked.connect(self.open_folder)
         for button in (self.copy_button, self.save_button, self.folder_button):
+            button.setAutoDefault(False)  # Enter closes the log, whichever button had the focus last
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        if close is not None:
+            close.setDefault(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(buttons)
