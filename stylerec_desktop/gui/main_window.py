@@ -37,6 +37,7 @@ from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
 from stylerec_desktop.gui.indexing import IndexController, StyleIndexWarmer
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.messages import for_people
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.evaluation_dialog import EvaluationDialog
@@ -430,7 +431,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         try:
             catalog = Catalog.open(folder)
         except UserError as exc:
-            self.show_start(str(exc))
+            self.show_start(for_people(str(exc)))
             return False
         self.set_catalog(catalog)
         self._trim_thumbnails(catalog)
@@ -488,7 +489,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         try:
             self.set_catalog(Catalog.create(Path(folder)))
         except UserError as exc:
-            QMessageBox.warning(self, "Cannot create the catalog", str(exc))
+            QMessageBox.warning(self, "Cannot create the catalog", for_people(str(exc)))
 
     def _build_demo_where_asked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the demo catalog (an empty folder)")
