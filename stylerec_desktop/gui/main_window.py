@@ -65,6 +65,8 @@ if TYPE_CHECKING:  # the recommendation and style modules load torch; the window
 log = logging.getLogger(__name__)
 
 APP_TITLE = "StyleRec Desktop"
+# Window heights below this get the compact default layout (the taste behind a tab beside the customers).
+COMPACT_HEIGHT = 800
 # Bump when the docks change, so an old saved layout is not forced onto new docks.
 _STATE_VERSION = 4
 
@@ -215,17 +217,24 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.addDockWidget(left, self.customers_dock)
         self.addDockWidget(right, self.detail_dock)
         self.addDockWidget(bottom, self.studio_dock)
-        self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
+        # Below ~800 px of height the customers and their taste cannot share the left column (the history showed a
+        # single row at 1280x720): the taste goes behind a tab there.
+        compact = self.height() < COMPACT_HEIGHT
+        if not compact:
+            self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.studio_dock, self.inspector_dock)
         self.tabifyDockWidget(self.studio_dock, self.jobs_dock)
         self.tabifyDockWidget(self.detail_dock, self.recommendations_dock)
         self.tabifyDockWidget(self.detail_dock, self.similar_dock)
+        if compact:
+            self.tabifyDockWidget(self.customers_dock, self.taste_dock)
         for dock in (self.customers_dock, self.taste_dock, self.detail_dock, self.recommendations_dock,
                      self.similar_dock):  # fmt: skip
             dock.show()
         for dock in (self.studio_dock, self.inspector_dock, self.jobs_dock):
             dock.hide()
         self.detail_dock.raise_()
+        self.customers_dock.raise_()
         self.studio_dock.raise_()
         width, height = self.width(), self.height()
         self.resizeDocks(
@@ -233,16 +242,36 @@ class MainWindow(FileDropTarget, QMainWindow):
             [min(340, max(240, width // 5)), min(520, max(330, width * 28 // 100))],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.customers_dock, self.taste_dock], [height * 6 // 10, height * 4 // 10],
-                         Qt.Orientation.Vertical)  # fmt: skip
+        if not compact:
+            self.resizeDocks([self.customers_dock, self.taste_dock], [height * 6 // 10, height * 4 // 10],
+                             Qt.Orientation.Vertical)  # fmt: skip
 
     def _open_bottom(self, dock: QDockWidget) -> None:
-        """Show and raise a dock of the bottom strip; opened from closed, it gets about 40% of the height."""
+        """Show and raise a dock of the bottom strip; opened from closed, it gets about 40% of the height. On a
+        window too narrow for the panel beside the side columns (the Studio's three columns at 1280 px), the strip
+        runs the window's full width under them instead of scrolling sideways."""
         was_open = any(d.isVisible() for d in (self.studio_dock, self.inspector_dock, self.jobs_dock))
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        if not was_open and self.dockWidgetArea(dock) == bottom:
+            self._fit_bottom_strip(dock)
         dock.show()
         dock.raise_()
-        if not was_open and self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+        if not was_open and self.dockWidgetArea(dock) == bottom:
             self.resizeDocks([dock], [max(300, self.height() * 45 // 100)], Qt.Orientation.Vertical)
+
+    def _fit_bottom_strip(self, dock: QDockWidget) -> None:
+        """The bottom strip spans the grid only (the side columns run the full height) when ``dock``'s panel fits
+        under the grid, else the window's whole width (the side columns end above it)."""
+        area = dock.widget()
+        panel = area.widget() if isinstance(area, QScrollArea) else area
+        need = panel.minimumSizeHint().width() if panel is not None else 0
+        central = self.centralWidget()
+        under_grid = central.width() if central is not None else self.width()
+        full = need > under_grid
+        left = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.RightDockWidgetArea
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
 
     def _wire_workspace(self) -> None:
         self.customers_panel.customerChosen.connect(self._show_customer_workspace)

@@ -6,7 +6,8 @@ They draw what they are given; none reads the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QFontMetrics,
     QGuiApplication,
+    QPaintDevice,
     QPainter,
     QPaintEvent,
     QPen,
@@ -29,6 +31,22 @@ from stylerec_desktop.core.catalog import ProductTile
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
+
+@contextmanager
+def painting(device: QPaintDevice) -> Iterator[QPainter]:
+    """A QPainter on ``device`` for the ``with`` block, ended when the block ends.
+
+    Never leave the end to Python dropping the object: a frame kept alive past the paint event (a profiler's stack
+    sample, ``sys._current_frames()``, a stored traceback) keeps the painter active after Qt finished the paint
+    event ("QBackingStore::endPaint() called with active painter"), and whichever thread drops that frame ends it
+    later, while the GUI thread paints: a segfault in the next ``drawText`` (scripts/workspace_timings.py
+    --explain crashed that way).
+    """
+    painter = QPainter(device)
+    try:
+        yield painter
+    finally:
+        painter.end()
 
 class FileDropTarget:
     """Mixin (before the Qt class) for a widget that takes files dropped on it: :meth:`accepts_dropped` says which
@@ -107,7 +125,10 @@ class SwatchStrip(QWidget):
         return QSize(160, self.minimumHeight())
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+        with painting(self) as painter:
+            self._paint(painter)
+
+    def _paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         border = theme.colours().card_border
@@ -197,9 +218,9 @@ class ScoreBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self._components:
             return
-        painter = QPainter(self)
         scale = max(abs(v) for v in self._components.values())
-        paint_score_bars(painter, self.rect().adjusted(0, 0, -2, 0), self._components, scale, labels=True)
+        with painting(self) as painter:
+            paint_score_bars(painter, self.rect().adjusted(0, 0, -2, 0), self._components, scale, labels=True)
 
 
 class ProductThumb(QLabel):

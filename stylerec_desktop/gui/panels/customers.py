@@ -126,8 +126,9 @@ class CustomersPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(picker)
         splitter.addWidget(history)
-        splitter.setStretchFactor(0, 1)  # the picker and the history share the height
-        splitter.setStretchFactor(1, 1)
+        # The history gets the larger share: its rows are what a merchandiser reads; the picker keeps 3 rows or more.
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
