@@ -76,8 +76,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write("\n")
-            reporter.write_line("The source tree changed during the test run (tests must write under tmp_path; or was it edited meanwhile?):",
-                                red=True)  # fmt: skip
+            reporter.write_line("The source tree changed during the test run (tests must write under tmp_path; "
+                                "or was it edited meanwhile?):", red=True)  # fmt: skip
             for line in written:
                 reporter.write_line(f"    {line}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
