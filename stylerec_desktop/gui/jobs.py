@@ -40,7 +40,7 @@ from shiboken6 import Shiboken
 
 from stylerec_desktop.core.errors import UserError, user_error_for
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress
-from stylerec_desktop.gui.messages import for_people
+from stylerec_desktop.gui.text import for_people
 
 log = logging.getLogger(__name__)
 

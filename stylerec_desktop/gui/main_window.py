@@ -37,7 +37,6 @@ from stylerec_desktop.gui.edits import ProductEdits
 from stylerec_desktop.gui.imports import KINDS, ImportController, is_importable
 from stylerec_desktop.gui.indexing import IndexController, StyleIndexWarmer
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
-from stylerec_desktop.gui.messages import for_people
 from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.panels.customers import CustomersPanel
 from stylerec_desktop.gui.panels.evaluation_dialog import EvaluationDialog
@@ -53,6 +52,7 @@ from stylerec_desktop.gui.panels.studio import StudioPanel
 from stylerec_desktop.gui.panels.taste import TastePanel
 from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
+from stylerec_desktop.gui.text import for_people
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import FileDropTarget
 

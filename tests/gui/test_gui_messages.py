@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.gui.jobs import JobRunner, JobState
-from stylerec_desktop.gui.messages import for_people
+from stylerec_desktop.gui.text import for_people
 
 
 @pytest.mark.parametrize(
@@ -27,9 +27,15 @@ from stylerec_desktop.gui.messages import for_people
          "No catalog in /data/c. Create one with File ▸ New catalog or build the demo from the start page."),
         ("No CUDA GPU is available to PyTorch here; use --device cpu (or auto).",
          "No CUDA GPU is available to PyTorch here; choose Automatic or CPU in Settings ▸ Processing."),
+        ("Gatys needs ImageNet VGG19 weights (vgg19.pth, 548 MB). On a computer with internet run "
+         "`stylerec models --fetch vgg19` or import the file with `stylerec models --import-vgg19 FILE`.",
+         "Gatys needs ImageNet VGG19 weights (vgg19.pth, 548 MB). Download them or import the file in Settings ▸ "
+         "Models."),
         # Advice the window has no counterpart for goes; a message that is nothing else stays as it is.
         ("The export folder is full. Try `stylerec export --resume` later.", "The export folder is full."),
-        ("--top must be at least 1, got 0.", "--top must be at least 1, got 0."),
+        ("--top must be at least 1, got 0.", "top must be at least 1, got 0."),
+        ("Too few purchases. The default ranking stays; try more --folds or longer --test-days.",
+         "Too few purchases. The default ranking stays; try more test windows or longer test windows."),
         ("The price must be a number.", "The price must be a number."),
     ],
 )  # fmt: skip
