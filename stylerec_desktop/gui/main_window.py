@@ -260,14 +260,15 @@ class MainWindow(FileDropTarget, QMainWindow):
             self.resizeDocks([dock], [max(300, self.height() * 45 // 100)], Qt.Orientation.Vertical)
 
     def _fit_bottom_strip(self, dock: QDockWidget) -> None:
-        """The bottom strip spans the grid only (the side columns run the full height) when ``dock``'s panel fits
-        under the grid, else the window's whole width (the side columns end above it)."""
+        """The bottom strip spans the grid only (the side columns run the full height), unless ``dock`` is the
+        Studio and its three columns do not fit under the grid: then the window's whole width (the side columns end
+        above it). The Inspector and Jobs fit under the grid at any window size the app supports."""
         area = dock.widget()
         panel = area.widget() if isinstance(area, QScrollArea) else area
         need = panel.minimumSizeHint().width() if panel is not None else 0
         central = self.centralWidget()
         under_grid = central.width() if central is not None else self.width()
-        full = need > under_grid
+        full = dock is self.studio_dock and need > under_grid
         left = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.RightDockWidgetArea
         self.setCorner(Qt.Corner.BottomLeftCorner, left)
