@@ -20,6 +20,7 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ruff check stylerec_desktop tests scripts bench
+	$(BIN)/python -m mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 # The fault suite at its nightly size (about 17,000 fuzzed inputs, 100 kill -9 trials, concurrent writers, full
@@ -29,6 +30,7 @@ faults: setup
 
 lint: setup
 	$(BIN)/python -m ruff check stylerec_desktop tests scripts bench
+	$(BIN)/python -m mypy
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run_all.py

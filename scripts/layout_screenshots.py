@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(v) for v in size.split("x"))
         window.resize(width, height)
         window.reset_layout()
+        # Once more: the layout before the reset (made for the previous size) may have held the window wider.
+        window.resize(width, height)
         spin(app, 1.0)
         spin(app, 60, lambda: runner.is_idle() and thumbnails.pending() == 0)
         spin(app, 0.5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,47 @@ def _isolated_user_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
             QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
             QSettings.setPath(settings_format, QSettings.Scope.SystemScope, str(tmp_path / "qsettings-system"))
+
+
+_REPO = Path(__file__).resolve().parent.parent
+_TREE_BEFORE = pytest.StashKey[set[str] | None]()
+
+
+def _tree_status() -> set[str] | None:
+    """``git status --porcelain`` lines of the source tree (ignored files left out), or None outside a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=_REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return set(result.stdout.splitlines()) if result.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_TREE_BEFORE] = _tree_status()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests never write into the source tree: a file they add or change there fails the run, by name."""
+    before = session.config.stash.get(_TREE_BEFORE, None)
+    after = _tree_status()
+    if before is None or after is None:
+        return
+    written = sorted(after - before)
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_line("The source tree changed during the test run (tests must write under tmp_path; "
+                                "or was it edited meanwhile?):", red=True)  # fmt: skip
+            for line in written:
+                reporter.write_line(f"    {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

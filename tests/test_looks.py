@@ -4,6 +4,7 @@ defaults every restyle starts from, and renders named by what they are (strip, e
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -196,7 +197,10 @@ def test_stylize_mask_all_keeps_the_colours_by_default(
     assert options["mask"] == "all" and options["preserve_colour"] is True
 
 
-def test_a_doubtful_mask_restyles_the_whole_picture_lightly_instead_of_the_background() -> None:
+def test_a_doubtful_mask_restyles_the_whole_picture_lightly_instead_of_the_background(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="stylerec_desktop.core.stylize.looks")
     from stylerec_desktop.core.demo.photos import photo_shot
     from stylerec_desktop.core.stylize.looks import SAFE_PRODUCT_RESTYLE_STRENGTH, product_safe_options_for
 
@@ -204,6 +208,8 @@ def test_a_doubtful_mask_restyles_the_whole_picture_lightly_instead_of_the_backg
     options, note = product_safe_options_for(white_on_white, size=128)
     assert options.mask == "all" and options.preserve_colour and options.strength == SAFE_PRODUCT_RESTYLE_STRENGTH
     assert "uncertain" in note and options.size == 128
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("restyling the whole picture lightly" in message for message in logged)
     # A mask chosen by the user is theirs; a clear product keeps the background-only default.
     assert product_safe_options_for(white_on_white, mask="background") == (product_safe_options(mask="background"), "")
     assert product_safe_options_for(product_shot(160, seed=3)) == (product_safe_options(), "")

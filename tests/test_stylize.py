@@ -5,6 +5,8 @@ and a job can be cancelled. Small images (256 px) keep the file fast on a 2-core
 
 from __future__ import annotations
 
+import logging
+
 import cv2
 import numpy as np
 import pytest
@@ -202,7 +204,7 @@ def test_no_seam_at_tile_boundaries(style: Image.Image) -> None:
         assert boundary.max() < np.percentile(steps, 95)
 
 
-def test_out_of_memory_retries_with_smaller_tiles() -> None:
+def test_out_of_memory_retries_with_smaller_tiles(caplog: pytest.LogCaptureFixture) -> None:
     """A GPU out-of-memory error in the middle of a render restarts it with tiles half the size instead of failing
     (simulated here: the forward pass refuses crops above 500x500 px, as a card with too little memory would)."""
     net = loader.style_transformer(CPU)
@@ -221,6 +223,9 @@ def test_out_of_memory_retries_with_smaller_tiles() -> None:
     out = run_job(render_tiled(net, forward, image, CPU, torch.float32, tile=512), lambda p: messages.append(p.message))
     assert refused  # the 512 px pass did run out of memory
     assert any("retrying 640x640 with 256px tiles" in m for m in messages)
+    # ...and the log keeps it, for whoever wonders later why that render was slow.
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "out of memory on cpu rendering 640x640; retrying with 256 px tiles" in warned
     with_small_tiles = run_job(render_tiled(net, forward, image, CPU, torch.float32, tile=256))
     assert torch.equal(out, with_small_tiles)
 

@@ -7,6 +7,7 @@ User errors (a missing file, an unknown sku, a bad row) print one clear line on 
 from __future__ import annotations
 
 import argparse
+import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 from stylerec_desktop import __version__
 from stylerec_desktop.cli import catalog, export, learned, recommend, stylize
 from stylerec_desktop.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR
-from stylerec_desktop.core.catalog.catalog import commit_count
+from stylerec_desktop.core.catalog import commit_count
 from stylerec_desktop.core.errors import UserError, user_error_for
 
 
@@ -30,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalog", metavar="DIR", help="catalog folder (default: $STYLEREC_CATALOG or the user data folder)"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what the work did on stderr: -v what happened (migrations, fallbacks, job outcomes), -vv details",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help: str, **kw: Any):
@@ -45,12 +53,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Warnings alone read as messages; with -v the lines say when and which part of the app spoke.
+QUIET_LOG_FORMAT = "stylerec: %(levelname)s: %(message)s"
+VERBOSE_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(verbosity: int) -> None:
+    """The core's log on stderr: warnings only by default, INFO with ``-v``, DEBUG with ``-vv``. Leaves logging
+    alone when the process already set it up (the CLI called from a program or a test with its own handlers)."""
+    root = logging.getLogger()
+    if root.handlers:
+        if verbosity:
+            root.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+        return
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format=VERBOSE_LOG_FORMAT if verbosity else QUIET_LOG_FORMAT, stream=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. The one place that maps errors for the command line: errors the user can act on (their
     own, a full disk, a locked or read-only catalog, a damaged database; see ``core.errors.user_error_for``) print
     ``stylerec: error: ...`` and exit 2; anything else is a bug and keeps its traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args.verbose)
     commits = commit_count()
     try:
         return args.handler(args)

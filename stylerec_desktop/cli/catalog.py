@@ -88,6 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     with open_catalog(args) as catalog:
         counts = catalog.counts()
+        categories = dict(catalog.categories())
         info = {
             "catalog": str(catalog.folder),
             "database": str(catalog.db_path),
@@ -98,7 +99,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             "app_schema_version": LATEST_VERSION,
             "app_version": __version__,
             "counts": counts,
-            "categories": dict(catalog.categories()),
+            "categories": categories,
         }
     if args.json:
         print_json(info)
@@ -111,7 +112,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"Products     {counts.products} ({counts.images} images) in {counts.categories} categories")
     print(f"Customers    {counts.customers}")
     print(f"Events       {counts.events}")
-    for name, n in info["categories"].items():
+    for name, n in categories.items():
         print(f"  {name or '(none)':<20} {n}")
     return 0
 

@@ -119,7 +119,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     several = len(args.style_image or ()) + len(args.style_sku or ()) + len(args.style_preset or ()) + len(
         args.style_customer or ()) > 1  # fmt: skip
     template = args.name or (_EXPORT_TEMPLATE_SEVERAL_STYLES if several else None)
-    options = ExportOptions(zip=args.zip, **({"template": template} if template else {}))
+    options = ExportOptions(zip=args.zip, template=template) if template else ExportOptions(zip=args.zip)
     with open_catalog(args) as catalog:
         if selection == "campaign":
             from stylerec_desktop.core.export.campaign import campaign_job
@@ -163,11 +163,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         if styles_given:
             restyled = []
             for source, style_sku, label in _export_style_sources(args, catalog):
-                job = restyle_items_job(
+                restyle_job = restyle_items_job(
                     items, source, _export_style_options(args), args.engine, label, style_sku=style_sku,
                     include_customer_ids=args.include_customer_ids, fallback=_export_given(args),
                 )  # fmt: skip
-                restyled += run(job, args)
+                restyled += run(restyle_job, args)
             items = restyled
         gate = None
         if args.min_fidelity is not None:

@@ -65,7 +65,7 @@ def customer_style(catalog: Catalog, customer_id: str) -> Any:
 
 def _stylize_inputs(args: argparse.Namespace, catalog: Catalog | None) -> list[tuple[Path, str | None, int | None]]:
     """(image path, sku or None, product id or None) for every INPUT: an image file, else a catalog sku."""
-    inputs = []
+    inputs: list[tuple[Path, str | None, int | None]] = []
     for text in args.inputs:
         if Path(text).is_file():
             inputs.append((Path(text), None, None))
@@ -242,7 +242,8 @@ def cmd_looks(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"looks": rows, "defaults": defaults})
         return 0
-    print(table([(r["name"], r["settings"], r["description"]) for r in rows], ("LOOK", "SETTINGS", "WHAT IT DOES")))
+    cells = [(str(r["name"]), str(r["settings"]), str(r["description"])) for r in rows]
+    print(table(cells, ("LOOK", "SETTINGS", "WHAT IT DOES")))
     print(
         f"\nWithout --look: strength {safe.strength:g}, colours kept {'on' if safe.preserve_colour else 'off'}, "
         f"mask {safe.mask}, style scale {safe.style_scale:g} (the product-safe defaults; see BENCHMARKS.md)."

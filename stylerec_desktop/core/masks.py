@@ -267,8 +267,8 @@ def _border_segments(height: int, width: int) -> tuple[np.ndarray, np.ndarray, n
             (np.arange(strip, height - strip), np.arange(width - strip, width), "y"),
         )
     ):
-        yy, xx = np.meshgrid(rows, cols, indexing="ij")
-        yy, xx = yy.ravel(), xx.ravel()
+        grid_y, grid_x = np.meshgrid(rows, cols, indexing="ij")
+        yy, xx = grid_y.ravel(), grid_x.ravel()
         position = (xx / width) if along == "x" else ((yy - strip) / max(1, height - 2 * strip))
         ys_all.append(yy)
         xs_all.append(xx)
@@ -344,7 +344,7 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
         return None
     noise = float(np.median(residual[fits]))
     measured = np.median(rgb[ys[fits], xs[fits]].astype(np.float32), axis=0)
-    background = tuple(int(v) for v in measured)
+    red, green, blue = (int(v) for v in measured)
     # The surface is smooth, so evaluating it on a coarse grid and scaling up loses nothing and saves the cost
     # of six full-size multiply-adds per channel.
     grid_h, grid_w = min(height, 32), min(width, 32)
@@ -357,7 +357,7 @@ def _find_backdrop(lab: np.ndarray, rgb: np.ndarray) -> _Backdrop | None:
     fitted = design[fits] @ coefficients
     offset = measured - np.median(_lab_to_rgb(fitted[None, :, :].astype(np.float32))[0], axis=0)
     rgb_grid = np.clip(_lab_to_rgb(coarse) + offset.astype(np.float32), 0.0, 255.0)
-    return _Backdrop(model, coarse, share, noise, background, rgb_grid)  # type: ignore[arg-type]
+    return _Backdrop(model, coarse, share, noise, (red, green, blue), rgb_grid)
 
 
 def _distances(lab: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -510,10 +510,28 @@ def _second_look(
     return second, edges | faint, again
 
 
-def _whole(shape: tuple[int, int], background: tuple[int, int, int], reason: str, **extra: object) -> ProductMask:
+def _whole(
+    shape: tuple[int, int],
+    background: tuple[int, int, int],
+    reason: str,
+    inset: int = 0,
+    backdrop_grid: np.ndarray | None = None,
+) -> ProductMask:
     return ProductMask(
-        np.ones(shape, dtype=bool), found=False, background=background, reason=reason, confidence=0.0, **extra
-    )  # type: ignore[arg-type]
+        np.ones(shape, dtype=bool),
+        found=False,
+        background=background,
+        reason=reason,
+        confidence=0.0,
+        inset=inset,
+        backdrop_grid=backdrop_grid,
+    )
+
+
+def _median_rgb(pixels: np.ndarray) -> tuple[int, int, int]:
+    """The per-channel median of ``(N, 3)`` 8-bit RGB pixels, as an RGB triple."""
+    red, green, blue = (int(v) for v in np.median(pixels, axis=0))
+    return red, green, blue
 
 
 def _with_frame(values: np.ndarray, inset: int) -> np.ndarray:
@@ -544,8 +562,8 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     full_rgb = _as_rgb_array(image)
     full_h, full_w = full_rgb.shape[:2]
     if min(full_h, full_w) < 8:
-        background = tuple(int(v) for v in np.median(full_rgb.reshape(-1, 3), axis=0))
-        return _whole((full_h, full_w), background, "The image is too small to find a product in.")  # type: ignore[arg-type]
+        background = _median_rgb(full_rgb.reshape(-1, 3))
+        return _whole((full_h, full_w), background, "The image is too small to find a product in.")
     inset = _frame_inset(full_rgb)
     rgb = full_rgb[inset : full_h - inset, inset : full_w - inset] if inset else full_rgb
     height, width = rgb.shape[:2]
@@ -559,8 +577,8 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     if backdrop is None:
         strip = max(1, round(min(work.shape[:2]) * _BORDER_FRACTION))
         edge = np.concatenate([work[:strip].reshape(-1, 3), work[-strip:].reshape(-1, 3)])
-        background = tuple(int(v) for v in np.median(edge, axis=0))
-        return _whole((full_h, full_w), background, "The image has no plain background, so the whole image is used.",  # type: ignore[arg-type]
+        background = _median_rgb(edge)
+        return _whole((full_h, full_w), background, "The image has no plain background, so the whole image is used.",
                       inset=inset)  # fmt: skip
     grid = backdrop.rgb_grid
 
@@ -574,18 +592,17 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     side = min(lab.shape[:2])
     close_size = max(3, (side // 60) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_size, close_size))
-    candidate = (colour_fg | edges).astype(np.uint8)
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_CLOSE, kernel) > 0
+    candidate_u8 = (colour_fg | edges).astype(np.uint8)
+    candidate = cv2.morphologyEx(candidate_u8, cv2.MORPH_CLOSE, kernel) > 0
     mask = _fill_product_holes(_largest_components(candidate), distance, full, backdrop.noise)
     # A small opening removes hairlines of edge pixels left dangling off the product (a thread, a crease in the
     # backdrop) without touching its body.
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0
 
-    extra = {"inset": inset, "backdrop_grid": grid}
     if mask.mean() < _MIN_PRODUCT_SHARE:
         return _whole((full_h, full_w), backdrop.background,
                       "Nothing stands out from the background (a white product on white?), so the whole image is "
-                      "used.", **extra)  # fmt: skip
+                      "used.", inset=inset, backdrop_grid=grid)  # fmt: skip
     confidence = _confidence(mask, distance, edges, threshold, backdrop.share)
     if confidence < LOW_CONFIDENCE:
         mask, edges, confidence = _second_look(grey, mask, colour_fg, distance, full, backdrop, threshold, edges,
@@ -600,7 +617,7 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
         reason = (f"The product's outline is uncertain (mask confidence {confidence:.2f}): check the mask, or use "
                   "a cut-out with transparency.")  # fmt: skip
     return ProductMask(hard, found=True, background=backdrop.background, reason=reason, confidence=confidence,
-                       alpha=matte, outline=mask, threshold=threshold, **extra)  # type: ignore[arg-type]  # fmt: skip
+                       alpha=matte, outline=mask, threshold=threshold, inset=inset, backdrop_grid=grid)  # fmt: skip
 
 
 def matte_at(found: ProductMask, image: Image.Image | np.ndarray) -> np.ndarray:
@@ -646,7 +663,7 @@ def soft_mask(image_or_mask: Image.Image | np.ndarray, feather: float = 1.5) -> 
     """
     array = image_or_mask if isinstance(image_or_mask, np.ndarray) else None
     mask = array if array is not None and array.dtype == bool else product_mask(image_or_mask)
-    soft = mask.astype(np.float32)
+    soft: np.ndarray = mask.astype(np.float32)
     if feather > 0:
         soft = cv2.GaussianBlur(soft, (0, 0), sigmaX=float(feather))
     return np.clip(soft, 0.0, 1.0)

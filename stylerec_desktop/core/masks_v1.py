@@ -212,7 +212,8 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     border = _border_mask(*work.shape[:2])
-    background = tuple(int(v) for v in np.median(work[border], axis=0))
+    red, green, blue = (int(v) for v in np.median(work[border], axis=0))
+    background = (red, green, blue)
     if min(height, width) < 8:
         return _whole((height, width), background, "The image is too small to find a product in.")
     lab = _lab(work)
@@ -277,7 +278,7 @@ def soft_mask(image_or_mask: Image.Image | np.ndarray, feather: float = 1.5) -> 
     """
     array = image_or_mask if isinstance(image_or_mask, np.ndarray) else None
     mask = array if array is not None and array.dtype == bool else product_mask(image_or_mask)
-    soft = mask.astype(np.float32)
+    soft: np.ndarray = mask.astype(np.float32)
     if feather > 0:
         soft = cv2.GaussianBlur(soft, (0, 0), sigmaX=float(feather))
     return np.clip(soft, 0.0, 1.0)

@@ -58,7 +58,7 @@ def refine_matte(rgb: np.ndarray, coarse: np.ndarray, grid: np.ndarray, threshol
     """
     height, width = rgb.shape[:2]
     radius = max(1, round(1.0 / scale))
-    up = coarse.astype(np.uint8) * 255
+    up: np.ndarray = coarse.astype(np.uint8) * 255
     if up.shape != (height, width):
         # Averaged when the outline comes from a larger analysis (a preview of a picture analysed at 512 px).
         how = cv2.INTER_AREA if up.shape[1] > width else cv2.INTER_LINEAR
@@ -161,4 +161,4 @@ def _any_in_blocks(values: np.ndarray, tile: int) -> np.ndarray:
     blocks_y, blocks_x = -(-height // tile), -(-width // tile)
     padded = np.zeros((blocks_y * tile, blocks_x * tile), dtype=bool)
     padded[:height, :width] = values
-    return padded.reshape(blocks_y, tile, blocks_x, tile).any(axis=(1, 3))
+    return np.asarray(padded.reshape(blocks_y, tile, blocks_x, tile).any(axis=(1, 3)))

@@ -186,9 +186,9 @@ class IdentifierMatcher:
                 at = folded.find(term, at + 1)
         if self._hashes:
             for match in _HEX64.finditer(text):
-                customer_id = self._hashes.get(match.group(0).lower())
-                if customer_id is not None:
-                    yield "hashed email", customer_id, match.group(0)
+                hashed_id = self._hashes.get(match.group(0).lower())
+                if hashed_id is not None:
+                    yield "hashed email", hashed_id, match.group(0)
 
 
 def _is_word_char(text: str, index: int) -> bool:
@@ -210,7 +210,8 @@ def image_metadata(data: bytes) -> list[tuple[str, str]]:
     blocks: list[tuple[str, str]] = []
     try:
         with Image.open(io.BytesIO(data)) as image:
-            for key, value in image.info.items():
+            for info_key, value in image.info.items():
+                key = str(info_key)  # Pillow types info keys as str | tuple; text blocks have str keys
                 if key in _NOT_TEXT_INFO:
                     continue
                 where = "XMP" if "xmp" in key.lower() else ("comment" if key == "comment" else f"text {key}")

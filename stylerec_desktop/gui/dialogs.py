@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -31,8 +32,8 @@ def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str]]:
     """``(keys, what it does)`` for every menu action of ``window`` that has a shortcut, in menu order."""
     found: list[tuple[str, str]] = []
     for menu_action in window.menuBar().actions():
-        menu = menu_action.menu()
-        for action in menu.actions() if menu is not None else ():
+        menu = menu_action.menu()  # typed QObject by PySide6; a menu bar's entries hold QMenus
+        for action in menu.actions() if isinstance(menu, QMenu) else ():
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             if keys:
                 found.append((keys, action.text().replace("&", "").rstrip("…")))
@@ -104,7 +105,8 @@ class ImportErrorDialog(QDialog):
         buttons.rejected.connect(self.reject)
         # Enter closes: importing the good rows writes to the catalog, so it is never what Enter does.
         for button in buttons.buttons():
-            button.setAutoDefault(False)
+            if isinstance(button, QPushButton):  # a button box's buttons are push buttons
+                button.setAutoDefault(False)
         buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)

@@ -40,6 +40,7 @@ from shiboken6 import Shiboken
 
 from stylerec_desktop.core.errors import UserError, user_error_for
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress
+from stylerec_desktop.gui.text import for_people
 
 log = logging.getLogger(__name__)
 
@@ -246,13 +247,13 @@ class _JobRunnable(QRunnable):
             relay.cancelled.emit(job_id)
         except UserError as exc:
             # An error may carry a wording for an interactive app (no command-line flags); the CLI prints str().
-            message = getattr(exc, "interactive_message", None) or str(exc)
+            message = getattr(exc, "interactive_message", None) or for_people(str(exc))
             relay.failed.emit(job_id, message, "", exc.with_traceback(None))
         except Exception as exc:
             explained = user_error_for(exc)  # a full disk, a locked catalog...: the same sentence the CLI prints
             if explained is not None:
                 log.warning("job %d failed: %s", job_id, exc)
-                relay.failed.emit(job_id, str(explained), "", explained)
+                relay.failed.emit(job_id, for_people(str(explained)), "", explained)
                 return
             detail = traceback.format_exc()
             log.error("job %d failed:\n%s", job_id, detail)

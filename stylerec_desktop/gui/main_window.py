@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -51,12 +52,21 @@ from stylerec_desktop.gui.panels.studio import StudioPanel
 from stylerec_desktop.gui.panels.taste import TastePanel
 from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import AppSettings, Preferences, preferences_shortcuts
+from stylerec_desktop.gui.text import for_people
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 from stylerec_desktop.gui.widgets import FileDropTarget
+
+if TYPE_CHECKING:  # the recommendation and style modules load torch; the window must open without it
+    from stylerec_desktop.core.recommend.explain import Explanation
+    from stylerec_desktop.core.recommend.ranking import Recommendation
+    from stylerec_desktop.core.recommend.workspace import CustomerWorkspace
+    from stylerec_desktop.core.stylize import StyleVector
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "StyleRec Desktop"
+# Window heights below this get the compact default layout (the taste behind a tab beside the customers).
+COMPACT_HEIGHT = 800
 # Bump when the docks change, so an old saved layout is not forced onto new docks.
 _STATE_VERSION = 4
 
@@ -207,17 +217,24 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.addDockWidget(left, self.customers_dock)
         self.addDockWidget(right, self.detail_dock)
         self.addDockWidget(bottom, self.studio_dock)
-        self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
+        # Below ~800 px of height the customers and their taste cannot share the left column (the history showed a
+        # single row at 1280x720): the taste goes behind a tab there.
+        compact = self.height() < COMPACT_HEIGHT
+        if not compact:
+            self.splitDockWidget(self.customers_dock, self.taste_dock, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.studio_dock, self.inspector_dock)
         self.tabifyDockWidget(self.studio_dock, self.jobs_dock)
         self.tabifyDockWidget(self.detail_dock, self.recommendations_dock)
         self.tabifyDockWidget(self.detail_dock, self.similar_dock)
+        if compact:
+            self.tabifyDockWidget(self.customers_dock, self.taste_dock)
         for dock in (self.customers_dock, self.taste_dock, self.detail_dock, self.recommendations_dock,
                      self.similar_dock):  # fmt: skip
             dock.show()
         for dock in (self.studio_dock, self.inspector_dock, self.jobs_dock):
             dock.hide()
         self.detail_dock.raise_()
+        self.customers_dock.raise_()
         self.studio_dock.raise_()
         width, height = self.width(), self.height()
         self.resizeDocks(
@@ -225,16 +242,37 @@ class MainWindow(FileDropTarget, QMainWindow):
             [min(340, max(240, width // 5)), min(520, max(330, width * 28 // 100))],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.customers_dock, self.taste_dock], [height * 6 // 10, height * 4 // 10],
-                         Qt.Orientation.Vertical)  # fmt: skip
+        if not compact:
+            self.resizeDocks([self.customers_dock, self.taste_dock], [height * 6 // 10, height * 4 // 10],
+                             Qt.Orientation.Vertical)  # fmt: skip
 
     def _open_bottom(self, dock: QDockWidget) -> None:
-        """Show and raise a dock of the bottom strip; opened from closed, it gets about 40% of the height."""
+        """Show and raise a dock of the bottom strip; opened from closed, it gets about 40% of the height. On a
+        window too narrow for the panel beside the side columns (the Studio's three columns at 1280 px), the strip
+        runs the window's full width under them instead of scrolling sideways."""
         was_open = any(d.isVisible() for d in (self.studio_dock, self.inspector_dock, self.jobs_dock))
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        if not was_open and self.dockWidgetArea(dock) == bottom:
+            self._fit_bottom_strip(dock)
         dock.show()
         dock.raise_()
-        if not was_open and self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+        if not was_open and self.dockWidgetArea(dock) == bottom:
             self.resizeDocks([dock], [max(300, self.height() * 45 // 100)], Qt.Orientation.Vertical)
+
+    def _fit_bottom_strip(self, dock: QDockWidget) -> None:
+        """The bottom strip spans the grid only (the side columns run the full height), unless ``dock`` is the
+        Studio and its three columns do not fit under the grid: then the window's whole width (the side columns end
+        above it). The Inspector and Jobs fit under the grid at any window size the app supports."""
+        area = dock.widget()
+        panel = area.widget() if isinstance(area, QScrollArea) else area
+        need = panel.minimumSizeHint().width() if panel is not None else 0
+        central = self.centralWidget()
+        under_grid = central.width() if central is not None else self.width()
+        full = dock is self.studio_dock and need > under_grid
+        left = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.LeftDockWidgetArea
+        right = Qt.DockWidgetArea.BottomDockWidgetArea if full else Qt.DockWidgetArea.RightDockWidgetArea
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
 
     def _wire_workspace(self) -> None:
         self.customers_panel.customerChosen.connect(self._show_customer_workspace)
@@ -265,8 +303,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.studio_panel.set_products(product_ids)
         self._open_bottom(self.studio_dock)
 
-    def _restyle_in_taste(self, style: object) -> None:
-        self.studio_panel.use_style_vector(style)  # type: ignore[arg-type]
+    def _restyle_in_taste(self, style: StyleVector) -> None:
+        self.studio_panel.use_style_vector(style)
         self._open_bottom(self.studio_dock)
 
     def find_similar(self, product_id: int) -> None:
@@ -284,8 +322,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.similar_dock.show()
         self.similar_dock.raise_()
 
-    def _inspect(self, selection: object) -> None:
-        self.inspector_panel.inspect(selection)  # type: ignore[arg-type]
+    def _inspect(self, selection: tuple[Recommendation, Explanation, CustomerWorkspace]) -> None:
+        self.inspector_panel.inspect(selection)
         self._open_bottom(self.inspector_dock)
 
     def _build_menus(self) -> None:
@@ -361,6 +399,10 @@ class MainWindow(FileDropTarget, QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", lambda: dialogs.shortcuts_dialog(self).exec())
         self._action(help_menu, "&Log…", self.show_log)
+        self.open_log_folder_action = self._action(help_menu, "Open log &folder", self.open_log_folder)
+        folder = logbook.log_folder()
+        self.open_log_folder_action.setEnabled(folder is not None)
+        self.open_log_folder_action.setToolTip(str(folder) if folder is not None else "The log is kept in memory only")
         self._action(help_menu, "&About StyleRec Desktop", self._about)
 
     def _action(
@@ -419,7 +461,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         try:
             catalog = Catalog.open(folder)
         except UserError as exc:
-            self.show_start(str(exc))
+            self.show_start(for_people(str(exc)))
             return False
         self.set_catalog(catalog)
         self._trim_thumbnails(catalog)
@@ -477,7 +519,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         try:
             self.set_catalog(Catalog.create(Path(folder)))
         except UserError as exc:
-            QMessageBox.warning(self, "Cannot create the catalog", str(exc))
+            QMessageBox.warning(self, "Cannot create the catalog", for_people(str(exc)))
 
     def _build_demo_where_asked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the demo catalog (an empty folder)")
@@ -563,6 +605,12 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.log_dialog.show()
         self.log_dialog.raise_()
         self.log_dialog.activateWindow()
+
+    def open_log_folder(self) -> None:
+        """Show the folder of the rotating log file in the file manager (to attach it to a bug report)."""
+        folder = logbook.log_folder()
+        if folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _apply_preferences(self, preferences: Preferences) -> None:
         """Hand the settings to the panels that use them (at start, and on Settings ▸ OK/Apply)."""

@@ -112,9 +112,11 @@ class AppSettings:
 
 def _non_negative(value: object, default: float) -> float:
     """``value`` as a finite number >= 0 (QSettings' ini files hand numbers back as strings), else ``default``."""
+    if not isinstance(value, int | float | str):
+        return default
     try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        number = float(value)
+    except ValueError:
         return default
     return number if 0 <= number < float("inf") else default
 

@@ -6,7 +6,8 @@ They draw what they are given; none reads the catalog.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
@@ -14,12 +15,15 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QFontMetrics,
     QGuiApplication,
+    QPaintDevice,
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -27,6 +31,22 @@ from stylerec_desktop.core.catalog import ProductTile
 from stylerec_desktop.gui import theme
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
+
+@contextmanager
+def painting(device: QPaintDevice) -> Iterator[QPainter]:
+    """A QPainter on ``device`` for the ``with`` block, ended when the block ends.
+
+    Never leave the end to Python dropping the object: a frame kept alive past the paint event (a profiler's stack
+    sample, ``sys._current_frames()``, a stored traceback) keeps the painter active after Qt finished the paint
+    event ("QBackingStore::endPaint() called with active painter"), and whichever thread drops that frame ends it
+    later, while the GUI thread paints: a segfault in the next ``drawText`` (scripts/workspace_timings.py
+    --explain crashed that way).
+    """
+    painter = QPainter(device)
+    try:
+        yield painter
+    finally:
+        painter.end()
 
 class FileDropTarget:
     """Mixin (before the Qt class) for a widget that takes files dropped on it: :meth:`accepts_dropped` says which
@@ -39,20 +59,24 @@ class FileDropTarget:
     def take_dropped(self, paths: list[Path]) -> None:
         raise NotImplementedError
 
-    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> list[Path]:
+    def _dropped(self, event: QDropEvent) -> list[Path]:
+        # QDragEnterEvent and QDragMoveEvent are QDropEvents: one reading of the dragged files for all three.
         if not event.mimeData().hasUrls():
             return []
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         return [path for path in paths if self.accepts_dropped(path)]
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    def _answer_drag(self, event: QDragMoveEvent) -> None:
         if self._dropped(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragEnterEvent) -> None:
-        self.dragEnterEvent(event)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self._answer_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self._answer_drag(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = self._dropped(event)
@@ -101,7 +125,10 @@ class SwatchStrip(QWidget):
         return QSize(160, self.minimumHeight())
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+        with painting(self) as painter:
+            self._paint(painter)
+
+    def _paint(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         border = theme.colours().card_border
@@ -191,9 +218,9 @@ class ScoreBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         if not self._components:
             return
-        painter = QPainter(self)
         scale = max(abs(v) for v in self._components.values())
-        paint_score_bars(painter, self.rect().adjusted(0, 0, -2, 0), self._components, scale, labels=True)
+        with painting(self) as painter:
+            paint_score_bars(painter, self.rect().adjusted(0, 0, -2, 0), self._components, scale, labels=True)
 
 
 class ProductThumb(QLabel):
@@ -266,8 +293,8 @@ class ElidedLabel(QLabel):
         """Put the whole text on the clipboard."""
         QGuiApplication.clipboard().setText(self._full)
 
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._elide()
 
     def sizeHint(self) -> QSize:

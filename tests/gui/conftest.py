@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from gui_catalogs import build_small_catalog
+from gui_helpers import SMALL_CUSTOMERS, SMALL_PRODUCTS, wait_idle
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -17,9 +18,6 @@ from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
-
-SMALL_PRODUCTS = 40
-SMALL_CUSTOMERS = 8
 
 
 @pytest.fixture(autouse=True)
@@ -118,9 +116,3 @@ def indexed_window(
     assert window.open_catalog(folder)
     wait_idle(qtbot, runner, timeout=60_000)  # the style index loads as the catalog opens (torch, PCA)
     return window
-
-
-def wait_idle(qtbot: QtBot, runner: JobRunner, timeout: int = 10_000) -> None:
-    """Until no job (background reads included) is queued or running, and their results were delivered."""
-    qtbot.waitUntil(runner.is_idle, timeout=timeout)
-    qtbot.wait(20)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_PRODUCTS
+from gui_helpers import SMALL_PRODUCTS
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -115,8 +115,9 @@ def test_the_window_layout_comes_back_next_time(qtbot: QtBot, tmp_path: Path) ->
     assert second.jobs_dock.isVisible()
     # View ▸ Reset layout: the default again (Product on the right, in front; Jobs closed).
     second.reset_layout_action.trigger()
-    qtbot.wait(50)
-    assert second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    qtbot.waitUntil(
+        lambda: second.dockWidgetArea(second.detail_dock) == Qt.DockWidgetArea.RightDockWidgetArea, timeout=5000
+    )
     assert not second.jobs_dock.isVisible() and not second.detail_dock.visibleRegion().isEmpty()
     runner.shutdown()
     thumbnails.shutdown()
@@ -130,8 +131,7 @@ def test_the_default_layout_fits_a_laptop_screen(qtbot: QtBot, window: MainWindo
     assert minimum.width() <= 1280 and minimum.height() <= 720, minimum
     window.resize(*size)
     window.reset_layout()
-    qtbot.wait(100)
-    assert (window.width(), window.height()) == size
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
     for dock in (window.customers_dock, window.taste_dock, window.detail_dock):
         panel = dock.widget()
         need = panel.minimumSizeHint()
@@ -142,17 +142,53 @@ def test_the_default_layout_fits_a_laptop_screen(qtbot: QtBot, window: MainWindo
     assert grid.width() >= size[0] * 0.4 and grid.height() >= size[1] * 0.7
     # Restyle opens the studio under the grid, with room for its controls.
     window.restyle_products([window.catalog_panel.model.product_id(0)])
-    qtbot.wait(100)
     studio = window.studio_panel
-    assert window.studio_dock.isVisible() and studio.height() >= 200
+    qtbot.waitUntil(lambda: window.studio_dock.isVisible() and studio.height() >= 200, timeout=5000)
 
 
 PANELS = ("catalog", "product_detail", "customers", "jobs", "similar", "recommendations", "taste", "inspector",
           "studio", "export_dialog", "settings_dialog", "log_dialog", "catalog_fit", "evaluation_dialog")  # fmt: skip
 
 
+class _Watched:
+    """A started panel process: ``ready`` is set when it prints the standalone panel's ready line (its event loop
+    runs, its background work is done); threads drain stdout and stderr meanwhile, so no pipe ever fills."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        from stylerec_desktop.gui.panels._standalone import READY_LINE
+
+        self.process = process
+        self.ready = threading.Event()
+        self.stderr: list[str] = []
+
+        def read_out() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.strip() == READY_LINE:
+                    self.ready.set()
+
+        def read_err() -> None:
+            assert process.stderr is not None
+            self.stderr.extend(process.stderr)
+
+        self.readers = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err)]
+        for reader in self.readers:
+            reader.start()
+
+    def stop(self) -> tuple[bool, str]:
+        """Terminate it if it still runs: (whether it was running, everything it wrote on stderr)."""
+        alive = self.process.poll() is None
+        if alive:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=20)
+        for reader in self.readers:
+            reader.join(timeout=20)
+        return alive, "".join(self.stderr)
+
+
 def test_every_panel_opens_alone(catalog_dir: Path) -> None:
-    """``python -m stylerec_desktop.gui.panels.<name> --catalog PATH`` starts and keeps running."""
+    """``python -m stylerec_desktop.gui.panels.<name> --catalog PATH`` starts, finishes its background work and is
+    still running then (waited for on the panel's ready line, not for a guessed time)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     processes = {
         name: subprocess.Popen(
@@ -164,13 +200,15 @@ def test_every_panel_opens_alone(catalog_dir: Path) -> None:
         )
         for name in PANELS
     }
-    time.sleep(6)
-    for name, process in processes.items():
-        alive = process.poll() is None
-        if alive:
-            process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=20)
-        assert alive, f"panel {name} exited early with code {process.returncode}:\n{stderr}"
+    watched = {name: _Watched(process) for name, process in processes.items()}
+    deadline = time.monotonic() + 120  # 14 interpreters starting at once on a shared 2-core machine
+    for panel in watched.values():
+        while not panel.ready.wait(0.1) and panel.process.poll() is None and time.monotonic() < deadline:
+            pass
+    for name, panel in watched.items():
+        alive, stderr = panel.stop()
+        assert alive, f"panel {name} exited early with code {panel.process.returncode}:\n{stderr}"
+        assert panel.ready.is_set(), f"panel {name} did not get ready within two minutes:\n{stderr}"
         assert "Traceback" not in stderr, f"panel {name}:\n{stderr}"
 
 

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_PRODUCTS
+from gui_helpers import SMALL_PRODUCTS
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot

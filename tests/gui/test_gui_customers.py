@@ -139,7 +139,7 @@ def test_a_long_customer_id_is_cut_in_the_middle_and_copied_whole(qtbot: QtBot, 
     panel.reload()
     qtbot.waitUntil(lambda: long_id in _listed(window), timeout=5000)
     window.resize(1280, 720)
-    qtbot.wait(100)  # the docks settle at the new size
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=5000)  # the docks settle at the new size
     dock_width = window.customers_dock.width()
     with qtbot.waitSignal(panel.historyShown, timeout=5000):
         panel.choose(long_id)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot

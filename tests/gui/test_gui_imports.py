@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_PRODUCTS, wait_idle
 from gui_catalogs import draw_images, write_products_csv
+from gui_helpers import SMALL_PRODUCTS, wait_idle
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog

@@ -128,7 +128,7 @@ def test_cancelling_a_queued_job_means_it_never_runs(qtbot: QtBot, runner: JobRu
     assert runner.job(second).state is JobState.CANCELLED  # at once, not when the lane frees up
     gate.set()
     _wait_finished(qtbot, runner, first)
-    qtbot.wait(100)
+    qtbot.waitUntil(runner.is_idle, timeout=5000)  # the lane is free: a job still queued would have run by now
     assert ran == []
     assert runner.job(second).state is JobState.CANCELLED
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 

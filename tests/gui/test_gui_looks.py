@@ -3,7 +3,7 @@ the results strip are named by what they are."""
 
 from __future__ import annotations
 
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.stylize.looks import SAFE_MASK, SAFE_STRENGTH, preserve_colour_for

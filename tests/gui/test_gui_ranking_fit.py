@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 

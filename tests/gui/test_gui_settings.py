@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from _weights_server import named_for, serve
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import QFileDialog

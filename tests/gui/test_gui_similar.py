@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_idle
 from gui_catalogs import draw_images
+from gui_helpers import wait_idle
 from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
@@ -116,9 +116,18 @@ def test_the_threshold_hides_low_scores_at_once_and_updates_the_count(
     assert not panel.grid.isVisible()
     assert panel.empty_label.text().startswith("No product is at least 1.00 similar by blend. Lower the minimum")
 
+    # The slider spans the similarities worth a minimum, 0..1: its middle is 0.50, and asking for less than 0
+    # gives 0, where every neighbour at least as alike as a random product shows.
+    assert (panel.threshold_slider.minimum(), panel.threshold_slider.maximum()) == (0, 100)
+    panel.threshold_slider.setValue((panel.threshold_slider.minimum() + panel.threshold_slider.maximum()) // 2)
+    assert panel.threshold_value.text() == "≥ 0.50"
     panel.set_threshold(-1.0)
-    assert panel.model.product_ids() == [n.product_id for n in everything]
-    assert panel.count_label.text() == f"{len(everything)} products"
+    assert panel.threshold() == 0.0
+    at_least_random = [n for n in everything if n.score >= 0.0]
+    assert panel.model.product_ids() == [n.product_id for n in at_least_random]
+    hidden = len(everything) - len(at_least_random)
+    shown = f"{len(at_least_random)} products"
+    assert panel.count_label.text() == (f"{shown} shown · {hidden} below 0.00 hidden" if hidden else shown)
     assert panel.grid.isVisible()
 
 
@@ -127,7 +136,7 @@ def test_switching_the_mode_asks_again_and_only_the_newest_answer_is_shown(
 ) -> None:
     panel = _panel(qtbot, services, indexed_catalog)
     source = _tee(indexed_catalog)
-    panel.set_threshold(-1.0)
+    panel.set_threshold(0.0)
     panel.show_product(source)
     _wait_answer(qtbot, panel)
     blend = panel.model.product_ids()
@@ -140,7 +149,7 @@ def test_switching_the_mode_asks_again_and_only_the_newest_answer_is_shown(
     _wait_answer(qtbot, panel)
     assert shown == ["style"]
     assert panel.answer().by == "style" and panel.mode() == "style"
-    by_style = [n.product_id for n in _expected(indexed_catalog, source, "style")]
+    by_style = [n.product_id for n in _expected(indexed_catalog, source, "style") if n.score >= 0.0]
     assert panel.model.product_ids() == by_style
     assert by_style != blend
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import wait_idle
+from gui_helpers import wait_idle
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog, Product

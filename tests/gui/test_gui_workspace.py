@@ -3,13 +3,13 @@ and taste, re-ranking as the controls move, and the style-match inspector."""
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_idle
 from gui_catalogs import draw_images, write_products_csv
+from gui_helpers import wait_idle
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -227,10 +227,13 @@ def test_cancelling_a_render_cancels_its_job(qtbot: QtBot, indexed_window: MainW
     studio = window.studio_panel
     _studio_with_product(qtbot, window)
     # A write job ahead keeps the render queued, so the cancel lands before it starts.
-    gate = window.runner.submit("Hold the write lane", lambda: time.sleep(0.5), lane=Lane.WRITE).id
+    # Held until the cancel was clicked (not for a guessed time, which a loaded machine can outlast).
+    release = threading.Event()
+    gate = window.runner.submit("Hold the write lane", lambda: release.wait(30), lane=Lane.WRITE).id
     job_ids = [job.id for job in studio.render()]
     assert studio.cancel_button.isEnabled()
     studio.cancel_button.click()
+    release.set()
     qtbot.waitUntil(lambda: window.runner.job(job_ids[0]).state.finished, timeout=30_000)
     assert window.runner.job(job_ids[0]).state is JobState.CANCELLED
     assert studio.variants() == []

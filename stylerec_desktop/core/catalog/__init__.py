@@ -1,6 +1,14 @@
 """The catalog API. Nothing outside this package talks SQL or imports sqlite-utils."""
 
-from stylerec_desktop.core.catalog.catalog import CUSTOMER_ORDERS, DB_NAME, Catalog, format_ts, parse_ts
+from stylerec_desktop.core.catalog.catalog import (
+    CUSTOMER_ORDERS,
+    DB_NAME,
+    Catalog,
+    StoredRender,
+    commit_count,
+    format_ts,
+    parse_ts,
+)
 from stylerec_desktop.core.catalog.records import (
     EVENT_KINDS,
     CatalogCounts,
@@ -40,6 +48,8 @@ __all__ = [
     "ProductImage",
     "ProductRecord",
     "ProductTile",
+    "StoredRender",
+    "commit_count",
     "format_ts",
     "parse_ts",
 ]

@@ -121,7 +121,7 @@ class ProductQueries(TableGroup):
                 assignments = ", ".join(f"{name} = ?" for name in values)
                 stored = [_stored_product_value(name, value) for name, value in values.items()]
                 after = current | values
-                found_by = product_search_text(sku, str(after["title"]), brand, after["tags"])  # type: ignore[arg-type]
+                found_by = product_search_text(sku, str(after["title"]), brand, after["tags"])
                 self.db.conn.execute(
                     f"UPDATE products SET {assignments}, search_text = ?, updated_at = ? WHERE id = ?",
                     (*stored, found_by, now_text(), product_id),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable
 
 import sqlite_utils
 
 from stylerec_desktop.core.errors import CatalogError
+
+log = logging.getLogger(__name__)
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -71,11 +75,11 @@ def _v1(db: sqlite_utils.Database) -> None:
     # NOCASE to match the grid's ORDER BY title COLLATE NOCASE, so 100,000 titles come back sorted without a sort.
     db.execute("CREATE INDEX idx_products_category_title ON products (category, title COLLATE NOCASE)")
     db.execute("CREATE INDEX idx_products_title ON products (title COLLATE NOCASE)")
-    db["product_images"].create_index(["product_id", "is_primary"], index_name="idx_images_product")
-    db["product_images"].create_index(["sha256"], index_name="idx_images_sha256")
-    db["events"].create_index(["customer_id", "ts"], index_name="idx_events_customer_ts")
-    db["events"].create_index(["product_id", "kind"], index_name="idx_events_product_kind")
-    db["events"].create_index(["ts"], index_name="idx_events_ts")
+    db.table("product_images").create_index(["product_id", "is_primary"], index_name="idx_images_product")
+    db.table("product_images").create_index(["sha256"], index_name="idx_images_sha256")
+    db.table("events").create_index(["customer_id", "ts"], index_name="idx_events_customer_ts")
+    db.table("events").create_index(["product_id", "kind"], index_name="idx_events_product_kind")
+    db.table("events").create_index(["ts"], index_name="idx_events_ts")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
@@ -123,8 +127,8 @@ def _v3(db: sqlite_utils.Database) -> None:
             created_at TEXT NOT NULL
         )"""
     )
-    db["renders"].create_index(["product_id", "created_at"], index_name="idx_renders_product")
-    db["renders"].create_index(["content_sha256"], index_name="idx_renders_content")
+    db.table("renders").create_index(["product_id", "created_at"], index_name="idx_renders_product")
+    db.table("renders").create_index(["content_sha256"], index_name="idx_renders_content")
 
 
 def _v4(db: sqlite_utils.Database) -> None:
@@ -276,8 +280,16 @@ def migrate(db: sqlite_utils.Database, where: object = "") -> int:
             f"(this one knows up to {LATEST_VERSION}). Update the app to open it."
         )
     check_tables(db, where or "in this folder")
+    started = time.perf_counter()
     for version in range(before + 1, LATEST_VERSION + 1):
         with db.atomic():
             MIGRATIONS[version - 1](db)
             db.execute(f"PRAGMA user_version = {version}")
+        log.debug("catalog %s: schema step to v%d done", where or "database", version)
+    # Upgrading a user's catalog is worth knowing later (a slow start; a catalog an older app can no longer open).
+    if before == 0 and LATEST_VERSION > 0:
+        log.info("catalog %s: created at schema v%d", where or "database", LATEST_VERSION)
+    elif before < LATEST_VERSION:
+        log.info("catalog %s: schema upgraded from v%d to v%d in %.2f s", where or "database", before,
+                 LATEST_VERSION, time.perf_counter() - started)  # fmt: skip
     return before

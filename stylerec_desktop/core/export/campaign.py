@@ -204,9 +204,9 @@ def cluster_tastes(
             scores[chosen] = silhouette(unit, labels)
     groups = [np.flatnonzero(labels == j) for j in range(chosen)]
     groups = [g for g in groups if len(g)]
-    groups.sort(key=lambda g: (-len(g), sorted(customer_ids[i] for i in g)[0]))
+    groups.sort(key=lambda g: (-len(g), sorted(customer_ids[int(i)] for i in g)[0]))
     segments = tuple(
-        Segment(number, tuple(sorted(customer_ids[i] for i in g)), vectors[g].mean(0).astype(np.float32))
+        Segment(number, tuple(sorted(customer_ids[int(i)] for i in g)), vectors[g].mean(0).astype(np.float32))
         for number, g in enumerate(groups, start=1)
     )
     return Segmentation(segments, scores.get(chosen), n is None, scores=scores)

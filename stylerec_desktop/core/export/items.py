@@ -16,8 +16,7 @@ from typing import Any
 
 from PIL import Image
 
-from stylerec_desktop.core.catalog import Catalog, Product
-from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.catalog import Catalog, Product, StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.job import ExportItem
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
@@ -73,8 +72,8 @@ def provenance_recipe(
     networks' sha256) and a stable ``id`` (a hash of everything that decides the pixels, not of the time it was
     made; a hash, so it reveals no customer)."""
     result = dict(recipe)
-    source = label or style_label(recipe.get("style"), include_customer_ids)  # type: ignore[arg-type]
-    if not include_customer_ids and is_customer_taste(recipe.get("style")):  # type: ignore[arg-type]
+    source = label or style_label(recipe.get("style"), include_customer_ids)
+    if not include_customer_ids and is_customer_taste(recipe.get("style")):
         source = TASTE_OF_A_CUSTOMER
         result.pop("source", None)
         result.pop("style_source", None)
@@ -115,7 +114,8 @@ def render_items(
         raise UserError("This catalog has no renders yet: make some with `stylerec stylize` or the Studio panel.")
     items = []
     for render in chosen:
-        content = dict(render.recipe.get("content") or {})  # type: ignore[call-overload]
+        stored = render.recipe.get("content")
+        content: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
         product = catalog.product(render.product_id) if render.product_id is not None else None
         sku = product.sku if product else str(content.get("sku") or render.path.stem)
         recipe = provenance_recipe(render.recipe, include_customer_ids=include_customer_ids)

@@ -24,6 +24,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -440,7 +441,7 @@ def _valid_text_fields(item: ExportItem) -> ExportItem:
     fields = {"sku": item.sku, "title": item.title, "category": item.category, "style": item.style,
               "segment": item.segment}  # fmt: skip
     cleaned = {name: _valid_text(value) for name, value in fields.items() if isinstance(value, str)}
-    changed = {name: value for name, value in cleaned.items() if value != fields[name]}
+    changed: dict[str, Any] = {name: value for name, value in cleaned.items() if value != fields[name]}
     return dataclasses.replace(item, **changed) if changed else item
 
 
@@ -463,9 +464,10 @@ def export_job(
     (a file or folder name it uses, the journal, a manifest, the zip) is a :class:`UserError` naming the link,
     raised before any file is written; ``out_dir`` itself may be a link (the caller chose it).
     """
+    started = time.perf_counter()
     options = options or ExportOptions()
     out_dir = Path(out_dir).expanduser().absolute()
-    items = [_valid_text_fields(item if isinstance(item, ExportItem) else ExportItem(*item)) for item in items]
+    export_items = [_valid_text_fields(item if isinstance(item, ExportItem) else ExportItem(*item)) for item in items]
     presets = list(presets)
     if not presets:
         raise UserError("Choose at least one export preset.")
@@ -480,7 +482,7 @@ def export_job(
     date = (options.date.isoformat() if options.date else None) or journal_date or dt.date.today().isoformat()
     _, manifest_rows = read_manifest(out_dir)
     previous = {row.path: row for row in manifest_rows} | journal_rows
-    tasks = _plan(items, presets, template, date)
+    tasks = _plan(export_items, presets, template, date)
     # inside() refuses links on every planned path now, before any work, rather than half-way through.
     folders = {out_dir} | {inside(out_dir, f.path).parent for task in tasks for f in task.files}
     _remove_stale_temp_files(folders)
@@ -541,7 +543,7 @@ def export_job(
         _remove_stale_temp_files(folders)
 
     rows = [row for index in sorted(outcomes) for row in outcomes[index].rows]
-    failures = tuple(outcomes[i].failure for i in sorted(outcomes) if outcomes[i].failure is not None)
+    failures = tuple(f for f in (outcomes[i].failure for i in sorted(outcomes)) if f is not None)
     warnings = tuple(w for index in sorted(outcomes) for w in outcomes[index].warnings)
     # The app's log (the GUI's log window, the CLI's log file) keeps every warning with the export it came from.
     for warning in warnings:
@@ -566,6 +568,9 @@ def export_job(
     except OSError as exc:
         raise _disk_error(out_dir, exc) from exc
     yield Progress(total, total, "Export finished")
+    log.info("export to %s: %d items x %d presets, %d files written, %d skipped (already there), %d failed, in %.1f s",
+             out_dir, total, len(presets), sum(o.written for o in outcomes.values()),
+             sum(o.skipped for o in outcomes.values()), len(failures), time.perf_counter() - started)  # fmt: skip
     return ExportResult(
         out_dir=out_dir,
         files=tuple(rows),

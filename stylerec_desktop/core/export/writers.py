@@ -327,7 +327,8 @@ def to_srgb(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image,
         if profile.profile.xcolor_space.strip() == "RGB":
             return image, ""
         return image, "The source's colour profile is not an RGB profile; its colours were taken as sRGB."
-    return ImageCms.applyTransform(image, transform), ""
+    # The transform's own apply: applyTransform's result is typed Optional for its in-place mode.
+    return transform.apply(image), ""
 
 
 _SAMPLING = {"4:2:0": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, "4:4:4": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444}

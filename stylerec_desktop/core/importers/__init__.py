@@ -86,6 +86,7 @@ Drive a job from one thread from start to end: the catalog connection it writes 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from stylerec_desktop.core.catalog import Catalog
@@ -96,7 +97,9 @@ from stylerec_desktop.core.importers.pipeline import rejects_path_for
 from stylerec_desktop.core.importers.products import import_products
 from stylerec_desktop.core.importers.report import ImportFailed, ImportReport, RowError
 from stylerec_desktop.core.importers.source import JSONL_SUFFIXES, peek_columns
-from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.jobs import Job, logged_outcome
+
+log = logging.getLogger(__name__)
 
 KINDS = ("products", "customers", "events")
 
@@ -126,12 +129,22 @@ def import_file(
     """The import job for ``kind`` (one of :data:`KINDS`); ``images_dir`` and ``allow_outside_images`` only
     apply to products."""
     if kind == "products":
-        return import_products(catalog, path, images_dir, skip_bad, allow_outside_images)
-    if kind == "customers":
-        return import_customers(catalog, path, skip_bad=skip_bad)
-    if kind == "events":
-        return import_events(catalog, path, skip_bad=skip_bad)
-    raise UserError(f"Cannot import {kind!r}: choose one of {', '.join(KINDS)}.")
+        job = import_products(catalog, path, images_dir, skip_bad, allow_outside_images)
+    elif kind == "customers":
+        job = import_customers(catalog, path, skip_bad=skip_bad)
+    elif kind == "events":
+        job = import_events(catalog, path, skip_bad=skip_bad)
+    else:
+        raise UserError(f"Cannot import {kind!r}: choose one of {', '.join(KINDS)}.")
+    return logged_outcome(job, log, f"import of {kind} from {path}", _import_summary)
+
+
+def _import_summary(report: ImportReport) -> str:
+    problems = len(report.errors)
+    bad = f", {problems} problem{'s' if problems != 1 else ''}" if problems else ""
+    rejects = f", bad rows in {report.rejects_path}" if report.rejects_path else ""
+    return f"{report.rows} rows read, {report.imported} imported, {report.merged} merged{bad}{rejects}"
+
 
 
 def detect_kind(path: Path) -> str | None:

@@ -185,6 +185,7 @@ def timestamp(value: Any) -> datetime:
     result = text(value)
     if not result:
         raise BadValue("empty", expected)
+    moment: datetime | None
     try:
         moment = datetime.fromisoformat(result)
     except ValueError:

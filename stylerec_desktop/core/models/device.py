@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import logging
 import sys
 from typing import Literal
 
@@ -15,6 +16,9 @@ from stylerec_desktop.core.models.precision import PRECISIONS
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 Precision = Literal["auto", "fp32", "fp16", "bf16"]
 
+log = logging.getLogger(__name__)
+_told_cpu = False  # the CPU fallback is said once per process at INFO (then at DEBUG): every job asks
+
 
 def choose_device(preference: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU. Asking for an absent accelerator is a UserError, not a silent CPU run,
@@ -24,6 +28,10 @@ def choose_device(preference: str = "auto") -> torch.device:
             return torch.device("cuda")
         if torch.backends.mps.is_available():
             return torch.device("mps")
+        global _told_cpu
+        level = logging.DEBUG if _told_cpu else logging.INFO
+        log.log(level, "no GPU available to PyTorch: the networks run on the CPU")
+        _told_cpu = True
         return torch.device("cpu")
     if preference == "cpu":
         return torch.device("cpu")

@@ -27,6 +27,7 @@ def _load(factory: Callable[[], M], device: torch.device, dtype: torch.dtype) ->
         if model is None:
             model = for_inference(factory(), device, dtype)
             _cache[key] = model
+    # The cache is keyed by the factory, so its entry is what this factory makes; the dict cannot say so.
     return model  # type: ignore[return-value]
 
 

@@ -56,7 +56,9 @@ class _ConvNorm(nn.Module):
     def __init__(self, w: dict[str, np.ndarray], name: str, stride: int = 1, upsample: bool = False) -> None:
         super().__init__()
         weight = w[f"{name}.w"]
-        self.conv: nn.Module = UpsampleConv(weight, None) if upsample else ReflectConv(weight, None, stride)
+        self.conv: ReflectConv | UpsampleConv = (
+            UpsampleConv(weight, None) if upsample else ReflectConv(weight, None, stride)
+        )
         self.norm = PresetNorm(w[f"{name}.norm.gamma"], w[f"{name}.norm.beta"])
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -72,8 +74,10 @@ class MultiStyleNet(nn.Module):
 
     def __init__(self, w: dict[str, np.ndarray]) -> None:
         super().__init__()
+        first = _ConvNorm(w, "contract.0")
+        first.conv.weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
         self.contract = nn.ModuleList(
-            [_ConvNorm(w, "contract.0"), _ConvNorm(w, "contract.1", stride=2), _ConvNorm(w, "contract.2", stride=2)]
+            [first, _ConvNorm(w, "contract.1", stride=2), _ConvNorm(w, "contract.2", stride=2)]
         )
         self.residual = nn.ModuleList(
             nn.ModuleList([_ConvNorm(w, f"res.{i}.0"), _ConvNorm(w, f"res.{i}.1")]) for i in range(6)
@@ -81,7 +85,6 @@ class MultiStyleNet(nn.Module):
         self.expand = nn.ModuleList(
             [_ConvNorm(w, "expand.0", upsample=True), _ConvNorm(w, "expand.1", upsample=True), _ConvNorm(w, "expand.2")]
         )
-        self.contract[0].conv.weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
 
     @classmethod
     def from_package(cls) -> MultiStyleNet:
@@ -91,16 +94,18 @@ class MultiStyleNet(nn.Module):
     def forward(self, image: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         # The norms' parameters stay float32 in every precision (see layers.for_inference), so the weights do too.
         weights = condition_batch(weights, image.shape[0], image.device)
-        first_conv = self.contract[0].conv.weight
-        x = (image.float() * INPUT_SCALE).to(first_conv.dtype)
-        if uses_channels_last(first_conv):
+        first = self.contract[0]
+        assert isinstance(first, _ConvNorm)  # narrows ModuleList's item type for the type checker
+        x = (image.float() * INPUT_SCALE).to(first.conv.weight.dtype)
+        if uses_channels_last(first.conv.weight):
             x = x.contiguous(memory_format=torch.channels_last)
         x, h, w = pad_to_multiple(x, 4)
         # In-place ReLUs and residual sums: every intermediate here is ours, and at 1024 px each one is 32-128 MB.
         for layer in self.contract:
             x = layer(x, weights).relu_()
-        for first, second in self.residual:
-            x = second(first(x, weights).relu_(), weights).add_(x)
+        for pair in self.residual:
+            conv1, conv2 = pair.children()
+            x = conv2(conv1(x, weights).relu_(), weights).add_(x)
         x = self.expand[0](x, weights).relu_()
         x = self.expand[1](x, weights).relu_()
         x = torch.sigmoid_(self.expand[2](x, weights))

@@ -117,6 +117,6 @@ def style_image_tensor(image: Image.Image) -> torch.Tensor:
     image = image.convert("RGB")
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
-    image = image.crop((left, top, left + side, top + side)).resize((STYLE_IMAGE_SIDE,) * 2, Image.LANCZOS)
+    image = image.crop((left, top, left + side, top + side)).resize((STYLE_IMAGE_SIDE,) * 2, Image.Resampling.LANCZOS)
     array = np.asarray(image, dtype=np.float32) / 255.0
     return torch.from_numpy(array).permute(2, 0, 1)[None].contiguous()

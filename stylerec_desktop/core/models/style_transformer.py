@@ -71,7 +71,7 @@ class _StyledConv(nn.Module):
     def __init__(self, params: Params, name: str, conv_name: str, upsample: bool = False) -> None:
         super().__init__()
         weight, bias = params[f"transformer/{conv_name}"]
-        self.conv: nn.Module = UpsampleConv(weight, bias) if upsample else ReflectConv(weight, bias)
+        self.conv: ReflectConv | UpsampleConv = UpsampleConv(weight, bias) if upsample else ReflectConv(weight, bias)
         self.norm = StyleNorm(params, f"transformer/{name}")
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
@@ -83,9 +83,11 @@ class StyleTransformer(nn.Module):
 
     def __init__(self, params: Params) -> None:
         super().__init__()
+        first_conv = ReflectConv(*params["transformer/contract/conv1"])
+        first_conv.weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
         self.contract = nn.ModuleList(
             [
-                ReflectConv(*params["transformer/contract/conv1"]),
+                first_conv,
                 ReflectConv(*params["transformer/contract/conv2"], stride=2),
                 ReflectConv(*params["transformer/contract/conv3"], stride=2),
             ]
@@ -106,7 +108,6 @@ class StyleTransformer(nn.Module):
                 _StyledConv(params, "expand/conv3/conv", "expand/conv3/conv"),
             ]
         )
-        self.contract[0].weight.data /= INPUT_SCALE  # see layers.INPUT_SCALE
 
     @classmethod
     def from_package(cls) -> StyleTransformer:
@@ -116,15 +117,17 @@ class StyleTransformer(nn.Module):
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         # The norms' style maps stay float32 in every precision (see layers.for_inference), so the style does too.
         style = condition_batch(style, content.shape[0], content.device)
-        first_conv = self.contract[0].weight
-        x = (content.float() * INPUT_SCALE).to(first_conv.dtype)
-        if uses_channels_last(first_conv):
+        first_conv = self.contract[0]
+        assert isinstance(first_conv, ReflectConv)  # narrows ModuleList's item type for the type checker
+        x = (content.float() * INPUT_SCALE).to(first_conv.weight.dtype)
+        if uses_channels_last(first_conv.weight):
             x = x.contiguous(memory_format=torch.channels_last)
         x, h, w = pad_to_multiple(x, 4)
         # In-place ReLUs and residual sums: every intermediate here is ours, and at 1024 px each one is 16-32 MB.
         for conv in self.contract:
             x = conv(x).relu_()
-        for first, second in self.residual:
+        for pair in self.residual:
+            first, second = pair.children()
             x = second(first(x, style).relu_(), style).add_(x)
         x = self.expand[0](x, style).relu_()
         x = self.expand[1](x, style).relu_()

@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -299,7 +300,18 @@ def blend_ranker(k: int, weights: RankingWeights | None = None) -> Ranker:
 
 def learned_ranker(k: int) -> Ranker:
     """The learned model alone (each fold's own model)."""
-    return lambda fold, taste: _top(fold.learned.scores(fold.index, taste).astype(np.float64), taste, k)
+
+    def rank(fold: Fold, taste: CustomerTaste) -> list[int]:
+        if fold.learned is None:  # a programmer error: train_fold_models fills every fold first
+            raise RuntimeError(f"the window before {fold.cutoff} has no learned model; run train_fold_models first")
+        return _top(fold.learned.scores(fold.index, taste).astype(np.float64), taste, k)
+
+    return rank
+
+
+def _training_step(window: int, windows: int, inner: Progress) -> Progress:
+    """One step of training window ``window`` (0-based) of ``windows``, as a step of the whole training."""
+    return Progress(window, windows, f"Training the learned model for window {window + 1}: {inner.message}")
 
 
 def train_fold_models(catalog: Catalog, folds: list[Fold], seed: int = 0) -> Job[None]:
@@ -308,9 +320,7 @@ def train_fold_models(catalog: Catalog, folds: list[Fold], seed: int = 0) -> Job
 
     for f, fold in enumerate(folds):
         job = train_model_job(catalog, before=fold.cutoff, seed=seed, device="auto")
-        fold.learned = yield from map_progress(
-            job, lambda p, f=f: Progress(f, len(folds), f"Training the learned model for window {f + 1}: {p.message}")
-        )
+        fold.learned = yield from map_progress(job, partial(_training_step, f, len(folds)))
 
 
 # -- the evaluation --------------------------------------------------------------------------------------------
@@ -413,9 +423,12 @@ def evaluate_units(
     for method in rankers:
         lo, hi = cluster_bootstrap(scores[method], customers, seed=seed)
         shown = exposure[method]
-        means = scores[method].mean(axis=0)
+        mean_ndcg, mean_recall, mean_hit_rate, mean_mrr = (float(v) for v in scores[method].mean(axis=0))  # METRICS
         report_methods[method] = MethodMetrics(
-            *(float(v) for v in means),
+            mean_ndcg,
+            mean_recall,
+            mean_hit_rate,
+            mean_mrr,
             coverage=float((shown > 0).mean()),
             gini=gini(shown),
             novelty=float((shown * novelty_bits).sum() / max(shown.sum(), 1)),

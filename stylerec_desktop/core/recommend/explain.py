@@ -188,7 +188,8 @@ def explain(index: StyleIndex, taste: CustomerTaste, recommendation: Recommendat
         )
         for i in ranked
     )  # fmt: skip
-    overlap, shared = 0.0, ()
+    overlap = 0.0
+    shared: tuple[ColourMatch, ...] = ()
     palette_sku = None
     if palette_item is None and ranked:
         # The colour comparison is shown against the palette reason's item or, without one, the main reason's.

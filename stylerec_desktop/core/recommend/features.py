@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:  # loaded lazily at run time: the network module pulls its weights registry
+    from stylerec_desktop.core.models.efficientnet_lite import EfficientNetLite0
 
 from stylerec_desktop.core.catalog import ImageFeatureBlobs
 from stylerec_desktop.core.recommend.prepare import (  # noqa: F401 - re-exported: part of this module's interface
@@ -110,9 +113,13 @@ def fast_dtype(device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def _for_inference(net: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+_Net = TypeVar("_Net", bound=torch.nn.Module)
+
+
+def _for_inference(net: _Net, device: torch.device, dtype: torch.dtype) -> _Net:
     # channels_last lets oneDNN (CPU) and cuDNN (GPU) pick their fast depthwise-convolution kernels (1.7x on CPU).
-    return net.to(device=device, dtype=dtype, memory_format=torch.channels_last).eval()
+    # torch's stubs leave memory_format out of Module.to's overloads, though Module.to accepts it (documented).
+    return net.to(device=device, dtype=dtype, memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
 
 
 class MagentaStyleSource:
@@ -132,10 +139,10 @@ class MagentaStyleSource:
 
 
 _efficientnet_lock = threading.Lock()
-_efficientnets: dict[tuple[str, torch.dtype], torch.nn.Module] = {}
+_efficientnets: dict[tuple[str, torch.dtype], EfficientNetLite0] = {}
 
 
-def _efficientnet(device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+def _efficientnet(device: torch.device, dtype: torch.dtype) -> EfficientNetLite0:
     """EfficientNet-Lite0 loaded once per process, device and dtype, from the verified weights file."""
     from stylerec_desktop.core.models.efficientnet_lite import EfficientNetLite0
     from stylerec_desktop.core.models.weights import EFFICIENTNET_LITE0, resolve

@@ -153,7 +153,7 @@ def index_catalog(
     finally:
         # On cancel the generator is closed at a yield: drop queued decodes and wait for the running ones.
         pool.shutdown(wait=True, cancel_futures=True)
-    return IndexReport(
+    report = IndexReport(
         extractor=version,
         indexed=done - len(failed),
         already_indexed=indexed_before,
@@ -161,3 +161,6 @@ def index_catalog(
         seconds=time.perf_counter() - started,
         failed=tuple(failed),
     )
+    log.info("index of %s: %d images indexed, %d failed, %d already indexed, in %.1f s", catalog.folder,
+             report.indexed, len(failed), indexed_before, report.seconds)  # fmt: skip
+    return report

@@ -94,6 +94,11 @@ class ValidationFigures:
 class ItemTower(nn.Module):
     """Item vectors and biases, ``(n, d + 1)`` (bias in the last column), from content, tokens and free factors."""
 
+    # Buffers, declared for the type checker (nn.Module's __getattr__ types them Tensor | Module).
+    content_x: torch.Tensor
+    token_ids: torch.Tensor
+    warm: torch.Tensor
+
     def __init__(
         self, content: torch.Tensor, tokens: torch.Tensor, n_tokens: int, factors: int, generator: torch.Generator
     ) -> None:

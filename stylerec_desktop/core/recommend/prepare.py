@@ -104,7 +104,7 @@ def pattern_of(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Only the mask's interior counts (eroded by a few pixels), so the silhouette's outline — the product's shape, not
     its pattern — does not register as a stripe.
     """
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    grey: np.ndarray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     interior = cv2.erode(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     if interior.sum() < 16:
         interior = np.ones_like(mask)

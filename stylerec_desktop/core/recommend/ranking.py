@@ -32,7 +32,7 @@ Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -81,8 +81,8 @@ class CatalogScores:
     storage precision; :func:`refine` recomputes them exactly for a short list."""
 
     total: np.ndarray
-    terms: dict[str, np.ndarray] = field(default_factory=dict)
-    taste: np.ndarray | None = None
+    terms: dict[str, np.ndarray]
+    taste: np.ndarray
     queries: np.ndarray | None = None  # (D, T * 4) one column per (taste, look block)
     stats: tuple[np.ndarray, np.ndarray] | None = None  # mean, std of each query column over the catalog
 
@@ -205,7 +205,8 @@ def score_catalog(
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
     n = len(index)
-    terms = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "group", "learned")}
+    signals = (*COMPONENTS, "neighbour", "group", "learned")
+    terms: dict[str, np.ndarray] = {name: np.zeros(n, np.float32) for name in signals}
     looks_total = np.zeros(n, np.float32)
     queries = stats = None
     if taste.tastes:
@@ -386,6 +387,6 @@ def _recommendation(index: StyleIndex, scores: CatalogScores, row: int) -> Recom
         title=index.titles[row],
         score=float(scores.total[row]),
         components={s: float(scores.terms[s][row]) for s in SIGNALS},
-        taste=int(scores.taste[row]) if scores.taste is not None else 0,
+        taste=int(scores.taste[row]),
         cold_start=not bool(index.behaviour.has_events[row]),
     )

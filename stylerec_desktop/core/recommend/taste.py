@@ -123,12 +123,12 @@ def customer_taste(
         if row is None or ts > as_of:  # after "now": not part of this taste (e.g. the evaluation's test window)
             continue
         age = (as_of - ts).total_seconds() / 86400.0
-        w = (
+        event_weight = (
             settings.kind_weights.get(kind, 0.0)
             * (1.0 + math.log(max(quantity, 1)))
             * float(decay(age, settings.half_life_days))
         )
-        weight[row] = weight.get(row, 0.0) + w
+        weight[row] = weight.get(row, 0.0) + event_weight
         key = (_KIND_ORDER.get(kind, -1), ts, kind)
         if row not in strongest or key[:2] > strongest[row][:2]:
             strongest[row] = key

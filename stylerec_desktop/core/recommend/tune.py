@@ -352,10 +352,10 @@ def search_job(
     yield from weight_pass()
     for name, choices in TASTE_CHOICES.items():
         for choice in choices:
-            candidate = _taste_with(best_t, name, choice)
-            value = search.score(best_w, candidate)
+            taste_candidate = _taste_with(best_t, name, choice)
+            value = search.score(best_w, taste_candidate)
             if value > best + 1e-9:
-                best, best_t = value, candidate
+                best, best_t = value, taste_candidate
             yield progress("Adjusting how history becomes taste")
     yield from weight_pass()
 
@@ -401,7 +401,7 @@ def _held_out_report(
         raise UserError(
             "The held-out window has no new purchase to check the tuned ranking on; try longer --test-days."
         )
-    tuned_tastes = {
+    tuned_tastes: dict[tuple[int, int | None], CustomerTaste] = {
         (id(held_out[u.fold]), u.customer): customer_taste(
             held_out[u.fold].index, u.taste.customer_id, held_out[u.fold].history.get(u.customer, []), u.customer,
             taste, held_out[u.fold].cutoff)

@@ -63,7 +63,7 @@ def prepare_content(content: Image.Image, size: int | None) -> Image.Image:
     if size is not None and max(image.size) != size:
         scale = size / max(image.size)
         new = (max(MIN_SIDE, round(image.width * scale)), max(MIN_SIDE, round(image.height * scale)))
-        image = image.resize(new, Image.LANCZOS)
+        image = image.resize(new, Image.Resampling.LANCZOS)
     return image
 
 
@@ -153,7 +153,7 @@ def _painted(
     key = None if style is None else ("painted", engine.name, style, tag,
                                       dataclasses.replace(options, size=None, mask="all", preserve_colour=False))
     if key is not None and (hit := cache.peek(key)) is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     painted = yield from engine.run(picture, source, options)
     if key is not None:
         cache.put(key, painted)

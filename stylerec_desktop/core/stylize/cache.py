@@ -60,7 +60,7 @@ class RenderCache:
         """The value under ``key``, computed (outside the lock) and stored when missing."""
         hit = self.peek(key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         value = compute()
         self.put(key, value)
         return value

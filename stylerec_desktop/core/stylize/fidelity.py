@@ -109,8 +109,8 @@ def render_fidelity(content: Image.Image, render: Image.Image) -> Fidelity:
     width, height = render.size
     scale = min(1.0, MEASURE_SIDE / max(width, height))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    original = np.asarray(prepare_content(content, None).resize(size, Image.LANCZOS))
-    result = np.asarray(render.convert("RGB").resize(size, Image.LANCZOS))
+    original = np.asarray(prepare_content(content, None).resize(size, Image.Resampling.LANCZOS))
+    result = np.asarray(render.convert("RGB").resize(size, Image.Resampling.LANCZOS))
     found = masks.analyse_product(original)
     if not found.found:
         return NO_PRODUCT

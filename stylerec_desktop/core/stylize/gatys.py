@@ -298,6 +298,10 @@ class VGGFeatures(nn.Module):
     normalisation happens inside); output ``{layer name: [B, C, h, w]}`` for the conv layers in ``VGG19_CONV``.
     """
 
+    # Buffers, declared for the type checker (nn.Module's __getattr__ types them Tensor | Module).
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, features: nn.Sequential) -> None:
         super().__init__()
         last = max(VGG19_CONV.values())
@@ -421,8 +425,8 @@ def gatys_transfer(
         with torch.enable_grad():
             optimiser.zero_grad(set_to_none=True)
             features = net(image)
-            content_loss = sum(F.mse_loss(features[n], content_targets[n]) for n in CONTENT_LAYERS)
-            style_loss = sum(F.mse_loss(gram(features[n]), targets[n]) for n in STYLE_LAYERS)
+            content_loss = torch.stack([F.mse_loss(features[n], content_targets[n]) for n in CONTENT_LAYERS]).sum()
+            style_loss = torch.stack([F.mse_loss(gram(features[n]), targets[n]) for n in STYLE_LAYERS]).sum()
             loss = content_weight * content_loss + style_weight * style_loss
             loss.backward()
             optimiser.step()
@@ -454,7 +458,8 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
     if max(image.size) <= side:
         return image
     scale = side / max(image.size)
-    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def _style_list(source: StyleSource | StyleImageBlend) -> list[tuple[StyleImage, float]]:

@@ -16,15 +16,14 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
-from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.catalog import Catalog, StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
 from stylerec_desktop.core.safe_files import unique_path, write_atomic
@@ -35,6 +34,11 @@ from stylerec_desktop.core.stylize.sheet import contact_sheet
 
 SHEET_CELL = 256
 log = logging.getLogger(__name__)
+
+
+def _always(step: Progress) -> Callable[[Progress], Progress]:
+    """A progress mapping that reports every inner step of a cell's render as the cell's own ``step``."""
+    return lambda _inner: step
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def render_matrix_job(
             )  # fmt: skip
             step = Progress(cell, total, what)
             try:
-                row.append((yield from map_progress(job, lambda _inner, step=step: step)))
+                row.append((yield from map_progress(job, _always(step))))
             except (UserError, OSError) as error:
                 failed.append((content.label, style.label, str(error)))
                 row.append(None)

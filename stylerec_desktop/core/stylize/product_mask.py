@@ -87,7 +87,7 @@ def protected_matte(content: Image.Image, picture: Image.Image, cache: RenderCac
         # whatever stands out touching them is kept as well.
         found = analysis.mask.astype(np.uint8)
         reach = cv2.dilate(found, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (21, 21)))
-        count, labels = cv2.connectedComponents(found | far)
+        count, labels = cv2.connectedComponents(found | far.astype(np.uint8))
         touching = np.zeros(count, dtype=bool)
         touching[labels[reach > 0]] = True
         touching[0] = False

@@ -7,15 +7,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
 
-from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.catalog import Catalog, StoredRender
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.safe_files import unique_path, write_atomic
 from stylerec_desktop.core.stylize import RenderCache, StyleImage, StyleOptions, StyleSource, stylize_job
@@ -24,6 +25,8 @@ from stylerec_desktop.core.stylize.fidelity import render_fidelity
 from stylerec_desktop.core.stylize.png import encode_png_job
 from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback
 from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
+
+log = logging.getLogger(__name__)
 
 RECIPE_SUFFIX = ".recipe.json"
 
@@ -61,6 +64,7 @@ def render_into_catalog_job(
     ``fallback``: None renders ``options`` as they are (a re-render); a collection (the names of the settings the
     user set, possibly empty) applies the doubtful-mask rule first (``stylize.product_mask.doubtful_mask_fallback``)
     and records its sentence as the recipe's ``fallback``; the recipe holds the options actually used."""
+    started = time.perf_counter()
     options = options or StyleOptions()
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
@@ -95,6 +99,8 @@ def render_into_catalog_job(
         recipe.to_dict(),
         product_id=product_id,
     )
+    log.info("render %d of %s (%s, %dx%d) saved as %s in %.1f s", render_id, content_sku or content_path, chosen,
+             *result.size, path.name, time.perf_counter() - started)  # fmt: skip
     return catalog.render(render_id)
 
 

@@ -38,7 +38,7 @@ def contact_sheet(
             if picture is None:
                 continue
             thumb = picture.convert("RGB").copy()
-            thumb.thumbnail((cell, cell), Image.LANCZOS)
+            thumb.thumbnail((cell, cell), Image.Resampling.LANCZOS)
             left = GAP + c * (cell + GAP) + (cell - thumb.width) // 2
             sheet.paste(thumb, (left, top + LABEL_HEIGHT + (cell - thumb.height) // 2))
     return sheet

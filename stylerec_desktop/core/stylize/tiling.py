@@ -22,6 +22,7 @@ Why tiles seam, and what we do about it:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Generator
 
 import torch
@@ -31,6 +32,8 @@ from torch import nn
 from stylerec_desktop.core.jobs import Progress
 from stylerec_desktop.core.models.device import is_out_of_memory, release_memory
 from stylerec_desktop.core.models.layers import record_norm_stats, replay_norm_stats
+
+log = logging.getLogger(__name__)
 
 MARGIN = 96
 FEATHER = 32
@@ -80,6 +83,7 @@ def render_tiled(
                 raise
             release_memory(device)
             tile = max(MIN_TILE, (tile // 2) // 4 * 4)
+            log.warning("out of memory on %s rendering %dx%d; retrying with %d px tiles", device, width, height, tile)
             yield Progress(0, None, f"out of GPU memory; retrying {width}x{height} with {tile}px tiles")
 
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from stylerec_desktop.core.catalog import Catalog
@@ -19,6 +20,23 @@ from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 BuildPanel = Callable[[Catalog, JobRunner, ThumbnailLoader], QWidget]
+
+READY_LINE = "stylerec panel ready"
+
+
+def announce_when_idle(runner: JobRunner) -> None:
+    """Print :data:`READY_LINE` on stdout once the event loop runs and the panel's background work (catalog reads,
+    index loading) is done: what a script or test waits for instead of guessing a start-up time."""
+    timer = QTimer(QApplication.instance())
+    timer.setInterval(50)
+
+    def check() -> None:
+        if runner.is_idle():
+            timer.stop()
+            print(READY_LINE, flush=True)
+
+    timer.timeout.connect(check)
+    timer.start()
 
 
 def open_or_build_demo(folder: Path) -> Catalog:
@@ -37,7 +55,8 @@ def run_panel(title: str, build: BuildPanel, size: tuple[int, int] = (900, 700),
     parser.add_argument("--catalog", type=Path, default=None, help="catalog folder (default: the app's default)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     theme.apply(app)
     try:
         catalog = Catalog.open(args.catalog) if args.catalog else open_or_build_demo(default_catalog_dir())
@@ -50,6 +69,7 @@ def run_panel(title: str, build: BuildPanel, size: tuple[int, int] = (900, 700),
     panel.setWindowTitle(f"{title} — {catalog.folder}")
     panel.resize(*size)
     panel.show()
+    announce_when_idle(runner)
     code = app.exec()
     runner.shutdown()
     thumbnails.shutdown()

@@ -234,7 +234,9 @@ class CatalogFitBox(QGroupBox):
             ]
             for c, text in enumerate(cells):
                 self.evidence_table.setItem(r, c, QTableWidgetItem(text))
-        self.evidence_table.horizontalHeaderItem(0).setText(f"NDCG@{tuned.k} (95% interval)")
+        header = self.evidence_table.horizontalHeaderItem(0)
+        if header is not None:  # set with the table's columns
+            header.setText(f"NDCG@{tuned.k} (95% interval)")
         weights = ", ".join(f"{SIGNAL_NAMES.get(n, n)} {v:.3g}" for n, v in tuned.weights.as_dict().items())
         t = tuned.taste
         kinds = ", ".join(f"{n} {v:g}" for n, v in t.kind_weights.items())

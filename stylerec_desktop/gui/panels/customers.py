@@ -126,8 +126,9 @@ class CustomersPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(picker)
         splitter.addWidget(history)
-        splitter.setStretchFactor(0, 1)  # the picker and the history share the height
-        splitter.setStretchFactor(1, 1)
+        # The history gets the larger share: its rows are what a merchandiser reads; the picker keeps 3 rows or more.
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -211,7 +212,8 @@ class CustomersPanel(QWidget):
         if not rows:
             return
         current = self.customer_list.currentIndex().row()
-        step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}[key]
+        steps: dict[int, int] = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 10, Qt.Key.Key_PageUp: -10}
+        step = steps[key]
         row = 0 if current < 0 else min(rows - 1, max(0, current + step))
         self.customer_list.setCurrentIndex(self.customer_model.index(row))
 

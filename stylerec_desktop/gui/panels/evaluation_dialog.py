@@ -152,7 +152,9 @@ class EvaluationDialog(QDialog):
                 text = f"{value:.3f}" if ci is None else f"{value:.3f}  [{ci[0]:.3f}, {ci[1]:.3f}]"
                 self.methods_table.setItem(r, c, QTableWidgetItem(text))
             self.methods_table.setItem(r, len(_METRIC_COLUMNS), QTableWidgetItem(f"{m.coverage:.0%}"))
-        self.methods_table.horizontalHeaderItem(0).setText(f"NDCG@{k} (95% interval)")
+        header = self.methods_table.horizontalHeaderItem(0)
+        if header is not None:  # set with the table's columns
+            header.setText(f"NDCG@{k} (95% interval)")
         diffs = list(report.differences.items())
         self.differences_table.setRowCount(len(diffs))
         self.differences_table.setVerticalHeaderLabels([f"vs {method_name(b)}" for b, _ in diffs])

@@ -40,8 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stylerec_desktop.core.catalog import Catalog
-from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.catalog import Catalog, StoredRender
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export import (
     BUILTIN_PRESETS,
@@ -93,7 +92,7 @@ def framing_previews(
     for preset in presets:
         framed = frame_for_preset(picture, preset, product)
         scale = height / framed.image.height
-        small = framed.image.resize((max(1, round(framed.image.width * scale)), height), Image.BILINEAR)
+        small = framed.image.resize((max(1, round(framed.image.width * scale)), height), Image.Resampling.BILINEAR)
         left, top, right, bottom = (round(v * scale) for v in framed.product_box)
         ImageDraw.Draw(small).rectangle((left, top, right - 1, bottom - 1), outline=_BOX_COLOUR, width=1)
         data = small.convert("RGB").tobytes()
@@ -159,7 +158,7 @@ class ExportDialog(QDialog):
         self._products_read = LatestOnly(runner, "Read the products to export", self)
         self._job: JobHandle | None = None  # the last export started (Retry in the jobs panel runs it again)
         self._confirm_box: QMessageBox | None = None  # the "Keep exporting / Cancel export" question while shown
-        self.result: ExportResult | None = None
+        self.export_result: ExportResult | None = None  # not `result`: that is QDialog.result()
         self._preview_timer = QTimer(self, singleShot=True, interval=120)
         self._preview_timer.timeout.connect(self._refresh_preview)
         self._build()
@@ -529,8 +528,9 @@ class ExportDialog(QDialog):
     def _show_previews(self, previews: list[FramingPreview]) -> None:
         while self._strip_layout.count() > 1:
             item = self._strip_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for preview in previews:
             tile = QVBoxLayout()
             picture = QLabel()
@@ -598,7 +598,7 @@ class ExportDialog(QDialog):
             return result
 
         self._save()
-        self.result = None
+        self.export_result = None
         self.show_folder_button.hide()
         self.progress.setValue(0)
         self.status_label.setText("Starting the export…")
@@ -648,7 +648,7 @@ class ExportDialog(QDialog):
     def _finished(self, info: JobInfo) -> None:
         if info.state is JobState.DONE:
             result: ExportResult = info.result
-            self.result = result
+            self.export_result = result
             self.progress.setValue(1000)
             extra = f", {len(result.failures)} failed" if result.failures else ""
             text = (
@@ -704,8 +704,8 @@ class ExportDialog(QDialog):
 
     def show_in_folder(self) -> None:
         """Open the last export's folder in the system's file manager."""
-        if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out_dir)))
+        if self.export_result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.export_result.out_dir)))
 
     def reject(self) -> None:
         """Close (or Esc, or the window's close box). During an export it asks first; keeping it is the default."""

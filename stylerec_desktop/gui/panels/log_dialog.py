@@ -136,7 +136,11 @@ class LogDialog(QDialog):
         self.folder_button.setToolTip(str(folder) if folder is not None else "The log could not be written to a file")
         self.folder_button.clicked.connect(self.open_folder)
         for button in (self.copy_button, self.save_button, self.folder_button):
+            button.setAutoDefault(False)  # Enter closes the log, whichever button had the focus last
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        if close is not None:
+            close.setDefault(True)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status_label, 1)
         bottom.addWidget(buttons)
@@ -242,9 +246,11 @@ if __name__ == "__main__":
     from PySide6.QtWidgets import QApplication
 
     from stylerec_desktop.gui import logbook
+    from stylerec_desktop.gui.panels._standalone import announce_when_idle
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    theme.apply(app)  # type: ignore[arg-type]
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    theme.apply(app)
     recent = logbook.configure_logging()
     logging.getLogger("stylerec_desktop.demo").warning("a warning, to see the colours")
     try:
@@ -254,6 +260,7 @@ if __name__ == "__main__":
     runner = JobRunner()
     dialog = LogDialog(recent, runner, logbook.log_folder())
     dialog.show()
+    announce_when_idle(runner)
     code = app.exec()
     runner.shutdown()
     raise SystemExit(code)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -116,8 +116,10 @@ class ProductDetailPanel(QWidget):
         form.addRow("Tags", self.tags_label)
         form.addRow("Attributes", self.attributes_label)
         for row in range(form.rowCount()):
-            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
-            label.setProperty("role", "muted")
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if label is not None:
+                label.setProperty("role", "muted")
         self._form = form
 
         self._content = QWidget()
@@ -273,12 +275,9 @@ class ProductDetailPanel(QWidget):
 
     def _update_large_image(self) -> None:
         image = self._shown_image
-        if image is None:
+        pixmap = self._thumbnails.pixmap(image.sha256, image.path, LARGE_SIZE) if image is not None else None
+        if pixmap is None:
             pixmap = self._thumbnails.placeholder(LARGE_SIZE)
-        else:
-            pixmap = self._thumbnails.pixmap(image.sha256, image.path, LARGE_SIZE)
-            if pixmap is None:
-                pixmap = self._thumbnails.placeholder(LARGE_SIZE)
         self.image_label.setPixmap(self._fit(pixmap))
 
     def _fit(self, pixmap: QPixmap) -> QPixmap:
@@ -309,8 +308,8 @@ class ProductDetailPanel(QWidget):
         if any(image.sha256 == sha256 for image in self._product.images):
             self._update_strip()
 
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         if self._product is not None and self._fitted_width != self.width():
             self._fitted_width = self.width()
             self._update_large_image()

@@ -354,7 +354,8 @@ class RecommendationsPanel(QWidget):
         self.diversity_slider.setRange(0, 100)
         self.diversity_slider.setToolTip("0: best score first; higher: fewer look-alikes next to each other")
         self.diversity_slider.valueChanged.connect(self._controls_changed)
-        reset = QToolButton(text="Reset")
+        reset = QToolButton()
+        reset.setText("Reset")
         reset.setToolTip("Back to the blend started from (all sliders at 100 %, no diversity)")
         reset.clicked.connect(self.reset_controls)
         below = (len(self.weight_sliders) + 1) // 2  # the first grid row under the weight sliders

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -409,7 +410,9 @@ class SettingsDialog(QDialog):
         item.setEnabled(enabled)
         item.setToolTip(tip)
         # A hidden row stays in the model (its index keeps its meaning) but is not listed in the popup.
-        self.device_combo.view().setRowHidden(index, not visible)
+        view = self.device_combo.view()
+        assert isinstance(view, QListView)  # QComboBox's default popup view
+        view.setRowHidden(index, not visible)
 
     def _show_devices(self, devices: DeviceSupport) -> None:
         self.devices = devices

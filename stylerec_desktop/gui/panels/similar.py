@@ -382,7 +382,9 @@ class SimilarPanel(QWidget):
         modes = QHBoxLayout()
         modes.setSpacing(4)
         for by, (text, tip) in MODES.items():
-            button = QToolButton(text=text, checkable=True)
+            button = QToolButton()
+            button.setText(text)
+            button.setCheckable(True)
             button.setObjectName(f"similarBy_{by}")
             button.setToolTip(tip)
             button.setChecked(by == DEFAULT_MODE)
@@ -395,14 +397,18 @@ class SimilarPanel(QWidget):
 
         self.threshold_slider = QSlider(Qt.Orientation.Horizontal)
         self.threshold_slider.setObjectName("similarThreshold")
-        self.threshold_slider.setRange(-100, 100)  # hundredths of the -1..1 similarity
+        # Hundredths of 0..1: a neighbour worth showing is at least as alike as a random product (a centred cosine
+        # of 0; the colour similarity is 0..1 anyway), so the slider spans what a minimum can usefully be.
+        self.threshold_slider.setRange(0, 100)
         self.threshold_slider.setSingleStep(5)
         self.threshold_slider.setPageStep(10)
         self.threshold_slider.setValue(round(DEFAULT_THRESHOLD * 100))
-        self.threshold_slider.setToolTip("Hide the products less similar than this (1: the same image, 0: unrelated)")
+        self.threshold_slider.setToolTip(
+            "Hide the products less similar than this (1: the same image, 0: no more alike than a random product)"
+        )
         self.threshold_slider.valueChanged.connect(self._on_threshold)
         self.threshold_value = QLabel()
-        self.threshold_value.setMinimumWidth(self.threshold_value.fontMetrics().horizontalAdvance("≥ -0.00") + 4)
+        self.threshold_value.setMinimumWidth(self.threshold_value.fontMetrics().horizontalAdvance("≥ 0.00") + 4)
         self.threshold_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.count_label = QLabel()
         self.count_label.setObjectName("similarCount")
@@ -500,7 +506,8 @@ class SimilarPanel(QWidget):
         return self.threshold_slider.value() / 100
 
     def set_threshold(self, value: float) -> None:
-        self.threshold_slider.setValue(round(value * 100))
+        """Show the neighbours at least ``value`` similar; clamped to the slider's 0..1."""
+        self.threshold_slider.setValue(round(min(1.0, max(0.0, value)) * 100))
 
     @property
     def busy(self) -> bool:
