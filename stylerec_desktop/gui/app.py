@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from stylerec_desktop import __version__
@@ -25,6 +26,7 @@ from stylerec_desktop.gui import logbook, theme
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.resources import ICON_SIZES, icon_png
 
 ORGANIZATION = "StyleRec"
 APPLICATION = "StyleRec Desktop"
@@ -50,6 +52,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "building it first if needed",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation end to end offscreen (a demo catalog in a temporary folder, the window, a "
+        "preview per engine, an export), print one line per check and exit 0 only if all pass",
+    )
     # Qt's own options (-style, -platform …) pass through to QApplication.
     args, _qt_args = parser.parse_known_args(argv)
     return args
@@ -87,8 +95,19 @@ def create_application(argv: Sequence[str]) -> QApplication:
         app = QApplication(list(argv))
     assert isinstance(app, QApplication)
     app.setApplicationDisplayName(APPLICATION)
+    # Linux desktops match the window to stylerec-desktop.desktop (and its icon) by this name.
+    app.setDesktopFileName("stylerec-desktop")
+    app.setWindowIcon(app_icon())
     theme.apply(app)
     return app
+
+
+def app_icon() -> QIcon:
+    """The app icon at every size we ship, so each place (title bar, taskbar, About) picks a sharp one."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_png(size)), QSize(size, size))
+    return icon
 
 
 @dataclass
@@ -145,7 +164,14 @@ def _load_style_modules() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app; returns the process exit code."""
-    running = start(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if parse_args(arguments).self_test:
+        from stylerec_desktop.gui.selftest import run_self_test
+
+        code = run_self_test()
+        sys.stdout.flush()
+        os._exit(code)  # as below: no seconds of torch/Qt teardown after the report
+    running = start(arguments)
     code = running.app.exec()
     # Every job that writes has stopped and the catalog is closed: end the process now. Python's own teardown
     # (torch's and Qt's destructors, a worker still importing torch) kept it alive seconds after the window closed.
