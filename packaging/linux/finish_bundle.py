@@ -21,8 +21,10 @@ sys.path.insert(0, str(ROOT))
 from stylerec_desktop.core.licences import _LICENCE_FILE, SHIPPED, interpreter_licence, normalise  # noqa: E402
 from stylerec_desktop.resources import ICON_NAME, ICON_SIZES  # noqa: E402
 
-# Build tools and what only they need: in the build environment, never in the bundle.
-BUILD_ONLY = {"pip", "setuptools", "wheel", "pyinstaller", "pyinstaller-hooks-contrib", "altgraph", "packaging"}
+# Build tools and what only they need (in the build environment, never in the bundle), and StyleRec itself (a
+# checkout's egg-info can make it look installed).
+NOT_THIRD_PARTY = {"pip", "setuptools", "wheel", "pyinstaller", "pyinstaller-hooks-contrib", "altgraph", "packaging",
+                   "stylerec-desktop"}
 
 
 def bundled_top_names(internal: Path, workdir: Path) -> set[str]:
@@ -30,7 +32,8 @@ def bundled_top_names(internal: Path, workdir: Path) -> set[str]:
     (pure-Python modules live only there)."""
     names = {p.name.split(".")[0] for p in internal.iterdir()}
     for toc in workdir.glob("PYZ-*.toc"):
-        for entry in ast.literal_eval(toc.read_text(encoding="utf-8")):
+        _archive, entries = ast.literal_eval(toc.read_text(encoding="utf-8"))  # (archive path, [(name, src, kind)])
+        for entry in entries:
             names.add(str(entry[0]).split(".")[0])
     return names
 
@@ -54,7 +57,7 @@ def main() -> int:
     shipped, unlisted = [], []
     for dist in importlib.metadata.distributions():
         name = normalise(dist.metadata["Name"])
-        if name in BUILD_ONLY or not distribution_tops(dist) & present:
+        if name in NOT_THIRD_PARTY or not distribution_tops(dist) & present:
             continue
         shipped.append(f"{name}=={dist.version}")
         if name not in listed:
