@@ -11,11 +11,12 @@ import gc
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSize, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -58,6 +59,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="check this installation end to end offscreen (a demo catalog in a temporary folder, the window, a "
         "preview per engine, an export), print one line per check and exit 0 only if all pass",
     )
+    # For start-up timing (packaging/start_timing.py): print FIRST_PAINT <time.monotonic()> when the main window is
+    # first painted, and quit. Works the same in the bundle, where no timing code can be injected.
+    parser.add_argument("--quit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     # Qt's own options (-style, -platform …) pass through to QApplication.
     args, _qt_args = parser.parse_known_args(argv)
     return args
@@ -139,6 +143,8 @@ def start(argv: Sequence[str]) -> RunningApp:
     runner = JobRunner()
     thumbnails = ThumbnailLoader()
     window = MainWindow(runner, thumbnails)
+    if args.quit_after_first_paint:
+        app.installEventFilter(_FirstPaint(app))
     window.show()
     # Everything made so far lives as long as the app: keep it out of the cyclic garbage collector's full
     # passes, which otherwise scan it again and again and pause whichever thread triggered them.
@@ -150,6 +156,19 @@ def start(argv: Sequence[str]) -> RunningApp:
         0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True, disposable=True)
     )
     return RunningApp(app, window, runner, thumbnails)
+
+
+class _FirstPaint(QObject):
+    """Prints ``FIRST_PAINT <time.monotonic()>`` at the main window's first paint, then quits the app."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, MainWindow):
+            print(f"FIRST_PAINT {time.monotonic():.6f}", flush=True)
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+                app.quit()
+        return False
 
 
 def _load_style_modules() -> None:
