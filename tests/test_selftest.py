@@ -15,7 +15,7 @@ from stylerec_desktop.core import selftest
 from stylerec_desktop.core.selftest import CheckFailed
 
 ROOT = Path(__file__).resolve().parents[1]
-CHECKS = ["weights checksums", "demo catalog", "style index", "recommendations", "main window",
+CHECKS = ["weights checksums", "demo catalog", "style index", "recommendations", "main window", "style engines",
           "preview: arbitrary", "preview: preset", "preview: colour", "preview: gatys", "export"]  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def test_self_test_passes_here_and_leaves_what_it_made_when_asked(tmp_path: Path
     for name, outcome in outcomes.items():
         # Only Gatys may be skipped, and only without its optional VGG19.
         assert outcome == "ok" or (name == "preview: gatys" and outcome == "skipped"), (name, outcome)
-    assert lines[-1].startswith("self-test passed: 10 checks")
+    assert lines[-1].startswith("self-test passed: 11 checks")
     with Image.open(tmp_path / "window.png") as shot:
         assert shot.size == (1280, 800)
     for engine in ("arbitrary", "preset", "colour"):

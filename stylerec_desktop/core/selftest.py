@@ -168,6 +168,15 @@ def installed_engines() -> Iterator[tuple[str, str | None]]:
                     "`stylerec models --fetch vgg19`)")  # fmt: skip
 
 
+def check_engines() -> tuple[list[tuple[str, str | None]], str]:
+    """The style engines load (torch, the networks' code) and which of them have their weights."""
+    engines = list(installed_engines())
+    ready = [name for name, missing in engines if missing is None]
+    if not ready:
+        raise CheckFailed("no style engine has its weights")
+    return engines, f"ready: {', '.join(ready)}"
+
+
 def check_core_preview(engine: str, content: Path, style: Path) -> tuple[None, str]:
     """One small render with ``engine`` straight through the core (the Gatys engine, which the Studio does not
     preview; a handful of iterations proves the network and the optimiser run)."""

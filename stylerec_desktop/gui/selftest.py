@@ -190,7 +190,8 @@ def _run_in(folder: Path, out: TextIO) -> int:
         catalog.close()  # the window opens it itself; one writer at a time
         catalog = None
         opened = test.run("main window", lambda: window.open(folder / "catalog"))
-        for engine, missing in selftest.installed_engines():
+        engines = test.run("style engines", selftest.check_engines) or []
+        for engine, missing in engines:
             name = f"preview: {engine}"
             if missing is not None:
                 test.skip(name, missing)
