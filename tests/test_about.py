@@ -111,3 +111,22 @@ def test_licences_prints_a_component_in_full_and_names_the_choices_for_an_unknow
     code, out, _ = run(capsys, "licences")
     assert code == 0
     assert all(component.name in out for component in SHIPPED)
+
+
+def test_in_the_bundle_versions_come_from_the_list_written_at_build_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The bundle has no .dist-info folders; finish_bundle.py writes SHIPPED.txt (``name==version``) instead."""
+    import importlib.metadata
+
+    (tmp_path / "SHIPPED.txt").write_text("pyside6-essentials==6.9.9\ntorch==2.13.0+cpu\n", encoding="utf-8")
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    monkeypatch.setattr(about, "licences_folder", lambda: tmp_path)
+    monkeypatch.setattr(about, "_bundled", None)
+    assert about.pyside_version() == "6.9.9"
+    assert about.component_version(component_named("PyTorch")) == "2.13.0+cpu"
+    assert about.component_version(component_named("Pillow")) == "not installed"

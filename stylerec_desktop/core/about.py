@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylerec_desktop import __version__
-from stylerec_desktop.core.licences import SHIPPED, Component
+from stylerec_desktop.core.licences import SHIPPED, Component, licences_folder, normalise
 
 UNKNOWN = "unknown"
 
@@ -76,11 +76,25 @@ def build_info() -> BuildInfo:
 
 
 def distribution_version(distribution: str) -> str | None:
-    """The installed version of a distribution (pip's name), or None when it is not installed."""
+    """The installed version of a distribution (pip's name), or None when it is not installed. The bundle has no
+    ``.dist-info`` folders: there the list written at build time (``licences/SHIPPED.txt``) answers."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
-        return None
+        return _bundled_versions().get(normalise(distribution))
+
+
+_bundled: dict[str, str] | None = None
+
+
+def _bundled_versions() -> dict[str, str]:
+    """``{normalised name: version}`` from the bundle's ``SHIPPED.txt`` (``name==version`` lines); empty elsewhere."""
+    global _bundled
+    if _bundled is None:
+        path = licences_folder() / "SHIPPED.txt"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        _bundled = {normalise(n): v for n, _, v in (line.partition("==") for line in lines) if v}
+    return _bundled
 
 
 def component_version(component: Component) -> str:
