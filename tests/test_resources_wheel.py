@@ -33,11 +33,22 @@ print(json.dumps({
 """
 
 
+def _setuptools_builds_wheels() -> bool:
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = tmp_path_factory.mktemp("wheels")
-    # No build isolation: setuptools comes from this environment (quick, and no registry needed).
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+    # Without build isolation when this environment's setuptools can build wheels itself (70.1+: quick, no
+    # registry); a fresh venv's older setuptools cannot, and pip then fetches pyproject's build requirements.
+    isolation = ["--no-build-isolation"] if _setuptools_builds_wheels() else []
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "--quiet",
                     "--wheel-dir", str(wheels), str(ROOT)], check=True, cwd=wheels)  # fmt: skip
     (wheel,) = wheels.glob("stylerec_desktop-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
