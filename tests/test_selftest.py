@@ -60,3 +60,16 @@ def test_a_failed_check_fails_the_self_test_and_says_which(monkeypatch: pytest.M
     assert lines[1].startswith("FAILED  weights checksums") and "style-transformer: mismatch" in lines[1]
     assert lines[2].startswith("FAILED  demo catalog") and "OSError: [Errno 28] No space left" in lines[2]
     assert lines[-1].startswith("self-test FAILED: 2 of 2 checks (weights checksums, demo catalog)")
+
+
+def test_the_start_timing_hook_reports_the_first_paint_and_ends_the_app(tmp_path: Path) -> None:
+    """packaging/start_timing.py relies on it, for the bundle and the checkout alike."""
+    from stylerec_desktop.core.catalog import Catalog
+
+    Catalog.create(tmp_path / "catalog").close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    catalog = str(tmp_path / "catalog")
+    command = [sys.executable, "-m", "stylerec_desktop", "--catalog", catalog, "--quit-after-first-paint"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("FIRST_PAINT ")]

@@ -167,7 +167,9 @@ class _FirstPaint(QObject):
             app = QApplication.instance()
             if app is not None:
                 app.removeEventFilter(self)
-                app.quit()
+                # exit(), not quit(): Qt 6's quit() closes the window first, and the window asks (modally) whether to
+                # cancel the jobs the start has just queued.
+                QTimer.singleShot(0, lambda: app.exit(0))
         return False
 
 
