@@ -14,5 +14,5 @@ cp "$here/share/metainfo/io.stylerec.Desktop.metainfo.xml" "$data/metainfo/"
 ln -sf "$here/StyleRec" "$bin/stylerec-desktop"
 ln -sf "$here/stylerec" "$bin/stylerec"
 command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database "$data/applications" || true
-command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q "$data/icons/hicolor" || true
+command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q "$data/icons/hicolor" 2>/dev/null || true
 echo "StyleRec Desktop installed: the menu entry 'StyleRec Desktop', and stylerec / stylerec-desktop in $bin"

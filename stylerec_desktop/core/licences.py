@@ -66,7 +66,6 @@ SHIPPED: tuple[Component, ...] = (
     Component("sqlite-utils", ("sqlite-utils",), "Apache-2.0", "the catalog database"),
     Component("sqlite-fts4", ("sqlite-fts4",), "Apache-2.0", "used by sqlite-utils"),
     Component("click", ("click",), "BSD-3-Clause", "used by sqlite-utils"),
-    Component("click-default-group", ("click-default-group",), "BSD-3-Clause", "used by sqlite-utils"),
     Component("tabulate", ("tabulate",), "MIT", "used by sqlite-utils"),
     Component("python-dateutil", ("python-dateutil",), "BSD-3-Clause", "used by sqlite-utils"),
     Component("pluggy", ("pluggy",), "MIT", "used by sqlite-utils"),
