@@ -130,3 +130,15 @@ def test_in_the_bundle_versions_come_from_the_list_written_at_build_time(
     assert about.pyside_version() == "6.9.9"
     assert about.component_version(component_named("PyTorch")) == "2.13.0+cpu"
     assert about.component_version(component_named("Pillow")) == "not installed"
+
+
+def test_the_packaged_icon_is_the_rendering_of_the_svg_source_and_the_desktop_entry_names_it() -> None:
+    from stylerec_desktop.resources import ICON_NAME, icon_svg
+
+    source = ROOT / "resources" / "icons" / f"{ICON_NAME}.svg"
+    assert icon_svg().read_bytes() == source.read_bytes()  # scripts/render_icons.py copies it beside the PNGs
+    entry = (ROOT / "resources" / f"{ICON_NAME}.desktop").read_text(encoding="utf-8").splitlines()
+    assert f"Icon={ICON_NAME}" in entry and "Exec=stylerec-desktop %F" in entry
+    metainfo = (ROOT / "resources" / "io.stylerec.Desktop.metainfo.xml").read_text(encoding="utf-8")
+    for screenshot in metainfo.split("<image>")[1:]:
+        assert (ROOT / screenshot.split("</image>")[0]).is_file()
