@@ -43,5 +43,20 @@ screenshots: setup
 	QT_QPA_PLATFORM=offscreen QT_SCALE_FACTOR=2 $(BIN)/python scripts/layout_screenshots.py --catalog build/demo \
 		--out docs/screenshots --sizes 1280x720
 
+# The installable app (packaging/README.md): a self-contained folder in dist/StyleRec and
+# dist/StyleRec-<version>-linux-x86_64.tar.gz + .sha256, from its own build environment (build/package-venv, CPU
+# PyTorch). Refuses uncommitted changes unless ALLOW_DIRTY=1. package-test runs the bundle's self-test in a clean
+# environment (no .venv, HOME a temporary folder).
+.PHONY: package package-test icons
+package:
+	PYTHON=$(PYTHON) packaging/linux/build.sh
+
+package-test:
+	packaging/linux/test_bundle.sh
+
+# The app icon's PNGs from resources/icons/stylerec-desktop.svg, and a light/dark preview sheet to look at.
+icons: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python scripts/render_icons.py --preview build/icon-preview.png
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

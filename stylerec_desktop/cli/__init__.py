@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from stylerec_desktop import __version__
-from stylerec_desktop.cli import catalog, export, learned, recommend, stylize
+from stylerec_desktop.cli import about, catalog, export, learned, recommend, stylize
 from stylerec_desktop.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR
 from stylerec_desktop.core.catalog import commit_count
 from stylerec_desktop.core.errors import UserError, user_error_for
@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="StyleRec Desktop from the command line: catalogs, imports, style index and recommendations, "
         "restyling and export for ad teams.",
     )
-    parser.add_argument("--version", action="version", version=f"stylerec {__version__}")
+    # Handled in main() before parsing (see cli/about.py): with --verbose it prints the build, the versions of
+    # Python/Qt/PyTorch, the device and the shipped licences.
+    parser.add_argument("--version", action="store_true",
+                        help=f"print the version ({__version__}) and exit; with --verbose, every detail")  # fmt: skip
     parser.add_argument(
         "--catalog", metavar="DIR", help="catalog folder (default: $STYLEREC_CATALOG or the user data folder)"
     )
@@ -50,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_commands(add)
     export.add_commands(add)
     learned.add_commands(add)
+    about.add_commands(add)
     return parser
 
 
@@ -74,8 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. The one place that maps errors for the command line: errors the user can act on (their
     own, a full disk, a locked or read-only catalog, a damaged database; see ``core.errors.user_error_for``) print
     ``stylerec: error: ...`` and exit 2; anything else is a bug and keeps its traceback."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if about.version_requested(arguments):
+        return about.print_version(arguments)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     configure_logging(args.verbose)
     commits = commit_count()
     try:

@@ -18,11 +18,6 @@ def default_catalog_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "catalog"
 
 
-def resources_dir() -> Path:
-    """The repository's ``resources/`` folder (icons, style sheets)."""
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
 def log_dir() -> Path:
     """Where the app writes its log files: ``<user log dir>`` (``~/.local/state/StyleRec/log`` on Linux)."""
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

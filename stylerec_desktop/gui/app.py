@@ -11,11 +11,13 @@ import gc
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from stylerec_desktop import __version__
@@ -25,6 +27,7 @@ from stylerec_desktop.gui import logbook, theme
 from stylerec_desktop.gui.jobs import JobRunner
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
+from stylerec_desktop.resources import ICON_SIZES, icon_png
 
 ORGANIZATION = "StyleRec"
 APPLICATION = "StyleRec Desktop"
@@ -50,6 +53,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "building it first if needed",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation end to end offscreen (a demo catalog in a temporary folder, the window, a "
+        "preview per engine, an export), print one line per check and exit 0 only if all pass",
+    )
+    # For start-up timing (packaging/start_timing.py): print FIRST_PAINT <time.monotonic()> when the main window is
+    # first painted, and quit. Works the same in the bundle, where no timing code can be injected.
+    parser.add_argument("--quit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     # Qt's own options (-style, -platform …) pass through to QApplication.
     args, _qt_args = parser.parse_known_args(argv)
     return args
@@ -87,8 +99,19 @@ def create_application(argv: Sequence[str]) -> QApplication:
         app = QApplication(list(argv))
     assert isinstance(app, QApplication)
     app.setApplicationDisplayName(APPLICATION)
+    # Linux desktops match the window to stylerec-desktop.desktop (and its icon) by this name.
+    app.setDesktopFileName("stylerec-desktop")
+    app.setWindowIcon(app_icon())
     theme.apply(app)
     return app
+
+
+def app_icon() -> QIcon:
+    """The app icon at every size we ship, so each place (title bar, taskbar, About) picks a sharp one."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_png(size)), QSize(size, size))
+    return icon
 
 
 @dataclass
@@ -120,6 +143,8 @@ def start(argv: Sequence[str]) -> RunningApp:
     runner = JobRunner()
     thumbnails = ThumbnailLoader()
     window = MainWindow(runner, thumbnails)
+    if args.quit_after_first_paint:
+        app.installEventFilter(_FirstPaint(app))
     window.show()
     # Everything made so far lives as long as the app: keep it out of the cyclic garbage collector's full
     # passes, which otherwise scan it again and again and pause whichever thread triggered them.
@@ -131,6 +156,21 @@ def start(argv: Sequence[str]) -> RunningApp:
         0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True, disposable=True)
     )
     return RunningApp(app, window, runner, thumbnails)
+
+
+class _FirstPaint(QObject):
+    """Prints ``FIRST_PAINT <time.monotonic()>`` at the main window's first paint, then quits the app."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, MainWindow):
+            print(f"FIRST_PAINT {time.monotonic():.6f}", flush=True)
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+                # exit(), not quit(): Qt 6's quit() closes the window first, and the window asks (modally) whether to
+                # cancel the jobs the start has just queued.
+                QTimer.singleShot(0, lambda: app.exit(0))
+        return False
 
 
 def _load_style_modules() -> None:
@@ -145,7 +185,14 @@ def _load_style_modules() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app; returns the process exit code."""
-    running = start(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if parse_args(arguments).self_test:
+        from stylerec_desktop.gui.selftest import run_self_test
+
+        code = run_self_test()
+        sys.stdout.flush()
+        os._exit(code)  # as below: no seconds of torch/Qt teardown after the report
+    running = start(arguments)
     code = running.app.exec()
     # Every job that writes has stopped and the catalog is closed: end the process now. Python's own teardown
     # (torch's and Qt's destructors, a worker still importing torch) kept it alive seconds after the window closed.

