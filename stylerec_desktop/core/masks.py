@@ -543,7 +543,7 @@ def _with_frame(values: np.ndarray, inset: int) -> np.ndarray:
                               inset, cv2.BORDER_REPLICATE).astype(values.dtype)  # fmt: skip
 
 
-def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
+def analyse_product(image: Image.Image | np.ndarray, second_look: bool = True) -> ProductMask:
     """Separate the product from a plain studio backdrop.
 
     ``image`` is a PIL image (any mode) or an array ``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)`` (uint8, or float
@@ -551,6 +551,8 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
     analysis above. Returns a :class:`ProductMask` with an ``(H, W)`` bool mask, its matte and a confidence.
     Takes 20-40 ms for a 1024 x 1024 shot on a 2-core CPU. Never raises for odd content: without a plain backdrop,
     or with nothing standing out from it, it returns the whole image with ``found=False`` and a reason.
+    ``second_look`` False skips the second look at a doubtful mask (see :func:`_second_look`): the analysis of
+    recipe version 2, which re-renders with it (``StyleOptions.mask_version``).
     """
     alpha = _alpha(image)
     if alpha is not None:
@@ -604,7 +606,7 @@ def analyse_product(image: Image.Image | np.ndarray) -> ProductMask:
                       "Nothing stands out from the background (a white product on white?), so the whole image is "
                       "used.", inset=inset, backdrop_grid=grid)  # fmt: skip
     confidence = _confidence(mask, distance, edges, threshold, backdrop.share)
-    if confidence < LOW_CONFIDENCE:
+    if confidence < LOW_CONFIDENCE and second_look:
         mask, edges, confidence = _second_look(grey, mask, colour_fg, distance, full, backdrop, threshold, edges,
                                                confidence)  # fmt: skip
     matte = _with_frame(refine_matte(rgb, mask, grid, threshold, scale), inset)
@@ -681,14 +683,14 @@ def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def product_matte(image: Image.Image | np.ndarray) -> np.ndarray:
+def product_matte(image: Image.Image | np.ndarray, second_look: bool = True) -> np.ndarray:
     """The product's refined matte: ``(H, W)`` float32 in 0..1, soft only as wide as the product's edge is soft.
 
     Unlike :func:`soft_mask`, which blurs the hard mask by a fixed amount everywhere, the matte follows the image:
     a crisp outline gives a one-pixel transition, a soft one (motion blur, fur) a wider one. All ones when no
     product is found (see :func:`analyse_product` for why, in its ``reason``).
     """
-    result = analyse_product(image)
+    result = analyse_product(image, second_look)
     if result.alpha is None:
         return result.mask.astype(np.float32)
     return result.alpha

@@ -198,6 +198,11 @@ def _background_plate_render(
     return Image.blend(image, full, options.strength) if options.strength < 1.0 else full
 
 
+def _version_2_product_matte(image: Image.Image) -> np.ndarray:
+    """The product matte as recipe version 2 found it (``StyleOptions.mask_version`` 2)."""
+    return masks.product_matte(image, second_look=False)
+
+
 def stylize_job(
     content: Image.Image,
     source: StyleSource,
@@ -217,6 +222,10 @@ def stylize_job(
     """
     options = options or StyleOptions()
     chosen = engine_for(engine, source)
+    if product_mask is None and options.mask != "all" and options.style_scale is not None and options.mask_version == 2:
+        # Recipe version 2 found the product at the output size, with no second look, and blended it plainly: as a
+        # mask given by the caller takes that path, its pictures come out as they did then.
+        product_mask = _version_2_product_matte
     if cache is None:
         cache = RenderCache(content)
     elif cache.content is not content:

@@ -34,6 +34,9 @@ class StyleOptions:
       preset engines; see ``stylize.scale``): 1 paints strokes as the networks do on a 512 px picture, 2 twice as
       large. None is the recipe-version-1 behaviour: the network at the output size, strokes fixed in pixels, and
       "background only" stylizes the backdrop itself (kept so old recipes re-render as they did).
+    - ``mask_version``: how the product is found for the mask modes (3: one analysis per picture at a fixed size,
+      with a second look at a doubtful mask, and a new backdrop under the product's soft edge; 2: the analysis at
+      the output size and a plain blend, as recipe version 2 rendered, kept so those recipes re-render as they did).
     """
 
     strength: float = 1.0
@@ -47,6 +50,7 @@ class StyleOptions:
     tile: int | None = None
     iterations: int | None = None
     style_scale: float | None = DEFAULT_STYLE_SCALE
+    mask_version: int = 3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -59,6 +63,8 @@ class StyleOptions:
             raise UserError(f"Precision must be one of {', '.join(PRECISIONS)}, got '{self.precision}'.")
         if self.tile is not None and self.tile < 128:
             raise UserError(f"Tiles must be at least 128 pixels, got {self.tile}.")
+        if self.mask_version not in (2, 3):
+            raise UserError(f"Mask version must be 2 or 3, got {self.mask_version}.")
         if self.iterations is not None and not 1 <= self.iterations <= 10_000:
             raise UserError(f"Iterations must be between 1 and 10000, got {self.iterations}.")
         if self.style_scale is not None and not MIN_STYLE_SCALE <= self.style_scale <= MAX_STYLE_SCALE:

@@ -21,7 +21,9 @@ The PNG files carry no time stamps or metadata, so the same pixels always make t
 
 Versions: 1 ran the networks at the output size (no ``style_scale`` in its options); 2 adds ``style_scale`` (also
 copied to the top level, like ``seed``). A version-1 recipe is read with ``style_scale=None``, which selects the
-version-1 pipeline, so it re-renders the pixels it made then. A ``look`` (the named look the settings came from,
+version-1 pipeline, so it re-renders the pixels it made then. 3 adds ``options.mask_version`` (3: the product
+found once per picture, a second look at a doubtful mask, a new backdrop under its soft edge); a version-2 recipe
+is read with ``mask_version=2``, the version-2 mask path. A ``look`` (the named look the settings came from,
 see ``stylize.looks``) may be recorded; like the name it gives, it is not read back. After a render, ``fidelity`` (see
 ``stylize.fidelity``) may be added; it describes the result and is not read back. So may ``fallback``, the sentence
 saying a doubtful product mask changed the settings (``stylize.product_mask``); the options hold the ones used.
@@ -50,9 +52,9 @@ from stylerec_desktop.core.safe_files import sha256_file
 from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
 from stylerec_desktop.core.stylize.png import encode_png
 
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 # Options that did not exist in a recipe version, with the value that reproduces that version's pictures.
-_ABSENT_BEFORE: dict[int, dict[str, object]] = {2: {"style_scale": None}}
+_ABSENT_BEFORE: dict[int, dict[str, object]] = {2: {"style_scale": None}, 3: {"mask_version": 2}}
 
 # The weights each engine reads, recorded by hash so a later re-render can tell it would use other networks.
 ENGINE_WEIGHTS: dict[str, tuple[Weights, ...]] = {
