@@ -37,6 +37,16 @@ TAGLINE = "Style-aware product recommendations and neural restyling for e-commer
 PRIVACY = "Everything runs on this computer; nothing about your customers leaves it."
 
 
+def _enter_closes(buttons: QDialogButtonBox) -> None:
+    """Enter presses Close (the one harmless answer), not whichever button had the focus first."""
+    for button in buttons.buttons():
+        if isinstance(button, QPushButton):
+            button.setAutoDefault(False)
+    close = buttons.button(QDialogButtonBox.StandardButton.Close)
+    if close is not None:
+        close.setDefault(True)
+
+
 class LicenceDialog(QDialog):
     """One component's licence and notice texts, in full, read-only, in a fixed-width font."""
 
@@ -49,6 +59,7 @@ class LicenceDialog(QDialog):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        _enter_closes(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<b>{component.name}</b> {component_version(component)} — {component.licence}"))
         layout.addWidget(self.text, 1)
@@ -110,6 +121,7 @@ class AboutDialog(QDialog):
         buttons.addButton(self.read_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
+        _enter_closes(buttons)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)

@@ -55,6 +55,8 @@ EXPECTED_DIALOGS = {
     "SettingsDialog": "OK",  # applies settings the user chose; nothing is lost
     "EvaluationDialog": "Run",  # reads only
     "ExportDialog": "Export",  # writes new files; an export already there is resumed, never overwritten
+    "AboutDialog": "Close",
+    "LicenceDialog": "Close",
 }
 # Message boxes with more than one answer (module: function that builds it).
 QUESTION_BOXES = {"main_window.py": "confirm_cancel_jobs", "panels/export_dialog.py": "confirm_cancel_export"}
@@ -63,7 +65,9 @@ QUESTION_BOXES = {"main_window.py": "confirm_cancel_jobs", "panels/export_dialog
 def test_enter_never_throws_work_away_in_any_dialog(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from stylerec_desktop.core.licences import SHIPPED
     from stylerec_desktop.gui import logbook
+    from stylerec_desktop.gui.about import AboutDialog, LicenceDialog
     from stylerec_desktop.gui.dialogs import ImportErrorDialog, shortcuts_dialog
     from stylerec_desktop.gui.panels.evaluation_dialog import EvaluationDialog
     from stylerec_desktop.gui.panels.export_dialog import ExportDialog
@@ -79,6 +83,8 @@ def test_enter_never_throws_work_away_in_any_dialog(
         "EvaluationDialog": EvaluationDialog(window.ranking_fitter),
         "ExportDialog": ExportDialog(catalog, window.runner, [window.catalog_panel.model.product_id(0)]),
         "shortcuts": shortcuts_dialog(window),
+        "AboutDialog": AboutDialog(),
+        "LicenceDialog": LicenceDialog(SHIPPED[0]),
     }
     expected = {**EXPECTED_DIALOGS, "shortcuts": "Close"}
     pressed = {}

@@ -22,4 +22,5 @@ def _build(catalog: Catalog, runner: JobRunner, thumbnails: ThumbnailLoader) -> 
     return panel
 
 
-raise SystemExit(run_panel("Stylization studio", _build, size=(900, 820)))
+if __name__ == "__main__":  # not when a tool walks the package's modules
+    raise SystemExit(run_panel("Stylization studio", _build, size=(900, 820)))
