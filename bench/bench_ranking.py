@@ -2,7 +2,7 @@
 the tuner (issue 10).
 
     python bench/bench_ranking.py [--work DIR] [--customers 600] [--skip-tune] [--tune-only]
-                                  [--preferences style silhouette pattern] [--evidence-se 2.0]
+                                  [--preferences style silhouette pattern] [--evidence-se 0]
 
 Builds (or reuses, in ``--work``) demo catalogs that differ only in what their shoppers' tastes follow — ``style``
 (patterns and palettes, the original demo), ``silhouette`` (product shapes, any colours) and ``pattern`` (patterns,
@@ -151,7 +151,7 @@ def main() -> int:
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--tune-only", action="store_true", help="only the tuner's report (part 3)")
     parser.add_argument("--evidence-se", type=float, default=EVIDENCE_SE,
-                        help="the search's evidence rule (0: take any gain, as before)")  # fmt: skip
+                        help="the search's evidence rule (0, the default: take any gain)")  # fmt: skip
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for preference in args.preferences:

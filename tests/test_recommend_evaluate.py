@@ -257,9 +257,9 @@ def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data
 
 def test_without_enough_evidence_the_search_keeps_the_defaults() -> None:
     """A candidate must beat the current ranking by ``evidence_se`` standard errors: asking for far more evidence
-    than ~800 validation purchases can give leaves every setting at its default, although the search scored
+    than a few hundred validation purchases can give leaves every setting at its default, although the search scored
     candidates that did better on these windows (the planted colour signal)."""
-    validation, held_out = _planted_folds(seed=1, customers=100)
+    validation, held_out = _planted_folds(seed=1, customers=90, products=360)
     strict = run_job(search_job(validation, held_out, k=10, seed=3, test_days=15, random_candidates=0,
                                 evidence_se=50.0))  # fmt: skip
     assert strict.weights == RankingWeights() and strict.taste == TasteSettings()
