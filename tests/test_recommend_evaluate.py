@@ -300,6 +300,10 @@ def test_tune_on_too_little_history_keeps_the_defaults_and_says_why(
     err = capsys.readouterr().err
     assert code == 2 and "Too little history" in err and "default ranking stays" in err
     assert stored_ranking(small) is None
+    code = main(["--catalog", str(small.folder), "tune", "--evidence-se", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--evidence-se must be 0 or more" in err
+    assert stored_ranking(small) is None
 
 
 def test_a_stored_ranking_from_elsewhere_that_cannot_be_read_counts_as_none(tmp_path: Path) -> None:
