@@ -162,6 +162,28 @@ def test_histories_concentrate_on_each_customers_hidden_taste(demo: DemoFiles) -
     assert np.mean(view_share) < 0.8
 
 
+def test_pattern_shoppers_buy_their_patterns_in_any_colour_and_shape() -> None:
+    """The "pattern" preference: each shopper likes one or two patterns, and their histories follow them across
+    colours and product kinds (a catalog structure the tuner was not designed around)."""
+    from stylerec_desktop.core.demo.shoppers import invent_shoppers, popularity, simulate_history
+
+    products = plan_assortment(3, 120)
+    by_sku = {p.sku: p for p in products}
+    popular = popularity(3, len(products))
+    lifts, palettes, categories = [], set(), set()
+    for shopper in invent_shoppers(3, 60, products, "pattern"):
+        assert 1 <= len(shopper.patterns) <= 2 and not shopper.tastes and not shopper.shapes
+        share = np.mean([p.pattern.name in shopper.patterns for p in products])
+        bought = [by_sku[e.sku] for e in simulate_history(3, shopper, products, popular) if e.kind == "purchase"]
+        hits = [p for p in bought if p.pattern.name in shopper.patterns]
+        lifts.append(len(hits) / max(len(bought), 1) / share)
+        palettes |= {(shopper.customer_id, p.palette.name) for p in hits}
+        categories |= {(shopper.customer_id, p.category.name) for p in hits}
+    assert np.median(lifts) > 2.5
+    # across colours and shapes: on average a shopper's pattern purchases span several palettes and categories
+    assert len(palettes) / 60 > 1.5 and len(categories) / 60 > 1.5
+
+
 def test_every_category_pattern_and_palette_shows_up_even_in_a_small_demo(demo: DemoFiles) -> None:
     products = _rows(demo.products_csv)
     assert {p["category"] for p in products} == {c.name for c in CATEGORIES}

@@ -16,12 +16,23 @@ from recommend_support import add_customer, build_catalog, taste_histories
 from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog, InteractionRow, format_ts, parse_ts
 from stylerec_desktop.core.jobs import run_job
-from stylerec_desktop.core.recommend.evaluate import Fold, _fold, cluster_bootstrap, evaluate, make_folds
+from stylerec_desktop.core.recommend.evaluate import (
+    Fold,
+    _fold,
+    blend_ranker,
+    cluster_bootstrap,
+    evaluate,
+    make_folds,
+    ndcg_of,
+    units_of,
+)
 from stylerec_desktop.core.recommend.index import StyleIndex
 from stylerec_desktop.core.recommend.ranking import RankingWeights
 from stylerec_desktop.core.recommend.service import IndexCache, recommend_for_customer
+from stylerec_desktop.core.recommend.taste import TasteSettings
 from stylerec_desktop.core.recommend.tune import (
     TunedRanking,
+    paired_gain,
     ranking_settings,
     reset_ranking,
     save_ranking,
@@ -71,6 +82,23 @@ def test_paired_difference_interval_excludes_zero_only_when_one_method_is_better
     c = a + rng.normal(0, 0.05, 500)  # the same on average
     lo, hi = cluster_bootstrap(a - c, np.arange(500))
     assert lo[0] < 0 < hi[0]
+
+
+def test_the_searchs_standard_error_is_the_clustered_bootstraps() -> None:
+    """The tuner's evidence rule and the reported intervals measure the same uncertainty: the paired gain's
+    clustered standard error is the spread of the cluster bootstrap's means (a 95% interval is ~3.92 of them wide),
+    and a customer's repeated windows count as one customer's evidence."""
+    rng = np.random.default_rng(6)
+    customers = np.repeat(np.arange(300), rng.integers(1, 5, 300))
+    effect = rng.normal(0.02, 0.1, 300)[customers]  # each customer's own gain, shared by their windows
+    current = rng.random(len(customers))
+    candidate = current + effect + rng.normal(0, 0.05, len(customers))
+    mean, se = paired_gain(candidate, current, customers)
+    lo, hi = cluster_bootstrap(candidate - current, customers, samples=2000)
+    assert mean == pytest.approx(float((candidate - current).mean()))
+    assert hi[0] - lo[0] == pytest.approx(2 * 1.96 * se, rel=0.15)
+    naive = float((candidate - current).std() / np.sqrt(len(customers)))
+    assert se > 1.3 * naive
 
 
 # -- folds ---------------------------------------------------------------------------------------------------
@@ -227,6 +255,21 @@ def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data
     assert first.held_out == second.held_out
 
 
+def test_without_enough_evidence_the_search_keeps_the_defaults() -> None:
+    """A candidate must beat the current ranking by ``evidence_se`` standard errors: asking for far more evidence
+    than a few hundred validation purchases can give leaves every setting at its default, although the search scored
+    candidates that did better on these windows (the planted colour signal)."""
+    validation, held_out = _planted_folds(seed=1, customers=90, products=360)
+    strict = run_job(search_job(validation, held_out, k=10, seed=3, test_days=15, random_candidates=0,
+                                evidence_se=50.0))  # fmt: skip
+    assert strict.weights == RankingWeights() and strict.taste == TasteSettings()
+    assert strict.validation["tuned"] == strict.validation["default"]
+    assert strict.candidates > 50
+    colour_only = RankingWeights(**{n: float(n == "colour") for n in RankingWeights().as_dict()})
+    units = units_of(validation)
+    assert ndcg_of(validation, units, blend_ranker(10, colour_only), 10).mean() > strict.validation["default"]
+
+
 def test_tuned_settings_are_stored_used_and_reset(
     small: Catalog, planted: tuple[list[Fold], Fold, TunedRanking], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -256,6 +299,10 @@ def test_tune_on_too_little_history_keeps_the_defaults_and_says_why(
     code = main(["--catalog", str(small.folder), "tune", "--folds", "2", "--test-days", "10"])
     err = capsys.readouterr().err
     assert code == 2 and "Too little history" in err and "default ranking stays" in err
+    assert stored_ranking(small) is None
+    code = main(["--catalog", str(small.folder), "tune", "--evidence-se", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--evidence-se must be 0 or more" in err
     assert stored_ranking(small) is None
 
 

@@ -196,9 +196,9 @@ def add_commands(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same catalog")
     p.add_argument("--products", type=int, default=240, help="number of products (default 240)")
     p.add_argument("--customers", type=int, help="number of customers (default 600)")
-    p.add_argument("--preference", choices=("style", "silhouette"), default="style", help="what the generated "
-                   "shoppers' tastes follow: style (patterns and palettes) or silhouette (product shapes, any "
-                   "colour)")  # fmt: skip
+    p.add_argument("--preference", choices=("style", "silhouette", "pattern"), default="style",
+                   help="what the generated shoppers' tastes follow: style (patterns and palettes), silhouette "
+                   "(product shapes, any colour) or pattern (patterns, any colour or shape)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = add("import", cmd_import, "import products, customers or events from a file")

@@ -162,7 +162,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
                 print(summary(tuned) if tuned else "The ranking is not tuned for this catalog: the defaults apply.")
             return 0
         job = tune_job(
-            catalog, args.folds, args.test_days, args.k, args.seed, held_out_folds=args.held_out, learned=args.learned
+            catalog, args.folds, args.test_days, args.k, args.seed, held_out_folds=args.held_out, learned=args.learned,
+            evidence_se=args.evidence_se,
         )
         tuned = run(job, args)
     if args.json:
@@ -232,6 +233,9 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the search; the same seed gives the same result")
     p.add_argument("--learned", action=argparse.BooleanOptionalAction, help="tune the learned model's weight too, "
                    "training one per window (default: when the catalog has a trained model)")  # fmt: skip
+    p.add_argument("--evidence-se", type=float, default=0.0, metavar="E", help="move away from the defaults only "
+                   "on evidence: each step must gain more than E standard errors on the search windows (default 0: "
+                   "any gain; 2 is stricter, see BENCHMARKS.md)")  # fmt: skip
     p.add_argument("--reset", action="store_true", help="forget the tuned ranking; the defaults apply again")
     p.add_argument("--show", action="store_true", help="show the stored tuned ranking and its evidence")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")

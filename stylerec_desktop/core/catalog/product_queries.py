@@ -211,10 +211,13 @@ class ProductQueries(TableGroup):
         return self._ids_by_key("products", "sku", skus)
 
     def product_attribute_rows(self) -> list[ProductAttributeRow]:
-        """Every product's category, brand, price, tags and free attributes, by product id."""
-        rows = self.db.execute("SELECT id, category, brand, price, tags, attributes FROM products ORDER BY id")
+        """Every product's category, brand, price, tags, free attributes and group (item_group_id), by product id."""
+        rows = self.db.execute(
+            "SELECT id, category, brand, price, tags, attributes, item_group_id FROM products ORDER BY id"
+        )
         return [
-            ProductAttributeRow(r[0], r[1] or "", r[2] or "", r[3], tuple(json.loads(r[4])), json.loads(r[5]))
+            ProductAttributeRow(r[0], r[1] or "", r[2] or "", r[3], tuple(json.loads(r[4])), json.loads(r[5]),
+                                r[6] or "")  # fmt: skip
             for r in rows
         ]
 

@@ -183,6 +183,7 @@ class ProductAttributeRow:
     price: float | None
     tags: tuple[str, ...]
     attributes: dict[str, str]
+    group: str = ""  # item_group_id: variants of one product (e.g. its colours) share it; "" for none
 
 
 @dataclass(frozen=True)

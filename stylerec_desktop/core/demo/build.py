@@ -92,6 +92,7 @@ def _truth(seed: int, shoppers: list[Shopper], products: list[ProductSpec], popu
                 ],
                 "category": s.category,
                 "shapes": list(s.shapes),
+                "patterns": list(s.patterns),
             }
             for s in shoppers
         },

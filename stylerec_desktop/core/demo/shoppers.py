@@ -4,7 +4,9 @@ Each shopper likes one or two (pattern, palette) styles, sometimes a category to
 drift linearly across the history window. That is the default planted preference, ``"style"``. With
 ``"silhouette"`` shoppers instead like one or two product *shapes* (categories: tees, totes, mugs, ...) whatever
 their pattern and colours — a catalog whose taste lives in the visual look, not in palettes or patterns, so that a
-ranking fitted to one kind of store can be checked on another.
+ranking fitted to one kind of store can be checked on another. With ``"pattern"`` they like one or two *patterns*
+(stripes, florals, ...) in any colour and on any product: a third structure, used to check the tuner on a catalog
+it was not designed around.
 
 Every product choice mixes three sources, as real traffic does:
 
@@ -29,7 +31,7 @@ from stylerec_desktop.core.demo.assortment import CATEGORIES, ProductSpec
 REFERENCE_TIME = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)  # end of the history; fixed so demos repeat
 WINDOW = timedelta(days=182)  # about six months of history before REFERENCE_TIME
 TASTE_SHARE, POPULAR_SHARE, NOISE_SHARE = 0.64, 0.18, 0.18
-PREFERENCES = ("style", "silhouette")
+PREFERENCES = ("style", "silhouette", "pattern")
 
 FIRST_NAMES = (
     "Ada", "Bram", "Celia", "Dario", "Elin", "Farah", "Gus", "Hana", "Ivo", "Jolene", "Kai", "Lena", "Milo",
@@ -77,6 +79,7 @@ class Shopper:
     category: str | None  # a favourite category, or None
     activity: float  # relative number of visits
     shapes: tuple[str, ...] = ()  # liked categories (silhouettes), for the "silhouette" preference
+    patterns: tuple[str, ...] = ()  # liked pattern names (any colour, any product), for the "pattern" preference
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,8 @@ class Interaction:
 def invent_shoppers(
     seed: int, n_customers: int, products: list[ProductSpec], preference: str = "style"
 ) -> list[Shopper]:
-    """``n_customers`` shoppers whose tastes are styles (or, for ``preference="silhouette"``, product shapes) that
-    exist in ``products``."""
+    """``n_customers`` shoppers whose tastes are styles (or, for ``preference="silhouette"``, product shapes; for
+    ``"pattern"``, patterns) that exist in ``products``."""
     rng = np.random.default_rng([seed, 3])
     names = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES]
     picks = rng.permutation(len(names))
@@ -131,6 +134,12 @@ def invent_shoppers(
             count = 1 if rng.random() < 0.5 else min(2, len(names_present))
             shapes = tuple(str(s) for s in rng.choice(names_present, size=count, replace=False))
             category = None
+        patterns: tuple[str, ...] = ()
+        if preference == "pattern":
+            names_present = sorted({p.pattern.name for p in products})
+            count = 1 if rng.random() < 0.5 else min(2, len(names_present))
+            patterns = tuple(str(s) for s in rng.choice(names_present, size=count, replace=False))
+            category = None
         shoppers.append(
             Shopper(
                 customer_id=f"C{n + 1:04d}",
@@ -139,7 +148,7 @@ def invent_shoppers(
                 country=countries[int(rng.choice(len(countries), p=country_p))],
                 joined=date.fromordinal(int(rng.integers(earliest, latest))),
                 tastes=()
-                if shapes
+                if shapes or patterns
                 else tuple(
                     Taste(p.pattern.name, p.palette.name, round(ws, 3), round(we, 3))
                     for p, (ws, we) in zip(tastes, weights, strict=True)
@@ -147,6 +156,7 @@ def invent_shoppers(
                 category=category,
                 activity=float(np.clip(rng.lognormal(0.0, 0.45), 0.45, 2.6)),
                 shapes=shapes,
+                patterns=patterns,
             )
         )
     return shoppers
@@ -157,6 +167,9 @@ def affinity(shopper: Shopper, products: list[ProductSpec], progress: float) -> 
     if shopper.shapes:
         category = np.array([p.category.name for p in products])
         return np.where(np.isin(category, shopper.shapes), 1.0, 0.08)
+    if shopper.patterns:
+        pattern = np.array([p.pattern.name for p in products])
+        return np.where(np.isin(pattern, shopper.patterns), 1.0, 0.08)
     score = np.zeros(len(products))
     pattern = np.array([p.pattern.name for p in products])
     palette = np.array([p.palette.name for p in products])

@@ -16,10 +16,10 @@ Formats, chosen by the output's suffix:
 Customers without history (none of their events is about an indexed product) get what ``recommend`` gives them,
 the popular products, with ``no_history`` true.
 
-Customers are ranked on a few worker threads (:func:`batch_workers`), each with its own catalog connection, and
-written in the order given. Ranking is numpy and torch work that releases the GIL between Python steps, so
-threads overlap; on the shared 2-core development machine the gain was lost in the other sessions' load (paired runs
-from 0.3x to 1.9x, see BENCHMARKS.md), so it is not yet established there.
+Customers are ranked on a few worker threads (:func:`batch_workers`), each with its own catalog connection, with
+numpy's BLAS limited to one thread meanwhile, and written in the order given. Ranking is numpy and torch work that
+releases the GIL between Python steps, so threads overlap; on the shared 2-core development machine the gain was lost
+in the other sessions' load (paired runs from 0.3x to 1.9x, see BENCHMARKS.md), so it is not yet established there.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.writers import atomic_file
 from stylerec_desktop.core.jobs import Job, Progress, Throttle
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
+from stylerec_desktop.core.recommend.evaluate import one_blas_thread
 from stylerec_desktop.core.recommend.service import (
     INDEX_CACHE,
     CustomerRecommendations,
@@ -302,7 +303,10 @@ def recommend_batch(
         )
 
     ranked = _InOrder(catalog, customer_ids, rank, batch_workers() if workers is None else workers).results()
-    with atomic_file(out) as stream, contextlib.closing(ranked):
+    # numpy's BLAS on one thread while the workers rank: the workers are the parallelism, and BLAS threads on top of
+    # them oversubscribed the cores (paired runs at load ~7 on the 2-core machine: 65 s -> 46 s, 75 s -> 38 s).
+    # The limit is process-wide for as long as the batch runs; only the CLI runs batches.
+    with atomic_file(out) as stream, contextlib.closing(ranked), one_blas_thread():
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")

@@ -151,6 +151,17 @@ def cluster_bootstrap(
 
     Each resample draws as many clusters as there are, with replacement; its mean is the sum of the drawn clusters'
     values over the number of their rows (clusters may have different sizes)."""
+    means = bootstrap_means(values, clusters, samples, seed)
+    tail = (1.0 - level) / 2.0 * 100.0
+    return np.percentile(means, tail, axis=0), np.percentile(means, 100.0 - tail, axis=0)
+
+
+def bootstrap_means(
+    values: np.ndarray, clusters: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> np.ndarray:
+    """``(samples, m)``: the column means of ``values`` ``(n, m)`` in each cluster-bootstrap resample (see
+    :func:`cluster_bootstrap`); the same draws for every column, so statistics of several columns (a ratio of two
+    methods' means) can be taken per resample."""
     values = np.asarray(values, np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -161,9 +172,7 @@ def cluster_bootstrap(
     sizes = np.bincount(cluster_of, minlength=n_clusters).astype(np.float64)
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=samples).astype(np.float64)
-    means = (draws @ sums) / np.maximum(draws @ sizes, 1.0)[:, None]
-    tail = (1.0 - level) / 2.0 * 100.0
-    return np.percentile(means, tail, axis=0), np.percentile(means, 100.0 - tail, axis=0)
+    return (draws @ sums) / np.maximum(draws @ sizes, 1.0)[:, None]
 
 
 # -- folds -----------------------------------------------------------------------------------------------------

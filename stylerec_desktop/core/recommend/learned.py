@@ -8,8 +8,9 @@ Why: the hand-set blend only knows the similarities we chose; on a real catalog 
 - a learned linear map of its content ``x_i`` ``(373,)``: the index's visual block (EfficientNet on its top
   principal axes), its style vector (centred), its colour histogram and its pattern descriptor, each unit length;
 - learned embeddings of its attribute tokens: ``category=..``, ``brand=..``, ``price=<band>`` (price quintiles of the
-  catalog), ``tag=..`` and ``attr:<key>=<value>``, keeping only tokens that at least two products share (a token
-  one product owns says nothing about any other);
+  catalog), ``group=..`` (its ``item_group_id``: the variants of one product share it), ``tag=..`` and
+  ``attr:<key>=<value>``, keeping only tokens that at least two products share (a token one product owns says
+  nothing about any other);
 - a free factor and free bias, only for products with training events. A cold-start product (no events) has none,
   so its score comes from its looks and attributes alone — the reason VBPR exists.
 
@@ -73,6 +74,7 @@ MODEL_FILE = "learned.pt"
 FORMAT_VERSION = 1
 _MAX_TOKENS = 24  # attribute tokens kept per product (most shared first): long free-text tag lists add noise
 _MIN_EVENTS = 20
+_GROUP = "group="  # the prefix of a product group's token
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class LearnedInfo:
 
 def _raw_tokens(row: ProductAttributeRow, price_edges: np.ndarray) -> list[str]:
     tokens = []
+    if row.group:
+        tokens.append(f"{_GROUP}{row.group.strip().lower()}")
     if row.category:
         tokens.append(f"category={row.category.strip().lower()}")
     if row.brand:
@@ -121,25 +125,33 @@ def _price_edges(rows: Sequence[ProductAttributeRow], bands: int) -> np.ndarray:
     return np.unique(np.quantile(prices, np.arange(1, bands) / bands))
 
 
-def _vocabulary(rows: Sequence[ProductAttributeRow], price_edges: np.ndarray) -> list[str]:
-    """Tokens at least two products share, most shared first (ties by name: deterministic)."""
+def _vocabulary(rows: Sequence[ProductAttributeRow], price_edges: np.ndarray, groups: bool = True) -> list[str]:
+    """Tokens at least two products share, most shared first (ties by name: deterministic); without ``groups``,
+    no product group tokens."""
     counts: dict[str, int] = {}
     for row in rows:
         for token in _raw_tokens(row, price_edges):
             counts[token] = counts.get(token, 0) + 1
-    return sorted((t for t, c in counts.items() if c >= 2), key=lambda t: (-counts[t], t))
+    kept = (t for t, c in counts.items() if c >= 2 and (groups or not t.startswith(_GROUP)))
+    return sorted(kept, key=lambda t: (-counts[t], t))
 
 
 def _tokens_by_product(
     rows: Iterable[ProductAttributeRow], vocabulary: Sequence[str], price_edges: np.ndarray
 ) -> dict[int, tuple[int, ...]]:
-    """Product id -> ids of its tokens in ``vocabulary`` (most shared first, at most ``_MAX_TOKENS``)."""
+    """Product id -> ids of its tokens in ``vocabulary`` (at most ``_MAX_TOKENS``: its group first, then the most
+    shared; a group has few members, so by sharing alone it would be the first cut from a long tag list)."""
     position = {t: i for i, t in enumerate(vocabulary)}
     out = {}
     for row in rows:
-        ids = sorted(position[t] for t in _raw_tokens(row, price_edges) if t in position)
-        out[row.product_id] = tuple(ids[:_MAX_TOKENS])
+        out[row.product_id] = _ordered_ids(_raw_tokens(row, price_edges), position)
     return out
+
+
+def _ordered_ids(tokens: Iterable[str], position: Mapping[str, int]) -> tuple[int, ...]:
+    known = [t for t in tokens if t in position]
+    ordered = sorted(known, key=lambda t: (not t.startswith(_GROUP), position[t]))
+    return tuple(position[t] for t in ordered[:_MAX_TOKENS])
 
 
 def _token_matrix(
@@ -149,7 +161,7 @@ def _token_matrix(
     """``(len(rows), _MAX_TOKENS)`` int64 token ids per index row, padded with ``len(vocabulary)`` (a zero vector).
 
     A product the attribute table does not know (added after the model was loaded) falls back to what the index
-    itself carries: its category and price band.
+    itself carries: its category, price band and group.
     """
     pad = len(vocabulary)
     out = np.full((len(rows), _MAX_TOKENS), pad, np.int64)
@@ -158,11 +170,12 @@ def _token_matrix(
         ids = tokens_of.get(int(index.product_ids[row]))
         if ids is None:
             price = float(index.prices[row])
+            code = int(index.group_codes[row])
             fallback = ProductAttributeRow(
                 int(index.product_ids[row]), index.category_names[index.category_codes[row]], "",
-                None if math.isnan(price) else price, (), {},
+                None if math.isnan(price) else price, (), {}, index.group_names[code] if code >= 0 else "",
             )  # fmt: skip
-            ids = tuple(sorted(position[t] for t in _raw_tokens(fallback, price_edges) if t in position))
+            ids = _ordered_ids(_raw_tokens(fallback, price_edges), position)
         out[n, : len(ids)] = ids[:_MAX_TOKENS]
     return out
 
@@ -298,7 +311,7 @@ def train_model_job(
     n = len(index)
     attribute_rows = catalog.product_attribute_rows()
     price_edges = _price_edges(attribute_rows, settings.price_bands)
-    vocabulary = _vocabulary(attribute_rows, price_edges)
+    vocabulary = _vocabulary(attribute_rows, price_edges, settings.groups)
     tokens_of = _tokens_by_product(attribute_rows, vocabulary, price_edges)
     events = _indexed_events(catalog, index, before, settings)
     if len(events.row) < _MIN_EVENTS or len(np.unique(events.customer)) < 2:

@@ -39,7 +39,9 @@ class LearnedSettings:
     ``validation_days``: the last days of the training events held out to choose the epoch count (at most the last
     quarter of the events). ``patience``: epochs without a better validation NDCG before stopping. ``k``: NDCG@k.
     ``half_life_days``/``kind_weights``: history weights, as :class:`~.taste.TasteSettings`. ``price_bands``: price
-    quantile bands. ``refit``: retrain on all events for the best epoch count after validation.
+    quantile bands. ``refit``: retrain on all events for the best epoch count after validation. ``groups``: a
+    product's group (``item_group_id``) is one of its attribute tokens, so that the variants of one product share what
+    is learned about any of them (a new colour of a bestseller starts from its siblings' token).
     """
 
     factors: int = 32
@@ -57,6 +59,7 @@ class LearnedSettings:
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
     price_bands: int = 5
     refit: bool = True
+    groups: bool = True
 
     def checked(self) -> LearnedSettings:
         """Self, or a UserError naming the first setting out of range."""
