@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests" / "gui"))  # the catalog and CSV builders 
 # The child: time.monotonic() is system-wide on Linux, so the parent can subtract its own spawn time.
 _CHILD = """
 import sys, time
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 import stylerec_desktop.gui
 app = QApplication(sys.argv[:1])
@@ -52,7 +52,7 @@ class FirstPaint(QObject):
         if event.type() == QEvent.Type.Paint and isinstance(watched, QMainWindow):
             print(f"FIRST_PAINT {time.monotonic():.6f}", flush=True)
             app.removeEventFilter(self)
-            app.quit()
+            QTimer.singleShot(0, app.quit)  # queued: the first paint may come before the event loop runs
         return False
 
 app.installEventFilter(FirstPaint(app))

@@ -200,7 +200,7 @@ def test_stylize_mask_all_keeps_the_colours_by_default(
 def test_a_doubtful_mask_restyles_the_whole_picture_lightly_instead_of_the_background(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="stylerec_desktop.core.stylize.looks")
+    caplog.set_level(logging.INFO, logger="stylerec_desktop.core.stylize.product_mask")
     from stylerec_desktop.core.demo.photos import photo_shot
     from stylerec_desktop.core.stylize.looks import SAFE_PRODUCT_RESTYLE_STRENGTH, product_safe_options_for
 

@@ -203,7 +203,7 @@ def test_cli_sizes_of_one_recipe_agree_and_report_scale_and_fidelity(
         assert set(result["fidelity"]) >= {"product_delta_e", "product_edge_ssim", "background_change"}
         assert result["fidelity"]["product_delta_e"] > 5  # full strength on the whole picture repaints the bag
         recipe = json.loads((tmp_path / str(size) / "bag.recipe.json").read_text())
-        assert recipe["recipe_version"] == 2 and recipe["style_scale"] == recipe["options"]["style_scale"] == 1.5
+        assert recipe["recipe_version"] == 3 and recipe["style_scale"] == recipe["options"]["style_scale"] == 1.5
         assert recipe["fidelity"] == result["fidelity"]
         with Image.open(result["output"]) as image:
             outputs[size] = image.convert("RGB")

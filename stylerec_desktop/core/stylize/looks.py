@@ -15,7 +15,6 @@ variant strip and for export file names and manifests: a merchandiser reads the 
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.privacy import TASTE_OF_A_CUSTOMER
 from stylerec_desktop.core.stylize.options import MaskMode, PresetBlend, StyleOptions, StyleSource
 from stylerec_desktop.core.stylize.scale import DEFAULT_STYLE_SCALE
-
-log = logging.getLogger(__name__)
 
 # The product-safe defaults, chosen by bench/bench_defaults.py's rule (a setting is safe when its median product
 # fidelity is >= 0.80 and its 10th percentile >= 0.60 over 12 products x 4 styles; among safe ones the style that

@@ -16,6 +16,7 @@ shown (Studio status line, CLI), recorded in the recipe (``fallback``) and writt
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Collection
 
 import cv2
@@ -25,6 +26,8 @@ from PIL import Image
 from stylerec_desktop.core import masks
 from stylerec_desktop.core.stylize.cache import RenderCache
 from stylerec_desktop.core.stylize.options import StyleOptions
+
+log = logging.getLogger(__name__)
 
 # The analysis runs on the content with its longest side at this many pixels: the mask analysis's own working
 # size (``masks._WORK_SIDE``), and the working resolution of the default style scale, so the two share one copy.
@@ -126,6 +129,8 @@ def doubtful_mask_fallback(
         changed["preserve_colour"] = True
     safe = dataclasses.replace(options, **changed)  # type: ignore[arg-type]
     why = f"mask confidence {found.confidence:.2f}" if found.found else "no product found"
+    log.info("%s under %.2f for a %dx%d picture: restyling the whole picture lightly instead of the background",
+             why, masks.LOW_CONFIDENCE, *content.size)  # fmt: skip
     colours = "colours kept" if safe.preserve_colour else "colours from the style"
     return safe, (f"The product's outline is uncertain here ({why}), so the whole picture was restyled lightly "
                   f"(strength {safe.strength:g}, {colours}) instead of the background only; choose a mask to decide "
