@@ -38,8 +38,8 @@ from stylerec_desktop.core.recommend.index import (
     storage_dtype,
 )
 
-# Rows per chunk: 8,192 products' raw features are ~45 MB of float32, the colour temporaries ~60 MB.
-CHUNK_ROWS = 8192
+# Rows per chunk: 4,096 products' raw features are ~23 MB of float32, the colour temporaries ~30 MB.
+CHUNK_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -153,9 +153,13 @@ def fit_projections(source: ChunkSource, count: int) -> dict[str, Projection]:
 
 
 def _pca(sample: np.ndarray, mean: np.ndarray, components: int) -> Projection:
-    centred = (sample - mean).astype(np.float64)
-    # Eigenvectors of the covariance (1280 x 1280) are cheaper than an SVD of the sample for large catalogs.
-    _, vectors = np.linalg.eigh(centred.T @ centred)
+    # Eigenvectors of the covariance (1280 x 1280) are cheaper than an SVD of the sample for large catalogs; the
+    # covariance accumulates in float64 over blocks of the sample (its float64 copy would be 200 MB).
+    covariance = np.zeros((sample.shape[1], sample.shape[1]))
+    for start in range(0, len(sample), 2048):
+        centred = (sample[start : start + 2048] - mean).astype(np.float64)
+        covariance += centred.T @ centred
+    _, vectors = np.linalg.eigh(covariance)
     keep = min(components, len(sample))
     return Projection(mean, basis=vectors[:, ::-1][:, :keep].astype(np.float32))
 

@@ -231,7 +231,9 @@ def score_catalog(
         else:
             looks_total = per_taste.max(axis=1)
     if taste.items and w["neighbour"] > 0:
-        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste))
+        # A big catalog standardises by a sample's statistics, as the looks do (and as its candidates must).
+        reference = neighbour_signal(index, taste, _sample(n)) if n >= candidates.ANN_MIN_PRODUCTS else None
+        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste), reference)
     _other_terms(index, taste, w, learned, terms)
     total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
@@ -264,9 +266,8 @@ def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) ->
 ]:  # fmt: skip
     """The look queries ``(D, T * 4)``, their catalog statistics, and the weighted look score of each taste as one
     column ``(D, T)`` plus a constant ``(T,)`` (the first pass drops the soft bound; see :func:`score_catalog`)."""
-    n = len(index)
     queries = _queries(index, taste)
-    sample = index.rows(np.arange(0, n, max(1, n // 4096)))
+    sample = index.rows(_sample(len(index)))
     sims = sample @ queries
     stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
     tastes = len(taste.tastes)
@@ -274,6 +275,11 @@ def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) ->
     scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
     offset = -(wvec * stats[0] / stats[1]).reshape(tastes, len(COMPONENTS)).sum(axis=1)
     return queries, stats, scaled, offset
+
+
+def _sample(n: int) -> np.ndarray:
+    """About 4,096 evenly spaced rows of an ``n``-product index: the sample for catalog statistics."""
+    return np.arange(0, n, max(1, n // 4096))
 
 
 def _score_candidates(
@@ -287,18 +293,32 @@ def _score_candidates(
     n = len(index)
     _other_terms(index, taste, w, learned, terms)
     others = sum(terms[name] for name in ("group", "behaviour", "popularity", "learned"))
-    queries = stats = look_queries = neighbour_queries = None
+    queries = stats = None
+    searches: list[tuple[np.ndarray, int]] = []
+    reference = nb_std = None
+    history = taste.items[:NEIGHBOUR_ITEMS]
+    if history and w["neighbour"] > 0:
+        reference = neighbour_signal(index, taste, _sample(n))
+        nb_std = max(float(reference[np.isfinite(reference)].std()), 1e-6) if np.isfinite(reference).any() else 1.0
+        rows_h = np.asarray([i.row for i in history], np.int64)
+        a = np.asarray([i.weight for i in history], np.float32)
+        a /= a.sum()
+        mean, std = index.pair_stats
+        item_queries = np.zeros((len(history), index.looks.shape[1]), np.float32)
+        for name in NEIGHBOUR_BLOCKS:
+            c, part = COMPONENTS.index(name), index.blocks[name]
+            item_queries[:, part] = index.rows(rows_h, name) / (len(NEIGHBOUR_BLOCKS) * std[c])
+        # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
+        searches.append((item_queries[np.argsort(-a, kind="stable")], candidates.NEIGHBOUR_DEPTH))
     if taste.tastes:
         queries, stats, scaled, offset = _look_query(index, taste, w)
-        look_queries = scaled.T
-    history = np.asarray([i.row for i in taste.items[:NEIGHBOUR_ITEMS]], np.int64)
-    if len(history) and w["neighbour"] > 0:
-        order = np.argsort([-i.weight for i in taste.items[:NEIGHBOUR_ITEMS]], kind="stable")
-        neighbour_queries = np.zeros((len(history), index.looks.shape[1]), np.float32)
-        for name in NEIGHBOUR_BLOCKS:
-            part = index.blocks[name]
-            neighbour_queries[:, part] = index.rows(history[order], name)
-    rows = candidates.candidate_rows(index, allowed, look_queries, neighbour_queries, others)
+        combined = scaled.T.copy()
+        if nb_std is not None:
+            # One query per taste for looks and neighbours together: the neighbour signal is at least the weighted
+            # mean similarity to the history (its soft maximum's floor), which is linear in a product's row.
+            combined += (w["neighbour"] / nb_std) * (a @ item_queries)
+        searches.insert(0, (combined, candidates.LOOK_DEPTH))
+    rows = candidates.candidate_rows(index, allowed, searches, others, terms["behaviour"] + terms["group"])
     total = np.full(n, -np.inf, np.float32)
     total[rows] = others[rows]
     if queries is not None and stats is not None and len(rows):
@@ -307,9 +327,7 @@ def _score_candidates(
             total[rows] += per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
         else:
             total[rows] += per_taste.max(axis=1)
-    if taste.items and w["neighbour"] > 0 and len(rows):
-        sample = np.arange(0, n, max(1, n // 4096))
-        reference = neighbour_signal(index, taste, sample)
+    if reference is not None and len(rows):
         terms["neighbour"][rows] = w["neighbour"] * _standardised(neighbour_signal(index, taste, rows), reference)
         total[rows] += terms["neighbour"][rows]
     return CatalogScores(total, terms, np.zeros(n, np.int64), queries, stats)
