@@ -135,7 +135,7 @@ def fit_projections(source: ChunkSource, count: int) -> dict[str, Projection]:
         sums["pattern"] += chunk.pattern.sum(axis=0, dtype=np.float64)
         pattern_sq += np.square(chunk.pattern, dtype=np.float64).sum(axis=0)
         first = (-seen) % step  # the first row of this chunk whose catalog position is a multiple of step
-        sample.append(chunk.visual[first::step])
+        sample.append(chunk.visual[first::step].copy())  # a copy: a view would keep the whole chunk alive
         seen += len(chunk)
     if seen != count:
         raise UserError("The catalog changed while its style index was being built: open it again.")

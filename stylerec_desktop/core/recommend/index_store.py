@@ -268,7 +268,7 @@ def _catalog_source(catalog: Catalog, extractor: str) -> Iterator[FeatureChunk]:
         yield chunk_of_rows(rows)
 
 
-def _full_build(catalog: Catalog, extractor: str, stamp: dict[str, Any], folder: Path) -> StyleIndex:
+def _full_build(catalog: Catalog, extractor: str, stamp: dict[str, Any]) -> StyleIndex:
     count = len(catalog.product_feature_keys(extractor))
     if count == 0:
         raise UserError(
@@ -276,7 +276,7 @@ def _full_build(catalog: Catalog, extractor: str, stamp: dict[str, Any], folder:
         )
     index = build_index(lambda: _catalog_source(catalog, extractor), count, extractor)
     _add_candidates(index)
-    _save(index, folder, stamp, fitted_rows=count)
+    _save(catalog, index, stamp, fitted_rows=count)
     return index
 
 
@@ -287,7 +287,12 @@ def _add_candidates(index: StyleIndex) -> None:
         index.candidates = candidates.CandidateIndex.build(index)
 
 
-def _save(index: StyleIndex, folder: Path, stamp: dict[str, Any], **kwargs: Any) -> None:
+def _save(catalog: Catalog, index: StyleIndex, stamp: dict[str, Any], **kwargs: Any) -> None:
+    folder = store_folder(catalog)
+    if catalog.read_only:
+        # Nothing is written beside a catalog opened read-only: its index is rebuilt in memory on every open.
+        log.info("The style index of read-only %s is kept in memory only", catalog.folder)
+        return
     try:
         save_index(index, folder, stamp, **kwargs)
     except OSError as exc:
@@ -296,9 +301,7 @@ def _save(index: StyleIndex, folder: Path, stamp: dict[str, Any], **kwargs: Any)
                     folder.parent, exc)  # fmt: skip
 
 
-def _update(
-    catalog: Catalog, stored: StyleIndex, manifest: dict[str, Any], stamp: dict[str, Any], folder: Path
-) -> StyleIndex | None:
+def _update(catalog: Catalog, stored: StyleIndex, manifest: dict[str, Any], stamp: dict[str, Any]) -> StyleIndex | None:
     """``stored`` brought up to the catalog's current products (see the module docstring), saved; None when a
     full rebuild is due instead."""
     extractor = stamp["extractor"]
@@ -378,7 +381,7 @@ def _update(
                                                      "pattern_scale"}  # fmt: skip
     if same_rows and stored.candidates is not None:
         unchanged.add("candidates")
-    _save(index, folder, stamp, fitted_rows=int(manifest.get("fitted_rows", len(stored))), updated_rows=updated,
+    _save(catalog, index, stamp, fitted_rows=int(manifest.get("fitted_rows", len(stored))), updated_rows=updated,
           unchanged=frozenset(unchanged))  # fmt: skip
     log.info("style index of %s updated: %d products re-projected, %d removed", catalog.folder, len(changed),
              len(stored) - int(kept.sum()))  # fmt: skip
@@ -398,21 +401,21 @@ def stored_index(catalog: Catalog, extractor: str) -> StyleIndex:
             log.warning("Rebuilding the style index of %s: the stored one is unusable (%s)", catalog.folder, exc)
         else:
             log.info("Building the style index of %s (%s)", catalog.folder, exc)
-        return _full_build(catalog, extractor, stamp, folder)
+        return _full_build(catalog, extractor, stamp)
     if manifest["stamp"].get("extractor") != extractor:
         log.info("Rebuilding the style index of %s: it was built from other features (%s)", catalog.folder,
                  manifest["stamp"].get("extractor"))  # fmt: skip
-        return _full_build(catalog, extractor, stamp, folder)
+        return _full_build(catalog, extractor, stamp)
     if manifest["stamp"] == stamp:
         if stored.candidates is None:
             _add_candidates(stored)  # too small for one when it was built, or built where FAISS was missing
             if stored.candidates is not None:
-                _save(stored, folder, stamp, fitted_rows=int(manifest["fitted_rows"]),
+                _save(catalog, stored, stamp, fitted_rows=int(manifest["fitted_rows"]),
                       updated_rows=int(manifest.get("updated_rows", 0)),
                       unchanged=frozenset(_arrays(stored)) | {"strings"})  # fmt: skip
         return stored
-    updated = _update(catalog, stored, manifest, stamp, folder)
+    updated = _update(catalog, stored, manifest, stamp)
     if updated is not None:
         return updated
     log.info("Rebuilding the style index of %s: its products changed since it was built", catalog.folder)
-    return _full_build(catalog, extractor, stamp, folder)
+    return _full_build(catalog, extractor, stamp)
