@@ -89,20 +89,27 @@ def _run_one(library: str, n: int, count: int) -> dict[str, object]:
     if library == "faiss-ivf":
         import faiss
 
+        # As the app builds it (core/recommend/candidates.py): rows padded to 384 dims for FAISS's SIMD scan.
+        padded = 384
         nlist = int(max(64, round(np.sqrt(n))))
-        quantizer = faiss.IndexFlatIP(DIM)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, DIM, nlist, faiss.ScalarQuantizer.QT_8bit,
+        quantizer = faiss.IndexFlatIP(padded)
+        index = faiss.IndexIVFScalarQuantizer(quantizer, padded, nlist, faiss.ScalarQuantizer.QT_8bit,
                                               faiss.METRIC_INNER_PRODUCT)  # fmt: skip
-        index.train(data[:: max(1, n // (nlist * 40))])
+
+        def pad(v: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.pad(v, ((0, 0), (0, padded - DIM))))
+
+        index.train(pad(data[:: max(1, n // (nlist * 40))]))
         for start in range(0, n, CHUNK):
-            index.add(data[start : start + CHUNK])
+            index.add(pad(data[start : start + CHUNK]))
+        faiss.omp_set_num_threads(1)  # one query at a time, as the app searches
         widths = [8, 16, 32, 64]
 
         def search(v: np.ndarray, k: int, width: int) -> np.ndarray:
             index.nprobe = width
-            return index.search(v, k)[1]
+            return index.search(pad(v), k)[1]
 
-        params = {"nlist": nlist, "quantizer": "SQ8", "width": "nprobe"}
+        params = {"nlist": nlist, "quantizer": "SQ8, 384 dims", "width": "nprobe"}
     elif library == "faiss-hnsw":
         import faiss
 

@@ -1,5 +1,8 @@
 """The style index: every indexed product's vectors held in memory as matrices, ready for one-matmul scoring.
 
+Built in chunks (:mod:`.index_build`), kept on disk beside the catalog and memory-mapped on open
+(:mod:`.index_store`); big catalogs add approximate nearest-neighbour candidates (:mod:`.candidates`).
+
 Rows are products (those whose primary image is indexed), in product-id order. All "look" descriptors live side by
 side in one matrix ``looks`` ``(N, 100 + Dv + 125 + 20)``, each block unit-length, so a customer's several tastes are
 scored against the whole catalog by a single matrix product (see :mod:`.ranking`). Scoring 100,000 products is bound
