@@ -124,13 +124,16 @@ class CandidateIndex:
         faiss.write_index(self._ivf, str(path))
 
 
-def load(path: Path) -> CandidateIndex | None:
-    """The structure saved at ``path``; None without FAISS (the ranking then scores every product)."""
+def load(path: Path, width: int) -> CandidateIndex | None:
+    """The structure saved at ``path`` for look rows of ``width`` dims; None without FAISS (the ranking then scores
+    every product) or when it was made for rows of another width (it is built again)."""
     if not available():
         return None
     import faiss
 
     ivf = faiss.read_index(str(path))
+    if ivf.d != width + (-width % _ALIGN):
+        return None
     ivf.nprobe = NPROBE
     return CandidateIndex(ivf)
 

@@ -245,7 +245,7 @@ def open_store(folder: Path, verify: bool = True) -> tuple[StyleIndex, dict[str,
     if "candidates.faiss" in files:
         from stylerec_desktop.core.recommend import candidates
 
-        index.candidates = candidates.load(folder / "candidates.faiss")
+        index.candidates = candidates.load(folder / "candidates.faiss", width)
     return index, manifest
 
 
