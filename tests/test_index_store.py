@@ -100,6 +100,16 @@ def test_a_damaged_store_is_rebuilt_with_a_log_line(
     assert not caplog.records
 
 
+def test_a_save_clears_what_a_killed_save_left_behind(catalog: Catalog) -> None:
+    load_index(catalog)
+    dead = catalog.folder / "style-index.tmp-999999999-1"  # no such process
+    dead.mkdir()
+    (dead / "looks.npy").write_bytes(b"half")
+    _add(catalog, _products(1, start=80), start=80)
+    load_index(catalog)
+    assert sorted(p.name for p in catalog.folder.iterdir() if p.name.startswith("style-index")) == ["style-index"]
+
+
 def test_a_small_catalog_that_changed_is_rebuilt_exactly(catalog: Catalog, tmp_path: Path) -> None:
     load_index(catalog)
     _add(catalog, _products(5, start=80), start=80)

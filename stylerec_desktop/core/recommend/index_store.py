@@ -111,6 +111,7 @@ def save_index(
     """Write ``index`` (its behaviour left out) as the store in ``folder``, replacing what is there. Names in
     ``unchanged`` (arrays, ``strings``, ``candidates``) are hard-linked from the current store instead of written.
     ``fitted_rows``: products the projections were fitted on; ``updated_rows``: products projected since."""
+    _remove_leftovers(folder)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{time.monotonic_ns()}")
     tmp.mkdir(parents=True)
     old = _read_manifest(folder)
@@ -162,6 +163,21 @@ def save_index(
         shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Delete the temporary and retired stores that a process killed while saving left beside ``folder`` (those of
+    processes still running are theirs to finish)."""
+    for path in folder.parent.glob(f"{folder.name}.*-*-*"):
+        kind, pid = path.name.removeprefix(folder.name + ".").split("-")[:2]
+        if kind not in ("tmp", "old") or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass  # alive, or not ours to ask about
 
 
 # -- reading ---------------------------------------------------------------------------------------------------
