@@ -319,7 +319,7 @@ def _score_candidates(
             # One query per taste for looks and neighbours together: the neighbour signal is at least the weighted
             # mean similarity to the history (its soft maximum's floor), which is linear in a product's row.
             combined += (w["neighbour"] / nb_std) * (a @ item_queries)
-        searches.insert(0, (combined, candidates.LOOK_DEPTH))
+        searches.insert(0, (combined, candidates.look_depth(n)))
     rows = candidates.candidate_rows(index, allowed, searches, others, terms["behaviour"] + terms["group"])
     total = np.full(n, -np.inf, np.float32)
     total[rows] = others[rows]
