@@ -134,7 +134,7 @@ def load(path: Path, width: int) -> CandidateIndex | None:
         return None
     import faiss
 
-    ivf = faiss.read_index(str(path))
+    ivf: Any = faiss.read_index(str(path))  # an IndexIVFScalarQuantizer (FAISS types it as its base class)
     if ivf.d != width + (-width % _ALIGN):
         return None
     ivf.nprobe = NPROBE

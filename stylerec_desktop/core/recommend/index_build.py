@@ -27,7 +27,7 @@ import torch
 from stylerec_desktop.core.catalog import ProductFeatureRow
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.recommend.behaviour import Behaviour, empty_behaviour
-from stylerec_desktop.core.recommend.features import PALETTE_SIZE, PATTERN_DIM, STYLE_DIM, ImageFeatures
+from stylerec_desktop.core.recommend.features import PALETTE_SIZE, PATTERN_DIM, STYLE_DIM, VISUAL_DIM, ImageFeatures
 from stylerec_desktop.core.recommend.index import (
     _PCA_SAMPLE,
     COMPONENTS,
@@ -81,7 +81,7 @@ def chunk_of_rows(rows: Sequence[ProductFeatureRow]) -> FeatureChunk:
         in_stock=[r.in_stock for r in rows],
         groups=[r.item_group_id for r in rows],
         style=np.stack([f.style for f in features]) if n else np.zeros((0, STYLE_DIM), np.float32),
-        visual=np.stack([f.visual for f in features]) if n else np.zeros((0, 1280), np.float32),
+        visual=np.stack([f.visual for f in features]) if n else np.zeros((0, VISUAL_DIM), np.float32),
         palettes=np.stack([f.palette for f in features]).reshape(n, PALETTE_SIZE, 4),
         pattern=np.stack([f.pattern for f in features]).reshape(n, PATTERN_DIM),
         image_keys=np.asarray([r.features.sha256 for r in rows], "S64"),
@@ -124,27 +124,27 @@ def fit_projections(source: ChunkSource, count: int) -> dict[str, Projection]:
     """Pass 1: the centring of every block and the visual PCA (see the module docstring), from ``count``
     products. Means and spreads accumulate in float64."""
     step = 1 if count <= _PCA_SAMPLE else count // _PCA_SAMPLE
-    sums = {"style": np.zeros(STYLE_DIM), "visual": None, "pattern": np.zeros(PATTERN_DIM)}
-    pattern_sq = np.zeros(PATTERN_DIM)
+    style_sum, pattern_sum, pattern_sq = np.zeros(STYLE_DIM), np.zeros(PATTERN_DIM), np.zeros(PATTERN_DIM)
+    visual_sum: np.ndarray | None = None
     sample: list[np.ndarray] = []
     seen = 0
     for chunk in source():
-        sums["style"] += chunk.style.sum(axis=0, dtype=np.float64)
-        visual_sum = chunk.visual.sum(axis=0, dtype=np.float64)
-        sums["visual"] = visual_sum if sums["visual"] is None else sums["visual"] + visual_sum
-        sums["pattern"] += chunk.pattern.sum(axis=0, dtype=np.float64)
+        style_sum += chunk.style.sum(axis=0, dtype=np.float64)
+        part = chunk.visual.sum(axis=0, dtype=np.float64)
+        visual_sum = part if visual_sum is None else visual_sum + part
+        pattern_sum += chunk.pattern.sum(axis=0, dtype=np.float64)
         pattern_sq += np.square(chunk.pattern, dtype=np.float64).sum(axis=0)
         first = (-seen) % step  # the first row of this chunk whose catalog position is a multiple of step
         sample.append(chunk.visual[first::step].copy())  # a copy: a view would keep the whole chunk alive
         seen += len(chunk)
     if seen != count:
         raise UserError("The catalog changed while its style index was being built: open it again.")
-    if seen == 0:
+    if seen == 0 or visual_sum is None:
         raise UserError("No product images are indexed yet: run `stylerec index` first.")
-    style_mean = (sums["style"] / seen).astype(np.float32)
-    pattern_mean = sums["pattern"] / seen
+    style_mean = (style_sum / seen).astype(np.float32)
+    pattern_mean = pattern_sum / seen
     pattern_std = np.sqrt(np.maximum(pattern_sq / seen - pattern_mean**2, 0.0))
-    visual_mean = (sums["visual"] / seen).astype(np.float32)
+    visual_mean = (visual_sum / seen).astype(np.float32)
     return {
         "style": Projection(style_mean),
         "visual": _pca(np.concatenate(sample), visual_mean, VISUAL_COMPONENTS),
@@ -177,7 +177,8 @@ def project_chunk(chunk: FeatureChunk, projections: dict[str, Projection]) -> np
 
 def look_blocks(projections: dict[str, Projection]) -> dict[str, slice]:
     """Where each block sits in a look row."""
-    widths = {"style": STYLE_DIM, "visual": projections["visual"].basis.shape[1], "colour": 125,
+    basis = projections["visual"].basis
+    widths = {"style": STYLE_DIM, "visual": VISUAL_DIM if basis is None else basis.shape[1], "colour": 125,
               "pattern": PATTERN_DIM}  # fmt: skip
     blocks, start = {}, 0
     for name in COMPONENTS:

@@ -94,10 +94,16 @@ def _arrays(index: StyleIndex) -> dict[str, np.ndarray]:
         "image_keys": index.image_keys if index.image_keys is not None else np.zeros(len(index), "S64"),
         "style_mean": p["style"].mean,
         "visual_mean": p["visual"].mean,
-        "visual_basis": p["visual"].basis,
+        "visual_basis": _fitted(p["visual"].basis),
         "pattern_mean": p["pattern"].mean,
-        "pattern_scale": p["pattern"].scale,
+        "pattern_scale": _fitted(p["pattern"].scale),
     }
+
+
+def _fitted(array: np.ndarray | None) -> np.ndarray:
+    if array is None:  # every index from index_build has both; a hand-made one may not
+        raise ValueError("this index has no fitted visual basis or pattern scale to store")
+    return array
 
 
 def save_index(
@@ -334,7 +340,7 @@ def _update(catalog: Catalog, stored: StyleIndex, manifest: dict[str, Any], stam
     updated = int(manifest.get("updated_rows", 0)) + len(changed)
     if updated > REFIT_SHARE * int(manifest.get("fitted_rows", len(stored))):
         return None
-    rows = catalog.product_feature_rows_for(extractor, ids[changed]) if len(changed) else []
+    rows = catalog.product_feature_rows_for(extractor, ids[changed].tolist()) if len(changed) else []
     if [r.product_id for r in rows] != ids[changed].tolist():
         return None  # the catalog moved while we read it: rebuild from one snapshot
     same_rows = bool(kept.all()) and n == len(stored)

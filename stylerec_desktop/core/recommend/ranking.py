@@ -294,7 +294,7 @@ def _score_candidates(
     as the look signals always were."""
     n = len(index)
     _other_terms(index, taste, w, learned, terms)
-    others = sum(terms[name] for name in ("group", "behaviour", "popularity", "learned"))
+    others = terms["group"] + terms["behaviour"] + terms["popularity"] + terms["learned"]
     queries = stats = None
     searches: list[tuple[np.ndarray, int]] = []
     reference = nb_std = None
