@@ -43,7 +43,7 @@ LOOK_DEPTH = 2000
 # (at 1,000,000 synthetic products, 2,000 found 0.89 of the exact top-10 and 8,000 found 0.96; bench_index_scale).
 LOOK_SHARE = 1 / 125
 NEIGHBOUR_DEPTH = 300
-MAX_QUERIES = 4
+NEIGHBOUR_QUERIES = 4  # history items searched on their own, most weighted first
 OTHER_DEPTH = 1000
 SPARSE_CAP = 5000
 _MAX_DEPTH = 8192
@@ -160,8 +160,8 @@ def candidate_rows(
 ) -> np.ndarray:
     """Rows ``(n,)`` int64 (sorted, unique, all allowed) to score exactly; see the module docstring.
 
-    ``allowed`` ``(N,)`` bool: the filters; ``searches``: query rows ``(m, D)`` (the first :data:`MAX_QUERIES` of
-    each used) with the number of allowed products wanted from each; ``others`` ``(N,)``: the sum of the signals
+    ``allowed`` ``(N,)`` bool: the filters; ``searches``: query rows ``(m, D)`` with the number of allowed products
+    wanted from each; ``others`` ``(N,)``: the sum of the signals
     already computed for every product; ``sparse_terms`` ``(N,)``: those of them that are zero for most products
     (co-occurrence, group).
     """
@@ -172,7 +172,7 @@ def candidate_rows(
     found: list[np.ndarray] = []
     for queries, want in searches:
         depth = int(min(_MAX_DEPTH, math.ceil(want / share)))
-        ids = index.candidates.search(queries[:MAX_QUERIES], depth).ravel()
+        ids = index.candidates.search(queries, depth).ravel()
         found.append(_rows_of(index, ids[ids >= 0]))
     # Co-bought products and other variants of the history are few but strong (the behaviour signal weighs 6 by
     # default): all of them, up to SPARSE_CAP, beside the best of everything else.

@@ -311,7 +311,8 @@ def _score_candidates(
             c, part = COMPONENTS.index(name), index.blocks[name]
             item_queries[:, part] = index.rows(rows_h, name) / (len(NEIGHBOUR_BLOCKS) * std[c])
         # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
-        searches.append((item_queries[np.argsort(-a, kind="stable")], candidates.NEIGHBOUR_DEPTH))
+        order = np.argsort(-a, kind="stable")[: candidates.NEIGHBOUR_QUERIES]
+        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH))
     if taste.tastes:
         queries, stats, scaled, offset = _look_query(index, taste, w)
         combined = scaled.T.copy()
