@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from feature_catalog import FakeProduct, build_feature_catalog, features
 
 from stylerec_desktop.core.catalog import Catalog, ImageInfo, ProductRecord
 from stylerec_desktop.core.recommend import candidates, index_build, index_store
@@ -16,7 +17,6 @@ from stylerec_desktop.core.recommend.features import extractor_version
 from stylerec_desktop.core.recommend.index import StyleIndex, _storage_view, colour_histograms, load_index
 from stylerec_desktop.core.recommend.ranking import Filters, recommend
 from stylerec_desktop.core.recommend.taste import customer_taste
-from tests.feature_catalog import FakeProduct, build_feature_catalog, features
 
 NOW = datetime(2026, 6, 30, tzinfo=UTC)
 
