@@ -29,6 +29,8 @@ BENCHES = {
     "masks": ["bench/bench_masks.py"],
     "search": ["bench/bench_search.py"],
     "workspace": ["scripts/workspace_timings.py"],
+    "index": ["bench/bench_index_scale.py", "--products", "1000000"],
+    "ann": ["bench/bench_ann.py", "--products", "100000"],
 }
 
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from stylerec_desktop.core.catalog.records import ImageFeatureBlobs, ProductFeatureRow
 from stylerec_desktop.core.catalog.table_group import TableGroup, now_text
 
+_PRODUCT_FEATURES_SQL = """
+    SELECT p.id, p.sku, p.title, p.category, p.price, p.in_stock,
+           f.sha256, f.extractor, f.style, f.visual, f.palette, f.pattern, p.item_group_id
+    FROM products p
+    JOIN product_images i ON i.product_id = p.id AND i.is_primary = 1
+    JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
+    {where}
+    ORDER BY p.id"""
+
+
+def _feature_row(r: Sequence[Any]) -> ProductFeatureRow:
+    return ProductFeatureRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), ImageFeatureBlobs(*r[6:12]), r[12])
 
 class FeatureQueries(TableGroup):
     """The style index's rows: per image file (by sha256), the features the indexing job stored, and which
@@ -66,17 +79,40 @@ class FeatureQueries(TableGroup):
 
     def product_feature_rows(self, extractor: str) -> list[ProductFeatureRow]:
         """Every product whose primary image has features from ``extractor``, by product id."""
-        rows = self.db.execute(
-            """
-            SELECT p.id, p.sku, p.title, p.category, p.price, p.in_stock,
-                   f.sha256, f.extractor, f.style, f.visual, f.palette, f.pattern, p.item_group_id
-            FROM products p
-            JOIN product_images i ON i.product_id = p.id AND i.is_primary = 1
-            JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
-            ORDER BY p.id""",
-            (extractor,),
-        )
+        return [_feature_row(r) for r in self.db.execute(_PRODUCT_FEATURES_SQL.format(where=""), (extractor,))]
+
+    def iter_product_feature_rows(self, extractor: str, chunk: int = 4096) -> Iterator[list[ProductFeatureRow]]:
+        """:meth:`product_feature_rows` in lists of at most ``chunk`` rows, so a million products' features
+        (about 3 KB each) never sit in memory at once. Read in one snapshot (a read transaction)."""
+        cursor = self.db.execute(_PRODUCT_FEATURES_SQL.format(where=""), (extractor,))
+        while batch := cursor.fetchmany(chunk):
+            yield [_feature_row(r) for r in batch]
+
+    def product_feature_rows_for(self, extractor: str, product_ids: Sequence[int]) -> list[ProductFeatureRow]:
+        """:meth:`product_feature_rows` for the products ``product_ids`` only (those without such features are
+        left out), by product id."""
+        found: list[ProductFeatureRow] = []
+        ids = sorted({int(i) for i in product_ids})
+        for start in range(0, len(ids), 900):  # under SQLite's bound on parameters
+            part = ids[start : start + 900]
+            where = f"WHERE p.id IN ({','.join('?' * len(part))})"
+            found += [_feature_row(r) for r in self.db.execute(_PRODUCT_FEATURES_SQL.format(where=where),
+                                                                (extractor, *part))]  # fmt: skip
+        return sorted(found, key=lambda r: r.product_id)
+
+    def product_feature_keys(self, extractor: str) -> list[tuple[int, str, str, str, float | None, bool, str, str]]:
+        """What the style index keeps of every product with ``extractor`` features, without the features:
+        ``(product id, sku, title, category, price, in stock, item group id, primary image sha256)``, by id. Tells
+        which products were added, removed or re-imaged since an index was built."""
         return [
-            ProductFeatureRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), ImageFeatureBlobs(*r[6:12]), r[12])
-            for r in rows
+            (r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7])
+            for r in self.db.execute(
+                """
+                SELECT p.id, p.sku, p.title, p.category, p.price, p.in_stock, p.item_group_id, f.sha256
+                FROM products p
+                JOIN product_images i ON i.product_id = p.id AND i.is_primary = 1
+                JOIN image_features f ON f.sha256 = i.sha256 AND f.extractor = ?
+                ORDER BY p.id""",
+                (extractor,),
+            )
         ]

@@ -1,5 +1,8 @@
 """The style index: every indexed product's vectors held in memory as matrices, ready for one-matmul scoring.
 
+Built in chunks (:mod:`.index_build`), kept on disk beside the catalog and memory-mapped on open
+(:mod:`.index_store`); big catalogs add approximate nearest-neighbour candidates (:mod:`.candidates`).
+
 Rows are products (those whose primary image is indexed), in product-id order. All "look" descriptors live side by
 side in one matrix ``looks`` ``(N, 100 + Dv + 125 + 20)``, each block unit-length, so a customer's several tastes are
 scored against the whole catalog by a single matrix product (see :mod:`.ranking`). Scoring 100,000 products is bound
@@ -30,19 +33,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from stylerec_desktop.core.catalog import Catalog, ProductFeatureRow, format_ts, parse_ts
+from stylerec_desktop.core.catalog import Catalog, format_ts, parse_ts
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.recommend.behaviour import DEFAULT_KIND_WEIGHTS, Behaviour, empty_behaviour
-from stylerec_desktop.core.recommend.features import (
-    PALETTE_SIZE,
-    PATTERN_DIM,
-    ImageFeatures,
-    extractor_version,
-)
+from stylerec_desktop.core.recommend.behaviour import DEFAULT_KIND_WEIGHTS, Behaviour
+from stylerec_desktop.core.recommend.features import extractor_version
+
+if TYPE_CHECKING:
+    from stylerec_desktop.core.recommend.candidates import CandidateIndex
 
 VISUAL_COMPONENTS = 128
 COMPONENTS = ("style", "visual", "colour", "pattern")
@@ -63,14 +65,21 @@ def _bin_centres() -> np.ndarray:
 COLOUR_BINS = _bin_centres()  # (125, 3) Lab
 
 
-def colour_histograms(palettes: np.ndarray) -> np.ndarray:
-    """``(N, K, 4)`` palettes (Lab + share) -> ``(N, 125)`` unit-length Hellinger colour histograms."""
-    lab, share = palettes[..., :3], palettes[..., 3]
-    d2 = ((lab[:, :, None, :] - COLOUR_BINS[None, None]) ** 2).sum(-1)  # (N, K, 125)
-    soft = np.exp(-d2 / (2 * _COLOUR_SIGMA**2))
-    soft /= np.maximum(soft.sum(-1, keepdims=True), 1e-12)
-    hist = np.sqrt(np.einsum("nk,nkb->nb", share, soft))
-    return _unit(hist.astype(np.float32))
+def colour_histograms(palettes: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """``(N, K, 4)`` palettes (Lab + share) -> ``(N, 125)`` unit-length Hellinger colour histograms.
+
+    Computed ``chunk`` products at a time: the soft assignment is ``(N, K, 125)`` and its difference array
+    ``(N, K, 125, 3)``, 60x the histograms' own size (at 200,000 products, 1.5 GB of temporaries for 100 MB)."""
+    out = np.empty((len(palettes), len(COLOUR_BINS)), np.float32)
+    for start in range(0, len(palettes), chunk):
+        part = np.asarray(palettes[start : start + chunk], np.float32)
+        lab, share = part[..., :3], part[..., 3]
+        d2 = ((lab[:, :, None, :] - COLOUR_BINS[None, None]) ** 2).sum(-1)  # (n, K, 125)
+        soft = np.exp(-d2 / (2 * _COLOUR_SIGMA**2))
+        soft /= np.maximum(soft.sum(-1, keepdims=True), 1e-12)
+        hist = np.sqrt(np.einsum("nk,nkb->nb", share, soft))
+        out[start : start + chunk] = _unit(hist.astype(np.float32))
+    return out
 
 
 def storage_dtype() -> torch.dtype:
@@ -122,17 +131,6 @@ class Projection:
         return _unit(y)
 
 
-def _fit_pca(x: np.ndarray, components: int) -> Projection:
-    mean = x.mean(axis=0)
-    sample = x if len(x) <= _PCA_SAMPLE else x[:: len(x) // _PCA_SAMPLE]
-    centred = (sample - mean).astype(np.float64)
-    # Eigenvectors of the covariance (1280 x 1280) are cheaper than an SVD of the sample for large catalogs.
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    keep = min(components, len(sample))
-    basis = vectors[:, ::-1][:, :keep].astype(np.float32)
-    return Projection(mean.astype(np.float32), basis=basis)
-
-
 @dataclass
 class StyleIndex:
     """In-memory matrices for every indexed product (see the module docstring for each block)."""
@@ -154,6 +152,10 @@ class StyleIndex:
     projections: dict[str, Projection]
     behaviour: Behaviour
     as_of: datetime
+    # The primary image's sha256 (hex) per row, ``(N,)`` ``S64`` ("" unknown): which products an update re-projects.
+    image_keys: np.ndarray | None = None
+    # Approximate nearest-neighbour candidates (:mod:`.candidates`) for catalogs too big to score whole; None: exact.
+    candidates: CandidateIndex | None = None
     row_of: dict[int, int] = field(init=False)
     row_of_sku: dict[str, int] = field(init=False)
     _group_order: np.ndarray = field(init=False, repr=False)  # rows sorted by group code (stable)
@@ -236,11 +238,15 @@ class StyleIndex:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the index's arrays (bytes), behaviour included; Python lists of skus/titles excluded."""
+        """Memory held by the index's arrays (bytes), behaviour and candidate structure included; Python lists of
+        skus/titles excluded."""
         arrays = [self.product_ids, self.category_codes, self.group_codes, self.prices, self.in_stock, self.style_raw,
                   self.palettes, self._group_order, self._group_starts]  # fmt: skip
+        if self.image_keys is not None:
+            arrays.append(self.image_keys)
         looks = self.looks.element_size() * self.looks.numel()
-        return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes
+        extra = self.candidates.nbytes if self.candidates is not None else 0
+        return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes + extra
 
     # -- construction ------------------------------------------------------------------------------------------
 
@@ -265,54 +271,11 @@ class StyleIndex:
         """Build from raw per-product arrays (``style (N,100)``, ``visual (N,1280)``, ``palettes (N,K,4)``,
         ``pattern (N,20)``); fits the centring/PCA on them. ``groups`` gives each product's group id ("" for
         none; None: no product is in a group)."""
-        n = len(product_ids)
-        if n == 0:
-            raise UserError("No product images are indexed yet: run `stylerec index` first.")
-        style = np.asarray(style, np.float32)
-        visual = np.asarray(visual, np.float32)
-        pattern = np.asarray(pattern, np.float32)
-        projections = {
-            "style": Projection(style.mean(axis=0)),
-            "visual": _fit_pca(visual, VISUAL_COMPONENTS),
-            "pattern": Projection(pattern.mean(axis=0), scale=np.maximum(pattern.std(axis=0), 1e-3)),
-        }
-        parts = {
-            "style": projections["style"](style),
-            "visual": projections["visual"](visual),
-            "colour": colour_histograms(np.asarray(palettes, np.float32)),
-            "pattern": projections["pattern"](pattern),
-        }
-        blocks, start = {}, 0
-        for name in COMPONENTS:
-            blocks[name] = slice(start, start + parts[name].shape[1])
-            start += parts[name].shape[1]
-        looks = torch.from_numpy(np.concatenate([parts[name] for name in COMPONENTS], axis=1)).to(storage_dtype())
-        names = sorted(set(categories))
-        code_of = {name: i for i, name in enumerate(names)}
-        group_ids = list(groups) if groups is not None else [""] * n
-        if len(group_ids) != n:
-            raise ValueError(f"groups has {len(group_ids)} entries for {n} products")
-        group_names = sorted({g for g in group_ids if g})
-        group_code_of = {name: i for i, name in enumerate(group_names)}
-        return cls(
-            extractor=extractor,
-            product_ids=np.asarray(product_ids, np.int64),
-            skus=list(skus),
-            titles=list(titles),
-            category_names=names,
-            category_codes=np.asarray([code_of[c] for c in categories], np.int32),
-            prices=np.asarray([np.nan if p is None else p for p in prices], np.float32),
-            in_stock=np.asarray(in_stock, bool),
-            group_names=group_names,
-            group_codes=np.asarray([group_code_of.get(g, -1) for g in group_ids], np.int32),
-            looks=looks,
-            blocks=blocks,
-            style_raw=style,
-            palettes=np.asarray(palettes, np.float32),
-            projections=projections,
-            behaviour=behaviour if behaviour is not None else empty_behaviour(n),
-            as_of=as_of or datetime.now(UTC),
-        )
+        from stylerec_desktop.core.recommend.index_build import array_source, build_index
+
+        source = array_source(product_ids, skus, titles, categories, prices, in_stock, style, visual, palettes,
+                              pattern, groups)  # fmt: skip
+        return build_index(source, len(product_ids), extractor, behaviour=behaviour, as_of=as_of)
 
 
 def load_index(
@@ -321,41 +284,23 @@ def load_index(
     extractor: str | None = None,
     kind_weights: Mapping[str, float] = DEFAULT_KIND_WEIGHTS,
 ) -> StyleIndex:
-    """Build the index of ``catalog`` from its stored features and its events (only those before
+    """The index of ``catalog``: its products' looks from the index kept on disk beside it (built, updated or
+    rebuilt there as needed: :mod:`.index_store`), its behaviour from its events (only those before
     ``events_before`` when given: the evaluation's training window).
 
     ``as_of`` of the index (the "now" of decays) is ``events_before`` or, without it, the newest event's time, so a
     catalog imported from last year's history still ranks by what was recent *then*.
     """
-    version = extractor or extractor_version()
-    rows: list[ProductFeatureRow] = catalog.product_feature_rows(version)
-    if not rows:
-        raise UserError(
-            f"No product images of the catalog in {catalog.folder} are indexed yet: run `stylerec index` first."
-        )
-    features = [ImageFeatures.from_blobs(r.features) for r in rows]
+    from stylerec_desktop.core.recommend.index_store import stored_index
+
+    index = stored_index(catalog, extractor or extractor_version())
     if events_before is not None:
-        as_of = events_before
+        index.as_of = events_before
     else:
         span = catalog.event_time_span()
-        as_of = parse_ts(span[1]) if span else datetime.now(UTC)
-    index = StyleIndex.from_features(
-        product_ids=[r.product_id for r in rows],
-        skus=[r.sku for r in rows],
-        titles=[r.title for r in rows],
-        categories=[r.category for r in rows],
-        prices=[r.price for r in rows],
-        in_stock=[r.in_stock for r in rows],
-        style=np.stack([f.style for f in features]),
-        visual=np.stack([f.visual for f in features]),
-        palettes=np.stack([f.palette for f in features]).reshape(len(rows), PALETTE_SIZE, 4),
-        pattern=np.stack([f.pattern for f in features]).reshape(len(rows), PATTERN_DIM),
-        extractor=version,
-        as_of=as_of,
-        groups=[r.item_group_id for r in rows],
-    )
+        index.as_of = parse_ts(span[1]) if span else datetime.now(UTC)
     before = format_ts(events_before) if events_before is not None else None
     index.behaviour = Behaviour.from_interactions(
-        catalog.interactions(before=before), index.row_of, len(index), as_of, kind_weights
+        catalog.interactions(before=before), index.row_of, len(index), index.as_of, kind_weights
     )
     return index

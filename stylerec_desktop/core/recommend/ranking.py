@@ -27,7 +27,9 @@ all) get 0 — the catalog average — for ``popularity`` instead of a penalty, 
 scaled by 4 (no co-buyers = 0), so it adds evidence for co-bought products and takes none away.
 The per-signal terms ``weight_c x signal_c`` are returned as the recommendation's ``components``.
 
-Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 products take milliseconds.
+Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 products take milliseconds. From
+50,000 products, with FAISS installed, the look and neighbour signals are computed only for a candidate short list
+(:mod:`.candidates`) and the neighbour signal is standardised on a sample of the catalog, as the looks are.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Protocol
 import numpy as np
 
 from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.recommend import candidates
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
 from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
 from stylerec_desktop.core.recommend.taste import CustomerTaste
@@ -91,13 +94,17 @@ def _bound(z: np.ndarray) -> np.ndarray:
     return (_BOUND * np.tanh(z / _BOUND)).astype(np.float32)
 
 
-def _standardised(raw: np.ndarray) -> np.ndarray:
-    """A signal z-scored over the catalog and softly bounded; non-finite values count as the catalog's lowest."""
-    finite = np.isfinite(raw)
-    if not finite.any():
+def _standardised(raw: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """A signal z-scored over the catalog and softly bounded; non-finite values count as the catalog's lowest.
+    ``reference``: the signal on a sample of the catalog, when ``raw`` covers only some products."""
+    ref = raw if reference is None else reference
+    finite, ref_finite = np.isfinite(raw), np.isfinite(ref)
+    if not ref_finite.any():
         return np.zeros(len(raw), np.float32)
-    x = np.where(finite, raw, raw[finite].min()).astype(np.float64)
-    return _bound((x - x.mean()) / max(float(x.std()), 1e-6))
+    lowest = ref[ref_finite].min()
+    x = np.where(finite, raw, lowest).astype(np.float64)
+    r = x if reference is None else np.where(ref_finite, ref, lowest).astype(np.float64)
+    return _bound((x - r.mean()) / max(float(r.std()), 1e-6))
 
 
 def group_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
@@ -158,11 +165,12 @@ def neighbour_contributions(index: StyleIndex, taste: CustomerTaste, items: np.n
     return terms
 
 
-def neighbour_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
-    """``(N,)`` float32: the raw neighbour signal of every product (see the module docstring); 0 without history."""
+def neighbour_signal(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
+    """``(N,)`` float32 (or one per row of ``items``): the raw neighbour signal of every product (see the module
+    docstring); 0 without history."""
     if not taste.items:
-        return np.zeros(len(index), np.float32)
-    terms = neighbour_contributions(index, taste)
+        return np.zeros(len(index) if items is None else len(items), np.float32)
+    terms = neighbour_contributions(index, taste, items)
     top = terms.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
@@ -193,12 +201,14 @@ def score_catalog(
     taste: CustomerTaste,
     weights: RankingWeights | None = None,
     learned: LearnedScorer | None = None,
+    allowed: np.ndarray | None = None,
 ) -> CatalogScores:
     """Score every product of ``index`` for ``taste`` (see the module docstring).
 
     ``total`` is a first pass (storage precision, look signals not yet bounded); the per-signal look terms are
     filled in, and the totals made exact, only for the rows passed to :func:`refine` (``recommend`` refines its
-    short list).
+    short list). With ``allowed`` ``(N,)`` bool (the filters) and an index that keeps candidates (a big catalog,
+    :mod:`.candidates`), only a candidate short list is scored, in float32; every other product's total is -inf.
     """
     weights = weights or RankingWeights()
     w = weights.as_dict()
@@ -207,29 +217,37 @@ def score_catalog(
     n = len(index)
     signals = (*COMPONENTS, "neighbour", "group", "learned")
     terms: dict[str, np.ndarray] = {name: np.zeros(n, np.float32) for name in signals}
+    if allowed is not None and candidates.in_use(index):
+        return _score_candidates(index, taste, w, learned, allowed, terms)
     looks_total = np.zeros(n, np.float32)
     queries = stats = None
     if taste.tastes:
-        queries = _queries(index, taste)
         # Catalog statistics of each cosine from an evenly spaced sample of rows: as good as all rows for a mean
         # and a std, and independent of the catalog's size.
-        sample = index.rows(np.arange(0, n, max(1, n // 4096)))
-        sims = sample @ queries
-        stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
         # Standardising is linear, so the weighted sum of a taste's standardised cosines is one matrix column:
         # sum_c w_c (x.q_c - m_c) / s_c = x.(sum_c w_c q_c / s_c) - const. The first pass drops the soft bound
         # (which only matters past 2 standard deviations); refine() applies it exactly to the short list.
-        tastes = len(taste.tastes)
-        wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
-        scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
-        offset = -(wvec * stats[0] / stats[1]).reshape(tastes, len(COMPONENTS)).sum(axis=1)
+        queries, stats, scaled, offset = _look_query(index, taste, w)
         per_taste = index.dot(scaled) + offset
         if taste.aggregation == "blend":
             looks_total = per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
         else:
             looks_total = per_taste.max(axis=1)
     if taste.items and w["neighbour"] > 0:
-        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste))
+        # A big catalog standardises by a sample's statistics, as the looks do (and as its candidates must).
+        reference = neighbour_signal(index, taste, _sample(n)) if n >= candidates.ANN_MIN_PRODUCTS else None
+        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste), reference)
+    _other_terms(index, taste, w, learned, terms)
+    total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
+    return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
+
+
+def _other_terms(
+    index: StyleIndex, taste: CustomerTaste, w: dict[str, float], learned: LearnedScorer | None,
+    terms: dict[str, np.ndarray],
+) -> None:
+    """Fill ``terms`` with the signals that are not looks: behaviour, popularity, group, learned (every product)."""
+    n = len(index)
     behaviour = index.behaviour
     cooc = np.zeros(n, np.float32)
     if taste.items and w["behaviour"] > 0:
@@ -244,8 +262,79 @@ def score_catalog(
         terms["group"] = w["group"] * group_signal(index, taste)
     if learned is not None and w["learned"] > 0:
         terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
-    total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
-    return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
+
+
+def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) -> tuple[
+    np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray
+]:  # fmt: skip
+    """The look queries ``(D, T * 4)``, their catalog statistics, and the weighted look score of each taste as one
+    column ``(D, T)`` plus a constant ``(T,)`` (the first pass drops the soft bound; see :func:`score_catalog`)."""
+    queries = _queries(index, taste)
+    sample = index.rows(_sample(len(index)))
+    sims = sample @ queries
+    stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
+    tastes = len(taste.tastes)
+    wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
+    scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
+    offset = -(wvec * stats[0] / stats[1]).reshape(tastes, len(COMPONENTS)).sum(axis=1)
+    return queries, stats, scaled, offset
+
+
+def _sample(n: int) -> np.ndarray:
+    """About 4,096 evenly spaced rows of an ``n``-product index: the sample for catalog statistics."""
+    return np.arange(0, n, max(1, n // 4096))
+
+
+def _score_candidates(
+    index: StyleIndex, taste: CustomerTaste, w: dict[str, float], learned: LearnedScorer | None,
+    allowed: np.ndarray, terms: dict[str, np.ndarray],
+) -> CatalogScores:
+    """:func:`score_catalog` on a candidate short list (:func:`.candidates.candidate_rows`): the signals that are
+    not looks for every product, then the looks and the neighbour signal for the short list only, in float32. The
+    neighbour signal is standardised by its statistics over an evenly spaced sample of the catalog (4,096 rows),
+    as the look signals always were."""
+    n = len(index)
+    _other_terms(index, taste, w, learned, terms)
+    others = terms["group"] + terms["behaviour"] + terms["popularity"] + terms["learned"]
+    queries = stats = None
+    searches: list[tuple[np.ndarray, int]] = []
+    reference = nb_std = None
+    history = taste.items[:NEIGHBOUR_ITEMS]
+    if history and w["neighbour"] > 0:
+        reference = neighbour_signal(index, taste, _sample(n))
+        nb_std = max(float(reference[np.isfinite(reference)].std()), 1e-6) if np.isfinite(reference).any() else 1.0
+        rows_h = np.asarray([i.row for i in history], np.int64)
+        a = np.asarray([i.weight for i in history], np.float32)
+        a /= a.sum()
+        _, std = index.pair_stats
+        item_queries = np.zeros((len(history), index.looks.shape[1]), np.float32)
+        for name in NEIGHBOUR_BLOCKS:
+            c, part = COMPONENTS.index(name), index.blocks[name]
+            item_queries[:, part] = index.rows(rows_h, name) / (len(NEIGHBOUR_BLOCKS) * std[c])
+        # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
+        order = np.argsort(-a, kind="stable")[: candidates.NEIGHBOUR_QUERIES]
+        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH))
+    if taste.tastes:
+        queries, stats, scaled, offset = _look_query(index, taste, w)
+        combined = scaled.T.copy()
+        if nb_std is not None:
+            # One query per taste for looks and neighbours together: the neighbour signal is at least the weighted
+            # mean similarity to the history (its soft maximum's floor), which is linear in a product's row.
+            combined += (w["neighbour"] / nb_std) * (a @ item_queries)
+        searches.insert(0, (combined, candidates.look_depth(n)))
+    rows = candidates.candidate_rows(index, allowed, searches, others, terms["behaviour"] + terms["group"])
+    total = np.full(n, -np.inf, np.float32)
+    total[rows] = others[rows]
+    if queries is not None and stats is not None and len(rows):
+        per_taste = index.rows(rows) @ scaled + offset
+        if taste.aggregation == "blend":
+            total[rows] += per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
+        else:
+            total[rows] += per_taste.max(axis=1)
+    if reference is not None and len(rows):
+        terms["neighbour"][rows] = w["neighbour"] * _standardised(neighbour_signal(index, taste, rows), reference)
+        total[rows] += terms["neighbour"][rows]
+    return CatalogScores(total, terms, np.zeros(n, np.int64), queries, stats)
 
 
 def refine(
@@ -312,8 +401,12 @@ def recommend(
         raise UserError(f"k must be at least 1, got {k}.")
     if not 0.0 <= diversity <= 1.0:
         raise UserError(f"Diversity must be between 0 and 1, got {diversity}.")
-    scores = score_catalog(index, taste, weights, learned)
-    allowed = np.flatnonzero(candidate_mask(index, taste, filters))
+    mask = candidate_mask(index, taste, filters)
+    scores = score_catalog(index, taste, weights, learned, allowed=mask)
+    allowed = np.flatnonzero(mask)
+    if candidates.in_use(index):
+        # A big catalog scores a candidate short list only (-inf elsewhere): those are the products to choose from.
+        allowed = allowed[np.isfinite(scores.total[allowed])]
     if allowed.size == 0:
         return []
     pool_size = min(allowed.size, k if diversity == 0 else max(4 * k, 50))

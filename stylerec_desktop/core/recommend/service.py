@@ -1,8 +1,9 @@
 """One-call entry points over a catalog, shared by the CLI and the GUI panels.
 
-Building the index reads every feature row and all events (about a second for 100,000 products), so
-:class:`IndexCache` keeps the last one per catalog and rebuilds it only when the catalog's features or events
-or product rows changed (told by three revision numbers that triggers keep in the catalog). :class:`LearnedCache`
+Loading the index opens the copy kept on disk beside the catalog (:mod:`.index_store`: rebuilt there only for
+what changed) and reads all events, so :class:`IndexCache` keeps the last one per catalog in memory and loads it
+again only when the catalog's features or events or product rows changed (told by three revision numbers that
+triggers keep in the catalog). :class:`LearnedCache`
 does the same for the catalog's learned model, by its file's time and size.
 """
 
