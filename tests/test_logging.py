@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from stylerec_desktop.cli import main
-from stylerec_desktop.core.jobs import Progress, logged_outcome, run_job
+from stylerec_desktop.core.errors import UserError
+from stylerec_desktop.core.jobs import Job, Progress, logged_outcome, run_job
 
 log = logging.getLogger("tests.outcome")
 
@@ -37,8 +38,16 @@ def test_a_job_outcome_is_logged_finished_cancelled_or_failed(caplog: pytest.Log
     with pytest.raises(ValueError, match="disk went away"):
         run_job(logged_outcome(_counting(5, fail_at=2), log, "doomed count", str))
 
+    def refused() -> Job[int]:
+        yield Progress(0, 1)
+        raise UserError("The disk holding the catalog is full.")
+
+    with pytest.raises(UserError):
+        run_job(logged_outcome(refused(), log, "import", str))
+
     lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "tests.outcome"]
-    assert [level for level, _ in lines] == [logging.INFO, logging.INFO, logging.WARNING]
+    # A bug is a warning; an error the user is told about anyway is information for the log.
+    assert [level for level, _ in lines] == [logging.INFO, logging.INFO, logging.WARNING, logging.INFO]
     assert lines[0][1].startswith("counting finished in ") and lines[0][1].endswith(" s: 3 counted")
     assert lines[1][1].startswith("long count cancelled after ")
     assert lines[2][1].startswith("doomed count failed after ") and lines[2][1].endswith("the disk went away")

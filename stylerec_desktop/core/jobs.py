@@ -9,11 +9,14 @@ unwinds through the job's ``with`` blocks, so a transaction open at that point r
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TypeVar
+
+from stylerec_desktop.core.errors import UserError
 
 R = TypeVar("R")
 
@@ -38,8 +41,10 @@ Job = Generator[Progress, None, R]
 
 def logged_outcome(job: Job[R], logger: logging.Logger, what: str, summary: Callable[[R], str]) -> Job[R]:
     """Run ``job`` unchanged and log how it ended, for someone reading the log later: INFO ``"<what> finished in
-    1.2 s: <summary(result)>"``, INFO ``"<what> cancelled after 0.4 s"`` when it is closed early, WARNING
-    ``"<what> failed after 0.1 s: <error>"`` when it raises (the error still propagates)."""
+    1.2 s: <summary(result)>"``, INFO ``"<what> cancelled after 0.4 s"`` when it is closed early, and
+    ``"<what> failed after 0.1 s: <error>"`` when it raises (the error still propagates): INFO for an error the
+    user can act on (a UserError, a full disk, a locked or read-only catalog: the caller tells them, and a second
+    line on the console would only repeat it), WARNING for anything else (a bug)."""
     started = time.perf_counter()
     try:
         result = yield from job
@@ -47,7 +52,9 @@ def logged_outcome(job: Job[R], logger: logging.Logger, what: str, summary: Call
         logger.info("%s cancelled after %.1f s", what, time.perf_counter() - started)
         raise
     except Exception as error:
-        logger.warning("%s failed after %.1f s: %s", what, time.perf_counter() - started, error)
+        actionable = isinstance(error, UserError | OSError | sqlite3.Error)
+        level = logging.INFO if actionable else logging.WARNING
+        logger.log(level, "%s failed after %.1f s: %s", what, time.perf_counter() - started, error)
         raise
     logger.info("%s finished in %.1f s: %s", what, time.perf_counter() - started, summary(result))
     return result

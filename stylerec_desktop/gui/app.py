@@ -133,6 +133,10 @@ class RunningApp:
             catalog.close()
 
 
+#: How long after the window appears the style networks start loading in the background.
+WARM_UP_DELAY_MS = 1500
+
+
 def start(argv: Sequence[str]) -> RunningApp:
     """Everything :func:`main` does before running the event loop: the window is shown and the start
     catalog opens (or the demo starts building) as soon as the loop runs."""
@@ -152,8 +156,12 @@ def start(argv: Sequence[str]) -> RunningApp:
     folder, may_build_demo = start_folder(args)
     # After the first paint: the window appears at once, even when the catalog takes a moment to open.
     QTimer.singleShot(0, lambda: open_start_catalog(window, folder, may_build_demo))
+    # A moment later, not at once: importing torch holds Python's lock for most of a second at a time, which would
+    # slow the catalog's opening and, for someone who closes the window right away, the quit (no job step runs
+    # until the import lets go). The first preview or recommendation before then loads it on its own worker.
     QTimer.singleShot(
-        0, lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True, disposable=True)
+        WARM_UP_DELAY_MS,
+        lambda: runner.submit("Load the style networks", _load_style_modules, hidden=True, disposable=True),
     )
     return RunningApp(app, window, runner, thumbnails)
 
@@ -177,7 +185,7 @@ def _load_style_modules() -> None:
     """On a worker, right after the window appears: import the modules that load torch (~1.5 s), which the window
     itself does not need to open. The studio and the recommendations then find them loaded."""
     import stylerec_desktop.core.recommend.workspace  # noqa: F401
-    import stylerec_desktop.core.stylize  # noqa: F401
+    import stylerec_desktop.core.stylize.pipeline  # noqa: F401  (the package itself loads it lazily)
     from stylerec_desktop.core.models.hardware import learn_devices
 
     learn_devices()  # asking CUDA the first time takes a moment: here, not on the GUI thread

@@ -67,10 +67,9 @@ from stylerec_desktop.core.recommend.learned_fit import (
     histories,
     validation_set,
 )
+from stylerec_desktop.core.recommend.learned_location import MODEL_FILE, MODELS_DIR, model_path  # noqa: F401
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
-MODELS_DIR = "models"
-MODEL_FILE = "learned.pt"
 FORMAT_VERSION = 1
 _MAX_TOKENS = 24  # attribute tokens kept per product (most shared first): long free-text tag lists add noise
 _MIN_EVENTS = 20
@@ -422,11 +421,6 @@ def _indexed_events(catalog: Catalog, index: StyleIndex, before: datetime | None
 
 
 # -- storage ---------------------------------------------------------------------------------------------------
-
-
-def model_path(catalog: Catalog) -> Path:
-    """Where the catalog's learned model lives: ``<catalog>/models/learned.pt``."""
-    return Path(catalog.folder) / MODELS_DIR / MODEL_FILE
 
 
 _ARRAYS = ("product_ids", "item_vectors", "item_bias", "user_map", "content_map", "token_table", "price_edges",

@@ -98,7 +98,7 @@ class LearnedCache:
         self._entries: dict[str, tuple[tuple[int, int], LearnedModel | None]] = {}
 
     def get(self, catalog: Catalog) -> LearnedModel | None:
-        from stylerec_desktop.core.recommend.learned import load_model, model_path
+        from stylerec_desktop.core.recommend.learned_location import model_path
 
         path = model_path(catalog)
         try:
@@ -112,6 +112,8 @@ class LearnedCache:
             if entry is not None and entry[0] == stamp:
                 return entry[1]
         try:
+            from stylerec_desktop.core.recommend.learned import load_model  # torch: only when there is a model
+
             model = load_model(catalog)
         except UserError as exc:
             # A damaged or outdated model must not stop every recommendation: rank without it, and say why in the
