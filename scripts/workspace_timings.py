@@ -176,6 +176,7 @@ def main() -> int:
     panel = window.recommendations_panel
     spin(app, lambda: not panel.busy and panel.model.rowCount() > 0)
     window.catalog_panel.select_product(window.catalog_panel.model.product_id(0))
+    window.studio_panel.use_selection()  # the Studio changes only when asked (a selection alone leaves it alone)
     spin(app, lambda: window.studio_panel.last_preview_ms is not None)
     window.studio_panel.size_box.setValue(1024)
     renders: list[JobHandle] = []
