@@ -24,25 +24,10 @@ from stylerec_desktop.core.jobs import Job, Progress, run_job
 from stylerec_desktop.core.stylize.backdrop import backdrop_plate
 from stylerec_desktop.core.stylize.cache import RenderCache, source_key
 from stylerec_desktop.core.stylize.colour import keep_content_colour
-from stylerec_desktop.core.stylize.engines import ENGINES, Engine, engine_for
-from stylerec_desktop.core.stylize.options import PresetBlend, StyleImage, StyleOptions, StyleSource, StyleVector
+from stylerec_desktop.core.stylize.engines import Engine, engine_for
+from stylerec_desktop.core.stylize.options import StyleOptions, StyleSource
 from stylerec_desktop.core.stylize.product_mask import product_matte, protected_matte, working_copy
 from stylerec_desktop.core.stylize.scale import to_output_size, working_side
-
-__all__ = [
-    "ENGINES",
-    "Engine",
-    "PresetBlend",
-    "RenderCache",
-    "StyleImage",
-    "StyleOptions",
-    "StyleSource",
-    "StyleVector",
-    "default_product_mask",
-    "prepare_content",
-    "stylize",
-    "stylize_job",
-]
 
 ProductMask = Callable[[Image.Image], np.ndarray]
 MIN_SIDE = 32
