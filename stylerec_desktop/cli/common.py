@@ -90,3 +90,27 @@ def catalog_dir(args: argparse.Namespace) -> Path:
 
 def open_catalog(args: argparse.Namespace) -> Catalog:
     return Catalog.open(catalog_dir(args))
+
+
+# -- running on a cluster -----------------------------------------------------------------------------------
+
+CLUSTER_HELP = (
+    "run the heavy work on a Ray cluster: auto (the cluster this machine belongs to), ray://HOST:PORT (a Ray Client "
+    "address) or local[N] (N worker processes on this machine); the catalog is written here. Needs "
+    "pip install 'stylerec-desktop[cluster]'"
+)
+
+
+def add_cluster_option(parser: argparse.ArgumentParser) -> None:
+    """``--cluster auto|ray://HOST:PORT|local[N]``, checked as it is parsed (a bad value exits 2 with the forms)."""
+    parser.add_argument("--cluster", metavar="WHERE", type=_cluster_value, default=None, help=CLUSTER_HELP)
+
+
+def _cluster_value(text: str) -> Any:
+    from stylerec_desktop.core.cluster import parse_cluster
+    from stylerec_desktop.core.errors import UserError
+
+    try:
+        return parse_cluster(text)
+    except UserError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
