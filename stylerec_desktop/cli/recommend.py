@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stylerec_desktop.cli.common import jsonable, open_catalog, print_json, run, table
+from stylerec_desktop.cli.common import add_cluster_option, jsonable, open_catalog, print_json, run, table
 from stylerec_desktop.core.errors import UserError
 
 
@@ -40,6 +40,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         return _recommend_batch(args, filters)
     if args.out is not None:
         raise UserError("--out writes a batch: use it with --all or --customers FILE (for one customer, --json).")
+    if args.cluster is not None:
+        raise UserError("--cluster runs a batch: use it with --all or --customers FILE (one customer is ranked here "
+                        "in well under a second).")  # fmt: skip
     with open_catalog(args) as catalog:
         result = recommend_for_customer(catalog, args.customer, k=args.k, filters=filters, diversity=args.diversity)
     if args.json:
@@ -67,9 +70,17 @@ def _recommend_batch(args: argparse.Namespace, filters: Any) -> int:
         else:
             path = Path(args.customers)
             customer_ids = checked_customer_ids(catalog, read_customer_ids(path), path.name)
-        job = recommend_batch(
-            catalog, customer_ids, Path(args.out), k=args.k, filters=filters, diversity=args.diversity
-        )
+        if args.cluster is not None:
+            from stylerec_desktop.core.recommend.batch_cluster import recommend_batch_on_cluster
+
+            job = recommend_batch_on_cluster(
+                catalog, customer_ids, Path(args.out), args.cluster, k=args.k, filters=filters,
+                diversity=args.diversity,
+            )  # fmt: skip
+        else:
+            job = recommend_batch(
+                catalog, customer_ids, Path(args.out), k=args.k, filters=filters, diversity=args.diversity
+            )
         report = run(job, args)
     if args.json:
         print_json(report)
@@ -199,6 +210,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--in-stock", action="store_true", help="only products in stock")
     p.add_argument("--diversity", type=float, default=0.0, help="0..1: how much to diversify the list (MMR)")
     p.add_argument("--json", action="store_true", help="print the recommendations (a batch: its report) as JSON")
+    add_cluster_option(p)
 
     p = add("similar", cmd_similar, "products similar to a product by style, look or colour")
     p.add_argument("--sku", required=True)

@@ -181,7 +181,8 @@ def recommendations_json(result: CustomerRecommendations) -> dict[str, Any]:
     }
 
 
-def _csv_rows(result: CustomerRecommendations) -> list[list[object]]:
+def csv_rows(result: CustomerRecommendations) -> list[list[object]]:
+    """One customer's rows of the CSV format (see the module docstring), without the header."""
     no_history = "true" if result.taste.is_empty else "false"
     return [
         [result.taste.customer_id, rank, rec.sku, rec.title, f"{rec.score:.6f}", why.summary(), no_history]
@@ -317,7 +318,7 @@ def recommend_batch(
             if fmt == "jsonl":
                 stream.write(json.dumps(recommendations_json(result), ensure_ascii=False).encode("utf-8") + b"\n")
             else:
-                writer.writerows(_csv_rows(result))
+                writer.writerows(csv_rows(result))
                 stream.write(buffer.getvalue().encode("utf-8"))
                 buffer.seek(0)
                 buffer.truncate()

@@ -193,7 +193,20 @@ def recommend_in_index(
     ``recommend`` does. Ranking settings belong here, not in the load."""
     weights, settings = ranking_for(catalog, weights, settings)
     taste = taste_of(catalog, index, customer_id, settings)
-    learned = LEARNED_CACHE.get(catalog)
+    return recommend_for_taste(index, taste, k, filters, weights, diversity, LEARNED_CACHE.get(catalog))
+
+
+def recommend_for_taste(
+    index: StyleIndex,
+    taste: CustomerTaste,
+    k: int,
+    filters: Filters | None,
+    weights: RankingWeights,
+    diversity: float,
+    learned: LearnedModel | None,
+) -> CustomerRecommendations:
+    """Rank and explain for a taste already built: the part of :func:`recommend_in_index` that needs no catalog,
+    which a Ray worker runs with the index and the history the workstation sent it (:mod:`.batch_cluster`)."""
     ranked = recommend(index, taste, k=k, weights=weights, filters=filters, diversity=diversity, learned=learned)
     return CustomerRecommendations(taste, tuple((r, explain(index, taste, r)) for r in ranked))
 
