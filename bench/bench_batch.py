@@ -1,6 +1,7 @@
 """Batch recommendations benchmark: `recommend --all` for 1,000 customers on a 20,000-product catalog.
 
     python bench/bench_batch.py [--products 20000] [--customers 1000] [--format jsonl|csv] [--k 10] [--json]
+                                [--cluster local[2]|auto|ray://HOST:PORT]
 
 A catalog on disk, built synthetically before the clock starts: ``--products`` products in 8 categories, each with a
 stored feature row of the current extractor (style and visual vectors drawn around 60 style clusters, so tastes and
@@ -10,6 +11,11 @@ gives the co-occurrence real links) and 5% with none. The clock then times the b
 recommend --all --out FILE` runs it: the style index loaded from the catalog (cold cache), every customer's history
 read, ranked (on ``--workers`` threads), explained and written to the file (atomically). Goal (issue 10): under
 60 s on this 2-core CPU.
+
+With ``--cluster`` the ranking runs on Ray tasks instead (issue 14, `recommend --all --cluster`): the cluster is
+connected (or, ``local[N]``, started) once before the clock starts, its start time printed apart, and each timed
+batch joins it, as a workstation that keeps a cluster up would; the file is then compared with a single-machine run's
+(``identical``).
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord, ImageInfo, ProductRecord
+from stylerec_desktop.core.cluster import ClusterSpec, open_cluster, parse_cluster
 from stylerec_desktop.core.jobs import run_job
 from stylerec_desktop.core.recommend.batch import batch_workers, recommend_batch
+from stylerec_desktop.core.recommend.batch_cluster import recommend_batch_on_cluster
 from stylerec_desktop.core.recommend.features import (
     PALETTE_SIZE,
     PATTERN_DIM,
@@ -94,31 +102,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="ranking threads (default: the app's)")
     parser.add_argument("--repeats", type=int, default=1, help="batches timed one after the other on the same "
                         "catalog, each with a cold index cache")  # fmt: skip
+    parser.add_argument("--cluster", default=None, help="rank on this Ray cluster (auto, ray://HOST:PORT, local[N])")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     started = time.perf_counter()
     catalog, _ = build_catalog(folder / "catalog", args.products, args.customers)
     build_s = time.perf_counter() - started
-    for _ in range(args.repeats):
-        _timed_batch(catalog, folder, args, build_s)
+    if args.cluster:
+        spec = parse_cluster(args.cluster)
+        started = time.perf_counter()
+        with open_cluster(spec) as session:
+            print(f"{spec}: {session.describe()}, started in {time.perf_counter() - started:.1f} s", flush=True)
+            for _ in range(args.repeats):
+                _timed_batch(catalog, folder, args, build_s, spec)
+    else:
+        for _ in range(args.repeats):
+            _timed_batch(catalog, folder, args, build_s)
     catalog.close()
     return 0
 
 
-def _timed_batch(catalog: Catalog, folder: Path, args: argparse.Namespace, build_s: float) -> None:
+def _timed_batch(
+    catalog: Catalog, folder: Path, args: argparse.Namespace, build_s: float, cluster: ClusterSpec | None = None
+) -> None:
     load_before = os.getloadavg()
     out = folder / f"recommendations.{args.format}"
     ids = sorted(catalog.customer_external_ids().values())
     workers = args.workers or batch_workers()
-    report = run_job(recommend_batch(catalog, ids, out, k=args.k, cache=IndexCache(), workers=workers))
+    if cluster is None:
+        report = run_job(recommend_batch(catalog, ids, out, k=args.k, cache=IndexCache(), workers=workers))
+    else:
+        report = run_job(recommend_batch_on_cluster(catalog, ids, out, cluster, k=args.k, cache=IndexCache()))
+    load_after = os.getloadavg()[0]
     lines = out.read_text(encoding="utf-8").count("\n")
+    identical = None
+    if cluster is not None:  # the same batch on this machine, untimed: the cluster must write the same bytes
+        reference = folder / f"reference.{args.format}"
+        run_job(recommend_batch(catalog, ids, reference, k=args.k, workers=workers))
+        identical = reference.read_bytes() == out.read_bytes()
     result = {
         "products": args.products,
         "customers": report.customers,
         "no_history": report.no_history,
         "k": args.k,
-        "workers": workers,
+        "workers": str(cluster) if cluster else workers,
         "format": report.format,
         "catalog_build_s": build_s,
         "batch_s": report.seconds,
@@ -127,7 +155,8 @@ def _timed_batch(catalog: Catalog, folder: Path, args: argparse.Namespace, build
         "file_lines": lines,
         "file_mb": out.stat().st_size / 2**20,
         "load_average_before": load_before[0],
-        "load_average_after": os.getloadavg()[0],
+        "load_average_after": load_after,
+        "identical_to_single_machine": identical,
     }
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -135,10 +164,11 @@ def _timed_batch(catalog: Catalog, folder: Path, args: argparse.Namespace, build
         return
     print(
         f"{report.customers:,} customers ({report.no_history} without history) x {args.products:,} products, "
-        f"k={args.k}, {report.format}, {workers} workers: {report.seconds:.1f} s "
+        f"k={args.k}, {report.format}, {result['workers']} workers: {report.seconds:.1f} s "
         f"(index load {report.index_seconds:.1f} s, "
         f"{result['per_customer_ms']:.1f} ms per customer); {lines} lines, {result['file_mb']:.1f} MB; "
-        f"load average {load_before[0]:.1f} -> {result['load_average_after']:.1f} (catalog built in {build_s:.0f} s)",
+        f"load average {load_before[0]:.1f} -> {load_after:.1f} (catalog built in {build_s:.0f} s)"
+        + ("" if identical is None else f"; file identical to a single-machine run: {identical}"),
         flush=True,
     )
 

@@ -1,4 +1,5 @@
-"""Indexing styles from the GUI: runs the core's resumable ``index_catalog`` job on the write lane.
+"""Indexing styles from the GUI: runs the core's resumable ``index_catalog`` job on the write lane (on the Ray
+cluster chosen in the settings when there is one: :mod:`.batch_jobs`).
 
 The job writes feature rows, so it shares the write lane with imports: it starts after an import queued before it
 and never races it for SQLite's lock. It is resumable, so a cancelled run (or a quit) only costs the batch in
@@ -12,8 +13,9 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.jobs import Job
-from stylerec_desktop.core.models.hardware import device_label
+from stylerec_desktop.gui.batch_jobs import indexing_job, where_label
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, Table
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane
 
@@ -41,6 +43,7 @@ class IndexController(QObject):
         self._runner = runner
         self._changes = changes
         self._device = device
+        self._cluster: ClusterSpec | None = None
         self._catalog: Catalog | None = None
         self._pending: JobHandle | None = None
 
@@ -65,6 +68,10 @@ class IndexController(QObject):
         """The device the next indexing run uses (Settings ▸ Processing)."""
         self._device = device
 
+    def set_cluster(self, cluster: ClusterSpec | None) -> None:
+        """The Ray cluster the next indexing run uses, None for this machine (Settings ▸ Processing)."""
+        self._cluster = cluster
+
     def start(self) -> JobHandle | None:
         """Queue an indexing run (none when no catalog is open; the one queued or running when there is one).
         Returns its job."""
@@ -72,15 +79,13 @@ class IndexController(QObject):
             return None
         if self.busy:
             return self._pending
-        catalog, device = self._catalog, self._device
+        catalog, device, cluster = self._catalog, self._device, self._cluster
 
         def job() -> Job[object]:
-            # torch and the networks load on the worker thread, never on the GUI thread.
-            from stylerec_desktop.core.recommend.indexing import index_catalog
+            # torch and the networks load (and a cluster connects) on the worker thread, never on the GUI thread.
+            return indexing_job(catalog, device, cluster)
 
-            return index_catalog(catalog, device=device)
-
-        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, device=device_label(device))
+        self._pending = self._runner.submit(INDEX_TITLE, job, lane=Lane.WRITE, device=where_label(cluster, device))
         # A slot of ours, not a callback: a run that ends after this controller is gone (the window closed) tells
         # no one.
         self._pending.succeeded.connect(self._succeeded)

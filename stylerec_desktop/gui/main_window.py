@@ -31,6 +31,7 @@ from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui import dialogs, logbook, theme
+from stylerec_desktop.gui.batch_jobs import RecommendAllController
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, CatalogView, CatalogWatcher, Table
 from stylerec_desktop.gui.docking import StrayTabBarFix
 from stylerec_desktop.gui.edits import ProductEdits
@@ -142,13 +143,14 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.edits.failed.connect(lambda message: self.statusBar().showMessage(message, 15_000))
         self.customers_panel.productSelected.connect(self._show_product_from_history)
         self.imports.imported.connect(self._show_import_summary)
+        self.recommend_all.written.connect(lambda report: self.statusBar().showMessage(report.summary(), 15_000))
         self._wire_workspace()
         # Everything bound to the open catalog, the notifier first: its baseline is read before any write ends.
         self.catalog_views: tuple[CatalogView, ...] = (
             self.catalog_changes, self.edits, self.imports, self.indexer, self.style_index, self.catalog_panel,
             self.detail_panel,
             self.customers_panel, self.recommendations_panel, self.taste_panel, self.inspector_panel,
-            self.studio_panel, self.similar_panel, self.ranking_fitter,
+            self.studio_panel, self.similar_panel, self.ranking_fitter, self.recommend_all,
         )  # fmt: skip
         for view in self.catalog_views:
             if isinstance(view, CatalogWatcher):
@@ -176,6 +178,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         """The merchandiser's workspace: taste under the customers, recommendations beside the product detail,
         the inspector and the studio below the grid (beside the jobs)."""
         self.indexer = IndexController(self.runner, self, changes=self.catalog_changes)
+        self.recommend_all = RecommendAllController(self.runner, self)
         # The style index loads when a catalog opens, not when the first customer is picked.
         self.style_index = StyleIndexWarmer(self.runner, self)
         self.recommendations_panel = RecommendationsPanel(self.runner, self.thumbnails)
@@ -369,7 +372,10 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.tune_action = self._action(catalog_menu, "&Tune recommendations for this catalog", self.tune_ranking)
         self.train_action = self._action(catalog_menu, "T&rain recommendation model…", self.train_model)
         self.evaluate_action = self._action(catalog_menu, "E&valuate recommendations…", self.show_evaluation)
-        for action in (self.tune_action, self.train_action, self.evaluate_action):
+        self.recommend_all_action = self._action(
+            catalog_menu, "Recommend to every &customer…", lambda: self.recommend_all.choose_and_start(self)
+        )
+        for action in (self.tune_action, self.train_action, self.evaluate_action, self.recommend_all_action):
             action.setEnabled(False)
 
         view_menu = self.menuBar().addMenu("&View")
@@ -436,6 +442,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.tune_action.setEnabled(writable)
         self.train_action.setEnabled(writable)
         self.evaluate_action.setEnabled(catalog is not None)
+        self.recommend_all_action.setEnabled(catalog is not None)
         for action in self.import_actions.values():
             action.setEnabled(writable)
         if catalog is None:
@@ -619,6 +626,8 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.studio_panel.set_processing(preferences.device, preferences.precision)
         self.recommendations_panel.set_default_weights(preferences.ranking_weights)
         self.indexer.set_device(preferences.device)
+        self.indexer.set_cluster(preferences.cluster)
+        self.recommend_all.set_cluster(preferences.cluster)
         self.ranking_fitter.set_device(preferences.device)
 
     def _trim_thumbnails(self, catalog: Catalog) -> None:

@@ -1,5 +1,5 @@
-"""The user's preferences, typed, over QSettings: processing device and precision, the default ranking blend and
-the thumbnail cache's size limit.
+"""The user's preferences, typed, over QSettings: processing device and precision, where batch jobs run (this
+machine or a Ray cluster), the default ranking blend and the thumbnail cache's size limit.
 
 :class:`AppSettings` reads and writes one value at a time with a default for each (a missing or garbled value
 reads as its default, never as an error); :class:`Preferences` is a snapshot of all of them, which the settings
@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QKeySequence
 
+from stylerec_desktop.core.cluster import ClusterSpec, parse_cluster
+from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.models.precision import PRECISIONS
 from stylerec_desktop.core.recommend.controls import RankingWeights
 
@@ -26,6 +28,10 @@ _DEVICE_KEY = "processing/device"
 _PRECISION_KEY = "processing/precision"
 _WEIGHTS_GROUP = "recommendations/weights"
 _THUMBNAIL_LIMIT_KEY = "thumbnails/disk_limit_mb"
+# Where batch jobs run is a workstation setting (which cluster this machine can reach), not a catalog's.
+_CLUSTER_ON_KEY = "processing/cluster_enabled"
+_CLUSTER_ADDRESS_KEY = "processing/cluster_address"
+DEFAULT_CLUSTER_ADDRESS = "auto"
 
 
 @dataclass(frozen=True)
@@ -36,10 +42,19 @@ class Preferences:
     precision: str = "auto"
     ranking_weights: RankingWeights = RankingWeights()
     thumbnail_limit_mb: int = DEFAULT_THUMBNAIL_LIMIT_MB
+    # Batch jobs (indexing, recommendations for every customer) on a Ray cluster at ``cluster_address``
+    # (``auto``, ``ray://HOST:PORT`` or ``local[N]``) when ``cluster_enabled``; on this machine otherwise.
+    cluster_enabled: bool = False
+    cluster_address: str = DEFAULT_CLUSTER_ADDRESS
 
     @property
     def thumbnail_limit_bytes(self) -> int:
         return self.thumbnail_limit_mb * 1024 * 1024
+
+    @property
+    def cluster(self) -> ClusterSpec | None:
+        """Where batch jobs run: the cluster, or None for this machine."""
+        return parse_cluster(self.cluster_address) if self.cluster_enabled else None
 
 
 class AppSettings:
@@ -96,10 +111,30 @@ class AppSettings:
             raise ValueError(f"thumbnail cache limit must be {MIN_THUMBNAIL_LIMIT_MB}..{MAX_THUMBNAIL_LIMIT_MB} MB")
         self._settings.setValue(_THUMBNAIL_LIMIT_KEY, int(megabytes))
 
+    # -- batch jobs on a cluster -----------------------------------------------------------------------------
+
+    def cluster_enabled(self) -> bool:
+        return str(self._settings.value(_CLUSTER_ON_KEY, "false")).lower() == "true"
+
+    def cluster_address(self) -> str:
+        """The stored address when it is one :func:`parse_cluster` accepts, else ``auto``."""
+        value = self._settings.value(_CLUSTER_ADDRESS_KEY, DEFAULT_CLUSTER_ADDRESS)
+        try:
+            return str(parse_cluster(str(value)))
+        except UserError:
+            return DEFAULT_CLUSTER_ADDRESS
+
+    def set_cluster(self, enabled: bool, address: str) -> None:
+        """Raises :class:`UserError` (naming the accepted forms) for an address :func:`parse_cluster` refuses."""
+        spec = parse_cluster(address)
+        self._settings.setValue(_CLUSTER_ON_KEY, "true" if enabled else "false")
+        self._settings.setValue(_CLUSTER_ADDRESS_KEY, str(spec))
+
     # -- all at once ---------------------------------------------------------------------------------------
 
     def preferences(self) -> Preferences:
-        return Preferences(self.device(), self.precision(), self.ranking_weights(), self.thumbnail_limit_mb())
+        return Preferences(self.device(), self.precision(), self.ranking_weights(), self.thumbnail_limit_mb(),
+                           self.cluster_enabled(), self.cluster_address())  # fmt: skip
 
     def save(self, preferences: Preferences) -> None:
         """Store every value of ``preferences`` and write them to disk."""
@@ -107,6 +142,7 @@ class AppSettings:
         self.set_precision(preferences.precision)
         self.set_ranking_weights(preferences.ranking_weights)
         self.set_thumbnail_limit_mb(preferences.thumbnail_limit_mb)
+        self.set_cluster(preferences.cluster_enabled, preferences.cluster_address)
         self._settings.sync()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,18 +116,36 @@ def _start_local(ray: ModuleType, workers: int) -> Any:
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(_PACKAGE_ROOT), *([old] if old else [])])
     try:
-        local = Cluster(
-            initialize_head=True,
-            head_node_args={"num_cpus": 0, "object_store_memory": LOCAL_OBJECT_STORE_BYTES},
-        )
-        for _ in range(workers):
-            local.add_node(num_cpus=1, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
+        with _sigterm_hooks_only_on_main_thread(ray):
+            local = Cluster(
+                initialize_head=True,
+                head_node_args={"num_cpus": 0, "object_store_memory": LOCAL_OBJECT_STORE_BYTES},
+            )
+            for _ in range(workers):
+                local.add_node(num_cpus=1, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
     finally:
         if old is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = old
     return local
+
+
+@contextmanager
+def _sigterm_hooks_only_on_main_thread(ray: ModuleType) -> Iterator[None]:
+    """Let a job on a worker thread (the GUI's) start a local cluster: each node Ray starts installs a SIGTERM
+    handler, which Python allows only on the main thread ("signal only works in main thread"). Off it, skip that
+    one handler; the nodes are still stopped by :meth:`ClusterSession.close` and by Ray's own exit hook."""
+    if threading.current_thread() is threading.main_thread():
+        yield
+        return
+    utils = ray._private.utils
+    original = utils.set_sigterm_handler
+    utils.set_sigterm_handler = lambda handler: None
+    try:
+        yield
+    finally:
+        utils.set_sigterm_handler = original
 
 
 @contextmanager

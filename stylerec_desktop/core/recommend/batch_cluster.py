@@ -195,6 +195,8 @@ def recommend_batch_on_cluster(
         raise UserError("No customers to recommend to: the catalog has none, or the list is empty.")
     if k < 1:
         raise UserError(f"k must be at least 1, got {k}.")
+    if not catalog.has_image_features():  # said before a cluster is started for nothing
+        raise UserError("No product images are indexed yet: run `stylerec index` first.")
     total = len(customer_ids)
     started = time.perf_counter()
     yield Progress(0, total, f"Starting the Ray cluster {cluster}" if cluster.kind == "local"

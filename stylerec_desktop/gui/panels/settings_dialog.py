@@ -1,5 +1,5 @@
-"""File ▸ Settings…: processing device and precision, the catalog and its thumbnail cache, the default ranking blend,
-and the pretrained networks.
+"""File ▸ Settings…: processing device and precision, where batch jobs run (this machine or a Ray cluster), the
+catalog and its thumbnail cache, the default ranking blend, and the pretrained networks.
 
 Nothing here blocks the GUI thread: which devices PyTorch sees is asked on a worker (torch may not be loaded yet when
 the dialog opens), the thumbnail folder is measured, trimmed and cleared on a worker, and switching device or
@@ -46,6 +46,7 @@ from stylerec_desktop.core.recommend.controls import RankingWeights
 from stylerec_desktop.core.thumbnail_cache import CacheUsage
 from stylerec_desktop.gui.jobs import JobInfo, JobRunner, LatestOnly
 from stylerec_desktop.gui.panels.catalog_fit import CatalogFitBox
+from stylerec_desktop.gui.panels.cluster_box import ClusterBox
 from stylerec_desktop.gui.panels.models_page import ModelsPage
 from stylerec_desktop.gui.ranking_fit import RankingFitter
 from stylerec_desktop.gui.settings import (
@@ -193,11 +194,14 @@ class SettingsDialog(QDialog):
         unload = QLabel("Changing either unloads the networks; the next preview loads them again (a second or two).")
         unload.setWordWrap(True)
         unload.setProperty("role", "muted")
+        self.cluster_box = ClusterBox()
+        self.cluster_box.changed.connect(self._changed)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(device_box)
         layout.addWidget(precision_box)
         layout.addWidget(unload)
+        layout.addWidget(self.cluster_box)
         layout.addStretch(1)
         return page
 
@@ -302,7 +306,8 @@ class SettingsDialog(QDialog):
         checked = self.precision_group.checkedButton()
         precision = next((v for v, b in self.precision_buttons.items() if b is checked), "auto")
         weights = RankingWeights(**{name: spin.value() for name, spin in self.weight_boxes.items()})
-        return Preferences(self.device_combo.currentData(), precision, weights, self.limit_box.value())
+        return Preferences(self.device_combo.currentData(), precision, weights, self.limit_box.value(),
+                           *self.cluster_box.value())  # fmt: skip
 
     def apply(self) -> Preferences:
         """Store the controls' values; unload the networks when the device or precision changed; trim the
@@ -358,7 +363,9 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _changed(self) -> None:
-        self.apply_button.setEnabled(self.preferences() != self._applied)
+        valid = self.cluster_box.valid  # a bad cluster address is marked on its field; nothing is stored until fixed
+        self.apply_button.setEnabled(valid and self.preferences() != self._applied)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(valid)
         self._warn_about_device()
 
     def _show_preferences(self, preferences: Preferences) -> None:
@@ -370,6 +377,7 @@ class SettingsDialog(QDialog):
         for name, value in preferences.ranking_weights.as_dict().items():
             self.weight_boxes[name].setValue(value)
         self.limit_box.setValue(preferences.thumbnail_limit_mb)
+        self.cluster_box.set_value(preferences.cluster_enabled, preferences.cluster_address)
         self._changed()
 
     def _show_catalog(self) -> None:
