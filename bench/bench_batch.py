@@ -136,10 +136,11 @@ def _timed_batch(
         report = run_job(recommend_batch_on_cluster(catalog, ids, out, cluster, k=args.k, cache=IndexCache()))
     load_after = os.getloadavg()[0]
     lines = out.read_text(encoding="utf-8").count("\n")
-    identical = None
-    if cluster is not None:  # the same batch on this machine, untimed: the cluster must write the same bytes
+    identical = single_s = None
+    if cluster is not None:  # the same batch on this machine right after (a paired figure): the same bytes?
         reference = folder / f"reference.{args.format}"
-        run_job(recommend_batch(catalog, ids, reference, k=args.k, workers=workers))
+        single = run_job(recommend_batch(catalog, ids, reference, k=args.k, cache=IndexCache(), workers=workers))
+        single_s = single.seconds
         identical = reference.read_bytes() == out.read_bytes()
     result = {
         "products": args.products,
@@ -157,6 +158,7 @@ def _timed_batch(
         "load_average_before": load_before[0],
         "load_average_after": load_after,
         "identical_to_single_machine": identical,
+        "single_machine_right_after_s": single_s,
     }
     if args.json:
         json.dump(result, sys.stdout, indent=2)
@@ -168,7 +170,8 @@ def _timed_batch(
         f"(index load {report.index_seconds:.1f} s, "
         f"{result['per_customer_ms']:.1f} ms per customer); {lines} lines, {result['file_mb']:.1f} MB; "
         f"load average {load_before[0]:.1f} -> {load_after:.1f} (catalog built in {build_s:.0f} s)"
-        + ("" if identical is None else f"; file identical to a single-machine run: {identical}"),
+        + ("" if identical is None else f"; the same batch on this machine right after: {single_s:.1f} s "
+           f"({workers} threads), file identical: {identical} (load {os.getloadavg()[0]:.1f})"),
         flush=True,
     )
 

@@ -214,7 +214,7 @@ def recommend_batch_on_cluster(
         chunks = _Chunks(catalog, ref, customer_ids, chunk_size(total, session.cpus))
         tasks = run_tasks(session, rank_chunk, chunks)
         with atomic_file(out) as stream, contextlib.closing(tasks):
-            tally = yield from _write_in_order(stream, fmt, tasks, chunks.size, total, where)
+            tally = yield from _write_in_order(stream, fmt, tasks, total, where)
         yield Progress(total, total, f"Writing the file, {where}")
     return BatchReport(
         path=out, format=fmt, customers=total, no_history=tally[0], empty=tally[1],
@@ -223,12 +223,12 @@ def recommend_batch_on_cluster(
 
 
 def _write_in_order(
-    stream: Any, fmt: str, tasks: Iterator[tuple[int, list[BatchLine]]], size: int, total: int, where: str
+    stream: Any, fmt: str, tasks: Iterator[tuple[int, list[BatchLine]]], total: int, where: str
 ) -> Generator[Progress, None, tuple[int, int]]:
-    """Write each chunk's lines once every chunk before it is written (tasks finish in any order); returns
-    ``(no_history, empty)`` counts."""
+    """Write each chunk's lines once every chunk before it is written (tasks finish in any order); progress counts
+    the customers ranked so far, written or waiting for an earlier chunk. Returns ``(no_history, empty)`` counts."""
     waiting: dict[int, list[BatchLine]] = {}
-    next_chunk = done = no_history = empty = 0
+    next_chunk = ranked = no_history = empty = 0
     throttle = Throttle()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -236,6 +236,7 @@ def _write_in_order(
         writer.writerow(CSV_COLUMNS)
     for position, lines in tasks:
         waiting[position] = lines
+        ranked += len(lines)
         while next_chunk in waiting:
             for line in waiting.pop(next_chunk):
                 no_history += line.no_history
@@ -247,8 +248,7 @@ def _write_in_order(
             stream.write(buffer.getvalue().encode("utf-8"))
             buffer.seek(0)
             buffer.truncate()
-            done = min(total, (next_chunk + 1) * size)
             next_chunk += 1
         if throttle.ready():
-            yield Progress(done, total, f"Recommended for {done} of {total} customers, {where}")
+            yield Progress(ranked, total, f"Recommended for {ranked} of {total} customers, {where}")
     return no_history, empty
