@@ -23,6 +23,7 @@ from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress, run_job
 from stylerec_desktop.core.recommend.batch import recommend_batch
 from stylerec_desktop.core.recommend.batch_cluster import chunk_size, recommend_batch_on_cluster
 from stylerec_desktop.core.recommend.ranking import Filters
+from stylerec_desktop.core.recommend.taste import events_from_history
 
 pytest.importorskip("ray")
 
@@ -125,6 +126,17 @@ def test_cancel_on_the_cluster_leaves_no_file_and_keeps_an_older_one(
     assert out.read_text(encoding="utf-8") == "yesterday's list\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["recs.jsonl"]
     assert cluster.ray.is_initialized()  # a job that joined the cluster leaves it running for the next
+
+
+def test_histories_read_per_chunk_are_the_ones_recommend_reads(catalog_dir: Path) -> None:
+    with Catalog.open(catalog_dir) as catalog:
+        read = catalog.events_of_customers([*CUSTOMERS, "NOBODY"])
+        assert list(read) == sorted(CUSTOMERS) and "NOBODY" not in read
+        for customer_id in CUSTOMERS:
+            internal, events = read[customer_id]
+            assert internal == catalog.customer(customer_id).id
+            assert events == events_from_history(catalog.customer_history(customer_id))  # same events, same order
+        assert sum(1 for c in CUSTOMERS if not read[c][1]) == 5
 
 
 def test_cluster_is_for_batches_only(catalog_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

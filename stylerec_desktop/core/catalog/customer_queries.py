@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from stylerec_desktop.core.catalog.records import Customer, CustomerRecord, EventRecord, HistoryItem, InteractionRow
 from stylerec_desktop.core.catalog.search import LIKE_ESCAPE, customer_search_text, like_pattern, search_words
-from stylerec_desktop.core.catalog.table_group import TableGroup, format_ts, parse_ts
+from stylerec_desktop.core.catalog.table_group import CHUNK, TableGroup, format_ts, parse_ts
 from stylerec_desktop.core.errors import NotFound, UserError
 
+#: One event as the recommender reads it: ``(product_id, kind, ts, quantity)``.
+EventTuple = tuple[int, str, datetime, int]
 _CUSTOMER_COLUMNS = "c.id, c.customer_id, c.name, c.email, c.country, c.joined, c.attributes"
 #: How :meth:`CustomerQueries.customers` can sort, and the SQL of each (ties by id, so a page is stable).
 CUSTOMER_ORDERS = {
@@ -125,6 +128,30 @@ class CustomerQueries(TableGroup):
             HistoryItem(r[0], parse_ts(r[1]), r[2], r[3], r[4], r[5], r[6], self._load_path(r[7]), r[8])
             for r in rows
         ]
+
+    def events_of_customers(self, customer_ids: Sequence[str]) -> dict[str, tuple[int, list[EventTuple]]]:
+        """For each of ``customer_ids`` (their own ids) known to the catalog: their internal id and their events
+        ``(product_id, kind, ts, quantity)``, newest first, in the order :meth:`customer_history` gives them. What
+        the recommender needs of a history, for many customers in one statement per :data:`CHUNK` of them (batch
+        recommendations on a cluster read a task's customers at once: one customer at a time took 2.3 ms each)."""
+        internal = self.customer_ids_by_external(customer_ids)
+        external = {i: c for c, i in internal.items()}
+        found: dict[str, tuple[int, list[EventTuple]]] = {c: (i, []) for c, i in internal.items()}
+        keys = list(external)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            rows = self.db.execute(
+                f"""
+                SELECT e.customer_id, e.product_id, e.kind, e.ts, e.quantity
+                FROM events e
+                JOIN products p ON p.id = e.product_id
+                WHERE e.customer_id IN ({",".join("?" * len(chunk))})
+                ORDER BY e.customer_id, e.ts DESC, e.id DESC""",
+                chunk,
+            )
+            for customer, product, kind, ts, quantity in rows:
+                found[external[customer]][1].append((product, kind, parse_ts(ts), quantity))
+        return found
 
     def customer_external_ids(self) -> dict[int, str]:
         """Internal customer id -> the customer's own id (what users type)."""

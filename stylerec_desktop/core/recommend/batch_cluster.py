@@ -47,7 +47,7 @@ from stylerec_desktop.core.recommend.service import (
     ranking_for,
     recommend_for_taste,
 )
-from stylerec_desktop.core.recommend.taste import TasteEvent, TasteSettings, customer_taste, events_from_history
+from stylerec_desktop.core.recommend.taste import TasteEvent, TasteSettings, customer_taste
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.recommend.index import StyleIndex
@@ -76,7 +76,8 @@ class RankingInputs:
 @dataclass(frozen=True)
 class CustomerHistory:
     """One customer as the workstation read them: their own id, the catalog's internal id, and their events
-    ``(product_id, kind, ts, quantity)``, newest first (as :func:`.taste.events_from_history` gives them)."""
+    ``(product_id, kind, ts, quantity)``, newest first (``Catalog.events_of_customers``: the order of
+    ``customer_history``, which the single-machine path reads, so tastes sum in the same order)."""
 
     customer_id: str
     internal_id: int
@@ -155,12 +156,12 @@ class _Chunks(Sequence[tuple[Any, list[CustomerHistory]]]):
         if not 0 <= position < len(self):
             raise IndexError(position)
         ids = self._ids[position * self.size : (position + 1) * self.size]
-        return self._ref, [self._history(customer_id) for customer_id in ids]
-
-    def _history(self, customer_id: str) -> CustomerHistory:
-        customer = self._catalog.customer(customer_id)
-        events = events_from_history(self._catalog.customer_history(customer_id))
-        return CustomerHistory(customer.customer_id, customer.id, events)
+        events = self._catalog.events_of_customers(ids)
+        missing = [c for c in ids if c not in events]
+        if missing:
+            raise UserError(f"Customer {missing[0]!r} is no longer in this catalog (removed while the batch ran): "
+                            "run the batch again.")  # fmt: skip
+        return self._ref, [CustomerHistory(c, *events[c]) for c in ids]
 
 
 def chunk_size(customers: int, cpus: int) -> int:
