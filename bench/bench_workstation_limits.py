@@ -10,7 +10,8 @@
 - **Image bytes**: what a worker is sent per picture when the cluster cannot read the images itself. scikit-image's
   four photographs (coffee, chelsea, astronaut, rocket; 300-512 px) encoded as JPEG quality 90 with Pillow: mean
   bytes and bits per pixel, and the bytes a 1024x1024 and a 2048x2048 product photo would take at that bit rate
-  (an extrapolation, labelled as such: those sizes are not measured here).
+  (an extrapolation, labelled as such: those sizes are not measured here); and the same for PNG, what a render
+  comes back as.
 """
 
 from __future__ import annotations
@@ -68,16 +69,18 @@ def photo_bytes() -> dict[str, float]:
     """Mean JPEG (quality 90) bytes and bits per pixel of scikit-image's four photographs."""
     from skimage import data
 
-    sizes, pixels = [], []
+    sizes, png_sizes, pixels = [], [], []
     for name in ("coffee", "chelsea", "astronaut", "rocket"):
         image = Image.fromarray(getattr(data, name)())
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=90)
-        sizes.append(buffer.tell())
+        for fmt, options, into in (("JPEG", {"quality": 90}, sizes), ("PNG", {}, png_sizes)):
+            buffer = io.BytesIO()
+            image.save(buffer, fmt, **options)
+            into.append(buffer.tell())
         pixels.append(image.width * image.height)
     bpp = 8 * sum(sizes) / sum(pixels)
     return {"mean_bytes": sum(sizes) / len(sizes), "bits_per_pixel": bpp,
-            "extrapolated_1024_bytes": bpp * 1024**2 / 8, "extrapolated_2048_bytes": bpp * 2048**2 / 8}  # fmt: skip
+            "extrapolated_1024_bytes": bpp * 1024**2 / 8, "extrapolated_2048_bytes": bpp * 2048**2 / 8,
+            "png_bits_per_pixel": 8 * sum(png_sizes) / sum(pixels)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"JPEG q90 photographs: {photos['mean_bytes'] / 1024:.0f} KiB mean, {photos['bits_per_pixel']:.2f} bits "
           f"per pixel; at that rate 1024x1024 ~{photos['extrapolated_1024_bytes'] / 1024:.0f} KiB, 2048x2048 "
           f"~{photos['extrapolated_2048_bytes'] / 1024:.0f} KiB (extrapolated)")  # fmt: skip
+    print(f"PNG (what stylize writes) of the same photographs: {photos['png_bits_per_pixel']:.1f} bits per pixel; "
+          f"1024x1024 ~{photos['png_bits_per_pixel'] * 1024**2 / 8 / 2**20:.1f} MiB (extrapolated)")  # fmt: skip
     print(f"load average {load_before:.1f} -> {result['load_average_after']:.1f}")
     return 0
 
