@@ -6,8 +6,8 @@ Connecting to a cluster, or starting ``local[N]``, takes seconds: it happens ins
 and the job's first message after it says where it runs ("Running on 2 Ray workers, 0 GPUs (local[2])"), which the
 Jobs panel shows.
 
-Cluster indexing (issue 14) is built in ``core/recommend/index_cluster.py`` as ``index_catalog_on_cluster(catalog,
-cluster)``; a build without it indexes on this machine and says so in the job's first message. The batch render
+Cluster indexing (issue 14) is built in ``core/recommend/index_cluster.py`` (another branch); a build without it
+indexes on this machine and says so in the job's first message. The batch render
 and export jobs get the same setting once their cluster paths exist (``core/stylize/cluster.py``,
 ``core/export/cluster.py``): pass :attr:`Preferences.cluster` to them where the studio and the export dialog start
 their jobs.
@@ -42,15 +42,18 @@ def where_label(cluster: ClusterSpec | None, device: str) -> str:
 
 
 def cluster_indexing() -> Callable[..., Job[Any]] | None:
-    """``index_catalog_on_cluster`` when this build has it, else None. Call it on a worker thread: the module
-    loads torch."""
+    """The core's cluster indexing job, ``(catalog, cluster, device=...)``, when this build has it, else None.
+    Call it on a worker thread: the module loads torch."""
     try:
-        from stylerec_desktop.core.recommend.index_cluster import (  # type: ignore[import-not-found,unused-ignore]
-            index_catalog_on_cluster,
-        )
+        from stylerec_desktop.core.recommend import index_cluster  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
-    return index_catalog_on_cluster  # type: ignore[no-any-return,unused-ignore]
+    # The issue named it index_catalog_on_cluster; the branch that builds it calls it index_on_cluster.
+    for name in ("index_on_cluster", "index_catalog_on_cluster"):
+        job = getattr(index_cluster, name, None)
+        if callable(job):
+            return job  # type: ignore[no-any-return]
+    return None
 
 
 def indexing_job(catalog: Catalog, device: str, cluster: ClusterSpec | None) -> Job[Any]:
@@ -61,7 +64,8 @@ def indexing_job(catalog: Catalog, device: str, cluster: ClusterSpec | None) -> 
         return index_catalog(catalog, device=device)
     on_cluster = cluster_indexing()
     if on_cluster is not None:
-        return on_cluster(catalog, cluster)
+        # A cluster's workers have CUDA GPUs or none: Apple's MPS (a workstation setting) means "auto" there.
+        return on_cluster(catalog, cluster, device="auto" if device == "mps" else device)
     log.warning("%s (chosen: %s)", NO_CLUSTER_INDEXING, cluster)
     return _said_first(NO_CLUSTER_INDEXING, index_catalog(catalog, device=device))
 
@@ -127,8 +131,11 @@ class RecommendAllController(QObject):
 
             return recommend_batch_on_cluster(catalog, customer_ids, out, cluster, k=k)
 
-        # The read lane: it writes a file, never the catalog.
-        self._job = self._runner.submit(RECOMMEND_ALL_TITLE, job, lane=Lane.READ, device=where_label(cluster, "cpu"))
+        # It writes a file, never the catalog: the read lane. On a cluster, the write lane, where cluster indexing
+        # runs too: a second job joins the Ray connection the first opened, and the first closing it (stopping a
+        # local[N] it started) would take the second's workers away, so cluster jobs take turns.
+        lane = Lane.READ if cluster is None else Lane.WRITE
+        self._job = self._runner.submit(RECOMMEND_ALL_TITLE, job, lane=lane, device=where_label(cluster, "cpu"))
         self._job.succeeded.connect(self._succeeded)
         return self._job
 

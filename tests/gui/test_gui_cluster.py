@@ -5,6 +5,7 @@ started from the window runs on the chosen cluster with the Jobs panel saying wh
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +18,9 @@ from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord
 from stylerec_desktop.core.cluster import ClusterSpec, parse_cluster
-from stylerec_desktop.core.jobs import run_job
+from stylerec_desktop.core.jobs import Progress, run_job
 from stylerec_desktop.core.recommend.batch import recommend_batch
+from stylerec_desktop.gui import batch_jobs
 from stylerec_desktop.gui.jobs import JobRunner, JobState
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels import cluster_box, settings_dialog
@@ -165,3 +167,16 @@ def test_recommend_to_every_customer_runs_on_the_chosen_cluster_and_the_jobs_pan
         run_job(recommend_batch(catalog, sorted(CUSTOMERS), reference, k=4))
     assert out.read_bytes() == reference.read_bytes()
     qtbot.waitUntil(lambda: "Wrote recommendations for 12 customers" in window.statusBar().currentMessage())
+
+
+def test_a_build_without_cluster_indexing_indexes_here_and_says_so(
+    feature_catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_jobs, "cluster_indexing", lambda: None)
+    folder = tmp_path / "catalog"
+    shutil.copytree(feature_catalog_dir, folder)
+    steps: list[Progress] = []
+    with Catalog.open(folder) as catalog:
+        report = run_job(batch_jobs.indexing_job(catalog, "cpu", parse_cluster("local[2]")), steps.append)
+    assert steps[0].message == "Indexing on this machine: this version cannot index on a Ray cluster yet"
+    assert (report.indexed, report.already_indexed) == (0, 18)  # all there already: the local job found nothing to do
