@@ -183,10 +183,11 @@ def recommend_batch_on_cluster(
 ) -> Job[BatchReport]:
     """:func:`.batch.recommend_batch` with the ranking done by Ray tasks on ``cluster``; same file, same report.
 
-    A job: its first progress message is the cluster's :meth:`~.ClusterSession.describe` ("running on 2 Ray
-    workers, 0 GPUs (local[2])"), then one unit per customer. Closing it (cancel) cancels the tasks in flight,
-    removes the partly written file and, for ``local[N]``, stops the cluster it started. Drive it from one thread
-    (the catalog connection that reads the histories belongs to it).
+    A job: it says it is starting or connecting, then, connected, the cluster's :meth:`~.ClusterSession.describe`
+    ("Running on 2 Ray workers, 0 GPUs (local[2])"), which every later message repeats; one unit per customer.
+    The report's ``index_seconds`` includes putting the index into the object store. Closing it (cancel) cancels
+    the tasks in flight, removes the partly written file and, for ``local[N]``, stops the cluster it started. Drive
+    it from one thread (the catalog connection that reads the histories belongs to it).
     """
     out = Path(out)
     fmt = output_format(out)
@@ -216,7 +217,7 @@ def recommend_batch_on_cluster(
         tasks = run_tasks(session, rank_chunk, chunks)
         with atomic_file(out) as stream, contextlib.closing(tasks):
             tally = yield from _write_in_order(stream, fmt, tasks, total, where)
-        yield Progress(total, total, f"Writing the file, {where}")
+            yield Progress(total, total, f"Writing the file, {where}")
     return BatchReport(
         path=out, format=fmt, customers=total, no_history=tally[0], empty=tally[1],
         seconds=time.perf_counter() - started, index_seconds=index_seconds,
