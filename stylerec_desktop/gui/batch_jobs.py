@@ -52,7 +52,7 @@ def cluster_indexing() -> Callable[..., Job[Any]] | None:
     for name in ("index_on_cluster", "index_catalog_on_cluster"):
         job = getattr(index_cluster, name, None)
         if callable(job):
-            return job  # type: ignore[no-any-return]
+            return job
     return None
 
 
