@@ -134,9 +134,9 @@ def index_catalog(
     if processes is None:
         processes = workers > PROCESS_POOL_ABOVE and len(pending) >= PROCESS_POOL_MIN_IMAGES
     # On CUDA the images are decoded and analysed on the GPU (gpu_prepare; STYLEREC_DEVICE_PREPARE switches it).
-    device = getattr(extractor, "device", None)  # stand-in extractors (tests, wrappers) may not say
-    on_device = device is not None and prepares_on_device(device)
-    pool = DevicePreparer(device, workers) if on_device else preparation_pool(workers, processes)
+    net_device = getattr(extractor, "device", None)  # stand-in extractors (tests, wrappers) may not say
+    on_device = net_device is not None and prepares_on_device(net_device)
+    pool = DevicePreparer(net_device, workers) if on_device else preparation_pool(workers, processes)
     try:
         upcoming = _submit(pool, batches[0]) if batches else []
         for number, batch in enumerate(batches):
