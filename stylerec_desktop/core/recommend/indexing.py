@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import torch
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
@@ -134,8 +135,8 @@ def index_catalog(
     if processes is None:
         processes = workers > PROCESS_POOL_ABOVE and len(pending) >= PROCESS_POOL_MIN_IMAGES
     # On CUDA the images are decoded and analysed on the GPU (gpu_prepare; STYLEREC_DEVICE_PREPARE switches it).
-    net_device = getattr(extractor, "device", None)  # stand-in extractors (tests, wrappers) may not say
-    on_device = net_device is not None and prepares_on_device(net_device)
+    net_device = getattr(extractor, "device", torch.device("cpu"))  # stand-in extractors (tests) may not say
+    on_device = prepares_on_device(net_device)
     pool = DevicePreparer(net_device, workers) if on_device else preparation_pool(workers, processes)
     try:
         upcoming = _submit(pool, batches[0]) if batches else []
