@@ -13,8 +13,9 @@ job runs the networks on batch i):
   on the job thread's default stream; the squares it returns are marked as used by that stream, so the allocator
   cannot hand their memory out while the networks still read it;
 - any image the device path cannot take, per image, goes the CPU way (:func:`.prepare.prepare_for_index`): PNG,
-  WebP and other formats, CMYK JPEGs, rotated JPEGs (EXIF orientation), files that do not end like a JPEG, and any
-  JPEG the decoder refuses. A file that cannot be read comes back as its message, as on the CPU path.
+  WebP and other formats, CMYK JPEGs, rotated JPEGs (EXIF orientation), files that do not end like a JPEG, pictures
+  under 16 px a side, and any JPEG the decoder refuses. A file that cannot be read comes back as its message, as
+  on the CPU path.
 
 When it is used: on CUDA by default; ``STYLEREC_DEVICE_PREPARE=off`` keeps the CPU preparation (for comparisons),
 ``on`` forces this path on any device (the CPU too, where it is slower than the CPU path and used by tests).
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 #: The environment variable that switches preparation on the device: ``auto`` (default: on CUDA only), ``on``, ``off``.
 SWITCH = "STYLEREC_DEVICE_PREPARE"
 _ON, _OFF = {"on", "1", "yes", "true"}, {"off", "0", "no", "false"}
+_MIN_SIDE = 16
 
 
 def prepares_on_device(device: torch.device) -> bool:
@@ -72,6 +74,8 @@ def _is_plain_jpeg(path: Path, data: bytes) -> bool:
     with _open_checked(path, data) as image:
         if image.format != "JPEG" or image.mode not in ("RGB", "L") or _orientation(image) != 1:
             return False
+        if min(image.size) < _MIN_SIDE:
+            return False  # the CPU path's analysis has its own answers for pictures too small to analyse
     # A truncated JPEG lacks its end marker; PIL reports it as damaged, while a GPU decoder may fill in grey.
     return data.rstrip(b"\0").endswith(b"\xff\xd9")
 

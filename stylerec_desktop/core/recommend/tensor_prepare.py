@@ -100,42 +100,19 @@ def thumbnail_size(height: int, width: int, side: int) -> tuple[int, int]:
     return side, new_w
 
 
-def _resize(image: torch.Tensor, height: int, width: int, mode: str) -> torch.Tensor:
-    """Resize float ``(C, H, W)`` 0..255 to ``(height, width)`` and round to whole levels, as the 8-bit CPU path
+def _resize(images: torch.Tensor, height: int, width: int, mode: str) -> torch.Tensor:
+    """Resize float ``(N, C, H, W)`` 0..255 to ``(height, width)`` and round to whole levels, as the 8-bit CPU path
     stores each step. ``mode``: ``area`` (OpenCV's INTER_AREA for shrinking), ``linear`` (INTER_LINEAR, for
     enlarging) or ``bicubic`` (antialiased, standing in for PIL's Lanczos thumbnail)."""
-    if tuple(image.shape[-2:]) == (height, width):
-        return image
-    batch = image[None]
+    if tuple(images.shape[-2:]) == (height, width):
+        return images
     if mode == "area":
-        out = F.interpolate(batch, size=(height, width), mode="area")
+        out = F.interpolate(images, size=(height, width), mode="area")
     elif mode == "linear":
-        out = F.interpolate(batch, size=(height, width), mode="bilinear", align_corners=False)
+        out = F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False)
     else:
-        out = F.interpolate(batch, size=(height, width), mode=mode, antialias=True, align_corners=False)
-    return out[0].clamp_(0, 255).round_()
-
-
-def shrink(image: torch.Tensor) -> torch.Tensor:
-    """A decoded picture ``(3, H, W)`` uint8 as the CPU path's ``load_image(path, max_side=256)`` sees it: float
-    ``(3, h, w)`` 0..255 whole levels fitting 256 px."""
-    height, width = image.shape[-2:]
-    new_h, new_w = thumbnail_size(height, width, PREP_SIDE)
-    return _resize(image.float(), new_h, new_w, "bicubic")
-
-
-def _canvas_of(small: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``(3, h_i, w_i)`` float images into an ``(N, 3, S, S)`` mirror-continued canvas + ``valid`` mask."""
-    device = small[0].device
-    canvas = torch.empty((len(small), 3, _CANVAS, _CANVAS), device=device)
-    valid = torch.zeros((len(small), 1, _CANVAS, _CANVAS), dtype=torch.bool, device=device)
-    for i, image in enumerate(small):
-        h, w = image.shape[-2:]
-        rows = torch.from_numpy(ops.reflect_indices(h, _CANVAS)).to(device)
-        cols = torch.from_numpy(ops.reflect_indices(w, _CANVAS)).to(device)
-        canvas[i] = image[:, rows][:, :, cols]
-        valid[i, :, :h, :w] = True
-    return canvas, valid
+        out = F.interpolate(images, size=(height, width), mode=mode, antialias=True, align_corners=False)
+    return out.clamp_(0, 255).round_()
 
 
 @cache
@@ -331,8 +308,9 @@ def product_regions(canvas: torch.Tensor, valid: torch.Tensor, sizes: list[tuple
         torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """The solid product region of each analysis image, the backdrop colour and whether a product was found.
 
-    ``canvas`` ``(N, 3, S, S)`` float whole levels 0..255 (see :func:`_canvas_of`); returns ``(regions (N, 1, S, S)
-    bool, background (N, 3) RGB 0..255, found (N,) bool)``. Where no product was found the region is the whole image.
+    ``canvas`` ``(N, 3, S, S)`` float whole levels 0..255 (laid out by :func:`prepare_pictures`); returns
+    ``(regions (N, 1, S, S) bool, background (N, 3) RGB 0..255, found (N,) bool)``. Where no product was found the
+    region is the whole image.
     """
     lab = ops.srgb_to_lab(canvas / 255.0)
     backdrops = _find_backdrops(lab, canvas, sizes)
@@ -372,8 +350,9 @@ def product_regions(canvas: torch.Tensor, valid: torch.Tensor, sizes: list[tuple
     regions = torch.where(found[:, None, None, None], regions, valid)
 
     # Where no backdrop was found, the CPU path pads with the median of the top and bottom border strips.
-    strip_background = torch.stack([_strip_median(canvas[i], h, w) for i, (h, w) in enumerate(sizes)])
-    background = torch.where(backdrops.found[:, None], backdrops.background, strip_background)
+    background = backdrops.background.clone()
+    for i in torch.nonzero(~backdrops.found).flatten().tolist():
+        background[i] = _strip_median(canvas[i], *sizes[i])
     return regions, background, found
 
 
@@ -497,38 +476,58 @@ def patterns(canvas: torch.Tensor, regions: torch.Tensor, valid: torch.Tensor, s
     return torch.cat([*parts, torch.stack(stats, 1)], 1)
 
 
-def letterbox(picture: torch.Tensor, background: torch.Tensor, side: int = PREP_SIDE) -> torch.Tensor:
-    """prepare._letterbox: float ``(3, h, w)`` 0..255 fitted into a ``side`` square padded with ``background``
-    ``(3,)``; returns ``(side, side, 3)`` uint8."""
-    height, width = picture.shape[-2:]
+def letterbox(pictures: torch.Tensor, backgrounds: torch.Tensor, side: int = PREP_SIDE) -> torch.Tensor:
+    """prepare._letterbox for pictures of one size: float ``(N, 3, h, w)`` 0..255 fitted into ``side`` squares
+    padded with ``backgrounds`` ``(N, 3)``; returns ``(N, side, side, 3)`` uint8."""
+    height, width = pictures.shape[-2:]
     scale = side / max(height, width)
     new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
-    mode = "area" if scale < 1 else "linear"
-    resized = _resize(picture, new_h, new_w, mode)
-    square = background.to(picture.dtype)[:, None, None].expand(3, side, side).clone()
+    resized = _resize(pictures, new_h, new_w, "area" if scale < 1 else "linear")
+    squares = backgrounds.to(pictures.dtype)[:, :, None, None].expand(-1, 3, side, side).clone()
     top, left = (side - new_h) // 2, (side - new_w) // 2
-    square[:, top : top + new_h, left : left + new_w] = resized
-    return square.permute(1, 2, 0).to(torch.uint8)
+    squares[:, :, top : top + new_h, left : left + new_w] = resized
+    return squares.permute(0, 2, 3, 1).to(torch.uint8)
 
 
 def prepare_pictures(pictures: list[torch.Tensor]) -> PreparedBatch:
-    """Prepare decoded pictures (``(3, H, W)`` uint8 each, any sizes, all on one device) for the networks."""
+    """Prepare decoded pictures (``(3, H, W)`` uint8 each, any sizes, all on one device) for the networks.
+
+    Pictures of one size (most of a catalog, often) are resized together; the analysis runs on the whole batch.
+    """
     if not pictures:
         raise ValueError("prepare_pictures needs at least one picture")
-    shrunk = [shrink(picture) for picture in pictures]
-    small = []
-    for picture in shrunk:
-        height, width = picture.shape[-2:]
-        scale = _ANALYSIS_SIDE / max(height, width)
+    device = pictures[0].device
+    count = len(pictures)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for number, picture in enumerate(pictures):
+        groups.setdefault((int(picture.shape[-2]), int(picture.shape[-1])), []).append(number)
+    canvas = torch.empty((count, 3, _CANVAS, _CANVAS), device=device)
+    valid = torch.zeros((count, 1, _CANVAS, _CANVAS), dtype=torch.bool, device=device)
+    sizes: list[tuple[int, int]] = [(0, 0)] * count
+    shrunk: list[tuple[torch.Tensor, torch.Tensor]] = []
+    for (height, width), members in groups.items():
+        index = torch.tensor(members, device=device)
+        # As load_image(path, max_side=256) gives them to the CPU path: a thumbnail fitting 256 px.
+        thumb_h, thumb_w = thumbnail_size(height, width, PREP_SIDE)
+        thumbs = _resize(torch.stack([pictures[m] for m in members]).float(), thumb_h, thumb_w, "bicubic")
+        shrunk.append((index, thumbs))
+        scale = _ANALYSIS_SIDE / max(thumb_h, thumb_w)
+        small = thumbs
         if scale < 1:
-            picture = _resize(picture, max(1, round(height * scale)), max(1, round(width * scale)), "area")
-        small.append(picture)
-    sizes = [(int(s.shape[-2]), int(s.shape[-1])) for s in small]
-    canvas, valid = _canvas_of(small)
+            small = _resize(thumbs, max(1, round(thumb_h * scale)), max(1, round(thumb_w * scale)), "area")
+        small_h, small_w = small.shape[-2:]
+        rows = torch.from_numpy(ops.reflect_indices(small_h, _CANVAS)).to(device)
+        cols = torch.from_numpy(ops.reflect_indices(small_w, _CANVAS)).to(device)
+        canvas[index] = small[:, :, rows][:, :, :, cols]
+        valid[index, :, :small_h, :small_w] = True
+        for m in members:
+            sizes[m] = (int(small_h), int(small_w))
     regions, background, found = product_regions(canvas, valid, sizes)
     palette = palettes(canvas, regions, valid)
     pattern = patterns(canvas, regions, valid, sizes)
-    squares = torch.stack([letterbox(picture, background[i]) for i, picture in enumerate(shrunk)])
+    squares = torch.empty((count, PREP_SIDE, PREP_SIDE, 3), dtype=torch.uint8, device=device)
+    for index, thumbs in shrunk:
+        squares[index] = letterbox(thumbs, background[index])
     region_np = regions[:, 0].cpu().numpy()
     return PreparedBatch(
         squares=squares,
