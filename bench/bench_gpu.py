@@ -510,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
         "prepare_parity": lambda: bench_prepare_parity(device, work / "parity", 2 if args.smoke else 16),
         "indexing": lambda: bench_indexing(device, args.index_images, (width, height), args.index_batch,
                                            0 if args.smoke else 2, None, work / "indexing"),  # fmt: skip
-        "speedups": lambda: bench_speedups(device, args.size, args.speed_batch, args.seconds, not args.no_compile),
+        # 2 s a row at most: 16 rows (with compile's minutes) must leave the whole run within about 8 minutes.
+        "speedups": lambda: bench_speedups(device, args.size, args.speed_batch, min(args.seconds, 2.0),
+                                           not args.no_compile),
     }
     # The style engine's own rows need CUDA and full sizes.
     if device.type == "cuda" and not args.smoke:

@@ -31,21 +31,20 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.fixture(scope="module")
 def content() -> torch.Tensor:
-    return torch.cat([image_to_tensor(product_shot(160, seed=s)) for s in (1, 2)])
+    return torch.cat([image_to_tensor(product_shot(128, seed=s)) for s in (1, 2)])
 
 
-def _nets() -> dict[str, tuple[torch.nn.Module, torch.Tensor]]:
-    # Fresh networks, not loader's shared ones: these tests change their layout and norm mode.
-    style = torch.randn(1, 100, generator=torch.Generator().manual_seed(3)) * 0.5
-    return {
-        "arbitrary": (for_inference(StyleTransformer.from_package(), CPU, torch.float32), style),
-        "preset": (for_inference(MultiStyleNet.from_package(), CPU, torch.float32), preset_weights({7: 1.0})[None]),
-    }
+def _net(engine: str) -> tuple[torch.nn.Module, torch.Tensor]:
+    """A fresh network and a style for it: not loader's shared ones, since these tests change layout and norm mode."""
+    if engine == "arbitrary":
+        style = torch.randn(1, 100, generator=torch.Generator().manual_seed(3)) * 0.5
+        return for_inference(StyleTransformer.from_package(), CPU, torch.float32), style
+    return for_inference(MultiStyleNet.from_package(), CPU, torch.float32), preset_weights({7: 1.0})[None]
 
 
 @pytest.mark.parametrize("engine", ["arbitrary", "preset"])
 def test_fused_norm_and_layouts_keep_the_pictures(engine: str, content: torch.Tensor) -> None:
-    net, condition = _nets()[engine]
+    net, condition = _net(engine)
     with torch.inference_mode():
         reference = net(content, condition)
         results = {}
@@ -64,7 +63,7 @@ def test_fused_norm_and_layouts_keep_the_pictures(engine: str, content: torch.Te
 
 
 def test_fused_norm_records_the_same_statistics_for_seamless_tiles(content: torch.Tensor) -> None:
-    net, style = _nets()["arbitrary"]
+    net, style = _net("arbitrary")
     with torch.inference_mode():
         with record_norm_stats(net) as plain:
             net(content[:1], style)
@@ -84,7 +83,7 @@ def test_fused_norm_records_the_same_statistics_for_seamless_tiles(content: torc
 
 
 def test_fixed_shape_runner_and_what_needs_cuda(content: torch.Tensor) -> None:
-    net, style = _nets()["preset"]
+    net, style = _net("preset")
     with torch.inference_mode():
         run = fixed_shape_runner(net, style, content, NetworkSpeedups())
         torch.testing.assert_close(run(content), net(content, style))

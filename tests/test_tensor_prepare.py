@@ -130,3 +130,31 @@ def test_thumbnail_size_is_pils(size: tuple[int, int], expected: tuple[int, int]
     image = Image.new("RGB", (width, height))
     image.thumbnail((256, 256))
     assert thumbnail_size(height, width, 256) == (image.height, image.width) == expected
+
+
+def test_cancel_on_the_device_path_leaves_whole_batches_and_resume_does_the_rest(
+    jpegs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylerec_desktop.core.catalog import Catalog, ProductRecord
+    from stylerec_desktop.core.imaging import inspect_image
+    from stylerec_desktop.core.jobs import Cancelled, CancelToken
+    from stylerec_desktop.core.recommend.gpu_prepare import SWITCH
+    from stylerec_desktop.core.recommend.indexing import index_catalog
+
+    monkeypatch.setenv(SWITCH, "on")
+    catalog = Catalog.create(tmp_path / "catalog")
+    catalog.upsert_products([ProductRecord(f"P{i}", f"Product {i}", "tees", images=(inspect_image(p),))
+                             for i, p in enumerate(jpegs[:7])])  # fmt: skip
+    extractor = FeatureExtractor(torch.device("cpu"), dtype=torch.float32)
+    token = CancelToken()
+
+    def on_progress(progress) -> None:
+        if progress.done >= 2:  # the first batch is in (the next one is already being prepared)
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        run_job(index_catalog(catalog, batch_size=2, extractor=extractor, workers=2), on_progress, token)
+    assert catalog.image_feature_counts(extractor.version) == (2, 7)
+    report = run_job(index_catalog(catalog, batch_size=2, extractor=extractor, workers=2))
+    assert report.indexed == 5 and report.already_indexed == 2 and report.failed == ()
+    catalog.close()
