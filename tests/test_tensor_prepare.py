@@ -121,6 +121,9 @@ def test_building_blocks_match_opencv() -> None:
     for s in range(7):
         assert float(medians[s]) == pytest.approx(float(np.median(values.numpy()[segments.numpy() == s])))
     assert int(sizes[7]) == 0 and float(medians[7]) == 0.0
+    table = torch.stack([values, values * -2.0], 1)  # columns are taken on their own
+    columns, _ = ops.segment_median(table, segments, 8)
+    torch.testing.assert_close(columns, torch.stack([medians, medians * -2.0], 1))
 
 
 @pytest.mark.parametrize(("size", "expected"), [((1000, 750), (256, 192)), ((600, 401), (256, 171)),

@@ -147,7 +147,7 @@ def _find_backdrops(lab: torch.Tensor, rgb: torch.Tensor, sizes: list[tuple[int,
     values = lab.permute(0, 2, 3, 1).reshape(n, -1, 3)[owner, flat].double()  # (M, 3)
     colours = rgb.permute(0, 2, 3, 1).reshape(n, -1, 3)[owner, flat]
 
-    medians = torch.stack([ops.segment_median(values[:, c], seg, n * segments)[0] for c in range(3)], 1)
+    medians, _ = ops.segment_median(values, seg, n * segments)
     sizes_seg = torch.bincount(seg, minlength=n * segments)
     spread, _ = ops.segment_median((values - medians[seg]).norm(dim=1), seg, n * segments)
     plain = ((spread < _PLAIN_SPREAD) & (sizes_seg >= 4)).reshape(n, segments)
@@ -172,9 +172,7 @@ def _find_backdrops(lab: torch.Tensor, rgb: torch.Tensor, sizes: list[tuple[int,
     used = torch.arange(6, device=device)[None, :] < terms[:, None]  # (n, 6)
     design = torch.stack([torch.ones_like(xn), xn, yn, xn * xn, xn * yn, yn * yn], 1) * used[owner]
 
-    start_median = torch.stack(
-        [ops.segment_median(values[start, c], owner[start], n)[0] for c in range(3)], 1
-    )  # (n, 3)
+    start_median, _ = ops.segment_median(values[start], owner[start], n)  # (n, 3)
     coefficients = torch.zeros((n, 6, 3), dtype=torch.float64, device=device)
     coefficients[:, 0] = start_median
     keep = start
@@ -200,9 +198,7 @@ def _find_backdrops(lab: torch.Tensor, rgb: torch.Tensor, sizes: list[tuple[int,
     share = torch.bincount(owner[fits], minlength=n) / torch.bincount(owner, minlength=n).clamp_min(1)
     found = plain.any(1) & (share >= _MIN_BACKDROP_SHARE)
     noise, _ = ops.segment_median(residual[fits], owner[fits], n)
-    background = torch.stack(
-        [ops.segment_median(colours[fits, c].double(), owner[fits], n)[0] for c in range(3)], 1
-    )
+    background, _ = ops.segment_median(colours[fits].double(), owner[fits], n)
 
     grid_y, grid_x = torch.meshgrid(
         torch.arange(_CANVAS, device=device, dtype=torch.float64),
