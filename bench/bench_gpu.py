@@ -366,12 +366,16 @@ def bench_speedups(device: torch.device, size: int, batch: int, seconds: float, 
     rows = []
     for engine, condition in conditions.items():
         with torch.inference_mode():
-            reference = torch.cat([_fresh_net(engine, device, torch.float32)(shots[k : k + 2].to(device), condition)
-                                   for k in range(0, batch, 2)]).float()  # fmt: skip
+            full = _fresh_net(engine, device, torch.float32)
+            reference = torch.cat([full(shots[k : k + 2].to(device), condition) for k in range(0, batch, 2)]).float()
+            del full
         plain_out: torch.Tensor | None = None
         for name, speedups in _speed_variants(compile_too):
+            # On CUDA channels-last brings the fused norm with it (the group-norm kernel refuses NHWC input).
+            fused = speedups.fused_norm or (speedups.channels_last and device.type == "cuda")
             row: dict = {"engine": engine, "variant": name, "batch": batch, "size": size,
-                         "dtype": str(dtype).removeprefix("torch.")}  # fmt: skip
+                         "dtype": str(dtype).removeprefix("torch."),
+                         "norm": "fused" if fused else "group_norm"}  # fmt: skip
             needs_cuda = speedups.cuda_graphs or speedups.cudnn_benchmark
             if needs_cuda and device.type != "cuda":
                 row["skipped"] = "needs CUDA"
