@@ -161,3 +161,18 @@ def test_cancel_on_the_device_path_leaves_whole_batches_and_resume_does_the_rest
     report = run_job(index_catalog(catalog, batch_size=2, extractor=extractor, workers=2))
     assert report.indexed == 5 and report.already_indexed == 2 and report.failed == ()
     catalog.close()
+
+
+def test_the_switch_defaults_to_cuda_only_and_refuses_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stylerec_desktop.core.errors import UserError
+    from stylerec_desktop.core.recommend.gpu_prepare import SWITCH, prepares_on_device
+
+    monkeypatch.delenv(SWITCH, raising=False)
+    assert not prepares_on_device(torch.device("cpu")) and prepares_on_device(torch.device("cuda"))
+    monkeypatch.setenv(SWITCH, "off")
+    assert not prepares_on_device(torch.device("cuda"))
+    monkeypatch.setenv(SWITCH, "ON")
+    assert prepares_on_device(torch.device("cpu"))
+    monkeypatch.setenv(SWITCH, "gpu")
+    with pytest.raises(UserError, match="STYLEREC_DEVICE_PREPARE must be auto, on or off, not 'gpu'"):
+        prepares_on_device(torch.device("cpu"))
