@@ -133,6 +133,9 @@ class SharedStatsNorm(nn.Module):
     def __init__(self, eps: float = 1e-5) -> None:
         super().__init__()
         self.eps = eps
+        # The statistics as var_mean + one addcmul instead of the group-norm kernel, in any memory layout (CUDA's
+        # group-norm kernel refuses channels-last input); switched by speedups.apply_layout_and_norm.
+        self.fused = False
         self._recording: NormStats | None = None
         self._replay: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -156,6 +159,14 @@ class SharedStatsNorm(nn.Module):
             shift = beta - mean * scale
             return torch.addcmul(shift[:, :, None, None].to(x.dtype), x, scale[:, :, None, None].to(x.dtype))
         hw = x.shape[2] * x.shape[3]
+        if self.fused:
+            var, mean = torch.var_mean(x, dim=(2, 3), correction=0)  # accumulated in float32 for reduced precision
+            mean, var = mean.float(), var.float()
+            scale = gamma * torch.rsqrt(var + self.eps)
+            shift = beta - mean * scale
+            if self._recording is not None:
+                self._recording.append((mean, var))
+            return torch.addcmul(shift[:, :, None, None].to(x.dtype), x, scale[:, :, None, None].to(x.dtype))
         if shared:
             weight, bias = (gamma[0], beta[0]) if cpu else (gamma[0].to(x.dtype), beta[0].to(x.dtype))
             out, mean, rstd = torch.native_group_norm(x, weight, bias, batch, channels, hw, channels, self.eps)

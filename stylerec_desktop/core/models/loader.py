@@ -11,6 +11,7 @@ from torch import nn
 
 from stylerec_desktop.core.models.layers import for_inference
 from stylerec_desktop.core.models.multistyle import MultiStyleNet
+from stylerec_desktop.core.models.speedups import NetworkSpeedups, apply_layout_and_norm
 from stylerec_desktop.core.models.style_predictor import StylePredictor
 from stylerec_desktop.core.models.style_transformer import StyleTransformer
 
@@ -26,6 +27,8 @@ def _load(factory: Callable[[], M], device: torch.device, dtype: torch.dtype) ->
         model = _cache.get(key)
         if model is None:
             model = for_inference(factory(), device, dtype)
+            if device.type == "cuda":  # the speed-ups asked for in STYLEREC_NET_SPEEDUPS (all off by default)
+                apply_layout_and_norm(model, NetworkSpeedups.from_environment(), device)
             _cache[key] = model
     # The cache is keyed by the factory, so its entry is what this factory makes; the dict cannot say so.
     return model  # type: ignore[return-value]

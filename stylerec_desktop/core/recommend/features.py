@@ -192,7 +192,11 @@ class FeatureExtractor:
         """One batch through both networks; returns one :class:`ImageFeatures` per image, in order."""
         if not images:
             return []
-        batch = torch.from_numpy(np.stack([image.square for image in images])).to(self.device, non_blocking=True)
+        squares = [image.square for image in images]
+        if all(isinstance(square, np.ndarray) for square in squares):
+            batch = torch.from_numpy(np.stack(squares)).to(self.device, non_blocking=True)
+        else:  # prepared on the device (gpu_prepare), perhaps with a few from the CPU path among them
+            batch = torch.stack([torch.as_tensor(square).to(self.device, non_blocking=True) for square in squares])
         # (N, 256, 256, 3) uint8 -> (N, 3, 256, 256) float 0..1; the permuted view already is channels_last
         batch = batch.permute(0, 3, 1, 2).float().div_(255.0)
         style = self.style_source(batch)

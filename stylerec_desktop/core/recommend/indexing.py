@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+import torch
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.models.device import choose_device
 from stylerec_desktop.core.recommend.features import FeatureExtractor, PreparedImage
+from stylerec_desktop.core.recommend.gpu_prepare import DevicePreparer, prepares_on_device
 from stylerec_desktop.core.recommend.prepare import prepare_for_index
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,9 @@ def preparation_pool(workers: int, processes: bool = False) -> Executor:
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index-decode")
 
 
-def _submit(pool: Executor, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
+def _submit(pool: Executor | DevicePreparer, batch: Sequence[tuple[str, Path]]) -> list[Future[PreparedImage | str]]:
+    if isinstance(pool, DevicePreparer):
+        return pool.submit_batch(batch)
     return [pool.submit(prepare_for_index, path) for _sha, path in batch]
 
 
@@ -130,7 +134,10 @@ def index_catalog(
     workers = workers or default_workers()
     if processes is None:
         processes = workers > PROCESS_POOL_ABOVE and len(pending) >= PROCESS_POOL_MIN_IMAGES
-    pool = preparation_pool(workers, processes)
+    # On CUDA the images are decoded and analysed on the GPU (gpu_prepare; STYLEREC_DEVICE_PREPARE switches it).
+    net_device = getattr(extractor, "device", torch.device("cpu"))  # stand-in extractors (tests) may not say
+    on_device = prepares_on_device(net_device)
+    pool = DevicePreparer(net_device, workers) if on_device else preparation_pool(workers, processes)
     try:
         upcoming = _submit(pool, batches[0]) if batches else []
         for number, batch in enumerate(batches):

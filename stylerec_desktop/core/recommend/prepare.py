@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +19,9 @@ from PIL import Image
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.imaging import load_image
 from stylerec_desktop.core.masks import analyse_product
+
+if TYPE_CHECKING:  # only for the annotation: this module stays torch-free at run time (see above)
+    import torch
 
 PALETTE_SIZE = 5
 PATTERN_DIM = 20
@@ -31,10 +35,11 @@ _PALETTE_SAMPLES = 3000
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """One image ready for the networks: ``square`` ``(256, 256, 3)`` uint8 RGB letterboxed on its backdrop colour,
+    """One image ready for the networks: ``square`` ``(256, 256, 3)`` uint8 RGB letterboxed on its backdrop colour
+    (a numpy array, or a tensor already on the networks' device when prepared there, see :mod:`.gpu_prepare`),
     plus the palette and pattern, which need no network."""
 
-    square: np.ndarray
+    square: np.ndarray | torch.Tensor
     palette: np.ndarray
     pattern: np.ndarray
 
