@@ -78,12 +78,15 @@ class RenderCell:
 class RenderTask:
     """What travels to a worker: the draft recipe (JSON), the content bytes (None: read the recipe's path, on
     storage the cluster was checked to see), a style picture's bytes (None: no picture, or read from its path),
-    and the fallback rule's given settings (None: no rule)."""
+    the fallback rule's given settings (None: no rule), and the content's and style picture's paths as the user
+    gave them (named in error messages, as on one machine)."""
 
     recipe: str
     content: bytes | None
     style_image: bytes | None
     fallback: tuple[str, ...] | None
+    content_name: str
+    style_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,10 +133,11 @@ def render_task(task: RenderTask) -> RenderedCell:
     started = time.perf_counter()
     try:
         recipe = Recipe.from_json(task.recipe)
-        if task.content is None:
-            checked_file(recipe.content.to_dict(), "content image")
-        content = open_content(Path(recipe.content.path), task.content)
-        source = _style_source(recipe, task.style_image)
+        data = task.content
+        if data is None:
+            data = checked_file(recipe.content.to_dict(), "content image").read_bytes()
+        content = open_content(Path(task.content_name), data)
+        source = _style_source(recipe, task.style_image, task.style_name)
         here = resolved_device(recipe.engine, recipe.options)
         if here != (recipe.device, recipe.dtype):
             # Another kind of machine than the workstation (a GPU node): record what this one used.
@@ -152,18 +156,21 @@ def render_task(task: RenderTask) -> RenderedCell:
     return RenderedCell(data, recipe.to_json(indent=2), result.size, time.perf_counter() - started)
 
 
-def _style_source(recipe: Recipe, picture: bytes | None) -> StyleSource:
-    """The recipe's style source; a style picture from the bytes sent, else from its checked path."""
-    from stylerec_desktop.core.stylize.recipe import ImageStyleRecord
+def _style_source(recipe: Recipe, picture: bytes | None, name: str) -> StyleSource:
+    """The recipe's style source; a style picture from the bytes sent (``name``: its path as the user gave it),
+    else from its checked path."""
+    from stylerec_desktop.core.stylize.recipe import ImageStyleRecord, checked_file
 
     style = recipe.style
-    if isinstance(style, ImageStyleRecord) and picture is not None:
+    if isinstance(style, ImageStyleRecord):
+        if picture is None:
+            picture = checked_file(style.to_dict(), "style image").read_bytes()
         try:
             with Image.open(io.BytesIO(picture)) as opened:
                 opened.load()
                 return StyleImage(opened.copy(), label=style.label)
         except OSError as error:  # the same sentence StyleImage.load gives for the file itself
-            raise UserError(f"Cannot read style image {style.path}: {error}") from None
+            raise UserError(f"Cannot read style image {name}: {error}") from None
     return recipe.style_source()
 
 
@@ -190,9 +197,10 @@ class _Payloads(Sequence[RenderTask]):
             content = Path(recipe.content.path).read_bytes()
             if isinstance(recipe.style, ImageStyleRecord):
                 style = Path(recipe.style.path).read_bytes()
-        fallback = self.cells[index].fallback
-        return RenderTask(recipe.to_json(indent=None), content, style,
-                          None if fallback is None else tuple(sorted(fallback)))  # fmt: skip
+        cell = self.cells[index]
+        fallback = None if cell.fallback is None else tuple(sorted(cell.fallback))
+        style_name = str(cell.source.source) if isinstance(cell.source, StyleImage) else ""
+        return RenderTask(recipe.to_json(indent=None), content, style, fallback, str(cell.content_path), style_name)
 
 
 def _draft(cell: RenderCell) -> Recipe:
@@ -203,6 +211,12 @@ def _draft(cell: RenderCell) -> Recipe:
 
     engine = engine_for(cell.engine, cell.source).name
     size = content_size(cell.content_path)
+    if isinstance(cell.source, StyleImage):
+        try:  # the header only, here; the sentence StyleImage.load gives on one machine
+            with Image.open(Path(str(cell.source.source))):
+                pass
+        except OSError as error:
+            raise UserError(f"Cannot read style image {cell.source.source}: {error}") from None
     return make_recipe(engine, cell.content_path, size, cell.source, cell.options, cell.content_sku, cell.style_sku,
                        cell.look)  # fmt: skip
 
