@@ -43,6 +43,7 @@ from stylerec_desktop.core.stylize.options import StyleImage, StyleOptions, Styl
 if TYPE_CHECKING:
     from stylerec_desktop.core.catalog import Catalog, StoredRender
     from stylerec_desktop.core.cluster import ClusterSession
+    from stylerec_desktop.core.export.job import ExportItem
     from stylerec_desktop.core.stylize.matrix import MatrixContent, MatrixStyle
     from stylerec_desktop.core.stylize.recipe import Recipe
 
@@ -314,3 +315,33 @@ def render_matrix_on_cluster_job(
     rows = [tuple(batch.results[r * width : (r + 1) * width]) for r in range(len(contents))]
     failed = [(pairs[i][0].label, pairs[i][1].label, batch.failures[i]) for i in sorted(batch.failures)]
     return rows, failed
+
+
+def restyled_on_cluster_job(
+    cluster: ClusterSpec,
+    items: Sequence[ExportItem],
+    source: StyleSource,
+    options: StyleOptions,
+    engine: str,
+    style_sku: str | None,
+    fallback: Collection[str] | None,
+) -> Job[list[tuple[Image.Image, dict[str, object]]]]:
+    """Each export item's picture file restyled on ``cluster`` (``export.items.restyle_items_job``'s renders):
+    ``(render, recipe dict)`` per item, in order, held in memory as that job holds them. The first picture that
+    cannot be restyled raises its :class:`UserError`."""
+    from stylerec_desktop.core.stylize.recipe import Recipe
+
+    for item in items:
+        if isinstance(item.image, Image.Image):
+            raise ValueError("restyle_items_job needs items whose image is a file (catalog products)")
+    cells = [RenderCell(Path(str(item.image)), source, options, engine, item.sku, style_sku, fallback=fallback)
+             for item in items]  # fmt: skip
+
+    def keep(_index: int, rendered: RenderedCell) -> tuple[Image.Image, dict[str, object]]:
+        with Image.open(io.BytesIO(rendered.png)) as opened:  # PNG is lossless: the worker's very pixels
+            opened.load()
+            return opened.copy(), Recipe.from_json(rendered.recipe).to_dict()
+
+    labels = [f"Restyling {item.sku}" for item in items]
+    batch = yield from render_cells_job(cluster, cells, keep, labels=labels, stop_on_error=True)
+    return [result for result in batch.results if result is not None]
