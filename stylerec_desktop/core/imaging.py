@@ -219,7 +219,7 @@ def _to_rgb_or_rgba(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_image(path: Path, max_side: int | None = None, data: bytes | None = None) -> Image.Image:
+def load_image(path: Path, max_side: int | None = None) -> Image.Image:
     """The picture at ``path`` as an 8-bit RGB image, as a viewer would show it.
 
     EXIF orientation is applied; grey, palette, 16-bit and CMYK images are converted to RGB; transparency is
@@ -227,13 +227,24 @@ def load_image(path: Path, max_side: int | None = None, data: bytes | None = Non
     down (never up) to fit in ``max_side`` x ``max_side`` keeping its aspect ratio; JPEGs are then decoded at
     a reduced scale straight away, which is several times faster for thumbnails.
 
-    The same format and size limits as :func:`inspect_image` apply; raises :class:`ImageError`. ``data``: the
-    file's bytes, read elsewhere (a cluster worker is sent them); ``path`` then only names the picture in errors.
+    The same format and size limits as :func:`inspect_image` apply; raises :class:`ImageError`.
     """
+    path = Path(path).resolve()
+    return load_image_data(_read_bytes(path), path, max_side)
+
+
+def read_image_bytes(path: Path) -> bytes:
+    """The bytes of the image file at ``path``, read with the same checks as :func:`load_image` (a regular file of
+    at most :data:`MAX_IMAGE_BYTES`), to be decoded elsewhere (a cluster worker) with :func:`load_image_data`.
+    Raises :class:`ImageError`."""
+    return _read_bytes(Path(path).resolve())
+
+
+def load_image_data(data: bytes, path: Path, max_side: int | None = None) -> Image.Image:
+    """:func:`load_image` for the bytes of an image file already read (``path`` is where they came from; it names
+    the file in errors and is not opened)."""
     if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
-    path = Path(path).resolve()
-    data = _read_bytes(path) if data is None else data
     with _open_checked(path, data) as image:
         if max_side is not None and image.format == "JPEG":
             # The DCT scaling of libjpeg picks a scale that still covers the requested box, so the final

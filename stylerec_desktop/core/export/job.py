@@ -66,7 +66,7 @@ from stylerec_desktop.core.export.writers import (
     to_srgb,
     write_atomic,
 )
-from stylerec_desktop.core.imaging import load_image
+from stylerec_desktop.core.imaging import load_image, load_image_data
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.masks import analyse_product
 from stylerec_desktop.core.safe_files import (
@@ -315,7 +315,8 @@ def _load_source(
             picture = Image.new("RGB", rgba.size, _WHITE)
             picture.paste(rgba, mask=rgba.getchannel("A"))
         return picture.convert("RGB"), icc, exif
-    picture = load_image(image, data=data)  # validates the file and applies EXIF orientation; raises ImageError
+    # Validates the file and applies EXIF orientation; raises ImageError.
+    picture = load_image(image) if data is None else load_image_data(data, Path(image).resolve())
     header = io.BytesIO(data) if data is not None else image
     with contextlib.suppress(OSError), Image.open(header) as opened:  # header only: the ICC profile
         icc = opened.info.get("icc_profile")
