@@ -263,7 +263,9 @@ def render_cells_job(
         log.info("batch render of %d pictures on %s: sending %s", total, cluster, "bytes" if send_bytes else "paths")
         payloads = _Payloads(drafts, [cells[i] for i in runnable], send_bytes)
         done = len(failures)
-        with closing(run_tasks(session, render_task, payloads)) as stream:
+        # On a cluster with GPUs each render takes one (unless the options ask for the CPU): the networks run there.
+        gpus = 1 if session.gpus and cells and cells[0].options.device not in ("cpu", "mps") else 0
+        with closing(run_tasks(session, render_task, payloads, num_gpus=gpus)) as stream:
             for position, rendered in stream:
                 index = runnable[position]
                 if rendered.error:
