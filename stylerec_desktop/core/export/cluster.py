@@ -12,6 +12,7 @@ export on a cluster leaves the same bytes, manifest and journal as one on this m
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import threading
@@ -100,9 +101,12 @@ class _Payloads(Sequence[ExportTask]):
 
     def __getitem__(self, index: int) -> ExportTask:  # type: ignore[override]
         task, todo, sha256 = self.work[index]
-        if isinstance(task.item.image, Image.Image) or not self.send_bytes:
-            return ExportTask(task, tuple(todo), self.options, None, sha256)
-        return ExportTask(task, tuple(todo), self.options, Path(str(task.item.image)).read_bytes(), sha256)
+        data = None
+        if not isinstance(task.item.image, Image.Image) and self.send_bytes:
+            # Gone since it was hashed: the worker then tries the path and reports it as one machine would.
+            with contextlib.suppress(OSError):
+                data = Path(str(task.item.image)).read_bytes()
+        return ExportTask(task, tuple(todo), self.options, data, sha256)
 
 
 def export_on_cluster_job(

@@ -564,7 +564,10 @@ def export_job(
         if cluster is not None:
             from stylerec_desktop.core.export.cluster import export_on_cluster_job
 
-            yield from export_on_cluster_job(cluster, tasks, len(presets), out_dir, options, previous, record)
+            try:
+                yield from export_on_cluster_job(cluster, tasks, len(presets), out_dir, options, previous, record)
+            except OSError as exc:  # writing a file here (a picture that cannot be read is the item's failure)
+                raise _disk_error(out_dir, exc) from exc
         else:
             yield Progress(0, total, f"Exporting {total} items x {len(presets)} presets")
         pending: set[Future[_ItemOutcome]] = set()
