@@ -180,12 +180,12 @@ def test_stylize_with_a_worker_killed_renders_every_cell_once_with_the_single_ma
 
 
 def test_export_with_a_worker_killed_writes_every_file_once_as_one_machine_does(
-    cluster: ClusterSession, catalog_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    presets = parse_presets("story,square")
-    with Catalog.open(catalog_dir) as catalog:
-        items = product_items(catalog, SKUS)
-    single = run_job(export_job(items, presets, tmp_path / "single"))
+    cluster: ClusterSession, catalog_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    export = ("--catalog", str(catalog_dir), "export", "--sku", *SKUS, "--preset", "story,square", "--json")
+    code, out, err = cli(capsys, *export, "--out", str(tmp_path / "single"))
+    assert code == 0, err
     written: Counter[str] = Counter()
     write = export_cluster._write_file
 
@@ -194,15 +194,15 @@ def test_export_with_a_worker_killed_writes_every_file_once_as_one_machine_does(
         write(out_dir, path, data)
 
     monkeypatch.setattr(export_cluster, "_write_file", counted_write)
-    messages: list[str] = []
     with WorkerKiller("export_item_task") as killer:
-        result = run_job(export_job(items, presets, tmp_path / "cluster", cluster=LOCAL),
-                         lambda step: messages.append(step.message))  # fmt: skip
+        code, out, err = cli(capsys, *export, "--out", str(tmp_path / "cluster"), "--cluster", "local[2]")
+    assert code == 0, err
     assert killer.killed is not None, "no worker process was found exporting an item"
-    assert "running on 2 Ray workers, 0 GPUs" in messages[0]
-    assert result.written == 6 and not result.failures
-    assert written == Counter(row.path for row in single.files)  # each file written once
-    assert result.files == single.files  # the manifest rows, in order
+    report = json.loads(out)
+    assert report["written"] == report["files"] == 6 and not report["failures"]
+    manifest = json.loads((tmp_path / "cluster" / "manifest.json").read_text())
+    assert written == Counter(row["path"] for row in manifest["files"])  # each file written once
+    assert len(written) == 6
     assert digests(tmp_path / "cluster") == digests(tmp_path / "single")  # files and manifests, byte for byte
     assert not (tmp_path / "cluster" / JOURNAL_NAME).exists()
 
@@ -236,8 +236,10 @@ def test_cancel_keeps_whole_files_only_and_the_export_resumes(
     contents = [MatrixContent(pictures / f"{sku}.png", sku=sku) for sku in SKUS]
     styles = [MatrixStyle(PresetBlend({1: 1.0}), "preset 1"), MatrixStyle(StyleImage(tmp_path / "painting.png"), "p")]
     token = CancelToken()
+    messages: list[str] = []
 
     def cancel_after_the_first(step: Progress) -> None:
+        messages.append(step.message)
         if step.done >= 1:
             token.cancel()
 
@@ -245,6 +247,7 @@ def test_cancel_keeps_whole_files_only_and_the_export_resumes(
         job = render_matrix_job(catalog, contents, styles, product_safe_options(device="cpu"), (), cluster=LOCAL)
         with pytest.raises(Cancelled):
             run_job(job, cancel_after_the_first, token)
+        assert messages[0] == "Rendering 6 pictures running on 2 Ray workers, 0 GPUs (local[2])"
         kept = catalog.renders()
         assert 1 <= len(kept) < 6
         for render in kept:  # each a whole PNG with the bytes its row records
@@ -258,8 +261,10 @@ def test_cancel_keeps_whole_files_only_and_the_export_resumes(
     presets = parse_presets("story,square")
     token = CancelToken()
     out = tmp_path / "export"
+    messages.clear()
     with pytest.raises(Cancelled):
         run_job(export_job(items, presets, out, cluster=LOCAL), cancel_after_the_first, token)
+    assert messages[0] == "Exporting 3 items x 2 presets running on 2 Ray workers, 0 GPUs (local[2])"
     assert no_temporaries(out)
     journal = [json.loads(line) for line in (out / JOURNAL_NAME).read_text().splitlines()[1:]]
     assert journal and all(sha256((out / row["path"]).read_bytes()).hexdigest() == row["sha256"] for row in journal)
