@@ -5,6 +5,7 @@ sentence; a cancel leaves only whole files, and the export resumes from them."""
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import json
 import os
@@ -272,3 +273,21 @@ def test_cancel_keeps_whole_files_only_and_the_export_resumes(
     assert resumed.skipped == len(journal) and resumed.written == 6 - len(journal)
     reference = run_job(export_job(items, presets, tmp_path / "reference"))
     assert resumed.files == reference.files
+
+
+def test_without_ray_the_option_says_how_to_install_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)
+
+    product_shot(96, seed=1).save(tmp_path / "bag.png")
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    code, _, err = cli(capsys, "stylize", str(tmp_path / "bag.png"), "--preset", "3", "--out", str(tmp_path / "out"),
+                       "--cluster", "local[2]")  # fmt: skip
+    assert code == 2 and "pip install 'stylerec-desktop[cluster]'" in err
+    assert not (tmp_path / "out").exists()  # nothing rendered, nothing written
