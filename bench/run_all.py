@@ -21,6 +21,7 @@ BENCHES = {
     "gui": ["scripts/gui_timings.py"],
     "export": ["bench/bench_export.py"],
     "stylize": ["bench/bench_stylize.py"],
+    "cluster-render": ["bench/bench_cluster_render.py"],
     "scale": ["bench/bench_scale.py", "--photos"],
     "recommend": ["bench/bench_recommend.py"],
     "ranking": ["bench/bench_ranking.py"],

@@ -4,12 +4,13 @@ core/export."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from stylerec_desktop.cli.common import open_catalog, print_json, run
+from stylerec_desktop.cli.common import add_cluster_option, open_catalog, print_json, run
 from stylerec_desktop.cli.stylize import style_sources
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
@@ -120,7 +121,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         args.style_customer or ()) > 1  # fmt: skip
     template = args.name or (_EXPORT_TEMPLATE_SEVERAL_STYLES if several else None)
     options = ExportOptions(zip=args.zip, template=template) if template else ExportOptions(zip=args.zip)
-    with open_catalog(args) as catalog:
+    if args.cluster is not None and selection == "campaign":
+        raise UserError("--cluster does not run campaign exports yet: leave it out to export the campaign on this "
+                        "machine.")  # fmt: skip
+    with open_catalog(args) as catalog, _cluster_for(args):
         if selection == "campaign":
             from stylerec_desktop.core.export.campaign import campaign_job
 
@@ -166,6 +170,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 restyle_job = restyle_items_job(
                     items, source, _export_style_options(args), args.engine, label, style_sku=style_sku,
                     include_customer_ids=args.include_customer_ids, fallback=_export_given(args),
+                    cluster=args.cluster,
                 )  # fmt: skip
                 restyled += run(restyle_job, args)
             items = restyled
@@ -175,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             gate = gate_by_fidelity(items, args.min_fidelity, args.flag_only)
             items = list(gate.kept)
-        result = run(export_job(items, presets, args.out, options), args)
+        result = run(export_job(items, presets, args.out, options, cluster=args.cluster), args)
         findings = _privacy_report(catalog, args.out, args)
     if gate is not None:
         from stylerec_desktop.core.export.fidelity import with_gate
@@ -186,6 +191,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         _print_export(result)
     return 1 if result.failures else 0
+
+
+def _cluster_for(args: argparse.Namespace) -> contextlib.AbstractContextManager[object]:
+    """The --cluster session for the whole command (the restyle and the export then share it: one start of a
+    local cluster, not two), or nothing."""
+    if args.cluster is None:
+        return contextlib.nullcontext()
+    from stylerec_desktop.core.cluster import open_cluster
+
+    return open_cluster(args.cluster)
 
 
 def cmd_privacy_check(args: argparse.Namespace) -> int:
@@ -227,6 +242,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--zip", action="store_true", help="also write a zip of the whole set")
     p.add_argument("--out", required=True, metavar="DIR", help="export folder (an interrupted export there resumes)")
     p.add_argument("--json", action="store_true", help="print the export summary as JSON")
+    add_cluster_option(p)
     p.add_argument("--min-fidelity", type=float, metavar="F", help="refuse renders whose product fidelity (0..1, "
                    "measured on every render: product colour and edges kept) is below F; they are listed and the "
                    "export exits 1")  # fmt: skip

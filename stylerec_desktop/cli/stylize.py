@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stylerec_desktop.cli.common import open_catalog, print_json, run, table
+from stylerec_desktop.cli.common import add_cluster_option, open_catalog, print_json, run, table
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.errors import UserError
 
@@ -90,21 +91,17 @@ def _fidelity_words(fidelity: dict[str, Any]) -> str:
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    import io
-    import json
     import time
 
     from PIL import Image
 
-    from stylerec_desktop.core.privacy import shareable_recipe
     from stylerec_desktop.core.safe_files import write_atomic
     from stylerec_desktop.core.stylize import RenderCache, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
     from stylerec_desktop.core.stylize.fidelity import render_fidelity
-    from stylerec_desktop.core.stylize.looks import describe_recipe
     from stylerec_desktop.core.stylize.product_mask import doubtful_mask_fallback
     from stylerec_desktop.core.stylize.recipe import Recipe, make_recipe, png_bytes
-    from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX, render_into_catalog_job
+    from stylerec_desktop.core.stylize.renders import open_content, render_into_catalog_job
     from stylerec_desktop.core.stylize.sheet import contact_sheet
 
     options, look = stylize_options(args)
@@ -126,52 +123,43 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         look_name = look.name if look is not None else None
         inputs = _stylize_inputs(args, catalog)
         several = len(styles) > 1
-        results, sheet_rows = [], []
-        for path, sku, product_id in inputs:
-            stem = sku or path.stem
-            with Image.open(path) as opened:
-                content = opened.copy()
-            sheet_row: list[Image.Image | None] = [content.convert("RGB")]
-            # One rule for a doubtful product mask, the same as the Studio's and the export's.
-            given = picture_given(args, look)
-            cache = RenderCache(content)
-            used, note = (options, "") if given is None else doubtful_mask_fallback(content, options, given, cache)
-            if note and not args.json:
-                print(f"{path.name}: {note}")
-            for source, style_sku, style_label in styles:
-                engine = engine_for(args.engine, source).name
-                name = f"{stem}__{style_label}" if several else stem
-                target = out_dir / f"{name}.png"
-                start = time.perf_counter()
-                if catalog is not None:
-                    job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku, product_id,
-                                                  look_name, fallback=given)  # fmt: skip
-                    stored = run(job, args)
-                    data, recipe, render_id = stored.path.read_bytes(), Recipe.from_json(stored.recipe), stored.id
-                else:
-                    recipe = make_recipe(engine, path, content.size, source, used, sku, style_sku, look_name)
-                    recipe = recipe.with_fallback(note)
-                    rendered = run(stylize_job(content, source, used, engine, cache=cache), args)
-                    recipe = recipe.with_fidelity(render_fidelity(content, rendered).to_dict())
-                    data, render_id = png_bytes(rendered), None
-                write_atomic(target, data, make_folder=True)
-                shared = shareable_recipe(recipe.to_dict(), args.include_customer_ids)
-                write_atomic(target.with_name(name + RECIPE_SUFFIX), json.dumps(shared, indent=2, sort_keys=True),
-                             make_folder=True)  # fmt: skip
-                with Image.open(target) as written:
-                    size = written.size
-                    sheet_row.append(written.convert("RGB"))
-                fidelity = dict(recipe.fidelity or {})
-                results.append({"input": str(path), "sku": sku, "style": style_label, "engine": engine,
-                                "note": note,
-                                "name": describe_recipe(recipe.to_dict(), args.include_customer_ids),
-                                "output": str(target), "size": list(size), "render_id": render_id,
-                                "style_scale": options.style_scale, "fidelity": fidelity,
-                                "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
-                if not args.json:
-                    print(f"{target}  {size[0]}x{size[1]}  {results[-1]['name']}  {results[-1]['seconds']:.2f} s  "
-                          f"{_fidelity_words(fidelity)}")  # fmt: skip
-            sheet_rows.append(sheet_row)
+        given = picture_given(args, look)  # one rule for a doubtful product mask: the Studio's and the export's
+        if args.cluster is not None:
+            from stylerec_desktop.cli.stylize_cluster import stylize_on_cluster
+
+            results, sheet_rows = stylize_on_cluster(args, catalog, inputs, styles, options, look_name, given)
+        else:
+            results, sheet_rows = [], []
+            for path, sku, product_id in inputs:
+                stem = sku or path.stem
+                content = open_content(path)
+                sheet_row: list[Image.Image | None] = [content.convert("RGB")]
+                cache = RenderCache(content)
+                used, note = (options, "") if given is None else doubtful_mask_fallback(content, options, given, cache)
+                if note and not args.json:
+                    print(f"{path.name}: {note}")
+                for source, style_sku, style_label in styles:
+                    engine = engine_for(args.engine, source).name
+                    name = f"{stem}__{style_label}" if several else stem
+                    start = time.perf_counter()
+                    if catalog is not None:
+                        job = render_into_catalog_job(catalog, path, source, options, engine, sku, style_sku,
+                                                      product_id, look_name, fallback=given)  # fmt: skip
+                        stored = run(job, args)
+                        data, recipe, render_id = stored.path.read_bytes(), Recipe.from_json(stored.recipe), stored.id
+                    else:
+                        recipe = make_recipe(engine, path, content.size, source, used, sku, style_sku, look_name)
+                        recipe = recipe.with_fallback(note)
+                        rendered = run(stylize_job(content, source, used, engine, cache=cache), args)
+                        recipe = recipe.with_fidelity(render_fidelity(content, rendered).to_dict())
+                        data, render_id = png_bytes(rendered), None
+                    result = write_output(args, out_dir / f"{name}.png", data, recipe, render_id, style_label)
+                    results.append(result | {"input": str(path), "sku": sku, "note": note,
+                                             "seconds": round(time.perf_counter() - start, 3)})  # fmt: skip
+                    print_output(args, results[-1])
+                    with Image.open(result["output"]) as written:
+                        sheet_row.append(written.convert("RGB"))
+                sheet_rows.append(sheet_row)
         sheet_path = None
         if len(results) > 1:
             row_labels = [sku or path.stem for path, sku, _ in inputs]
@@ -188,6 +176,40 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"outputs": results, "contact_sheet": str(sheet_path) if sheet_path else None})
     return 0
+
+
+def write_output(
+    args: argparse.Namespace, target: Path, data: bytes, recipe: Any, render_id: int | None, style_label: str
+) -> dict[str, Any]:
+    """Write one render into --out: ``target`` (PNG ``data``) and its shareable recipe beside it, each atomically;
+    returns its record for the report (output, size, name, engine, style, render id, style scale, fidelity)."""
+    import json
+
+    from PIL import Image
+
+    from stylerec_desktop.core.privacy import shareable_recipe
+    from stylerec_desktop.core.safe_files import write_atomic
+    from stylerec_desktop.core.stylize.looks import describe_recipe
+    from stylerec_desktop.core.stylize.renders import RECIPE_SUFFIX
+
+    write_atomic(target, data, make_folder=True)
+    shared = shareable_recipe(recipe.to_dict(), args.include_customer_ids)
+    write_atomic(target.with_name(target.stem + RECIPE_SUFFIX), json.dumps(shared, indent=2, sort_keys=True),
+                 make_folder=True)  # fmt: skip
+    with Image.open(io.BytesIO(data)) as written:
+        size = written.size
+    return {"style": style_label, "engine": recipe.engine,
+            "name": describe_recipe(recipe.to_dict(), args.include_customer_ids), "output": str(target),
+            "size": list(size), "render_id": render_id, "style_scale": recipe.options.style_scale,
+            "fidelity": dict(recipe.fidelity or {})}  # fmt: skip
+
+
+def print_output(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """One line per render in text mode: where, how big, what, how long, how faithful."""
+    if not args.json:
+        size = result["size"]
+        print(f"{result['output']}  {size[0]}x{size[1]}  {result['name']}  {result['seconds']:.2f} s  "
+              f"{_fidelity_words(result['fidelity'])}")  # fmt: skip
 
 
 def file_label(text: str) -> str:
@@ -319,6 +341,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the results (PNG + .recipe.json each)")
     p.add_argument("--json", action="store_true", help="print the outputs as one JSON object")
+    add_cluster_option(p)
 
     p = add("looks", cmd_looks, "list the named looks (saved settings for `stylize --look`) and the defaults")
     p.add_argument("--json", action="store_true")

@@ -179,12 +179,34 @@ def open_cluster(spec: ClusterSpec) -> Iterator[ClusterSession]:
         raise UserError(f"Could not reach the Ray cluster {spec} ({error}). Check that it is running (`ray status` "
                         "on the head node) and that this machine can reach it, or leave --cluster out to run "
                         "here.") from error  # fmt: skip
+    _ray_messages_to_the_log()
     session = ClusterSession(spec, ray, started=True, _local=local)
     log.info("connected to the Ray cluster %s: %s", spec, session.describe())
     try:
         yield session
     finally:
         session.close()
+
+
+def _ray_messages_to_the_log() -> None:
+    """Send the error messages Ray's driver prints to stdout from a thread of its own ("A worker died or was killed
+    while executing a task ...", then retried) to this log instead: on stdout they would break a command's --json.
+    Ray offers no setting for it, so its printing function is wrapped (left as it is if a Ray version lacks it)."""
+    from ray._private import worker
+
+    printer = getattr(worker, "print_to_stdstream", None)
+    if printer is None or getattr(printer, "to_the_log", False):
+        return
+
+    def to_the_log(data: dict[str, Any], ignore_prefix: bool) -> None:
+        if data.get("pid") != "raylet":
+            printer(data, ignore_prefix)
+            return
+        for line in data.get("lines", ()):
+            log.warning("Ray: %s", str(line).strip())
+
+    to_the_log.to_the_log = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_the_log
 
 
 def run_tasks(

@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image
 
 from stylerec_desktop.core.catalog import Catalog, Product, StoredRender
+from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.job import ExportItem
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
@@ -144,6 +145,7 @@ def restyle_items_job(
     style_sku: str | None = None,
     include_customer_ids: bool = False,
     fallback: Collection[str] | None = (),
+    cluster: ClusterSpec | None = None,
 ) -> Job[list[ExportItem]]:
     """Restyle every item's image with the Style engine ``source`` (a StyleImage, StyleVector or PresetBlend) and
     return new items holding the renders (in memory) and their recipes. ``label`` is the style's short name for
@@ -157,6 +159,9 @@ def restyle_items_job(
     restyled as ``stylize.product_mask.doubtful_mask_fallback`` says, the same rule as the Studio and ``stylerec
     stylize``, and its sentence is kept in the item's recipe (``fallback``) and reaches the manifest's warnings.
     None renders ``options`` as they are on every picture.
+
+    ``cluster``: render on that Ray cluster (``stylize.cluster``: the same pixels and recipes; the first picture
+    that cannot be restyled stops it with the sentence a single-machine run gives).
     """
     from stylerec_desktop.core.stylize import RenderCache, StyleOptions, stylize_job
     from stylerec_desktop.core.stylize.engines import engine_for
@@ -175,7 +180,15 @@ def restyle_items_job(
     label = label or described
     result: list[ExportItem] = []
     total = len(items)
-    for done, item in enumerate(items):
+    if cluster is not None:
+        from stylerec_desktop.core.stylize.cluster import restyled_on_cluster_job
+
+        renders = yield from restyled_on_cluster_job(cluster, items, source, options, chosen, style_sku, fallback)
+        for item, (render, recipe) in zip(items, renders, strict=True):
+            result.append(ExportItem(item.sku, item.title, item.category, render, style=label,
+                                     recipe=provenance_recipe(recipe, described, include_customer_ids),
+                                     segment=segment if segment is not None else item.segment))  # fmt: skip
+    for done, item in enumerate(items if cluster is None else ()):
         yield Progress(done, total, f"Restyling {item.sku} ({label})")
         if isinstance(item.image, Image.Image):
             raise ValueError("restyle_items_job needs items whose image is a file (catalog products)")

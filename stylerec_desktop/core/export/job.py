@@ -19,13 +19,14 @@ import dataclasses
 import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import logging
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.framing import frame_for_preset
 from stylerec_desktop.core.export.manifest import (
@@ -64,7 +66,7 @@ from stylerec_desktop.core.export.writers import (
     to_srgb,
     write_atomic,
 )
-from stylerec_desktop.core.imaging import load_image
+from stylerec_desktop.core.imaging import load_image, load_image_data
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.masks import analyse_product
 from stylerec_desktop.core.safe_files import (
@@ -299,8 +301,11 @@ def _file_matches(path: Path, row: ManifestRow) -> bool:
         return False
 
 
-def _load_source(image: Path | Image.Image) -> tuple[Image.Image, bytes | None, bytes | None]:
-    """The source as upright RGB, plus its embedded ICC profile and EXIF (orientation already applied)."""
+def _load_source(
+    image: Path | Image.Image, data: bytes | None = None
+) -> tuple[Image.Image, bytes | None, bytes | None]:
+    """The source as upright RGB, plus its embedded ICC profile and EXIF (orientation already applied). ``data``:
+    a file's bytes read elsewhere (sent to a cluster worker); ``image`` then only names it."""
     if isinstance(image, Image.Image):
         icc, exif = image.info.get("icc_profile"), image.info.get("exif")
         picture = image
@@ -310,9 +315,11 @@ def _load_source(image: Path | Image.Image) -> tuple[Image.Image, bytes | None, 
             picture = Image.new("RGB", rgba.size, _WHITE)
             picture.paste(rgba, mask=rgba.getchannel("A"))
         return picture.convert("RGB"), icc, exif
-    picture = load_image(image)  # validates the file and applies EXIF orientation; raises ImageError
-    with contextlib.suppress(OSError), Image.open(image) as header:  # header only: the ICC profile
-        icc = header.info.get("icc_profile")
+    # Validates the file and applies EXIF orientation; raises ImageError.
+    picture = load_image(image) if data is None else load_image_data(data, Path(image).resolve())
+    header = io.BytesIO(data) if data is not None else image
+    with contextlib.suppress(OSError), Image.open(header) as opened:  # header only: the ICC profile
+        icc = opened.info.get("icc_profile")
         return picture, icc, picture.info.get("exif")
     return picture, None, picture.info.get("exif")
 
@@ -343,14 +350,12 @@ def _plan(
     return tasks
 
 
-def _export_item(
-    task: _ItemTask,
-    out_dir: Path,
-    options: ExportOptions,
-    previous: Mapping[str, ManifestRow],
-    stop: threading.Event,
-) -> _ItemOutcome:
-    """Export one item in every preset (runs on a worker thread). Disk errors propagate as ``OSError``."""
+def _check_item(
+    task: _ItemTask, out_dir: Path, options: ExportOptions, previous: Mapping[str, ManifestRow]
+) -> tuple[_ItemOutcome, list[tuple[_PlannedFile, str]], Path | Image.Image, str]:
+    """The item's outcome so far (its files already finished and unchanged: skipped; or why it failed), the files
+    still to make with their input keys, its source (a path or a PIL image) and the source's fingerprint (a file's
+    SHA-256; "" when it could not be read). Reads the source to hash it."""
     outcome = _ItemOutcome(task.index, [])
     item = task.item
     source = item.image if isinstance(item.image, Image.Image) else Path(str(item.image))
@@ -359,10 +364,10 @@ def _export_item(
         source_key = _source_key(source)
     except OSError as exc:
         outcome.failure = ExportFailure(item.sku, f"The image {source} cannot be read ({exc.strerror or exc}).")
-        return outcome
+        return outcome, [], source, ""
     except NotARegularFile as exc:
         outcome.failure = ExportFailure(item.sku, str(exc))
-        return outcome
+        return outcome, [], source, ""
     todo: list[tuple[_PlannedFile, str]] = []
     for planned in task.files:
         key = _input_key(source_key, planned.preset, xmp, options)
@@ -377,18 +382,33 @@ def _export_item(
             outcome.warnings.extend(f"{item.sku} ({planned.preset.name}): {message}" for message in done.warnings)
         else:
             todo.append((planned, key))
-    if not todo:
-        return outcome
+    return outcome, todo, source, source_key
+
+
+def _encode_files(
+    task: _ItemTask,
+    source: Path | Image.Image,
+    todo: Sequence[tuple[_PlannedFile, str]],
+    options: ExportOptions,
+    outcome: _ItemOutcome,
+    stop: threading.Event,
+    data: bytes | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Frame and encode each file of ``todo``: yields ``(relative path, file bytes)`` and adds its manifest row and
+    warnings to ``outcome`` (a source that cannot be loaded is ``outcome.failure``). Writes nothing: the caller
+    does (a thread of this machine, or the workstation for a cluster worker). ``data``: the source file's bytes."""
+    item = task.item
     try:
-        picture, icc, source_exif = _load_source(source)
+        picture, icc, source_exif = _load_source(source, data)
     except UserError as exc:
         outcome.failure = ExportFailure(item.sku, str(exc))
-        return outcome
+        return
     picture, note = to_srgb(picture, icc)
     if note:
         outcome.warnings.append(f"{item.sku}: {note}")
     product = analyse_product(picture)
     pixels = np.asarray(picture)  # once, not once per preset
+    xmp = build_xmp(task.provenance)
     for planned, key in todo:
         if stop.is_set():
             raise _Stopped
@@ -399,10 +419,7 @@ def _export_item(
         file_warnings = (*((fallback,) if fallback else ()), *(w.message for w in framed.warnings))
         outcome.warnings.extend(f"{item.sku} ({preset.name}): {message}" for message in file_warnings)
         exif = build_exif(task.provenance, preset.size, source_exif if options.keep_metadata else None)
-        data = encode_image(framed.image, preset, xmp=xmp, exif=exif)
-        target = inside(out_dir, planned.path)
-        make_folders(out_dir, PurePosixPath(planned.path).parts[:-1])  # refuses a folder that is a link
-        write_atomic(target, data, sync_folder=False)
+        encoded = encode_image(framed.image, preset, xmp=xmp, exif=exif)
         outcome.rows.append(
             ManifestRow(
                 path=planned.path,
@@ -411,8 +428,8 @@ def _export_item(
                 width=preset.width,
                 height=preset.height,
                 format=preset.format,
-                bytes=len(data),
-                sha256=hashlib.sha256(data).hexdigest(),
+                bytes=len(encoded),
+                sha256=hashlib.sha256(encoded).hexdigest(),
                 style_source=task.provenance.style_source,
                 recipe_id=task.provenance.recipe_id,
                 segment=item.segment or "",
@@ -424,10 +441,36 @@ def _export_item(
             )
         )
         outcome.written += 1
-    # Rows in preset order whatever mix of skipped and written files the item had.
+        yield planned.path, encoded
+
+
+def _write_file(out_dir: Path, path: str, data: bytes) -> None:
+    """Write one export file atomically at ``path`` (relative, "/"-separated) under ``out_dir``."""
+    make_folders(out_dir, PurePosixPath(path).parts[:-1])  # refuses a folder that is a link
+    write_atomic(inside(out_dir, path), data, sync_folder=False)
+
+
+def _in_preset_order(outcome: _ItemOutcome, task: _ItemTask) -> _ItemOutcome:
+    """Rows in preset order whatever mix of skipped and written files the item had."""
     order = {planned.path: i for i, planned in enumerate(task.files)}
     outcome.rows.sort(key=lambda row: order[row.path])
     return outcome
+
+
+def _export_item(
+    task: _ItemTask,
+    out_dir: Path,
+    options: ExportOptions,
+    previous: Mapping[str, ManifestRow],
+    stop: threading.Event,
+) -> _ItemOutcome:
+    """Export one item in every preset (runs on a worker thread). Disk errors propagate as ``OSError``."""
+    outcome, todo, source, _ = _check_item(task, out_dir, options, previous)
+    if outcome.failure is not None or not todo:
+        return outcome
+    for path, data in _encode_files(task, source, todo, options, outcome, stop):
+        _write_file(out_dir, path, data)
+    return _in_preset_order(outcome, task)
 
 
 def _valid_text(text: str) -> str:
@@ -450,8 +493,12 @@ def export_job(
     presets: Sequence[ExportPreset],
     out_dir: Path | str,
     options: ExportOptions | None = None,
+    cluster: ClusterSpec | None = None,
 ) -> Job[ExportResult]:
     """Export every item in every preset into ``out_dir``; a generator job (see :mod:`stylerec_desktop.core.jobs`).
+
+    ``cluster``: frame and encode the files on that Ray cluster (``export.cluster``); this machine still writes
+    every file, the journal and the manifests, so the result is the same and resumes the same.
 
     Yields :class:`Progress` per item and returns an :class:`ExportResult`. Files are named by
     ``options.template``; ``manifest.csv`` and ``manifest.json`` list them. Running the same export again into
@@ -502,9 +549,29 @@ def export_job(
                 journal.write(json.dumps({"date": date}) + "\n")
         except OSError as exc:
             raise _disk_error(out_dir, exc) from exc
-        yield Progress(0, total, f"Exporting {total} items x {len(presets)} presets")
+        opened_journal = journal
+
+        def record(outcome: _ItemOutcome) -> None:
+            """Keep an item's outcome and note its finished files in the journal (what a resumed run skips)."""
+            outcomes[outcome.index] = outcome
+            try:
+                for row in outcome.rows:
+                    opened_journal.write(json.dumps(asdict(row)) + "\n")
+                opened_journal.flush()
+            except OSError as exc:
+                raise _disk_error(out_dir, exc) from exc
+
+        if cluster is not None:
+            from stylerec_desktop.core.export.cluster import export_on_cluster_job
+
+            try:
+                yield from export_on_cluster_job(cluster, tasks, len(presets), out_dir, options, previous, record)
+            except OSError as exc:  # writing a file here (a picture that cannot be read is the item's failure)
+                raise _disk_error(out_dir, exc) from exc
+        else:
+            yield Progress(0, total, f"Exporting {total} items x {len(presets)} presets")
         pending: set[Future[_ItemOutcome]] = set()
-        queue = iter(tasks)
+        queue = iter(tasks if cluster is None else ())
         # A small window of submitted items keeps every worker busy without holding all images in memory.
         window = max(2, 2 * max(1, options.workers))
         exhausted = False
@@ -520,14 +587,7 @@ def export_job(
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 try:
-                    outcome = future.result()
-                except OSError as exc:
-                    raise _disk_error(out_dir, exc) from exc
-                outcomes[outcome.index] = outcome
-                try:
-                    for row in outcome.rows:
-                        journal.write(json.dumps(asdict(row)) + "\n")
-                    journal.flush()
+                    record(future.result())
                 except OSError as exc:
                     raise _disk_error(out_dir, exc) from exc
             done = len(outcomes)

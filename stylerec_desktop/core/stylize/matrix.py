@@ -24,6 +24,7 @@ from pathlib import Path
 from PIL import Image
 
 from stylerec_desktop.core.catalog import Catalog, StoredRender
+from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress, map_progress
 from stylerec_desktop.core.safe_files import unique_path, write_atomic
@@ -84,18 +85,24 @@ def render_matrix_job(
     styles: Sequence[MatrixStyle],
     options: StyleOptions | None = None,
     fallback: Collection[str] | None = None,
+    cluster: ClusterSpec | None = None,
 ) -> Job[MatrixResult]:
     """Render every content in every style (row by row); yields one Progress per cell (and the cell's own steps).
 
     ``fallback``: as for ``renders.render_into_catalog_job`` (the names of the settings the user set, so a picture
-    with a doubtful product mask is rendered as every other render of it would be; None: ``options`` as given)."""
+    with a doubtful product mask is rendered as every other render of it would be; None: ``options`` as given).
+    ``cluster``: render on that Ray cluster (``stylize.cluster``; the renders are kept here, the same pixels)."""
     if not contents or not styles:
         raise UserError("A batch needs at least one picture and one style.")
     options = options or StyleOptions()
     total = len(contents) * len(styles)
     rows: list[tuple[StoredRender | None, ...]] = []
     failed: list[tuple[str, str, str]] = []
-    for r, content in enumerate(contents):
+    if cluster is not None:
+        from stylerec_desktop.core.stylize.cluster import render_matrix_on_cluster_job
+
+        rows, failed = yield from render_matrix_on_cluster_job(catalog, contents, styles, options, fallback, cluster)
+    for r, content in enumerate(contents if cluster is None else ()):
         row: list[StoredRender | None] = []
         for c, style in enumerate(styles):
             cell = r * len(styles) + c

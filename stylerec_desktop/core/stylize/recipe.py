@@ -391,10 +391,7 @@ def make_recipe(
     Device and precision are recorded as *resolved* (``cpu``/``bfloat16``, not ``auto``), since auto may resolve
     differently on another machine.
     """
-    device = choose_device(options.device)
-    dtype = choose_dtype(device, options.precision, auto_cpu_bf16=engine != "preset")
-    if engine == "colour":
-        dtype = torch.float32  # no network: recorded for completeness
+    device, dtype = resolved_device(engine, options)
     path = Path(content_path).resolve()
     return Recipe(
         engine=engine,
@@ -402,8 +399,8 @@ def make_recipe(
                               (int(content_size[0]), int(content_size[1]))),  # fmt: skip
         style=_style_record(source, style_sku),
         options=options,
-        device=device.type,
-        dtype=str(dtype).removeprefix("torch."),
+        device=device,
+        dtype=dtype,
         threads=torch.get_num_threads(),
         models={w.name: w.sha256 for w in ENGINE_WEIGHTS.get(engine, ())},
         app_version=__version__,
@@ -411,6 +408,16 @@ def make_recipe(
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         look=look or None,
     )
+
+
+def resolved_device(engine: str, options: StyleOptions) -> tuple[str, str]:
+    """The device type (``cpu``, ``cuda``, ``mps``) and dtype name (``float32``, ``float16``, ``bfloat16``) that
+    ``engine`` renders ``options`` with on this machine (``auto`` resolved)."""
+    device = choose_device(options.device)
+    dtype = choose_dtype(device, options.precision, auto_cpu_bf16=engine != "preset")
+    if engine == "colour":
+        dtype = torch.float32  # no network: recorded for completeness
+    return device.type, str(dtype).removeprefix("torch.")
 
 
 def _checked(path_text: str, sha256: str, what: str) -> Path:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from PIL import Image
 
 from stylerec_desktop.core.catalog import Catalog, StoredRender
+from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.safe_files import unique_path, write_atomic
 from stylerec_desktop.core.stylize import RenderCache, StyleImage, StyleOptions, StyleSource, stylize_job
@@ -69,9 +71,7 @@ def render_into_catalog_job(
     chosen = engine_for(engine, source).name
     if isinstance(source, StyleImage) and isinstance(source.source, Image.Image):
         source = StyleImage(save_style_copy(catalog, source.source), label=source.label)
-    with Image.open(content_path) as opened:
-        opened.load()
-        content = opened.copy()
+    content = open_content(Path(content_path))
     cache = RenderCache(content)
     note = ""
     if fallback is not None:
@@ -83,25 +83,62 @@ def render_into_catalog_job(
     yield Progress(0, None, "measuring the render")
     recipe = recipe.with_fidelity(render_fidelity(content, result).to_dict())
     data = yield from encode_png_job(result)  # the same bytes as png_bytes(result), a band of rows per step
+    return keep_render(catalog, data, recipe, result.size, content_sku or Path(content_path).stem, product_id, started)
+
+
+def keep_render(
+    catalog: Catalog,
+    data: bytes,
+    recipe: Recipe,
+    size: tuple[int, int],
+    name: str,
+    product_id: int | None = None,
+    started: float | None = None,
+) -> StoredRender:
+    """Keep a finished render: ``data`` (its PNG bytes) under ``renders/`` with ``recipe`` beside it, each written
+    atomically, and its catalog row. ``size`` is its (width, height) in pixels, ``name`` the sku or file stem its
+    file is named after; ``started`` (a ``time.perf_counter()``) only times the log line. Used by the render on this
+    machine and by the batch render on a cluster (whose workers render; this workstation writes)."""
     sha256 = hashlib.sha256(data).hexdigest()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    stem = f"{stamp}-{_slug(content_sku or Path(content_path).stem)}-{chosen}-{sha256[:10]}"
+    stem = f"{stamp}-{_slug(name)}-{recipe.engine}-{sha256[:10]}"
     path = unique_path(catalog.renders_dir, stem)
     recipe_text = recipe.to_json(indent=2).encode()
     write_atomic(path, data, make_folder=True)
     write_atomic(path.with_name(path.stem + RECIPE_SUFFIX), recipe_text, make_folder=True)
-    render_id = catalog.add_render(
-        path,
-        sha256,
-        result.size,
-        recipe.content.sha256,
-        chosen,
-        recipe.to_dict(),
-        product_id=product_id,
-    )
-    log.info("render %d of %s (%s, %dx%d) saved as %s in %.1f s", render_id, content_sku or content_path, chosen,
-             *result.size, path.name, time.perf_counter() - started)  # fmt: skip
+    render_id = catalog.add_render(path, sha256, size, recipe.content.sha256, recipe.engine, recipe.to_dict(),
+                                   product_id=product_id)  # fmt: skip
+    took = f" in {time.perf_counter() - started:.1f} s" if started is not None else ""
+    log.info("render %d of %s (%s, %dx%d) saved as %s%s", render_id, name, recipe.engine, *size, path.name, took)
     return catalog.render(render_id)
+
+
+def open_content(path: Path, data: bytes | None = None) -> Image.Image:
+    """The content picture at ``path`` decoded as stored (``data``: its bytes, read elsewhere, e.g. sent to a
+    cluster worker; ``path`` then only names it). A missing file or one that is not a picture is a
+    :class:`UserError` naming ``path``, the same sentence wherever the picture is decoded."""
+    try:
+        with Image.open(io.BytesIO(data) if data is not None else path) as opened:
+            opened.load()
+            return opened.copy()
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's "cannot identify", truncated data, bad headers
+        raise _unreadable(path, error) from None
+
+
+def _unreadable(path: Path, error: Exception) -> UserError:
+    if isinstance(error, FileNotFoundError):
+        return UserError(f"The content image {path} is not there (moved or deleted?): choose it again.")
+    return UserError(f"The content image {path} cannot be read as a picture ({error}): choose another file.")
+
+
+def content_size(path: Path) -> tuple[int, int]:
+    """The (width, height) of the content picture at ``path`` from its header (nothing decoded); the errors of
+    :func:`open_content`."""
+    try:
+        with Image.open(path) as opened:
+            return opened.size
+    except (OSError, SyntaxError, ValueError) as error:  # PIL's "cannot identify", truncated data, bad headers
+        raise _unreadable(path, error) from None
 
 
 def rerender_into_catalog_job(catalog: Catalog, render: StoredRender) -> Job[StoredRender]:
