@@ -7,6 +7,7 @@ below joins it instead of starting its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,9 @@ from feature_catalog import FakeProduct, build_feature_catalog
 
 from stylerec_desktop.cli import main
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord
-from stylerec_desktop.core.cluster import ClusterSession, open_cluster, parse_cluster
+from stylerec_desktop.core.cluster import ClusterSession, open_cluster, parse_cluster, run_tasks
+from stylerec_desktop.core.cluster.engine import _file_sha256
+from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Cancelled, CancelToken, Progress, run_job
 from stylerec_desktop.core.recommend.batch import recommend_batch
 from stylerec_desktop.core.recommend.batch_cluster import chunk_size, recommend_batch_on_cluster
@@ -145,3 +148,25 @@ def test_cluster_is_for_batches_only(catalog_dir: Path, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit) as exit_info:
         main(["--catalog", str(catalog_dir), "recommend", "--all", "--out", "x.jsonl", "--cluster", "local[0]"])
     assert exit_info.value.code == 2 and "1 to 64 worker processes" in capsys.readouterr().err
+
+
+def test_a_second_job_joins_the_open_cluster_and_the_last_one_closes_it(
+    cluster: ClusterSession, tmp_path: Path
+) -> None:
+    """Two jobs at once (the GUI's index and export): the second joins the first's cluster, its end does not stop
+    the cluster under the first, and asking for another cluster meanwhile is refused with a sentence. (The tasks
+    run a function of the package: the workers cannot import this test module.)"""
+    files = [tmp_path / f"{n}.txt" for n in range(3)]
+    for n, path in enumerate(files):
+        path.write_text("x" * n)
+    expected = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
+    with open_cluster(LOCAL) as second:
+        assert second is cluster
+        assert [sha for _, sha in sorted(run_tasks(second, _file_sha256, [str(p) for p in files]))] == expected
+    assert cluster.ray.is_initialized()
+    assert [sha for _, sha in sorted(run_tasks(cluster, _file_sha256, [str(p) for p in files]))] == expected
+    with (
+        pytest.raises(UserError, match=r"Another job is running on the Ray cluster local\[2\]"),
+        open_cluster(parse_cluster("local[3]")),
+    ):
+        pass

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,17 +148,48 @@ def _sigterm_hooks_only_on_main_thread(ray: ModuleType) -> Iterator[None]:
         utils.set_sigterm_handler = original
 
 
+#: The cluster this process opened and how many jobs use it: a second job (the GUI runs an index and an export at
+#: once) joins it, and the last one to end closes it, so no job loses its connection under it.
+_shared_lock = threading.Lock()
+_shared: ClusterSession | None = None
+_shared_users = 0
+
+
 @contextmanager
 def open_cluster(spec: ClusterSpec) -> Iterator[ClusterSession]:
     """Connect to (or, for ``local[N]``, start) the cluster, and disconnect (stop) at the end, also on cancel.
 
-    Joining a running Ray in this process (a second job) reuses the connection and leaves it open. Raises
-    :class:`UserError` when Ray is missing or the cluster cannot be reached.
+    A second job in this process while the first runs joins the same cluster (it must name the same one: a
+    :class:`UserError` otherwise) and the cluster is closed when the last of them ends. A Ray this module did not
+    start (initialised by the caller) is used as it is and left open. Raises :class:`UserError` when Ray is missing
+    or the cluster cannot be reached.
     """
+    global _shared, _shared_users
     ray = ray_module()
-    if ray.is_initialized():
-        yield ClusterSession(spec, ray, started=False)
-        return
+    with _shared_lock:
+        if _shared is not None:
+            if _shared.spec != spec:
+                raise UserError(f"Another job is running on the Ray cluster {_shared.spec}; this one asks for "
+                                f"{spec}. Wait for it to finish, or run this job on the same cluster.")  # fmt: skip
+            _shared_users += 1
+            session = _shared
+        elif ray.is_initialized():
+            session = ClusterSession(spec, ray, started=False)
+        else:
+            session = _connect(ray, spec)
+            _shared, _shared_users = session, 1
+    try:
+        yield session
+    finally:
+        if session.started:
+            with _shared_lock:
+                _shared_users -= 1
+                if _shared_users == 0:
+                    _shared = None
+                    session.close()
+
+
+def _connect(ray: ModuleType, spec: ClusterSpec) -> ClusterSession:
     local = None
     try:
         if spec.kind == "local":
@@ -182,10 +213,7 @@ def open_cluster(spec: ClusterSpec) -> Iterator[ClusterSession]:
     _ray_messages_to_the_log()
     session = ClusterSession(spec, ray, started=True, _local=local)
     log.info("connected to the Ray cluster %s: %s", spec, session.describe())
-    try:
-        yield session
-    finally:
-        session.close()
+    return session
 
 
 def _ray_messages_to_the_log() -> None:
@@ -218,7 +246,7 @@ def run_tasks(
     retries: int = 3,
     num_cpus: float = 1,
     num_gpus: float = 0,
-) -> Iterator[tuple[int, R]]:
+) -> Generator[tuple[int, R], None, None]:
     """Run ``function(payload)`` for every payload on the cluster; yield ``(position, result)`` as tasks finish.
 
     At most ``window`` tasks are in flight (default: twice the cluster's CPUs), so a million payloads do not all

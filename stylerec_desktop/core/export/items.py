@@ -184,9 +184,9 @@ def restyle_items_job(
         from stylerec_desktop.core.stylize.cluster import restyled_on_cluster_job
 
         renders = yield from restyled_on_cluster_job(cluster, items, source, options, chosen, style_sku, fallback)
-        for item, (render, recipe) in zip(items, renders, strict=True):
+        for item, (render, made) in zip(items, renders, strict=True):
             result.append(ExportItem(item.sku, item.title, item.category, render, style=label,
-                                     recipe=provenance_recipe(recipe, described, include_customer_ids),
+                                     recipe=provenance_recipe(made, described, include_customer_ids),
                                      segment=segment if segment is not None else item.segment))  # fmt: skip
     for done, item in enumerate(items if cluster is None else ()):
         yield Progress(done, total, f"Restyling {item.sku} ({label})")

@@ -25,7 +25,7 @@ import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.cluster import ClusterSpec, open_cluster, run_tasks
@@ -214,8 +214,8 @@ def recommend_batch_on_cluster(
         ref = session.ray.put(inputs)
         index_seconds = time.perf_counter() - index_started
         chunks = _Chunks(catalog, ref, customer_ids, chunk_size(total, session.cpus))
-        # run_tasks is a generator (typed as an iterator): closing it cancels the tasks still in flight.
-        tasks = cast(Generator[tuple[int, list[BatchLine]], None, None], run_tasks(session, rank_chunk, chunks))
+        # Closing the task stream cancels the tasks still in flight.
+        tasks = run_tasks(session, rank_chunk, chunks)
         with atomic_file(out) as stream, contextlib.closing(tasks):
             tally = yield from _write_in_order(stream, fmt, tasks, total, where)
             yield Progress(total, total, f"Writing the file, {where}")
