@@ -7,10 +7,9 @@ and the job's first message after it says where it runs ("Running on 2 Ray worke
 Jobs panel shows.
 
 Cluster indexing (issue 14) is built in ``core/recommend/index_cluster.py`` (another branch); a build without it
-indexes on this machine and says so in the job's first message. The batch render
-and export jobs get the same setting once their cluster paths exist (``core/stylize/cluster.py``,
-``core/export/cluster.py``): pass :attr:`Preferences.cluster` to them where the studio and the export dialog start
-their jobs.
+indexes on this machine and says so in the job's first message. The Studio's batch render and the export dialog
+pass the same setting to their core jobs (``core/stylize/cluster.py``, ``core/export/cluster.py``); previews and
+single renders always run here.
 """
 
 from __future__ import annotations
@@ -131,11 +130,9 @@ class RecommendAllController(QObject):
 
             return recommend_batch_on_cluster(catalog, customer_ids, out, cluster, k=k)
 
-        # It writes a file, never the catalog: the read lane. On a cluster, the write lane, where cluster indexing
-        # runs too: a second job joins the Ray connection the first opened, and the first closing it (stopping a
-        # local[N] it started) would take the second's workers away, so cluster jobs take turns.
-        lane = Lane.READ if cluster is None else Lane.WRITE
-        self._job = self._runner.submit(RECOMMEND_ALL_TITLE, job, lane=lane, device=where_label(cluster, "cpu"))
+        # It writes a file, never the catalog: the read lane, on a cluster too (jobs running at once share the
+        # cluster the first opened; the last to end closes it: core.cluster.open_cluster).
+        self._job = self._runner.submit(RECOMMEND_ALL_TITLE, job, lane=Lane.READ, device=where_label(cluster, "cpu"))
         self._job.succeeded.connect(self._succeeded)
         return self._job
 

@@ -624,6 +624,7 @@ class MainWindow(FileDropTarget, QMainWindow):
     def _apply_preferences(self, preferences: Preferences) -> None:
         """Hand the settings to the panels that use them (at start, and on Settings ▸ OK/Apply)."""
         self.studio_panel.set_processing(preferences.device, preferences.precision)
+        self.studio_panel.set_cluster(preferences.cluster)
         self.recommendations_panel.set_default_weights(preferences.ranking_weights)
         self.indexer.set_device(preferences.device)
         self.indexer.set_cluster(preferences.cluster)

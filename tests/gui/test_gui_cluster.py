@@ -18,12 +18,15 @@ from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog, CustomerRecord, EventRecord
 from stylerec_desktop.core.cluster import ClusterSpec, parse_cluster
+from stylerec_desktop.core.export import BUILTIN_PRESETS, ExportOptions, export_job, read_manifest
+from stylerec_desktop.core.export.items import product_items_by_id
 from stylerec_desktop.core.jobs import Progress, run_job
 from stylerec_desktop.core.recommend.batch import recommend_batch
 from stylerec_desktop.gui import batch_jobs
 from stylerec_desktop.gui.jobs import JobRunner, JobState
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels import cluster_box, settings_dialog
+from stylerec_desktop.gui.panels.export_dialog import ExportDialog
 from stylerec_desktop.gui.panels.jobs import JobRow
 from stylerec_desktop.gui.panels.settings_dialog import DeviceSupport, SettingsDialog
 from stylerec_desktop.gui.settings import AppSettings, Preferences
@@ -180,3 +183,32 @@ def test_a_build_without_cluster_indexing_indexes_here_and_says_so(
         report = run_job(batch_jobs.indexing_job(catalog, "cpu", parse_cluster("local[2]")), steps.append)
     assert steps[0].message == "Indexing on this machine: this version cannot index on a Ray cluster yet"
     assert (report.indexed, report.already_indexed) == (0, 18)  # all there already: the local job found nothing to do
+
+
+def test_the_export_dialog_exports_on_the_chosen_cluster_with_the_same_files(
+    qtbot: QtBot, catalog: Catalog, runner: JobRunner, tmp_path: Path
+) -> None:
+    """Settings ▸ "Run batch jobs on" reaches the export dialog: its job runs on local[2] (the Jobs panel's place
+    says so) and writes the same files a single-machine export of the same products writes."""
+    pytest.importorskip("ray")
+    ini = _ini(tmp_path)
+    AppSettings(ini).save(Preferences(cluster_enabled=True, cluster_address="local[2]"))
+    products = catalog.products(limit=2)
+    dialog = ExportDialog(catalog, runner, [p.id for p in products], ini)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for name in ("portrait", "story"):
+        dialog.preset_checks[name].setChecked(False)
+    dialog.set_folder(tmp_path / "cluster")
+    with qtbot.waitSignal(dialog.exported, timeout=180_000) as done:
+        assert dialog.start_export() is not None
+        job = runner.job(dialog.job_id)
+        assert job is not None and job.device == "Ray local[2]"
+    assert done.args[0].written == 2
+    reference = tmp_path / "here"
+    run_job(export_job(product_items_by_id(catalog, [p.id for p in products]), [BUILTIN_PRESETS["square"]],
+                       reference, ExportOptions()))  # fmt: skip
+    _, rows = read_manifest(tmp_path / "cluster")
+    assert sorted(r.path for r in rows) == sorted(f"{p.sku}_square.jpg" for p in products)
+    for row in rows:  # the pictures byte for byte (the manifests carry the export's time)
+        assert (tmp_path / "cluster" / row.path).read_bytes() == (reference / row.path).read_bytes(), row.path

@@ -62,7 +62,9 @@ from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.masks import analyse_product
 from stylerec_desktop.core.privacy import Finding, privacy_check, summary
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.batch_jobs import where_label
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
+from stylerec_desktop.gui.settings import AppSettings
 
 PREVIEW_HEIGHT = 190
 _FORMATS = (("JPEG", "jpeg"), ("PNG", "png"), ("WebP", "webp"))
@@ -586,6 +588,8 @@ class ExportDialog(QDialog):
         options = ExportOptions(template=self.template_edit.text(), zip=self.zip_check.isChecked())
         catalog, ids, renders = self._catalog, list(self._ids), list(self._renders)
         include_ids = self.customer_ids_check.isChecked()
+        # Settings ▸ Processing ▸ "Run batch jobs on": the files are framed and encoded there, and written here.
+        cluster = AppSettings(self._settings).preferences().cluster if self._settings is not None else None
 
         def job() -> Job[ExportResult]:
             # On the worker: catalog reads stay off the GUI thread. Renders carry their recipes into provenance.
@@ -593,7 +597,7 @@ class ExportDialog(QDialog):
                 items = render_items(catalog, renders, include_customer_ids=include_ids)
             else:
                 items = product_items_by_id(catalog, ids)
-            result = yield from export_job(items, presets, out_dir, options)
+            result = yield from export_job(items, presets, out_dir, options, cluster=cluster)
             self._privacy_findings = privacy_check(catalog, out_dir)  # read on the GUI thread once the job is done
             return result
 
@@ -604,7 +608,8 @@ class ExportDialog(QDialog):
         self.status_label.setText("Starting the export…")
         count, what = len(ids), "variant" if renders else "product"
         previous, self._job = self._job, self._runner.submit(
-            f"Export {count} {what}{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ
+            f"Export {count} {what}{'s' if count != 1 else ''} × {len(presets)} presets", job, lane=Lane.READ,
+            device=where_label(cluster, "cpu") if cluster is not None else "",
         )
         if previous is not None:
             self._follow(previous, False)  # the Jobs panel's Retry of an older export does not speak to this dialog

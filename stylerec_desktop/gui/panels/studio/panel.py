@@ -24,11 +24,13 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSp
 
 from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
+from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.imaging import inspect_image
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.core.models.hardware import device_label
 from stylerec_desktop.gui import theme
+from stylerec_desktop.gui.batch_jobs import where_label
 from stylerec_desktop.gui.catalog_changes import CatalogChanges, Table
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, JobState, Lane, LatestOnly
 from stylerec_desktop.gui.panels.studio.batch import BatchBox, BatchStyle
@@ -84,6 +86,7 @@ class StudioPanel(FileDropTarget, QWidget):
         self._products: list[Product] = []
         self._contents: list[Content] = []
         self._asked_at = 0.0
+        self._cluster: ClusterSpec | None = None  # where the batch render runs (None: this machine)
         # Our jobs in this catalog: handle -> (kind, the variant a re-render remakes): "render", "rerender" or
         # "matrix". Running ones, and failed or cancelled ones: the jobs panel's Retry runs them again on the same
         # handle, and the new run's result comes to the strip like the first one's would have.
@@ -286,6 +289,11 @@ class StudioPanel(FileDropTarget, QWidget):
         """The device and precision of the next previews and renders (Settings ▸ Processing)."""
         self.controls.set_processing(device, precision)
 
+    def set_cluster(self, cluster: ClusterSpec | None) -> None:
+        """Where the batch render (every content in every batch style) runs: a Ray cluster, or None for this
+        machine (Settings ▸ Processing ▸ "Run batch jobs on"). Previews and single renders stay here."""
+        self._cluster = cluster
+
     def use_style_vector(self, style: StyleVector) -> None:
         """A customer's taste as the style ("Restyle in this taste")."""
         self.controls.use_style_vector(style)
@@ -402,6 +410,7 @@ class StudioPanel(FileDropTarget, QWidget):
         if catalog is None or not styles or not contents:
             return None
         options = self.options(self.size_box.value())
+        cluster = self._cluster
 
         def job() -> Job[tuple[object, list[QImage]]]:
             from stylerec_desktop.core.stylize.matrix import MatrixContent, MatrixStyle, render_matrix_job
@@ -411,11 +420,12 @@ class StudioPanel(FileDropTarget, QWidget):
                 source, style_sku = resolve_style(catalog, style.choice)  # type: ignore[arg-type]
                 columns.append(MatrixStyle(source, style.label, style_sku, style.engine))
             rows = [MatrixContent(c.path, c.sku, c.product_id) for c in contents]
-            result = yield from render_matrix_job(catalog, rows, columns, options, fallback=())
+            result = yield from render_matrix_job(catalog, rows, columns, options, fallback=(), cluster=cluster)
             return result, [icon_image(render.path) for render in result.done]
 
         title = f"Render {len(contents)} × {len(styles)} batch ({len(contents) * len(styles)} pictures)"
-        handle = self._runner.submit(title, job, lane=Lane.WRITE, device=device_label(options.device))
+        where = where_label(cluster, options.device)
+        handle = self._runner.submit(title, job, lane=Lane.WRITE, device=where)
         self._follow(handle, ("matrix", None))
         self.status_label.setText(f"{title}: follow it in the Jobs panel.")
         return handle
