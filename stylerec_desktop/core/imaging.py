@@ -229,10 +229,22 @@ def load_image(path: Path, max_side: int | None = None) -> Image.Image:
 
     The same format and size limits as :func:`inspect_image` apply; raises :class:`ImageError`.
     """
+    path = Path(path).resolve()
+    return load_image_data(_read_bytes(path), path, max_side)
+
+
+def read_image_bytes(path: Path) -> bytes:
+    """The bytes of the image file at ``path``, read with the same checks as :func:`load_image` (a regular file of
+    at most :data:`MAX_IMAGE_BYTES`), to be decoded elsewhere (a cluster worker) with :func:`load_image_data`.
+    Raises :class:`ImageError`."""
+    return _read_bytes(Path(path).resolve())
+
+
+def load_image_data(data: bytes, path: Path, max_side: int | None = None) -> Image.Image:
+    """:func:`load_image` for the bytes of an image file already read (``path`` is where they came from; it names
+    the file in errors and is not opened)."""
     if max_side is not None and max_side < 1:
         raise ValueError(f"max_side must be >= 1, got {max_side}")
-    path = Path(path).resolve()
-    data = _read_bytes(path)
     with _open_checked(path, data) as image:
         if max_side is not None and image.format == "JPEG":
             # The DCT scaling of libjpeg picks a scale that still covers the requested box, so the final
