@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import cast
 
 from stylerec_desktop.core.catalog import Catalog, ImageFeatureBlobs
-from stylerec_desktop.core.cluster import ClusterSession, ClusterSpec, open_cluster, run_tasks
+from stylerec_desktop.core.cluster import ClusterSession, ClusterSpec, open_cluster, ray_module, run_tasks
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job, Progress
 from stylerec_desktop.core.recommend.features import FeatureExtractor, PreparedImage, extractor_version
@@ -255,6 +255,7 @@ def index_on_cluster(
     """
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}.")
+    ray_module()  # without Ray, say how to install it before anything else, even when nothing is left to index
     version = extractor_version()  # the default recipe, named without loading its networks here
     started = time.perf_counter()
     pending = catalog.images_to_index(version)
