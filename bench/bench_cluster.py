@@ -6,6 +6,7 @@
 them. Goal (issue 14): going through ``--cluster local[2]`` (a head and two worker processes on this machine) costs
 under 20% of the single-machine time, with identical results. Rows:
 
+- **with start-up**: the cluster's start, job and stop against the networks' load and the job, in this process.
 - **end to end** (``--skip-cli`` leaves them out): ``stylerec index`` and ``stylerec index --cluster local[N]`` as
   a user runs them, timed from process start to exit: everything counted (imports, loading the networks; for the
   cluster: starting it, each worker loading the networks, stopping it).
@@ -15,7 +16,9 @@ under 20% of the single-machine time, with identical results. Rows:
 - **job on warm workers**: the same cluster's second job (on a second catalog), whose worker processes already
   hold the networks: what a running cluster costs per job.
 
-Each cluster catalog's stored feature blobs are compared byte for byte with the single-machine catalog's.
+The job rows also give the CPU seconds used by this process and everything under it (the cluster's processes), which
+depend far less than wall time on what else runs on a shared machine. Each cluster catalog's stored feature blobs
+are compared byte for byte with the single-machine catalog's.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from bench_recommend import _shot
@@ -67,8 +71,33 @@ def blobs(folder: Path) -> dict[str, tuple[bytes, bytes, bytes, bytes]]:
                 for r in catalog.product_feature_rows(extractor_version())}  # fmt: skip
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and every live process under it (a local
+    cluster's head, raylets and workers), with their finished children's: a figure that, unlike wall time, hardly
+    depends on what else runs on the machine."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+    ours = {os.getpid()}
+    grew = True
+    while grew:
+        before = len(ours)
+        ours |= {pid for pid, parent in parents.items() if parent in ours}
+        grew = len(ours) > before
+    return sum(times.get(pid, 0.0) for pid in ours)
+
+
 def cli_seconds(folder: Path, *extra: str) -> float:
-    """Wall time of one ``stylerec index`` process (everything counted)."""
+    """Wall time of one ``stylerec index`` process (everything counted). No CPU figure: the cluster's workers are
+    orphaned when it stops, so their CPU time never reaches this process."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "stylerec_desktop.cli", "--catalog", str(folder), "-q", "index",
@@ -95,15 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     infos = make_images(work / "images", args.images)
     print(f"{args.images} images drawn in {time.perf_counter() - started:.0f} s; load {os.getloadavg()[0]:.1f}",
           file=sys.stderr)  # fmt: skip
-    result: dict[str, object] = {"images": args.images, "batch_size": args.batch_size, "cluster": str(spec),
+    result: dict[str, Any] = {"images": args.images, "batch_size": args.batch_size, "cluster": str(spec),
                                  "load_before": os.getloadavg()}  # fmt: skip
     single_dir = make_catalog(work / "single", infos)
 
     started = time.perf_counter()
     extractor = FeatureExtractor()
     result["single_network_load_s"] = time.perf_counter() - started
+    cpu = tree_cpu_seconds()
     report = run_job(index_catalog(Catalog.open(single_dir), batch_size=args.batch_size, extractor=extractor))
     result["single_job_s"] = report.seconds
+    result["single_job_cpu_s"] = tree_cpu_seconds() - cpu
     reference = blobs(single_dir)
     print(f"single machine, job only: {report.seconds:.1f} s", file=sys.stderr)
 
@@ -113,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         result["cluster_describe"] = session.describe()
         for name in ("cluster_job_s", "cluster_warm_job_s"):
             folder = make_catalog(work / name, infos)
+            cpu = tree_cpu_seconds()
             with Catalog.open(folder) as catalog:
                 report = run_job(index_on_cluster(catalog, spec, device="cpu", batch_size=args.batch_size))
             result[name] = report.seconds
+            result[name.removesuffix("_s") + "_cpu_s"] = tree_cpu_seconds() - cpu
             result[name.removesuffix("_s") + "_identical"] = same(reference, blobs(folder))
             print(f"{name}: {report.seconds:.1f} s, {result[name.removesuffix('_s') + '_identical']}",
                   file=sys.stderr)  # fmt: skip
@@ -131,10 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     result["load_after"] = os.getloadavg()
 
     def overhead(cluster: str, single: str) -> float:
-        return 100.0 * (float(result[cluster]) / float(result[single]) - 1.0)  # type: ignore[arg-type]
+        return 100.0 * (result[cluster] / result[single] - 1.0)
 
     result["overhead_job_pct"] = overhead("cluster_job_s", "single_job_s")
     result["overhead_warm_job_pct"] = overhead("cluster_warm_job_s", "single_job_s")
+    result["overhead_job_cpu_pct"] = overhead("cluster_job_cpu_s", "single_job_cpu_s")
+    result["overhead_warm_job_cpu_pct"] = overhead("cluster_warm_job_cpu_s", "single_job_cpu_s")
+    # With start-up, from this process's rows: starting the cluster, its job and stopping it against loading the
+    # networks and the job (torch's import is outside both).
+    cluster_total = result["cluster_start_s"] + result["cluster_job_s"] + result["cluster_stop_s"]
+    single_total = result["single_network_load_s"] + result["single_job_s"]
+    result["overhead_with_startup_pct"] = 100.0 * (cluster_total / single_total - 1.0)
     if not args.skip_cli:
         result["overhead_end_to_end_pct"] = overhead("cli_cluster_s", "cli_single_s")
     if args.json:

@@ -72,6 +72,13 @@ class WriteSpy:
         monkeypatch.setattr(catalog, "store_image_features", store)
 
 
+def _title(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _descendants_running_a_task() -> list[int]:
     """Pids of this test's own Ray worker processes (descendants of this process) that are running a task now."""
     parents: dict[int, int] = {}
@@ -120,10 +127,12 @@ def test_a_worker_killed_mid_task_loses_nothing_and_each_image_is_written_once(
         if progress.done > 0 and not killed:  # one batch is in: kill a worker that is in the middle of another
             deadline = time.monotonic() + 10
             while not killed and time.monotonic() < deadline:
-                running = _descendants_running_a_task()
-                if running:
-                    os.kill(running[0], signal.SIGKILL)
-                    killed.append(running[0])
+                for pid in _descendants_running_a_task():
+                    # Looked at again right before the kill: the scan of /proc takes a while, the task may be over.
+                    if _title(pid).startswith(TASK_TITLE):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                        break
                 else:
                     time.sleep(0.005)
 

@@ -220,8 +220,6 @@ class _Placement:
 
 def _placement(session: ClusterSession, device: str) -> _Placement:
     """``--device`` on a cluster: ``auto`` uses GPUs when the cluster has them, ``cpu`` never, ``cuda`` insists."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise UserError(f"--device {device} cannot be used with --cluster: use auto, cpu or cuda.")
     gpus = session.gpus if device != "cpu" else 0
     if device == "cuda" and gpus == 0:
         raise UserError(f"--device cuda: the Ray cluster {session.spec} has no GPUs. Use --device cpu (or auto), "
@@ -255,6 +253,8 @@ def index_on_cluster(
     """
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}.")
+    if device not in ("auto", "cpu", "cuda"):
+        raise UserError(f"--device {device} cannot be used with --cluster: use auto, cpu or cuda.")
     ray_module()  # without Ray, say how to install it before anything else, even when nothing is left to index
     version = extractor_version()  # the default recipe, named without loading its networks here
     started = time.perf_counter()
@@ -281,7 +281,7 @@ def index_on_cluster(
             for position, result in results:
                 # One transaction per batch, committed before the yield: a cancel lands between batches.
                 catalog.store_image_features(result.rows)
-                # In work-list order, as a single-machine run lists them (the workstation's own come first here).
+                # In work-list order, as a single-machine run lists them (the workstation reads some, workers others).
                 order = {str(path): i for i, (_sha, path) in enumerate(batches[position])}
                 failed_by_batch[position] = tuple(sorted(result.failed, key=lambda f: order.get(f[0], 0)))
                 done += len(batches[position])
