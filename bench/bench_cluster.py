@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from bench_recommend import _shot
 
 from stylerec_desktop.core.catalog import Catalog, ImageInfo, ProductRecord
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--skip-cli", action="store_true", help="leave out the end-to-end command-line rows")
+    parser.add_argument("--single-torch-threads", type=int, help="torch threads of the single-machine job (default: "
+                        "torch's, one per core); the cluster's workers run one each")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     spec = parse_cluster(f"local[{args.workers}]")
@@ -128,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                                  "load_before": os.getloadavg()}  # fmt: skip
     single_dir = make_catalog(work / "single", infos)
 
+    if args.single_torch_threads:
+        torch.set_num_threads(args.single_torch_threads)
+    result["single_torch_threads"] = torch.get_num_threads()
     started = time.perf_counter()
     extractor = FeatureExtractor()
     result["single_network_load_s"] = time.perf_counter() - started
