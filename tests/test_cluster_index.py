@@ -221,3 +221,26 @@ def test_without_ray_the_option_says_how_to_install_it(
     assert "pip install 'stylerec-desktop[cluster]'" in capsys.readouterr().err
     with Catalog.open(tmp_path / "catalog") as catalog:
         assert catalog.image_feature_counts(VERSION)[0] == 0
+
+
+class _GpuCluster:
+    """What ``_placement`` reads of a session: its GPU total and Ray's node list (two GPU nodes and a CPU node)."""
+
+    spec = parse_cluster("ray://head:10001")
+    gpus = 3
+
+    class ray:  # noqa: N801 - stands in for the ray module
+        @staticmethod
+        def nodes() -> list[dict[str, Any]]:
+            return [
+                {"Alive": True, "Resources": {"CPU": 16.0, "GPU": 1.0}},
+                {"Alive": True, "Resources": {"CPU": 12.0, "GPU": 2.0}},
+                {"Alive": True, "Resources": {"CPU": 64.0}},
+                {"Alive": False, "Resources": {"CPU": 1.0, "GPU": 1.0}},  # a dead node does not count
+            ]
+
+
+def test_on_a_gpu_cluster_each_task_takes_one_gpu_and_the_cpus_every_gpu_node_can_give() -> None:
+    placement = index_cluster._placement(_GpuCluster(), "auto")  # type: ignore[arg-type]
+    assert (placement.device, placement.num_gpus, placement.num_cpus) == ("cuda", 1, 6)
+    assert index_cluster._placement(_GpuCluster(), "cpu") == index_cluster._Placement("cpu", 1, 0)  # type: ignore[arg-type]
