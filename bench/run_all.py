@@ -32,6 +32,7 @@ BENCHES = {
     "workspace": ["scripts/workspace_timings.py"],
     "index": ["bench/bench_index_scale.py", "--products", "1000000"],
     "ann": ["bench/bench_ann.py", "--products", "100000"],
+    "cluster": ["bench/bench_cluster.py"],
 }
 
 

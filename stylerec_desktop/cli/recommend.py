@@ -16,7 +16,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     from stylerec_desktop.core.recommend.indexing import index_catalog
 
     with open_catalog(args) as catalog:
-        report = run(index_catalog(catalog, device=args.device, batch_size=args.batch_size), args)
+        if args.cluster is not None:
+            from stylerec_desktop.core.recommend.index_cluster import index_on_cluster
+
+            job = index_on_cluster(catalog, args.cluster, device=args.device, batch_size=args.batch_size)
+        else:
+            job = index_catalog(catalog, device=args.device, batch_size=args.batch_size)
+        report = run(job, args)
     if args.json:
         print_json({**jsonable(report), "images_per_second": report.images_per_second})
     else:
@@ -189,6 +195,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto", help="where the networks run")
     p.add_argument("--batch-size", type=int, default=16, help="images per batch and per commit (default 16)")
     p.add_argument("--json", action="store_true", help="print the indexing report as JSON")
+    add_cluster_option(p)
 
     p = add("recommend", cmd_recommend, "recommend products to a customer (or to many, into a file), with the why")
     who = p.add_mutually_exclusive_group(required=True)

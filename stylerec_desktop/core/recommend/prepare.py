@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from stylerec_desktop.core.errors import UserError
-from stylerec_desktop.core.imaging import load_image
+from stylerec_desktop.core.imaging import load_image, load_image_data
 from stylerec_desktop.core.masks import analyse_product
 
 if TYPE_CHECKING:  # only for the annotation: this module stays torch-free at run time (see above)
@@ -164,9 +164,15 @@ def _solid_region(mask: np.ndarray) -> np.ndarray:
     return (flood != 2)[1:-1, 1:-1]
 
 
-def prepare_for_index(path: Path) -> PreparedImage | str:
-    """Decode and analyse one image; a user-fixable problem comes back as its message instead of raising."""
+def prepare_for_index(path: Path, data: bytes | None = None) -> PreparedImage | str:
+    """Decode and analyse one image; a user-fixable problem comes back as its message instead of raising.
+
+    ``data``: the file's bytes when they were read elsewhere (a cluster worker gets them from the workstation);
+    ``path`` then only names the image in the message.
+    """
     try:
+        if data is not None:
+            return prepare_image(load_image_data(data, Path(path), max_side=PREP_SIDE))
         return prepare_image(load_image(path, max_side=PREP_SIDE))
     except UserError as exc:
         return str(exc)
