@@ -6,8 +6,7 @@ Connecting to a cluster, or starting ``local[N]``, takes seconds: it happens ins
 and the job's first message after it says where it runs ("Running on 2 Ray workers, 0 GPUs (local[2])"), which the
 Jobs panel shows.
 
-Cluster indexing (issue 14) is built in ``core/recommend/index_cluster.py`` (another branch); a build without it
-indexes on this machine and says so in the job's first message. The Studio's batch render and the export dialog
+Indexing runs ``core/recommend/index_cluster.py`` there. The Studio's batch render and the export dialog
 pass the same setting to their core jobs (``core/stylize/cluster.py``, ``core/export/cluster.py``); previews and
 single renders always run here.
 """
@@ -15,7 +14,6 @@ single renders always run here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +22,12 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.cluster import ClusterSpec
-from stylerec_desktop.core.jobs import Job, Progress
+from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane
 
 log = logging.getLogger(__name__)
 
 RECOMMEND_ALL_TITLE = "Recommendations for every customer"
-NO_CLUSTER_INDEXING = "Indexing on this machine: this version cannot index on a Ray cluster yet"
 
 
 def where_label(cluster: ClusterSpec | None, device: str) -> str:
@@ -40,38 +37,16 @@ def where_label(cluster: ClusterSpec | None, device: str) -> str:
     return f"Ray {cluster}" if cluster is not None else device_label(device)
 
 
-def cluster_indexing() -> Callable[..., Job[Any]] | None:
-    """The core's cluster indexing job, ``(catalog, cluster, device=...)``, when this build has it, else None.
-    Call it on a worker thread: the module loads torch."""
-    try:
-        from stylerec_desktop.core.recommend import index_cluster  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    # The issue named it index_catalog_on_cluster; the branch that builds it calls it index_on_cluster.
-    for name in ("index_on_cluster", "index_catalog_on_cluster"):
-        job = getattr(index_cluster, name, None)
-        if callable(job):
-            return job
-    return None
-
-
 def indexing_job(catalog: Catalog, device: str, cluster: ClusterSpec | None) -> Job[Any]:
     """The indexing job for the chosen place (call it on the worker thread: it imports torch)."""
-    from stylerec_desktop.core.recommend.indexing import index_catalog
-
     if cluster is None:
+        from stylerec_desktop.core.recommend.indexing import index_catalog
+
         return index_catalog(catalog, device=device)
-    on_cluster = cluster_indexing()
-    if on_cluster is not None:
-        # A cluster's workers have CUDA GPUs or none: Apple's MPS (a workstation setting) means "auto" there.
-        return on_cluster(catalog, cluster, device="auto" if device == "mps" else device)
-    log.warning("%s (chosen: %s)", NO_CLUSTER_INDEXING, cluster)
-    return _said_first(NO_CLUSTER_INDEXING, index_catalog(catalog, device=device))
+    from stylerec_desktop.core.recommend.index_cluster import index_on_cluster
 
-
-def _said_first(message: str, job: Job[Any]) -> Job[Any]:
-    yield Progress(0, None, message)
-    return (yield from job)
+    # A cluster's workers have CUDA GPUs or none: Apple's MPS (a workstation setting) means "auto" there.
+    return index_on_cluster(catalog, cluster, device="auto" if device == "mps" else device)
 
 
 class RecommendAllController(QObject):

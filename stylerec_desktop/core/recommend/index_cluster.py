@@ -20,12 +20,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from stylerec_desktop.core.catalog import Catalog, ImageFeatureBlobs
 from stylerec_desktop.core.cluster import ClusterSession, ClusterSpec, open_cluster, ray_module, run_tasks
@@ -272,10 +271,8 @@ def index_on_cluster(
         yield Progress(0, len(pending), f"{where[0].upper()}{where[1:]}: {len(pending)} images to index "
                                         f"({indexed_before} already indexed)")  # fmt: skip
         tasks = _Tasks(batches, _TaskMaker(session, version, placement.device, send_bytes))
-        # run_tasks is a generator (typed as an iterator): closing it cancels its tasks
-        results = cast(Generator[tuple[int, IndexTaskResult]], run_tasks(
-            session, index_batch_on_worker, tasks, num_cpus=placement.num_cpus, num_gpus=placement.num_gpus
-        ))  # fmt: skip
+        results = run_tasks(session, index_batch_on_worker, tasks, num_cpus=placement.num_cpus,
+                            num_gpus=placement.num_gpus)  # fmt: skip
         # closing(): a cancel (the job closed at a yield) cancels the tasks in flight before the cluster goes.
         with closing(results):
             for position, result in results:
