@@ -154,39 +154,32 @@ def in_use(index: StyleIndex) -> bool:
 def candidate_rows(
     index: StyleIndex,
     allowed: np.ndarray,
+    count: int,
     searches: list[tuple[np.ndarray, int]],
-    others: np.ndarray,
-    sparse_terms: np.ndarray,
+    others: list[np.ndarray],
 ) -> np.ndarray:
     """Rows ``(n,)`` int64 (sorted, unique, all allowed) to score exactly; see the module docstring.
 
-    ``allowed`` ``(N,)`` bool: the filters; ``searches``: query rows ``(m, D)`` with the number of allowed products
-    wanted from each; ``others`` ``(N,)``: the sum of the signals
-    already computed for every product; ``sparse_terms`` ``(N,)``: those of them that are zero for most products
-    (co-occurrence, group).
+    ``allowed`` ``(N,)`` bool: the filters, ``count`` of them True; ``searches``: query rows ``(m, D)`` with the
+    number of allowed products wanted from each; ``others``: rows chosen by the signals that are not looks (the
+    ranking's best by co-occurrence, group, popularity, learned model). When the filters leave
+    :data:`EXACT_BELOW` products or fewer, those are all returned.
     """
-    allowed_rows = np.flatnonzero(allowed)
-    if len(allowed_rows) <= EXACT_BELOW or index.candidates is None:
-        return allowed_rows
-    share = len(allowed_rows) / len(index)
-    found: list[np.ndarray] = []
-    for queries, want in searches:
-        depth = int(min(_MAX_DEPTH, math.ceil(want / share)))
-        ids = index.candidates.search(queries, depth).ravel()
-        found.append(_rows_of(index, ids[ids >= 0]))
-    # Co-bought products and other variants of the history are few but strong (the behaviour signal weighs 6 by
-    # default): all of them, up to SPARSE_CAP, beside the best of everything else.
-    sparse = allowed_rows[sparse_terms[allowed_rows] != 0]
-    if len(sparse) > SPARSE_CAP:
-        sparse = sparse[np.argpartition(-others[sparse], SPARSE_CAP - 1)[:SPARSE_CAP]]
-    found.append(sparse)
-    depth = min(OTHER_DEPTH, len(allowed_rows))
-    found.append(allowed_rows[np.argpartition(-others[allowed_rows], depth - 1)[:depth]])
+    if count <= EXACT_BELOW or index.candidates is None:
+        return np.flatnonzero(allowed)
+    share = count / len(index)
+    ids = [index.candidates.search(queries, int(min(_MAX_DEPTH, math.ceil(want / share)))).ravel()
+           for queries, want in searches]  # fmt: skip
+    found = [_rows_of(index, np.unique(np.concatenate(ids))) if ids else np.zeros(0, np.int64), *others]
     rows = np.unique(np.concatenate(found))
     return rows[allowed[rows]]
 
 
 def _rows_of(index: StyleIndex, ids: np.ndarray) -> np.ndarray:
-    """Rows of the product ids ``ids`` that are in the index (ids it does not hold dropped)."""
+    """Rows of the product ids ``ids`` (sorted: the binary searches then walk the id array in order) that are in
+    the index (ids it does not hold, and FAISS's -1 for "none", dropped)."""
+    ids = ids[ids >= 0]
+    if len(ids) == 0 or len(index) == 0:
+        return np.zeros(0, np.int64)
     rows = np.minimum(np.searchsorted(index.product_ids, ids), len(index) - 1)
     return rows[index.product_ids[rows] == ids]
