@@ -441,10 +441,10 @@ def _score_candidates(
 def _searches(
     index: StyleIndex, taste: CustomerTaste, w: dict[str, float], scaled: np.ndarray | None,
     history: np.ndarray | None, item_queries: np.ndarray | None, neighbour_stats: tuple[float, float, float] | None,
-) -> list[tuple[np.ndarray, int]]:
-    """The nearest-neighbour searches of :func:`.candidates.candidate_rows`: query rows ``(m, D)`` with the number
-    of allowed products wanted from each."""
-    searches: list[tuple[np.ndarray, int]] = []
+) -> list[tuple[np.ndarray, int, int]]:
+    """The nearest-neighbour searches of :func:`.candidates.candidate_rows`: query rows ``(m, D)``, the number of
+    allowed products wanted from each, the cells to scan."""
+    searches: list[tuple[np.ndarray, int, int]] = []
     if scaled is not None:
         combined = scaled.T.copy()
         if history is not None and item_queries is not None:
@@ -453,12 +453,12 @@ def _searches(
             a = np.asarray([i.weight for i in taste.items[:NEIGHBOUR_ITEMS]], np.float32)
             nb_std = neighbour_stats[2] if neighbour_stats is not None else 1.0
             combined += (w["neighbour"] / nb_std) * ((a / a.sum()) @ item_queries)
-        searches.append((combined, candidates.look_depth(len(index))))
+        searches.append((combined, candidates.look_depth(len(index)), 0))
     if history is not None and item_queries is not None:
         # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
         a = np.asarray([i.weight for i in taste.items[:NEIGHBOUR_ITEMS]], np.float32)
         order = np.argsort(-a, kind="stable")[: candidates.NEIGHBOUR_QUERIES]
-        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH))
+        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH, candidates.NEIGHBOUR_NPROBE))
     return searches
 
 
