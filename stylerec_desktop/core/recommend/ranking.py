@@ -28,8 +28,11 @@ scaled by 4 (no co-buyers = 0), so it adds evidence for co-bought products and t
 The per-signal terms ``weight_c x signal_c`` are returned as the recommendation's ``components``.
 
 Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 products take milliseconds. From
-50,000 products, with FAISS installed, the look and neighbour signals are computed only for a candidate short list
-(:mod:`.candidates`) and the neighbour signal is standardised on a sample of the catalog, as the looks are.
+50,000 products, with FAISS installed, only a candidate short list (:mod:`.candidates`) is scored, and nothing per
+query is O(N) but the filters' mask: the sparse signals (co-occurrence, group) are computed where they are non-zero,
+and the neighbour signal is standardised on a sample of the catalog, as the looks are. Either way the first pass is
+in the index's storage precision and :func:`refine` re-scores a short list in float32 (looks and neighbours), so a
+product on both paths' short lists gets the same score from both.
 """
 
 from __future__ import annotations
