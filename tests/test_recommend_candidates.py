@@ -105,6 +105,9 @@ def test_the_candidates_are_ranked_as_scoring_every_product_ranks_them(big: Styl
             want = _exact(big, taste, **{**case, "filters": only})
             assert [s for s, _ in got] == [s for s, _ in want], case
             np.testing.assert_allclose([v for _, v in got], [v for _, v in want], rtol=1e-5, atol=1e-5)
+    # A new customer (no history) gets the best-sellers, equal ones in the same order on both paths.
+    new = customer_taste(big, "new", [], internal_id=10_000)
+    assert [r.sku for r in recommend(big, new, k=10)] == [s for s, _ in _exact(big, new)]
 
 
 def test_a_big_catalog_finds_the_exact_top10_and_the_best_sellers_within_the_filters(

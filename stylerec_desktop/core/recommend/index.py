@@ -293,6 +293,8 @@ class StyleIndex:
                   self.palettes, self._group_order, self._group_starts]  # fmt: skip
         if self.image_keys is not None:
             arrays.append(self.image_keys)
+        if "sample" in self.__dict__:  # the statistics sample, once a query has cached it
+            arrays.append(self.sample[1])
         looks = self.looks.element_size() * self.looks.numel()
         extra = self.candidates.nbytes if self.candidates is not None else 0
         return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes + extra

@@ -623,9 +623,11 @@ def calibrated(ranked: np.ndarray, matched: np.ndarray, taste: CustomerTaste, k:
 
 
 def _best(rows: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` rows of ``rows`` with the highest ``values``, best first."""
+    """The ``count`` rows (or positions) of ``rows`` with the highest ``values``, best first; equal values in row
+    order, so that the same products in the same order come from every product scored and from a big catalog's
+    candidates (positions there follow the rows)."""
     top = rows[np.argpartition(-values[rows], count - 1)[:count]]
-    return top[np.argsort(-values[top], kind="stable")]
+    return top[np.lexsort((top, -values[top]))]
 
 
 def mmr(index: StyleIndex, rows: np.ndarray, relevance: np.ndarray, k: int, diversity: float) -> np.ndarray:
