@@ -29,7 +29,8 @@ group, :meth:`StyleIndex.shares_group` marks the groups of several rows at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -55,6 +56,8 @@ _AB_CENTRES = np.array([-60.0, -30.0, 0.0, 30.0, 60.0], np.float32)
 _COLOUR_SIGMA = 14.0
 _PCA_SAMPLE = 20_000
 _MIN_GEMM_COLUMNS = 8
+# Rows in the evenly spaced sample on which per-customer catalog statistics are taken (StyleIndex.sample).
+STATS_SAMPLE = 4096
 
 
 def _bin_centres() -> np.ndarray:
@@ -108,6 +111,31 @@ def _as_float32(values: torch.Tensor | np.ndarray) -> np.ndarray:
     if values.dtype == np.uint16:
         return (values.astype(np.uint32) << 16).view(np.float32)
     return values.astype(np.float32, copy=False)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on the calling thread only, inside the block (the setting is per thread: torch's other users
+    keep theirs). A top-10's products are a few milliseconds of work: on a busy 2-core machine waking a second
+    thread for them cost more than it gave (25,000 rows x 27 queries in bfloat16: 12 ms of CPU on two threads,
+    1.9 ms on one)."""
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def matmul32(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for float32 matrices ``(n, k) @ (k, m)``, on the calling thread (:func:`one_thread`): numpy's BLAS
+    woke its second thread for a 4,096 x 373 x 12 product and, on the busy shared machine, waited 10-30 ms for it."""
+    with one_thread():
+        return (torch.from_numpy(np.ascontiguousarray(a, np.float32)) @ torch.from_numpy(
+            np.ascontiguousarray(b, np.float32))).numpy()  # fmt: skip
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -216,6 +244,27 @@ class StyleIndex:
             bits = bits[..., self.blocks[name]]
         return _as_float32(bits)
 
+    @cached_property
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """About :data:`STATS_SAMPLE` evenly spaced rows ``(s,)`` int64 and their look rows ``(s, D)`` float32,
+        kept in memory: the sample on which every query takes its catalog statistics (6 MB at any size; reading
+        it from the memory map on each query cost a gather of 4,096 scattered rows)."""
+        rows = np.arange(0, len(self), max(1, len(self) // STATS_SAMPLE))
+        return rows, self.rows(rows)
+
+    def dot_rows(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """``looks[rows] @ queries`` for ``rows`` ``(n,)`` (sorted rows read the memory map in order) and ``queries``
+        ``(D, m)`` float32: ``(n, m)`` float32, computed in the storage dtype on the calling thread (a first pass,
+        as :meth:`dot`; the ranking re-scores its short list in float32)."""
+        bits = np.take(_storage_view(self.looks), np.asarray(rows, np.int64), axis=0)
+        if self.looks.dtype == torch.bfloat16:
+            x = torch.from_numpy(bits.view(np.int16)).view(torch.bfloat16)
+        else:
+            x = torch.from_numpy(bits)
+        q = torch.from_numpy(np.ascontiguousarray(queries, np.float32)).to(self.looks.dtype)
+        with one_thread():
+            return _as_float32(x @ q)
+
     def dot(self, queries: np.ndarray) -> np.ndarray:
         """``looks @ queries`` for ``queries`` ``(D, m)`` float32: ``(N, m)`` float32, computed in the storage dtype
         (one pass over the matrix; see the module docstring for the precision)."""
@@ -244,6 +293,8 @@ class StyleIndex:
                   self.palettes, self._group_order, self._group_starts]  # fmt: skip
         if self.image_keys is not None:
             arrays.append(self.image_keys)
+        if "sample" in self.__dict__:  # the statistics sample, once a query has cached it
+            arrays.append(self.sample[1])
         looks = self.looks.element_size() * self.looks.numel()
         extra = self.candidates.nbytes if self.candidates is not None else 0
         return sum(a.nbytes for a in arrays) + looks + self.behaviour.nbytes + extra

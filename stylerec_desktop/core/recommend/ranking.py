@@ -28,12 +28,16 @@ scaled by 4 (no co-buyers = 0), so it adds evidence for co-bought products and t
 The per-signal terms ``weight_c x signal_c`` are returned as the recommendation's ``components``.
 
 Scoring is one ``(N, D) @ (D, 4T)`` matrix product plus O(N) numpy, so 100,000 products take milliseconds. From
-50,000 products, with FAISS installed, the look and neighbour signals are computed only for a candidate short list
-(:mod:`.candidates`) and the neighbour signal is standardised on a sample of the catalog, as the looks are.
+50,000 products, with FAISS installed, only a candidate short list (:mod:`.candidates`) is scored, and nothing per
+query is O(N) but the filters' mask: the sparse signals (co-occurrence, group) are computed where they are non-zero,
+and the neighbour signal is standardised on a sample of the catalog, as the looks are. Either way the first pass is
+in the index's storage precision and :func:`refine` re-scores a short list in float32 (looks and neighbours), so a
+product on both paths' short lists gets the same score from both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,7 +46,7 @@ import numpy as np
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.recommend import candidates
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
-from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex
+from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex, matmul32
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 
@@ -59,6 +63,9 @@ _BOUND = 4.0
 NEIGHBOUR_SHARPNESS = 2.0
 NEIGHBOUR_ITEMS = 64
 NEIGHBOUR_BLOCKS = ("style", "visual")
+# Products re-scored in float32 after the first pass, at least (the first pass rounds to bfloat16 where the index
+# is stored so: near-ties can swap there only).
+REFINED = 200
 
 
 @dataclass(frozen=True)
@@ -79,15 +86,28 @@ class Recommendation:
 
 @dataclass
 class CatalogScores:
-    """Scores of every product of the index for one customer: ``total`` ``(N,)``, ``terms[signal]`` ``(N,)`` (the
-    weighted terms), ``taste`` ``(N,)`` the matched taste per product. The look terms are computed in the index's
-    storage precision; :func:`refine` recomputes them exactly for a short list."""
+    """Scores of products of the index for one customer, at *positions*: ``total`` ``(n,)``, ``terms[signal]``
+    ``(n,)`` (the weighted terms), ``taste`` ``(n,)`` the matched taste. ``rows`` ``(n,)`` (sorted) are the index
+    rows of the positions: a candidate short list of a big catalog; None when every product is scored (position =
+    row). The look and neighbour terms are first computed in the index's storage precision; :func:`refine`
+    recomputes them in float32 for a short list."""
 
     total: np.ndarray
     terms: dict[str, np.ndarray]
     taste: np.ndarray
     queries: np.ndarray | None = None  # (D, T * 4) one column per (taste, look block)
     stats: tuple[np.ndarray, np.ndarray] | None = None  # mean, std of each query column over the catalog
+    rows: np.ndarray | None = None
+    # How the raw neighbour signal is standardised (lowest, mean, std; see _standard_stats); None: no neighbour term.
+    neighbour_stats: tuple[float, float, float] | None = None
+
+    def row_at(self, positions: np.ndarray) -> np.ndarray:
+        """Index rows of ``positions``."""
+        return positions if self.rows is None else self.rows[positions]
+
+    def position_of(self, rows: np.ndarray) -> np.ndarray:
+        """Positions of index ``rows`` (each must be scored)."""
+        return rows if self.rows is None else np.searchsorted(self.rows, rows)
 
 
 def _bound(z: np.ndarray) -> np.ndarray:
@@ -97,33 +117,55 @@ def _bound(z: np.ndarray) -> np.ndarray:
 def _standardised(raw: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """A signal z-scored over the catalog and softly bounded; non-finite values count as the catalog's lowest.
     ``reference``: the signal on a sample of the catalog, when ``raw`` covers only some products."""
-    ref = raw if reference is None else reference
-    finite, ref_finite = np.isfinite(raw), np.isfinite(ref)
-    if not ref_finite.any():
+    return _apply_standard(raw, _standard_stats(raw if reference is None else reference))
+
+
+def _standard_stats(reference: np.ndarray) -> tuple[float, float, float] | None:
+    """(lowest, mean, std) of a signal over the catalog (or its sample), non-finite values counted as the lowest
+    finite one; None when none is finite (the signal then standardises to 0)."""
+    finite = np.isfinite(reference)
+    if not finite.any():
+        return None
+    lowest = float(reference[finite].min())
+    r = np.where(finite, reference, lowest).astype(np.float64)
+    return lowest, float(r.mean()), max(float(r.std()), 1e-6)
+
+
+def _apply_standard(raw: np.ndarray, stats: tuple[float, float, float] | None) -> np.ndarray:
+    if stats is None:
         return np.zeros(len(raw), np.float32)
-    lowest = ref[ref_finite].min()
-    x = np.where(finite, raw, lowest).astype(np.float64)
-    r = x if reference is None else np.where(ref_finite, ref, lowest).astype(np.float64)
-    return _bound((x - r.mean()) / max(float(r.std()), 1e-6))
+    lowest, mean, std = stats
+    x = np.where(np.isfinite(raw), raw, lowest).astype(np.float64)
+    return _bound((x - mean) / std)
 
 
 def group_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
     """``(N,)`` float32, 0..4: the share of the history's weight on other members of each product's group, x 4."""
     signal = np.zeros(len(index), np.float32)
-    if not taste.items or not (index.group_codes >= 0).any():
-        return signal
+    rows, values = group_signal_sparse(index, taste)
+    signal[rows] = values
+    return signal
+
+
+def group_signal_sparse(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`group_signal` where it can be non-zero: the rows ``(m,)`` int64 (sorted) of the members of the
+    history's groups and their values ``(m,)`` float32 (the same as the dense signal's)."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    if not taste.items or not index.group_names:
+        return none
     rows = np.asarray([i.row for i in taste.items], np.int64)
     weights = np.asarray([i.weight for i in taste.items], np.float64)
     share = weights / max(float(weights.sum()), 1e-12)
     codes = index.group_codes[rows]
     grouped = codes >= 0
     if not grouped.any():
-        return signal
+        return none
     per_group = np.bincount(codes[grouped], weights=share[grouped], minlength=len(index.group_names))
-    in_group = index.group_codes >= 0
-    signal[in_group] = per_group[index.group_codes[in_group]]
-    signal[rows[grouped]] -= share[grouped]  # a product is not another colour of itself
-    return (_BOUND * np.clip(signal, 0.0, 1.0)).astype(np.float32)
+    members = np.sort(np.concatenate([index.group_rows(int(r)) for r in rows[grouped]]))
+    members = members[np.r_[True, members[1:] != members[:-1]]]  # groups are disjoint; one history item each
+    values = per_group[index.group_codes[members]].astype(np.float32)
+    values[np.searchsorted(members, rows[grouped])] -= share[grouped]  # a product is not another colour of itself
+    return members, (_BOUND * np.clip(values, 0.0, 1.0)).astype(np.float32)
 
 
 def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
@@ -133,12 +175,9 @@ def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
     return (_BOUND * cooc / max(total_weight, 1e-9)).astype(np.float32)
 
 
-def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-    """``s(h, p)``: the mean over :data:`NEIGHBOUR_BLOCKS` of the standardised cosine between history rows ``rows``
-    ``(H,)`` and products ``items`` (all products when None). Returns ``(len(items) or N, H)`` float32.
-
-    Standardising each block by the catalog's pairwise cosine statistics (:meth:`StyleIndex.pair_stats`) makes the
-    blocks count alike; it is linear, so the whole sum is one matrix product with a pre-scaled query per item."""
+def _neighbour_queries(index: StyleIndex, rows: np.ndarray) -> tuple[np.ndarray, float]:
+    """History rows ``rows`` ``(H,)`` as queries ``(H, D)`` float32 and an offset such that
+    ``s(h, p) = looks[p] . queries[h] - offset`` (see :func:`neighbour_similarities`)."""
     mean, std = index.pair_stats
     history = index.rows(rows)  # (H, D)
     queries = np.zeros_like(history)
@@ -147,22 +186,52 @@ def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarra
         c, part = COMPONENTS.index(name), index.blocks[name]
         queries[:, part] = history[:, part] / (len(NEIGHBOUR_BLOCKS) * std[c])
         offset += mean[c] / (len(NEIGHBOUR_BLOCKS) * std[c])
+    return queries, float(offset)
+
+
+def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    """``s(h, p)``: the mean over :data:`NEIGHBOUR_BLOCKS` of the standardised cosine between history rows ``rows``
+    ``(H,)`` and products ``items`` (all products when None). Returns ``(len(items) or N, H)`` float32.
+
+    Standardising each block by the catalog's pairwise cosine statistics (:meth:`StyleIndex.pair_stats`) makes the
+    blocks count alike; it is linear, so the whole sum is one matrix product with a pre-scaled query per item."""
+    queries, offset = _neighbour_queries(index, rows)
     if items is None:
         return index.dot(queries.T) - offset
-    return index.rows(items) @ queries.T - offset
+    return matmul32(index.rows(items), queries.T) - offset
+
+
+def _history(taste: CustomerTaste) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``(H,)`` of the history items the neighbour signal looks at and ``log a_h`` ``(H,)`` float32."""
+    history = taste.items[:NEIGHBOUR_ITEMS]
+    rows = np.asarray([i.row for i in history], np.int64)
+    a = np.asarray([i.weight for i in history], np.float64)
+    return rows, np.log(np.maximum(a / a.sum(), 1e-12)).astype(np.float32)
+
+
+def _neighbour_terms(sims: np.ndarray, targets: np.ndarray, rows: np.ndarray, log_a: np.ndarray) -> np.ndarray:
+    """``(n, H)`` log-sum-exp terms from similarities ``sims`` ``(n, H)`` of products ``targets`` ``(n,)`` to the
+    history ``rows``; a product is not its own neighbour (``-inf``)."""
+    terms = NEIGHBOUR_SHARPNESS * sims + log_a
+    for i in np.flatnonzero(np.isin(targets, rows)):
+        terms[i, rows == targets[i]] = -np.inf
+    return terms
+
+
+def _soft_maximum(terms: np.ndarray) -> np.ndarray:
+    """``(n,)`` float32: ``(1/b) log sum_h exp(terms)`` per row, computed stably."""
+    top = terms.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return ((top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))) / NEIGHBOUR_SHARPNESS).astype(np.float32)
 
 
 def neighbour_contributions(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
     """``(n, H)``: each history item's term ``log a_h + b s(h, p)`` inside the neighbour signal's log-sum-exp (the
     largest names the history item that carries it); a product is not its own neighbour (``-inf``)."""
-    history = taste.items[:NEIGHBOUR_ITEMS]
-    rows = np.asarray([i.row for i in history], np.int64)
-    a = np.asarray([i.weight for i in history], np.float64)
-    log_a = np.log(np.maximum(a / a.sum(), 1e-12)).astype(np.float32)
-    terms = NEIGHBOUR_SHARPNESS * neighbour_similarities(index, rows, items) + log_a
+    rows, log_a = _history(taste)
     targets = np.arange(len(index)) if items is None else np.asarray(items)
-    terms[targets[:, None] == rows[None, :]] = -np.inf
-    return terms
+    return _neighbour_terms(neighbour_similarities(index, rows, items), targets, rows, log_a)
 
 
 def neighbour_signal(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
@@ -170,11 +239,15 @@ def neighbour_signal(index: StyleIndex, taste: CustomerTaste, items: np.ndarray 
     docstring); 0 without history."""
     if not taste.items:
         return np.zeros(len(index) if items is None else len(items), np.float32)
-    terms = neighbour_contributions(index, taste, items)
-    top = terms.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return ((top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))) / NEIGHBOUR_SHARPNESS).astype(np.float32)
+    return _soft_maximum(neighbour_contributions(index, taste, items))
+
+
+def _neighbour_on_sample(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
+    """:func:`neighbour_signal` (float32) on the index's statistics sample (:attr:`StyleIndex.sample`, in memory)."""
+    sample_rows, sample = index.sample
+    rows, log_a = _history(taste)
+    queries, offset = _neighbour_queries(index, rows)
+    return _soft_maximum(_neighbour_terms(matmul32(sample, queries.T) - offset, sample_rows, rows, log_a))
 
 
 def _queries(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
@@ -206,21 +279,22 @@ def score_catalog(
     """Score every product of ``index`` for ``taste`` (see the module docstring).
 
     ``total`` is a first pass (storage precision, look signals not yet bounded); the per-signal look terms are
-    filled in, and the totals made exact, only for the rows passed to :func:`refine` (``recommend`` refines its
-    short list). With ``allowed`` ``(N,)`` bool (the filters) and an index that keeps candidates (a big catalog,
-    :mod:`.candidates`), only a candidate short list is scored, in float32; every other product's total is -inf.
+    filled in, and the look and neighbour terms and the totals made exact, only for the positions passed to
+    :func:`refine` (``recommend`` refines its short list). With ``allowed`` ``(N,)`` bool (the filters) and an index
+    that keeps candidates (a big catalog, :mod:`.candidates`), only a candidate short list of allowed products is
+    scored: the result's ``rows``.
     """
     weights = weights or RankingWeights()
     w = weights.as_dict()
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
-    n = len(index)
-    signals = (*COMPONENTS, "neighbour", "group", "learned")
-    terms: dict[str, np.ndarray] = {name: np.zeros(n, np.float32) for name in signals}
     if allowed is not None and candidates.in_use(index):
-        return _score_candidates(index, taste, w, learned, allowed, terms)
+        return _score_candidates(index, taste, w, learned, allowed)
+    n = len(index)
+    terms: dict[str, np.ndarray] = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "group",
+                                                                            "learned")}  # fmt: skip
     looks_total = np.zeros(n, np.float32)
-    queries = stats = None
+    queries = stats = neighbour_stats = None
     if taste.tastes:
         # Catalog statistics of each cosine from an evenly spaced sample of rows: as good as all rows for a mean
         # and a std, and independent of the catalog's size.
@@ -235,11 +309,14 @@ def score_catalog(
             looks_total = per_taste.max(axis=1)
     if taste.items and w["neighbour"] > 0:
         # A big catalog standardises by a sample's statistics, as the looks do (and as its candidates must).
-        reference = neighbour_signal(index, taste, _sample(n)) if n >= candidates.ANN_MIN_PRODUCTS else None
-        terms["neighbour"] = w["neighbour"] * _standardised(neighbour_signal(index, taste), reference)
+        raw = neighbour_signal(index, taste)
+        neighbour_stats = _standard_stats(_neighbour_on_sample(index, taste) if n >= candidates.ANN_MIN_PRODUCTS
+                                          else raw)  # fmt: skip
+        terms["neighbour"] = w["neighbour"] * _apply_standard(raw, neighbour_stats)
     _other_terms(index, taste, w, learned, terms)
     total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
-    return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats)
+    return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats,
+                         neighbour_stats=neighbour_stats)  # fmt: skip
 
 
 def _other_terms(
@@ -248,20 +325,31 @@ def _other_terms(
 ) -> None:
     """Fill ``terms`` with the signals that are not looks: behaviour, popularity, group, learned (every product)."""
     n = len(index)
-    behaviour = index.behaviour
-    cooc = np.zeros(n, np.float32)
+    for name, (rows, values) in _sparse_terms(index, taste, w).items():
+        terms[name] = np.zeros(n, np.float32)
+        terms[name][rows] = values
+    terms["popularity"] = w["popularity"] * index.behaviour.popularity_signal
+    if learned is not None and w["learned"] > 0:
+        terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
+
+
+def _sparse_terms(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) -> dict[str, tuple[np.ndarray,
+                                                                                                    np.ndarray]]:
+    """The weighted ``behaviour`` and ``group`` terms where they can be non-zero: ``(rows, values)`` each, rows
+    sorted; 0 elsewhere (no co-buyers and no shared group are "no evidence", not a penalty)."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    out = {"behaviour": none, "group": none}
     if taste.items and w["behaviour"] > 0:
         rows = np.asarray([i.row for i in taste.items], np.int64)
         item_weights = np.asarray([i.weight for i in taste.items], np.float32)
-        cooc = behaviour.cooccurrence(rows, item_weights, taste.internal_id, shrinkage=BEHAVIOUR_SHRINKAGE)
-    # No co-occurrence with this customer's history is "no evidence" (0), as for a cold-start product, not a penalty.
-    total_weight = float(sum(i.weight for i in taste.items))
-    terms["behaviour"] = w["behaviour"] * _behaviour_signal(cooc, total_weight)
-    terms["popularity"] = w["popularity"] * behaviour.popularity_signal
+        cooc_rows, cooc = index.behaviour.cooccurrence_sparse(rows, item_weights, taste.internal_id,
+                                                              shrinkage=BEHAVIOUR_SHRINKAGE)  # fmt: skip
+        total_weight = float(sum(i.weight for i in taste.items))
+        out["behaviour"] = (cooc_rows, w["behaviour"] * _behaviour_signal(cooc, total_weight))
     if w["group"] > 0:
-        terms["group"] = w["group"] * group_signal(index, taste)
-    if learned is not None and w["learned"] > 0:
-        terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
+        group_rows, values = group_signal_sparse(index, taste)
+        out["group"] = (group_rows, w["group"] * values)
+    return out
 
 
 def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) -> tuple[
@@ -270,8 +358,7 @@ def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) ->
     """The look queries ``(D, T * 4)``, their catalog statistics, and the weighted look score of each taste as one
     column ``(D, T)`` plus a constant ``(T,)`` (the first pass drops the soft bound; see :func:`score_catalog`)."""
     queries = _queries(index, taste)
-    sample = index.rows(_sample(len(index)))
-    sims = sample @ queries
+    sims = matmul32(index.sample[1], queries)
     stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
     tastes = len(taste.tastes)
     wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
@@ -280,81 +367,173 @@ def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) ->
     return queries, stats, scaled, offset
 
 
-def _sample(n: int) -> np.ndarray:
-    """About 4,096 evenly spaced rows of an ``n``-product index: the sample for catalog statistics."""
-    return np.arange(0, n, max(1, n // 4096))
+def _at(rows: np.ndarray, sparse: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """A sparse term ``(term_rows, values)`` (rows sorted, unique) at the sorted ``rows``: ``(len(rows),)``."""
+    out = np.zeros(len(rows), np.float32)
+    term_rows, values = sparse
+    if len(rows) and len(term_rows):
+        pos = np.minimum(np.searchsorted(rows, term_rows), len(rows) - 1)
+        hit = rows[pos] == term_rows
+        out[pos[hit]] = values[hit]
+    return out
 
 
 def _score_candidates(
     index: StyleIndex, taste: CustomerTaste, w: dict[str, float], learned: LearnedScorer | None,
-    allowed: np.ndarray, terms: dict[str, np.ndarray],
+    allowed: np.ndarray,
 ) -> CatalogScores:
-    """:func:`score_catalog` on a candidate short list (:func:`.candidates.candidate_rows`): the signals that are
-    not looks for every product, then the looks and the neighbour signal for the short list only, in float32. The
-    neighbour signal is standardised by its statistics over an evenly spaced sample of the catalog (4,096 rows),
-    as the look signals always were."""
-    n = len(index)
-    _other_terms(index, taste, w, learned, terms)
-    others = terms["group"] + terms["behaviour"] + terms["popularity"] + terms["learned"]
-    queries = stats = None
-    searches: list[tuple[np.ndarray, int]] = []
-    reference = nb_std = None
-    history = taste.items[:NEIGHBOUR_ITEMS]
-    if history and w["neighbour"] > 0:
-        reference = neighbour_signal(index, taste, _sample(n))
-        nb_std = max(float(reference[np.isfinite(reference)].std()), 1e-6) if np.isfinite(reference).any() else 1.0
-        rows_h = np.asarray([i.row for i in history], np.int64)
-        a = np.asarray([i.weight for i in history], np.float32)
-        a /= a.sum()
-        _, std = index.pair_stats
-        item_queries = np.zeros((len(history), index.looks.shape[1]), np.float32)
-        for name in NEIGHBOUR_BLOCKS:
-            c, part = COMPONENTS.index(name), index.blocks[name]
-            item_queries[:, part] = index.rows(rows_h, name) / (len(NEIGHBOUR_BLOCKS) * std[c])
-        # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
-        order = np.argsort(-a, kind="stable")[: candidates.NEIGHBOUR_QUERIES]
-        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH))
+    """:func:`score_catalog` on a candidate short list (:func:`.candidates.candidate_rows`), at its positions.
+
+    Nothing here is O(N) but the filters' mask and a dense learned model: the sparse signals are computed where
+    they are non-zero, the best-sellers are a walk down a sorted list, and the candidate rows are read from the
+    look matrix once, in row order, and scored for the looks and the neighbour signal together by one matrix
+    product in the storage precision (the first pass; :func:`refine` recomputes the short list's in float32). The
+    neighbour signal is standardised by its statistics over the index's sample, as the look signals are."""
+    count = int(np.count_nonzero(allowed))
+    sparse = _sparse_terms(index, taste, w)
+    popularity = index.behaviour.popularity_signal
+    dense_learned = None
+    if learned is not None and w["learned"] > 0:
+        dense_learned = w["learned"] * _standardised(learned.scores(index, taste))
+
+    def others_at(rows: np.ndarray) -> np.ndarray:
+        """The signals that are not looks, summed, at sorted ``rows``."""
+        total = w["popularity"] * popularity[rows] + _at(rows, sparse["behaviour"]) + _at(rows, sparse["group"])
+        return total + dense_learned[rows] if dense_learned is not None else total
+
+    queries = stats = scaled = offset = None
     if taste.tastes:
         queries, stats, scaled, offset = _look_query(index, taste, w)
+    history, log_a = _history(taste) if taste.items and w["neighbour"] > 0 else (None, None)
+    neighbour_stats = item_queries = None
+    nb_offset = 0.0
+    if history is not None:
+        neighbour_stats = _standard_stats(_neighbour_on_sample(index, taste))
+        item_queries, nb_offset = _neighbour_queries(index, history)
+    if count <= candidates.EXACT_BELOW:
+        rows = np.flatnonzero(allowed)  # as cheap as a search: every allowed product
+    else:
+        searches = _searches(index, taste, w, scaled, history, item_queries, neighbour_stats)
+        extra = _other_candidates(index, allowed, count, others_at, sparse, dense_learned)
+        rows = candidates.candidate_rows(index, allowed, count, searches, extra)
+    m = len(rows)
+    terms: dict[str, np.ndarray] = {name: np.zeros(m, np.float32) for name in SIGNALS}
+    terms["popularity"] = w["popularity"] * popularity[rows]
+    terms["behaviour"], terms["group"] = _at(rows, sparse["behaviour"]), _at(rows, sparse["group"])
+    if dense_learned is not None:
+        terms["learned"] = dense_learned[rows]
+    total = terms["popularity"] + terms["behaviour"] + terms["group"] + terms["learned"]
+    columns = [c for c in (scaled, None if item_queries is None else item_queries.T) if c is not None]
+    if m and columns:
+        first = index.dot_rows(rows, np.concatenate(columns, axis=1))
+        if scaled is not None and offset is not None:
+            per_taste = first[:, : scaled.shape[1]] + offset
+            if taste.aggregation == "blend":
+                total += per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
+            else:
+                total += per_taste.max(axis=1)
+        if history is not None and log_a is not None:
+            sims = first[:, first.shape[1] - len(history) :] - nb_offset
+            raw = _soft_maximum(_neighbour_terms(sims, rows, history, log_a))
+            terms["neighbour"] = w["neighbour"] * _apply_standard(raw, neighbour_stats)
+            total += terms["neighbour"]
+    return CatalogScores(total.astype(np.float32), terms, np.zeros(m, np.int64), queries, stats, rows=rows,
+                         neighbour_stats=neighbour_stats)  # fmt: skip
+
+
+def _searches(
+    index: StyleIndex, taste: CustomerTaste, w: dict[str, float], scaled: np.ndarray | None,
+    history: np.ndarray | None, item_queries: np.ndarray | None, neighbour_stats: tuple[float, float, float] | None,
+) -> list[tuple[np.ndarray, int, int]]:
+    """The nearest-neighbour searches of :func:`.candidates.candidate_rows`: query rows ``(m, D)``, the number of
+    allowed products wanted from each, the cells to scan."""
+    searches: list[tuple[np.ndarray, int, int]] = []
+    if scaled is not None:
         combined = scaled.T.copy()
-        if nb_std is not None:
+        if history is not None and item_queries is not None:
             # One query per taste for looks and neighbours together: the neighbour signal is at least the weighted
             # mean similarity to the history (its soft maximum's floor), which is linear in a product's row.
-            combined += (w["neighbour"] / nb_std) * (a @ item_queries)
-        searches.insert(0, (combined, candidates.look_depth(n)))
-    rows = candidates.candidate_rows(index, allowed, searches, others, terms["behaviour"] + terms["group"])
-    total = np.full(n, -np.inf, np.float32)
-    total[rows] = others[rows]
-    if queries is not None and stats is not None and len(rows):
-        per_taste = index.rows(rows) @ scaled + offset
-        if taste.aggregation == "blend":
-            total[rows] += per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
-        else:
-            total[rows] += per_taste.max(axis=1)
-    if reference is not None and len(rows):
-        terms["neighbour"][rows] = w["neighbour"] * _standardised(neighbour_signal(index, taste, rows), reference)
-        total[rows] += terms["neighbour"][rows]
-    return CatalogScores(total, terms, np.zeros(n, np.int64), queries, stats)
+            a = np.asarray([i.weight for i in taste.items[:NEIGHBOUR_ITEMS]], np.float32)
+            nb_std = neighbour_stats[2] if neighbour_stats is not None else 1.0
+            combined += (w["neighbour"] / nb_std) * ((a / a.sum()) @ item_queries)
+        searches.append((combined, candidates.look_depth(len(index)), 0))
+    if history is not None and item_queries is not None:
+        # The history items that weigh most, each on its own (the soft maximum follows the best-matching one).
+        a = np.asarray([i.weight for i in taste.items[:NEIGHBOUR_ITEMS]], np.float32)
+        order = np.argsort(-a, kind="stable")[: candidates.NEIGHBOUR_QUERIES]
+        searches.append((item_queries[order], candidates.NEIGHBOUR_DEPTH, candidates.NEIGHBOUR_NPROBE))
+    return searches
+
+
+def _other_candidates(
+    index: StyleIndex, allowed: np.ndarray, count: int, others_at: Callable[[np.ndarray], np.ndarray],
+    sparse: dict[str, tuple[np.ndarray, np.ndarray]], dense_learned: np.ndarray | None,
+) -> list[np.ndarray]:
+    """Candidates for the signals that are not looks: every allowed product with a sparse term (co-bought, another
+    variant of the history; up to :data:`.candidates.SPARSE_CAP`, best first) and the
+    :data:`.candidates.OTHER_DEPTH` best allowed products by all those signals together.
+
+    Without a learned model those are found without an O(N) pass: the sparse terms are >= 0, so a product with
+    none of them that is not among the ``depth`` best-selling allowed products has ``depth`` products at or above
+    it; the best are therefore among the sparse products and those best-sellers."""
+    with_sparse = np.union1d(sparse["behaviour"][0], sparse["group"][0])
+    with_sparse = with_sparse[allowed[with_sparse]]
+    kept = with_sparse
+    if len(kept) > candidates.SPARSE_CAP:
+        kept = kept[np.argpartition(-others_at(kept), candidates.SPARSE_CAP - 1)[: candidates.SPARSE_CAP]]
+    depth = min(candidates.OTHER_DEPTH, count)
+    if dense_learned is not None:
+        pool = np.flatnonzero(allowed)
+    else:
+        pool = np.union1d(with_sparse, _first_allowed(index.behaviour.popularity_order, allowed, count, depth))
+    best = pool[np.argpartition(-others_at(pool), depth - 1)[:depth]] if depth > 0 else pool[:0]
+    return [kept, best]
+
+
+def _first_allowed(order: np.ndarray, allowed: np.ndarray, count: int, wanted: int) -> np.ndarray:
+    """The first ``wanted`` entries of ``order`` (rows) that ``allowed`` (with ``count`` True) lets through, read
+    in growing blocks sized by the filters' share."""
+    found: list[np.ndarray] = []
+    got, start = 0, 0
+    step = max(1024, int(2 * wanted * len(order) / max(count, 1)))
+    while got < wanted and start < len(order):
+        part = order[start : start + step]
+        part = part[allowed[part]]
+        found.append(part)
+        got += len(part)
+        start += step
+        step *= 2
+    return np.concatenate(found)[:wanted] if found else np.zeros(0, np.int64)
 
 
 def refine(
-    index: StyleIndex, taste: CustomerTaste, scores: CatalogScores, rows: np.ndarray, weights: RankingWeights | None
+    index: StyleIndex, taste: CustomerTaste, scores: CatalogScores, positions: np.ndarray,
+    weights: RankingWeights | None,
 ) -> None:
-    """Fill in the look terms of ``rows`` (and recompute their totals) in float32, with the catalog statistics of
-    the first pass."""
-    if scores.queries is None or scores.stats is None or len(rows) == 0:
+    """Recompute, in float32, the look terms (bounded, with the catalog statistics of the first pass) and the
+    neighbour term of the products at ``positions``, and their totals: the short list is then scored the same
+    whichever path (every product, or candidates) and precision gave the first pass."""
+    if len(positions) == 0:
         return
     w = (weights or RankingWeights()).as_dict()
-    z, per_taste = _look_scores(index.rows(rows) @ scores.queries, scores.stats, taste, w)
-    matched = np.argmax(per_taste, axis=1)
-    if taste.aggregation == "blend":
-        best = np.einsum("ntc,t->nc", z, np.asarray([s.share for s in taste.tastes], np.float32))
-    else:
-        best = z[np.arange(len(rows)), matched]
-    for c, name in enumerate(COMPONENTS):
-        scores.terms[name][rows] = w[name] * best[:, c]
-    scores.taste[rows] = matched
-    scores.total[rows] = np.sum([scores.terms[s][rows] for s in SIGNALS], axis=0)
+    rows = scores.row_at(positions)
+    looks = index.rows(rows)
+    if scores.queries is not None and scores.stats is not None:
+        z, per_taste = _look_scores(matmul32(looks, scores.queries), scores.stats, taste, w)
+        matched = np.argmax(per_taste, axis=1)
+        if taste.aggregation == "blend":
+            best = np.einsum("ntc,t->nc", z, np.asarray([s.share for s in taste.tastes], np.float32))
+        else:
+            best = z[np.arange(len(rows)), matched]
+        for c, name in enumerate(COMPONENTS):
+            scores.terms[name][positions] = w[name] * best[:, c]
+        scores.taste[positions] = matched
+    if taste.items and w["neighbour"] > 0:
+        history, log_a = _history(taste)
+        item_queries, offset = _neighbour_queries(index, history)
+        raw = _soft_maximum(_neighbour_terms(matmul32(looks, item_queries.T) - offset, rows, history, log_a))
+        scores.terms["neighbour"][positions] = w["neighbour"] * _apply_standard(raw, scores.neighbour_stats)
+    scores.total[positions] = np.sum([scores.terms[s][positions] for s in SIGNALS], axis=0)
 
 
 def candidate_mask(index: StyleIndex, taste: CustomerTaste | None, filters: Filters | None = None) -> np.ndarray:
@@ -365,8 +544,9 @@ def candidate_mask(index: StyleIndex, taste: CustomerTaste | None, filters: Filt
         unknown = [c for c in filters.categories if c not in index.category_names]
         if len(unknown) == len(filters.categories):
             raise UserError(f"No indexed product is in the category {', '.join(map(repr, unknown))}.")
-        codes = [index.category_names.index(c) for c in filters.categories if c in index.category_names]
-        mask &= np.isin(index.category_codes, codes)
+        wanted = np.zeros(len(index.category_names), bool)
+        wanted[[index.category_names.index(c) for c in filters.categories if c in index.category_names]] = True
+        mask &= wanted[index.category_codes]  # a table lookup: np.isin sorted a million codes
     if filters.min_price is not None:
         mask &= index.prices >= filters.min_price  # NaN (no price) compares False: left out
     if filters.max_price is not None:
@@ -403,22 +583,21 @@ def recommend(
         raise UserError(f"Diversity must be between 0 and 1, got {diversity}.")
     mask = candidate_mask(index, taste, filters)
     scores = score_catalog(index, taste, weights, learned, allowed=mask)
-    allowed = np.flatnonzero(mask)
-    if candidates.in_use(index):
-        # A big catalog scores a candidate short list only (-inf elsewhere): those are the products to choose from.
-        allowed = allowed[np.isfinite(scores.total[allowed])]
+    # Positions to choose from: every allowed product, or a big catalog's candidates (all of them allowed).
+    allowed = np.flatnonzero(mask) if scores.rows is None else np.arange(len(scores.rows))
     if allowed.size == 0:
         return []
     pool_size = min(allowed.size, k if diversity == 0 else max(4 * k, 50))
     # A generous short list by the first-pass scores, re-scored exactly: bfloat16 cosines can swap near-ties only.
-    shortlist = _best(allowed, scores.total, min(allowed.size, max(8 * pool_size, 200)))
+    shortlist = _best(allowed, scores.total, min(allowed.size, max(8 * pool_size, REFINED)))
     refine(index, taste, scores, shortlist, weights)
     if taste.aggregation == "calibrated" and len(taste.tastes) > 1 and diversity == 0:
         chosen = calibrated(_best(shortlist, scores.total, len(shortlist)), scores.taste, taste, k)
     else:
         top = _best(shortlist, scores.total, pool_size)
-        chosen = top[:k] if diversity == 0 else mmr(index, top, scores.total[top], k, diversity)
-    return [_recommendation(index, scores, int(row)) for row in chosen]
+        chosen = top[:k] if diversity == 0 else scores.position_of(
+            mmr(index, scores.row_at(top), scores.total[top], k, diversity))  # fmt: skip
+    return [_recommendation(index, scores, int(position)) for position in chosen]
 
 
 def calibrated(ranked: np.ndarray, matched: np.ndarray, taste: CustomerTaste, k: int) -> np.ndarray:
@@ -444,9 +623,11 @@ def calibrated(ranked: np.ndarray, matched: np.ndarray, taste: CustomerTaste, k:
 
 
 def _best(rows: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` rows of ``rows`` with the highest ``values``, best first."""
+    """The ``count`` rows (or positions) of ``rows`` with the highest ``values``, best first; equal values in row
+    order, so that the same products in the same order come from every product scored and from a big catalog's
+    candidates (positions there follow the rows)."""
     top = rows[np.argpartition(-values[rows], count - 1)[:count]]
-    return top[np.argsort(-values[top], kind="stable")]
+    return top[np.lexsort((top, -values[top]))]
 
 
 def mmr(index: StyleIndex, rows: np.ndarray, relevance: np.ndarray, k: int, diversity: float) -> np.ndarray:
@@ -472,14 +653,15 @@ def mmr(index: StyleIndex, rows: np.ndarray, relevance: np.ndarray, k: int, dive
     return rows[picked]
 
 
-def _recommendation(index: StyleIndex, scores: CatalogScores, row: int) -> Recommendation:
+def _recommendation(index: StyleIndex, scores: CatalogScores, position: int) -> Recommendation:
+    row = position if scores.rows is None else int(scores.rows[position])
     return Recommendation(
         row=row,
         product_id=int(index.product_ids[row]),
         sku=index.skus[row],
         title=index.titles[row],
-        score=float(scores.total[row]),
-        components={s: float(scores.terms[s][row]) for s in SIGNALS},
-        taste=int(scores.taste[row]),
+        score=float(scores.total[position]),
+        components={s: float(scores.terms[s][position]) for s in SIGNALS},
+        taste=int(scores.taste[position]),
         cold_start=not bool(index.behaviour.has_events[row]),
     )
