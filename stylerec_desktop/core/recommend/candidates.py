@@ -112,7 +112,10 @@ class CandidateIndex:
         structure's own, :data:`NPROBE`)."""
         import faiss
 
-        params = faiss.SearchParametersIVF(nprobe=nprobe) if nprobe else None
+        params = None
+        if nprobe:
+            params = faiss.SearchParametersIVF()
+            params.nprobe = nprobe
         # One thread: a customer's few queries are latency-bound, and FAISS's spinning OpenMP threads cost more
         # than they give on a machine that is busy with other work (the GUI, indexing).
         threads = faiss.omp_get_max_threads()

@@ -337,8 +337,8 @@ def _sparse_terms(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) 
                                                                                                     np.ndarray]]:
     """The weighted ``behaviour`` and ``group`` terms where they can be non-zero: ``(rows, values)`` each, rows
     sorted; 0 elsewhere (no co-buyers and no shared group are "no evidence", not a penalty)."""
-    none = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    out = {"behaviour": none, "group": none}
+    none: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {"behaviour": none, "group": none}
     if taste.items and w["behaviour"] > 0:
         rows = np.asarray([i.row for i in taste.items], np.int64)
         item_weights = np.asarray([i.weight for i in taste.items], np.float32)
