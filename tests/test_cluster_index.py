@@ -244,3 +244,33 @@ def test_on_a_gpu_cluster_each_task_takes_one_gpu_and_the_cpus_every_gpu_node_ca
     placement = index_cluster._placement(_GpuCluster(), "auto")  # type: ignore[arg-type]
     assert (placement.device, placement.num_gpus, placement.num_cpus) == ("cuda", 1, 6)
     assert index_cluster._placement(_GpuCluster(), "cpu") == index_cluster._Placement("cpu", 1, 0)  # type: ignore[arg-type]
+
+
+def test_a_task_carries_several_batches_only_when_there_are_plenty() -> None:
+    assert index_cluster.batches_per_task(10, 2) == 1  # this file's jobs: one batch per task
+    assert index_cluster.batches_per_task(63, 2) == 7  # 1,000 images in batches of 16 on local[2]: 9 tasks
+    assert index_cluster.batches_per_task(100_000, 2) == index_cluster.MAX_BATCHES_PER_TASK
+    assert index_cluster.batches_per_task(5, 0) == 1
+
+
+@needs_ray
+def test_tasks_of_several_batches_store_the_same_rows_and_report_failures_in_work_list_order(
+    cluster: ClusterSession, reference: dict[str, ImageFeatureBlobs], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grouped batches (5 per task here) still run the single machine's passes and write each image once; an image
+    the workstation cannot read and one the worker cannot decode are listed in work-list order."""
+    monkeypatch.setattr(index_cluster, "TASKS_PER_SLOT", 1)
+    assert index_cluster.batches_per_task(10, 2) == 5
+    with build_catalog(tmp_path, variants=1) as catalog:
+        work = catalog.images_to_index(VERSION)
+        (bad_sha, truncated), (gone_sha, missing) = work[3], work[12]
+        truncated.write_bytes(truncated.read_bytes()[:300])
+        missing.unlink()
+        expected = [(str(path), prepare_for_index(path)) for path in (truncated, missing)]
+        assert all(isinstance(reason, str) for _path, reason in expected)
+        spy = WriteSpy(catalog, monkeypatch)
+        report = run_job(index_on_cluster(catalog, LOCAL, batch_size=BATCH, send_bytes=True))
+        assert report.failed == tuple(expected)
+        assert report.indexed == 18
+        assert spy.writes == Counter(k for k in reference if k not in (bad_sha, gone_sha))
+        assert stored(catalog) == {k: v for k, v in reference.items() if k not in (bad_sha, gone_sha)}

@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 #: Image folders checked for being readable on the workers (one small task each); images in further folders are
 #: sent as bytes, so a work list spread over thousands of folders does not wait on thousands of checks.
 MAX_CHECKED_FOLDERS = 32
+#: A task carries up to this many batches (each its own network pass, as on one machine) when there are enough of
+#: them to keep ``TASKS_PER_SLOT`` tasks per worker slot: Ray's cost per task (scheduling, the driver's wait, the
+#: result's transfer) is then paid per several batches. More tasks per slot keep the slots evenly busy to the end
+#: and a dead worker's rerun short.
+MAX_BATCHES_PER_TASK = 8
+TASKS_PER_SLOT = 4
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,15 @@ class IndexTask:
     ``path`` itself. ``unreadable``: ``(path, reason)`` of the batch's images the workstation could not read; they
     travel with the batch so the failures come back in work-list order. ``version``: the feature recipe the
     workstation stores the rows under (the worker refuses to compute another). ``device``: ``"cpu"`` or
-    ``"cuda"``.
+    ``"cuda"``. ``passes``: the workstation batch (0, 1, ...) each of ``images`` belongs to; each batch's readable
+    images go through the networks together, so the passes are those of a single-machine run.
     """
 
     images: tuple[tuple[str, str, bytes | None], ...]
     unreadable: tuple[tuple[str, str], ...]
     version: str
     device: str
+    passes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -131,15 +139,18 @@ def index_batch_on_worker(task: IndexTask) -> IndexTaskResult:
     else:
         prepared = [prepare(item) for item in task.images]
     failed = list(task.unreadable)
-    ready: list[tuple[str, PreparedImage]] = []
-    for (sha, path, _data), result in zip(task.images, prepared, strict=True):
+    ready: dict[int, list[tuple[str, PreparedImage]]] = {}
+    for (sha, path, _data), batch, result in zip(task.images, task.passes, prepared, strict=True):
         if isinstance(result, str):
             failed.append((path, result))
         else:
-            ready.append((sha, result))
-    features = extractor.extract([image for _sha, image in ready])
-    rows = tuple(f.to_blobs(sha, task.version) for (sha, _image), f in zip(ready, features, strict=True))
-    return IndexTaskResult(rows, tuple(failed), os.getpid(), _attempt(), time.perf_counter() - started)
+            ready.setdefault(batch, []).append((sha, result))
+    # The workstation's batches one by one (less what could not be read), as index_catalog runs them.
+    rows: list[ImageFeatureBlobs] = []
+    for batch in sorted(ready):
+        features = extractor.extract([image for _sha, image in ready[batch]])
+        rows.extend(f.to_blobs(sha, task.version) for (sha, _image), f in zip(ready[batch], features, strict=True))
+    return IndexTaskResult(tuple(rows), tuple(failed), os.getpid(), _attempt(), time.perf_counter() - started)
 
 
 def extractor_threads() -> int:
@@ -153,19 +164,25 @@ def extractor_threads() -> int:
 
 
 class _Tasks(Sequence[IndexTask]):
-    """The job's tasks, built when :func:`run_tasks` submits them: the image bytes of a batch are read only then,
-    so no more of them are in memory than the tasks in flight."""
+    """The job's tasks (each a run of consecutive batches), built when :func:`run_tasks` submits them: the image
+    bytes are read only then, so no more of them are in memory than the tasks in flight."""
 
-    def __init__(self, batches: list[list[tuple[str, Path]]], make: _TaskMaker) -> None:
-        self._batches = batches
+    def __init__(self, groups: list[list[list[tuple[str, Path]]]], make: _TaskMaker) -> None:
+        self._groups = groups
         self._make = make
 
     def __len__(self) -> int:
-        return len(self._batches)
+        return len(self._groups)
 
     # Positions only: run_tasks never slices.
     def __getitem__(self, position: int) -> IndexTask:  # type: ignore[override]
-        return self._make(self._batches[position])
+        return self._make(self._groups[position])
+
+
+def batches_per_task(batches: int, slots: int) -> int:
+    """How many consecutive batches one task carries: enough to pay Ray's per-task cost once per several batches,
+    few enough to leave ``TASKS_PER_SLOT`` tasks per worker slot (1 to ``MAX_BATCHES_PER_TASK``)."""
+    return max(1, min(MAX_BATCHES_PER_TASK, batches // (TASKS_PER_SLOT * max(1, slots))))
 
 
 class _TaskMaker:
@@ -192,20 +209,24 @@ class _TaskMaker:
                      "are sent the bytes of the images in", folder)  # fmt: skip
         return self._folders[folder]
 
-    def __call__(self, batch: list[tuple[str, Path]]) -> IndexTask:
+    def __call__(self, batches: list[list[tuple[str, Path]]]) -> IndexTask:
         from stylerec_desktop.core.imaging import read_image_bytes
 
         images: list[tuple[str, str, bytes | None]] = []
+        passes: list[int] = []
         unreadable: list[tuple[str, str]] = []
-        for sha, path in batch:
-            if self._workers_see(sha, path):
-                images.append((sha, str(path), None))
-                continue
-            try:
-                images.append((sha, str(path), read_image_bytes(path)))
-            except UserError as error:  # the same message a single-machine run gives for that file
-                unreadable.append((str(path), str(error)))
-        return IndexTask(tuple(images), tuple(unreadable), self._version, self._device)
+        for number, batch in enumerate(batches):
+            for sha, path in batch:
+                if self._workers_see(sha, path):
+                    images.append((sha, str(path), None))
+                    passes.append(number)
+                    continue
+                try:
+                    images.append((sha, str(path), read_image_bytes(path)))
+                    passes.append(number)
+                except UserError as error:  # the same message a single-machine run gives for that file
+                    unreadable.append((str(path), str(error)))
+        return IndexTask(tuple(images), tuple(unreadable), self._version, self._device, tuple(passes))
 
 
 @dataclass(frozen=True)
@@ -244,11 +265,13 @@ def index_on_cluster(
 ) -> Job[IndexReport]:
     """:func:`.indexing.index_catalog` with the images prepared and the networks run on the Ray ``cluster``.
 
-    ``device``: ``auto`` (the cluster's GPUs when it has them), ``cpu`` or ``cuda``. ``batch_size`` images make one
-    task and one catalog transaction. ``send_bytes``: always send the image bytes, even to workers that read the
-    files themselves (for shared storage slower than the network). The first progress message says what the job
-    runs on. Raises :class:`UserError` when Ray is missing or the cluster cannot be reached; a batch whose worker
-    died more often than Ray retries ends the job, keeping what was written (a rerun resumes).
+    ``device``: ``auto`` (the cluster's GPUs when it has them), ``cpu`` or ``cuda``. ``batch_size`` images go
+    through the networks at once, as on one machine; a task carries one or more whole batches
+    (:func:`batches_per_task`) and its rows are stored in one transaction. ``send_bytes``: always send the image
+    bytes, even to workers that read the files themselves (for shared storage slower than the network). The first
+    progress message says what the job runs on. Raises :class:`UserError` when Ray is missing or the cluster cannot
+    be reached; a task whose worker died more often than Ray retries ends the job, keeping what was written (a
+    rerun resumes).
     """
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}.")
@@ -270,18 +293,22 @@ def index_on_cluster(
         where = session.describe()
         yield Progress(0, len(pending), f"{where[0].upper()}{where[1:]}: {len(pending)} images to index "
                                         f"({indexed_before} already indexed)")  # fmt: skip
-        tasks = _Tasks(batches, _TaskMaker(session, version, placement.device, send_bytes))
+        slots = int(session.gpus if placement.num_gpus else session.cpus // placement.num_cpus)
+        per_task = batches_per_task(len(batches), slots)
+        groups = [batches[i : i + per_task] for i in range(0, len(batches), per_task)]
+        tasks = _Tasks(groups, _TaskMaker(session, version, placement.device, send_bytes))
         results = run_tasks(session, index_batch_on_worker, tasks, num_cpus=placement.num_cpus,
                             num_gpus=placement.num_gpus)  # fmt: skip
         # closing(): a cancel (the job closed at a yield) cancels the tasks in flight before the cluster goes.
         with closing(results):
             for position, result in results:
-                # One transaction per batch, committed before the yield: a cancel lands between batches.
+                # One transaction per task (whole batches), committed before the yield: a cancel lands between.
                 catalog.store_image_features(result.rows)
                 # In work-list order, as a single-machine run lists them (the workstation reads some, workers others).
-                order = {str(path): i for i, (_sha, path) in enumerate(batches[position])}
+                work = [path for batch in groups[position] for _sha, path in batch]
+                order = {str(path): i for i, path in enumerate(work)}
                 failed_by_batch[position] = tuple(sorted(result.failed, key=lambda f: order.get(f[0], 0)))
-                done += len(batches[position])
+                done += len(work)
                 if result.attempt > 0:
                     log.info("batch %d ran %d more time(s) after its worker died", position + 1, result.attempt)
                 yield Progress(done, len(pending), f"Indexed {done} of {len(pending)} images on the cluster")
