@@ -289,6 +289,7 @@ def test_the_quit_question_defaults_to_keep_working(qtbot: QtBot, window: MainWi
     assert seen == ["Keep working"]
 
 
+@pytest.mark.timing
 def test_quitting_ends_the_process_at_once_when_the_last_job_stops(catalog_dir: Path) -> None:
     """The real ``main``: closed while a job runs, the process is gone well within a second of the window closing.
 
