@@ -186,6 +186,7 @@ class _Watched:
         return alive, "".join(self.stderr)
 
 
+@pytest.mark.slow  # 14 interpreters starting at once: about a minute on 2 cores
 def test_every_panel_opens_alone(catalog_dir: Path) -> None:
     """``python -m stylerec_desktop.gui.panels.<name> --catalog PATH`` starts, finishes its background work and is
     still running then (waited for on the panel's ready line, not for a guessed time)."""
