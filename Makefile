@@ -18,10 +18,21 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/stylerec-desktop
 
+# pytest on every core (pytest-xdist; whole test files per worker, so module fixtures are built once), with mypy
+# running beside it (its report printed after pytest's). Any of ruff, mypy and pytest failing fails the target.
+# PYTEST_WORKERS=0 runs the tests in this one process.
+PYTEST_WORKERS ?= auto
+
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ruff check stylerec_desktop tests scripts bench
-	$(BIN)/python -m mypy
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	@echo "mypy (in the background) and pytest -n $(PYTEST_WORKERS)"; \
+	types_log=$$(mktemp); \
+	$(BIN)/python -m mypy > "$$types_log" 2>&1 & types_pid=$$!; \
+	trap 'kill $$types_pid 2>/dev/null; rm -f "$$types_log"' INT TERM; \
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder; \
+	tests=$$?; wait $$types_pid; types=$$?; \
+	echo "mypy:"; cat "$$types_log"; rm -f "$$types_log"; \
+	test $$tests -eq 0 && test $$types -eq 0
 
 # The fault suite at its nightly size (about 17,000 fuzzed inputs, 100 kill -9 trials, concurrent writers, full
 # disks; `make test` runs a fast part of it) and a table of cases and failures. Needs root for the small-disk runs.

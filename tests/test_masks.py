@@ -125,6 +125,7 @@ def test_mask_bbox() -> None:
     assert mask_bbox(mask) == (30, 10, 45, 20)
 
 
+@pytest.mark.timing
 def test_fast_enough_for_1024_px() -> None:
     image, _ = bottle_on_backdrop()
     pixels = np.asarray(image)

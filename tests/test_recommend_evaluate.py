@@ -6,30 +6,24 @@ planted aspect of the looks: the search must find that aspect and beat the defau
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from recommend_support import add_customer, build_catalog, taste_histories
+from tune_support import planted_folds
 
 from stylerec_desktop.cli import main
-from stylerec_desktop.core.catalog import Catalog, InteractionRow, format_ts, parse_ts
+from stylerec_desktop.core.catalog import Catalog, parse_ts
 from stylerec_desktop.core.jobs import run_job
 from stylerec_desktop.core.recommend.evaluate import (
     Fold,
-    _fold,
-    blend_ranker,
     cluster_bootstrap,
     evaluate,
     make_folds,
-    ndcg_of,
-    units_of,
 )
-from stylerec_desktop.core.recommend.index import StyleIndex
 from stylerec_desktop.core.recommend.ranking import RankingWeights
 from stylerec_desktop.core.recommend.service import IndexCache, recommend_for_customer
-from stylerec_desktop.core.recommend.taste import TasteSettings
 from stylerec_desktop.core.recommend.tune import (
     TunedRanking,
     paired_gain,
@@ -161,71 +155,14 @@ def test_too_many_windows_for_the_history_is_a_clear_error(small: Catalog) -> No
 
 # -- tuning --------------------------------------------------------------------------------------------------
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-CLUSTERS = 12
-
-
-def _planted_index(rng: np.random.Generator, n: int = 360, aspect: str = "colour") -> tuple[StyleIndex, np.ndarray]:
-    """Products in ``CLUSTERS`` groups by one ``aspect`` of their looks: their *colours*, or their *visual* features
-    (a shape, in a real catalog); every other block is noise."""
-    cluster = np.arange(n) % CLUSTERS
-    palettes = np.zeros((n, 5, 4), np.float32)
-    palettes[:, 1, :3] = rng.uniform([10, -60, -60], [90, 60, 60], (n, 3))  # a random accent colour
-    palettes[:, 1, 3] = 0.3
-    palettes[:, 0, 3] = 0.7
-    visual = rng.random((n, 1280)).astype(np.float32)
-    if aspect == "colour":
-        centres = np.stack([rng.uniform(20, 80, CLUSTERS), rng.uniform(-60, 60, CLUSTERS),
-                            rng.uniform(-60, 60, CLUSTERS)], axis=1)  # fmt: skip
-        palettes[:, 0, :3] = centres[cluster] + rng.normal(0, 3, (n, 3))
-    else:
-        palettes[:, 0, :3] = rng.uniform([10, -60, -60], [90, 60, 60], (n, 3))
-        visual = (2.0 * rng.random((CLUSTERS, 1280))[cluster] + visual).astype(np.float32)
-    index = StyleIndex.from_features(
-        product_ids=np.arange(1, n + 1), skus=[f"P{i}" for i in range(n)], titles=[f"Product {i}" for i in range(n)],
-        categories=["all"] * n, prices=[10.0] * n, in_stock=[True] * n,
-        style=rng.normal(size=(n, 100)).astype(np.float32), visual=visual,
-        palettes=palettes, pattern=rng.random((n, 20)).astype(np.float32), extractor="test", as_of=T0,
-    )  # fmt: skip
-    return index, cluster
-
-
-def _planted_folds(
-    seed: int = 0, customers: int = 160, products: int = 960, per_shopper: int = 10, aspect: str = "colour"
-) -> tuple[list[Fold], Fold]:
-    """Shoppers who each like one group (by ``aspect``, see :func:`_planted_index`). Many products per group and
-    short histories keep co-purchases sparse, as in a real catalog, so that only that aspect generalises from what
-    a shopper bought to what's next."""
-    rng = np.random.default_rng(seed)
-    index, cluster = _planted_index(rng, products, aspect)
-    n = len(index)
-    popular = 1.0 / np.arange(1, n + 1) ** 0.8
-    ranked = rng.permutation(n)
-    events: list[tuple[datetime, InteractionRow]] = []
-    for customer in range(1, customers + 1):
-        liked = rng.integers(CLUSTERS)
-        members = np.flatnonzero(cluster == liked)
-        for _ in range(per_shopper):
-            ts = T0 + timedelta(days=float(rng.uniform(0, 120)))
-            # 85% by colour group, the rest anything; a popularity tilt so that best-sellers are a real baseline
-            by_colour = rng.random() < 0.85
-            product = int(rng.choice(members)) if by_colour else int(ranked[rng.choice(n, p=popular / popular.sum())])
-            kind = "purchase" if rng.random() < 0.45 else "view"
-            events.append((ts, InteractionRow(customer, product + 1, kind, format_ts(ts), 1)))
-    events.sort(key=lambda e: e[0])
-    names = {c: f"C{c}" for c in range(1, customers + 1)}
-    cutoffs = [T0 + timedelta(days=d) for d in (60, 75, 90, 105, 121)]
-    folds = [_fold(index, events, a, b, names) for a, b in zip(cutoffs, cutoffs[1:], strict=False)]
-    return folds[:-1], folds[-1]
-
-
 @pytest.fixture(scope="module")
 def planted() -> tuple[list[Fold], Fold, TunedRanking]:
-    validation, held_out = _planted_folds()
+    validation, held_out = planted_folds()
     return validation, held_out, run_job(search_job(validation, held_out, k=10, seed=0, test_days=15,
                                                     random_candidates=8))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data(
     planted: tuple[list[Fold], Fold, TunedRanking],
 ) -> None:
@@ -247,27 +184,7 @@ def test_tuning_finds_the_planted_signal_and_beats_the_defaults_on_held_out_data
     assert lo <= held["tuned"]["ndcg"] <= hi
     assert tuned.applied == (held["tuned"]["ndcg"] >= held["default"]["ndcg"])
     assert tuned.applied or "held-out" in (tuned.reason or "")
-    # deterministic given the seed (checked on a quicker search: fewer shoppers, no random blends)
-    small_validation, small_held_out = _planted_folds(seed=1, customers=100)
-    first, second = (run_job(search_job(small_validation, small_held_out, k=10, seed=3, test_days=15,
-                                        random_candidates=2)) for _ in range(2))  # fmt: skip
-    assert first.weights == second.weights and first.taste == second.taste
-    assert first.held_out == second.held_out
-
-
-def test_without_enough_evidence_the_search_keeps_the_defaults() -> None:
-    """A candidate must beat the current ranking by ``evidence_se`` standard errors: asking for far more evidence
-    than a few hundred validation purchases can give leaves every setting at its default, although the search scored
-    candidates that did better on these windows (the planted colour signal)."""
-    validation, held_out = _planted_folds(seed=1, customers=90, products=360)
-    strict = run_job(search_job(validation, held_out, k=10, seed=3, test_days=15, random_candidates=0,
-                                evidence_se=50.0))  # fmt: skip
-    assert strict.weights == RankingWeights() and strict.taste == TasteSettings()
-    assert strict.validation["tuned"] == strict.validation["default"]
-    assert strict.candidates > 50
-    colour_only = RankingWeights(**{n: float(n == "colour") for n in RankingWeights().as_dict()})
-    units = units_of(validation)
-    assert ndcg_of(validation, units, blend_ranker(10, colour_only), 10).mean() > strict.validation["default"]
+    # deterministic given the seed: test_recommend_tune_search.py
 
 
 def test_tuned_settings_are_stored_used_and_reset(

@@ -59,6 +59,26 @@ def trials(fast: int, full: int) -> int:
     return full if FULL else fast
 
 
+def tallies() -> dict[str, Any]:
+    """This process's counts, as plain data: what a pytest-xdist worker sends its controller (tests/conftest.py)."""
+    return {"cases": CASES, "accepted": ACCEPTED, "notes": NOTES, "outside": OUTSIDE}
+
+
+def merge(other: dict[str, Any]) -> None:
+    """Add another process's :func:`tallies` to this one's, so the controller prints one table for the run."""
+    for kind, (cases, failed) in other["cases"].items():
+        tally = CASES.setdefault(kind, [0, 0])
+        tally[0] += cases
+        tally[1] += failed
+    for kind, count in other["accepted"].items():
+        ACCEPTED[kind] = ACCEPTED.get(kind, 0) + count
+    for kind, (checked, writes) in other["outside"].items():
+        tally = OUTSIDE.setdefault(kind, [0, 0])
+        tally[0] += checked
+        tally[1] += writes
+    NOTES.extend(note for note in other["notes"] if note not in NOTES)
+
+
 def print_table(write: Callable[[str], Any]) -> None:
     """The table of cases, failures and cases that reached the code under test, one line per fault kind."""
     if not CASES:

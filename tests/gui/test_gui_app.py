@@ -186,6 +186,7 @@ class _Watched:
         return alive, "".join(self.stderr)
 
 
+@pytest.mark.slow  # 14 interpreters starting at once: about a minute on 2 cores
 def test_every_panel_opens_alone(catalog_dir: Path) -> None:
     """``python -m stylerec_desktop.gui.panels.<name> --catalog PATH`` starts, finishes its background work and is
     still running then (waited for on the panel's ready line, not for a guessed time)."""
@@ -289,6 +290,7 @@ def test_the_quit_question_defaults_to_keep_working(qtbot: QtBot, window: MainWi
     assert seen == ["Keep working"]
 
 
+@pytest.mark.timing
 def test_quitting_ends_the_process_at_once_when_the_last_job_stops(catalog_dir: Path) -> None:
     """The real ``main``: closed while a job runs, the process is gone well within a second of the window closing.
 

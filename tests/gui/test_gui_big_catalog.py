@@ -19,7 +19,7 @@ from stylerec_desktop.gui.panels.catalog import CatalogPanel
 from stylerec_desktop.gui.thumbnails import ThumbnailLoader
 
 BIG = 100_000
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timing]
 
 
 @pytest.fixture(scope="session")

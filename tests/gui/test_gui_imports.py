@@ -111,6 +111,7 @@ def test_cancelling_an_import_leaves_the_catalog_unchanged(qtbot: QtBot, window:
     assert window.catalog_panel.result_count() == SMALL_PRODUCTS
 
 
+@pytest.mark.timing
 def test_the_gui_thread_keeps_ticking_while_an_import_runs(
     qtbot: QtBot, window: MainWindow, import_dir: Path, record_property: Callable[[str, object], None]
 ) -> None:

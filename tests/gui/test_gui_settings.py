@@ -211,6 +211,7 @@ def test_the_device_probe_says_what_torch_says() -> None:
     assert devices.cpu_threads == torch.get_num_threads()
 
 
+@pytest.mark.timing
 def test_opening_the_dialog_leaves_torch_to_a_worker_thread(tmp_path: Path) -> None:
     """In a fresh process (torch not loaded): the dialog opens at once and torch is imported off the GUI thread."""
     code = f"""
