@@ -13,7 +13,6 @@ single renders always run here.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,6 @@ from stylerec_desktop.core.catalog import Catalog
 from stylerec_desktop.core.cluster import ClusterSpec
 from stylerec_desktop.core.jobs import Job
 from stylerec_desktop.gui.jobs import JobHandle, JobInfo, JobRunner, Lane
-
-log = logging.getLogger(__name__)
 
 RECOMMEND_ALL_TITLE = "Recommendations for every customer"
 

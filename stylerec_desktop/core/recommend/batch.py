@@ -261,6 +261,19 @@ class _InOrder:
             self._catalog.close_thread_connection()
 
 
+def checked_batch_request(out: Path, customer_ids: Sequence[str], k: int) -> str:
+    """The output format of ``out`` (:func:`output_format`), after checking what a batch needs before it starts
+    (on this machine or a cluster): the folder exists, there are customers, ``k`` >= 1. Raises :class:`UserError`."""
+    fmt = output_format(out)
+    if not out.parent.is_dir():
+        raise UserError(f"The folder {out.parent} does not exist: create it or write the file elsewhere.")
+    if not customer_ids:
+        raise UserError("No customers to recommend to: the catalog has none, or the list is empty.")
+    if k < 1:
+        raise UserError(f"k must be at least 1, got {k}.")
+    return fmt
+
+
 def recommend_batch(
     catalog: Catalog,
     customer_ids: Sequence[str],
@@ -282,13 +295,7 @@ def recommend_batch(
     the index with belongs to that thread (the workers open, and close, their own).
     """
     out = Path(out)
-    fmt = output_format(out)
-    if not out.parent.is_dir():
-        raise UserError(f"The folder {out.parent} does not exist: create it or write the file elsewhere.")
-    if not customer_ids:
-        raise UserError("No customers to recommend to: the catalog has none, or the list is empty.")
-    if k < 1:
-        raise UserError(f"k must be at least 1, got {k}.")
+    fmt = checked_batch_request(out, customer_ids, k)
     total = len(customer_ids)
     started = time.perf_counter()
     yield Progress(0, total, "Loading the style index")

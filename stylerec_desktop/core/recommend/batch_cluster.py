@@ -35,8 +35,8 @@ from stylerec_desktop.core.jobs import Job, Progress, Throttle
 from stylerec_desktop.core.recommend.batch import (
     CSV_COLUMNS,
     BatchReport,
+    checked_batch_request,
     csv_rows,
-    output_format,
     recommendations_json,
 )
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
@@ -190,13 +190,7 @@ def recommend_batch_on_cluster(
     it from one thread (the catalog connection that reads the histories belongs to it).
     """
     out = Path(out)
-    fmt = output_format(out)
-    if not out.parent.is_dir():
-        raise UserError(f"The folder {out.parent} does not exist: create it or write the file elsewhere.")
-    if not customer_ids:
-        raise UserError("No customers to recommend to: the catalog has none, or the list is empty.")
-    if k < 1:
-        raise UserError(f"k must be at least 1, got {k}.")
+    fmt = checked_batch_request(out, customer_ids, k)
     if not catalog.has_image_features():  # said before a cluster is started for nothing
         raise UserError("No product images are indexed yet: run `stylerec index` first.")
     total = len(customer_ids)
