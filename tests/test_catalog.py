@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -233,6 +234,51 @@ def test_each_thread_reads_on_its_own_connection_while_another_writes(catalog: C
     assert errors == []
     assert set(seen) <= {3, 203} and len(seen) == 60
     assert catalog.counts().products == 203
+
+
+def test_closing_never_pulls_a_connection_from_under_another_threads_query(catalog: Catalog) -> None:
+    """close() on one thread while a worker is halfway through reading rows (a job the app stops at quit, a test's
+    clean-up): the worker finishes its query on its own connection, which is closed once it lets go; an idle
+    thread's is closed by the next collection. (Closing a connection under a running query crashed the process.)"""
+    halfway, closed, release = threading.Event(), threading.Event(), threading.Event()
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            rows = catalog.db.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i FROM n"
+            )
+            got.append(next(rows)[0])
+            halfway.set()
+            closed.wait(10)
+            got.extend(row[0] for row in rows)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def idle() -> None:
+        catalog.counts()
+        halfway.set()
+        release.wait(10)
+
+    idler = threading.Thread(target=idle)
+    idler.start()
+    assert halfway.wait(10)
+    halfway.clear()
+    worker = threading.Thread(target=reader)
+    worker.start()
+    assert halfway.wait(10)
+    assert catalog.open_connections() == 3  # this thread's (the fixture wrote), the idle thread's, the reader's
+    catalog.close()
+    gc.collect()
+    assert catalog.open_connections() == 1  # only the reader's, held by its half-read rows
+    closed.set()
+    worker.join(10)
+    release.set()
+    idler.join(10)
+    assert errors == [] and got == list(range(1, 5001))
+    gc.collect()
+    assert catalog.open_connections() == 0
 
 
 def test_update_product_writes_the_fields_and_returns_what_undoes_it(catalog: Catalog) -> None:

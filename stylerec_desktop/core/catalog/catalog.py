@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -54,6 +55,10 @@ def commit_count() -> int:
     return _commits
 
 
+class _Connection(sqlite3.Connection):
+    """A SQLite connection that can be weakly referenced (the catalog keeps no thread's connection alive)."""
+
+
 def is_writable(folder: Path) -> bool:
     """Whether this user may change the catalog in ``folder``: write its database file, and create files in the
     folder (SQLite's WAL and shared-memory files sit beside the database)."""
@@ -80,7 +85,9 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
         self.renders_dir = self.folder / "renders"
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        self._connections: list[sqlite3.Connection] = []
+        # Every thread's connection while it is alive, held weakly: each is closed by its thread (its last
+        # reference going, or close_thread_connection), never under a query another thread is running.
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
 
     # -- opening ------------------------------------------------------------------------------------------
@@ -155,19 +162,20 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
                 "write permission."
             )
 
-    def _connect_read_only(self) -> sqlite3.Connection:
+    def _connect_read_only(self) -> _Connection:
         """A ``mode=ro`` connection. A WAL database whose ``-shm`` file is gone and whose folder cannot be written
         is opened as ``immutable`` instead (SQLite cannot share a read lock there); it is then read as it is."""
         uri = self.db_path.as_uri()
         if not self._immutable:
-            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=LOCK_TIMEOUT_S, check_same_thread=False,
+                                   factory=_Connection)  # fmt: skip
             try:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 return conn
             except sqlite3.OperationalError:
                 conn.close()
                 self._immutable = True
-        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False, factory=_Connection)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -178,23 +186,36 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
                 conn = self._connect_read_only()
                 conn.execute("PRAGMA query_only = ON")  # belt and braces: SQLite itself refuses every write
             else:
-                conn = sqlite3.connect(self.db_path, timeout=LOCK_TIMEOUT_S, check_same_thread=False)
+                conn = sqlite3.connect(self.db_path, timeout=LOCK_TIMEOUT_S, check_same_thread=False,
+                                       factory=_Connection)  # fmt: skip
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             db = sqlite_utils.Database(conn)
             self._local.db = db
             with self._connections_lock:
-                self._connections.append(conn)
+                self._connections.add(conn)
         return db
 
     def close(self) -> None:
+        """Close the calling thread's connection and let go of every other thread's.
+
+        Another thread's connection is not closed from here: a query it is running would be left on a freed
+        connection (CPython's sqlite3 crashes the process then). Without the catalog's reference, each one is closed
+        by Python's collector once no thread uses it (a connection's statement cache refers back to it, so it goes
+        with the next collection, not at once): a job told to stop finishes its read first. Worker threads that end
+        before the catalog closes call :meth:`close_thread_connection`."""
+        mine = getattr(self._local, "db", None)
+        self._local = threading.local()  # drops every thread's reference (the threads' own frames keep theirs)
+        if mine is not None:
+            with self._connections_lock:
+                self._connections.discard(mine.conn)
+            mine.conn.close()
+
+    def open_connections(self) -> int:
+        """How many threads' connections are still open (in use, or held by a thread's frame)."""
         with self._connections_lock:
-            for conn in self._connections:
-                with suppress(sqlite3.ProgrammingError):  # closed by its thread already
-                    conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+            return len(self._connections)
 
     def close_thread_connection(self) -> None:
         """Close the calling thread's connection, if it has one: for worker threads that end before the catalog
@@ -204,8 +225,7 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
             return
         self._local.db = None
         with self._connections_lock:
-            if db.conn in self._connections:
-                self._connections.remove(db.conn)
+            self._connections.discard(db.conn)
         db.conn.close()
 
     def __enter__(self) -> Catalog:
