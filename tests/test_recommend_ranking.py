@@ -16,7 +16,7 @@ from stylerec_desktop.core.recommend.behaviour import Behaviour
 from stylerec_desktop.core.recommend.explain import explain, palette_matches
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
 from stylerec_desktop.core.recommend.indexing import index_catalog
-from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, recommend
+from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, SignalMemo, recommend
 from stylerec_desktop.core.recommend.service import taste_as_style
 from stylerec_desktop.core.recommend.similar import similar_products
 from stylerec_desktop.core.recommend.taste import CustomerTaste, customer_taste, events_from_history
@@ -77,6 +77,19 @@ def test_a_striped_navy_buyer_gets_striped_or_navy_products_first(catalog: Catal
     assert not {r.sku for r in recs} & {"stripes-navy-0", "stripes-navy-1"}
     again = recommend(index, taste, k=4, filters=Filters(include_purchased=True))
     assert {"stripes-navy-0", "stripes-navy-1"} <= {r.sku for r in again}
+
+
+def test_a_memo_across_weight_settings_gives_the_same_lists_to_the_bit(catalog: Catalog, index: StyleIndex) -> None:
+    """Tuning keeps each taste's weight-free signals in a SignalMemo between weight candidates: every list, score
+    and component is what recommend computes without one."""
+    settings = [RankingWeights(), RankingWeights(behaviour=0.0, popularity=0.0, neighbour=3.0),
+                RankingWeights(style=0.0, visual=0.5, colour=4.0, group=2.0)]  # fmt: skip
+    for customer in ("NAVY", "TWO", "S0"):
+        taste, memo = _taste(catalog, index, customer), SignalMemo()
+        for weights in settings * 2:  # the second round reads every signal from the memo
+            assert recommend(index, taste, k=8, weights=weights, memo=memo) == recommend(index, taste, k=8,
+                                                                                          weights=weights)
+        assert {"looks", "neighbour", "behaviour", "group"} <= set(memo._values)
 
 
 def test_a_cold_start_product_is_recommended_on_its_looks(catalog: Catalog, index: StyleIndex) -> None:

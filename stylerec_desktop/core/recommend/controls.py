@@ -3,7 +3,7 @@ or torch, so the GUI can build its controls without loading the networks (start-
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 # Representative products shown per taste cluster.
 REPRESENTATIVES = 4
@@ -32,7 +32,11 @@ class RankingWeights:
     learned: float = 1.0  # counts only once a model is trained (stylerec learn)
 
     def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy is slow, and a tuning search asks tens of thousands of times.
+        return {name: getattr(self, name) for name in _WEIGHT_NAMES}
+
+
+_WEIGHT_NAMES = tuple(f.name for f in fields(RankingWeights))
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -55,6 +55,7 @@ class LearnedScorer(Protocol):
 
     def scores(self, index: StyleIndex, taste: CustomerTaste) -> np.ndarray: ...
 
+_T = TypeVar("_T")
 SIGNALS = (*COMPONENTS, "neighbour", "group", "behaviour", "popularity", "learned")
 # Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
 BEHAVIOUR_SHRINKAGE = 10.0
@@ -108,6 +109,25 @@ class CatalogScores:
     def position_of(self, rows: np.ndarray) -> np.ndarray:
         """Positions of index ``rows`` (each must be scored)."""
         return rows if self.rows is None else np.searchsorted(self.rows, rows)
+
+
+class SignalMemo:
+    """The signals of one customer's taste on one index that no blend weight changes (the look queries and their
+    catalog statistics, the neighbour signal, co-purchases, the product group, the learned model's scores), kept
+    for the next call that differs only in its weights: a tuning search scores each customer-window under about a
+    hundred weight settings. Each value is computed as without a memo, so the rankings are the same to the bit."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, object] = {}
+
+    def get(self, name: str, make: Callable[[], _T]) -> _T:
+        if name not in self._values:
+            self._values[name] = make()
+        return self._values[name]  # type: ignore[return-value]  # stored by make() of the same name
+
+
+def _kept(memo: SignalMemo | None, name: str, make: Callable[[], _T]) -> _T:
+    return make() if memo is None else memo.get(name, make)
 
 
 def _bound(z: np.ndarray) -> np.ndarray:
@@ -275,6 +295,7 @@ def score_catalog(
     weights: RankingWeights | None = None,
     learned: LearnedScorer | None = None,
     allowed: np.ndarray | None = None,
+    memo: SignalMemo | None = None,
 ) -> CatalogScores:
     """Score every product of ``index`` for ``taste`` (see the module docstring).
 
@@ -282,14 +303,14 @@ def score_catalog(
     filled in, and the look and neighbour terms and the totals made exact, only for the positions passed to
     :func:`refine` (``recommend`` refines its short list). With ``allowed`` ``(N,)`` bool (the filters) and an index
     that keeps candidates (a big catalog, :mod:`.candidates`), only a candidate short list of allowed products is
-    scored: the result's ``rows``.
+    scored: the result's ``rows``. ``memo``: keeps this taste's weight-free signals for the next call (tuning).
     """
     weights = weights or RankingWeights()
     w = weights.as_dict()
     if any(v < 0 for v in w.values()):
         raise UserError("Ranking weights must be 0 or more.")
     if allowed is not None and candidates.in_use(index):
-        return _score_candidates(index, taste, w, learned, allowed)
+        return _score_candidates(index, taste, w, learned, allowed, memo)
     n = len(index)
     terms: dict[str, np.ndarray] = {name: np.zeros(n, np.float32) for name in (*COMPONENTS, "neighbour", "group",
                                                                             "learned")}  # fmt: skip
@@ -301,7 +322,7 @@ def score_catalog(
         # Standardising is linear, so the weighted sum of a taste's standardised cosines is one matrix column:
         # sum_c w_c (x.q_c - m_c) / s_c = x.(sum_c w_c q_c / s_c) - const. The first pass drops the soft bound
         # (which only matters past 2 standard deviations); refine() applies it exactly to the short list.
-        queries, stats, scaled, offset = _look_query(index, taste, w)
+        queries, stats, scaled, offset = _look_query(index, taste, w, memo)
         per_taste = index.dot(scaled) + offset
         if taste.aggregation == "blend":
             looks_total = per_taste @ np.asarray([s.share for s in taste.tastes], np.float32)
@@ -309,57 +330,76 @@ def score_catalog(
             looks_total = per_taste.max(axis=1)
     if taste.items and w["neighbour"] > 0:
         # A big catalog standardises by a sample's statistics, as the looks do (and as its candidates must).
-        raw = neighbour_signal(index, taste)
-        neighbour_stats = _standard_stats(_neighbour_on_sample(index, taste) if n >= candidates.ANN_MIN_PRODUCTS
-                                          else raw)  # fmt: skip
+        raw, neighbour_stats = _kept(memo, "neighbour", lambda: _neighbour_with_stats(index, taste))
         terms["neighbour"] = w["neighbour"] * _apply_standard(raw, neighbour_stats)
-    _other_terms(index, taste, w, learned, terms)
+    _other_terms(index, taste, w, learned, terms, memo)
     total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats,
                          neighbour_stats=neighbour_stats)  # fmt: skip
 
 
+def _neighbour_with_stats(
+    index: StyleIndex, taste: CustomerTaste
+) -> tuple[np.ndarray, tuple[float, float, float] | None]:
+    """The raw neighbour signal of every product and the statistics that standardise it (a big catalog's from a
+    sample, as the looks' are)."""
+    raw = neighbour_signal(index, taste)
+    sample = _neighbour_on_sample(index, taste) if len(index) >= candidates.ANN_MIN_PRODUCTS else raw
+    return raw, _standard_stats(sample)
+
+
 def _other_terms(
     index: StyleIndex, taste: CustomerTaste, w: dict[str, float], learned: LearnedScorer | None,
-    terms: dict[str, np.ndarray],
+    terms: dict[str, np.ndarray], memo: SignalMemo | None = None,
 ) -> None:
     """Fill ``terms`` with the signals that are not looks: behaviour, popularity, group, learned (every product)."""
     n = len(index)
-    for name, (rows, values) in _sparse_terms(index, taste, w).items():
+    for name, (rows, values) in _sparse_terms(index, taste, w, memo).items():
         terms[name] = np.zeros(n, np.float32)
         terms[name][rows] = values
     terms["popularity"] = w["popularity"] * index.behaviour.popularity_signal
     if learned is not None and w["learned"] > 0:
-        terms["learned"] = w["learned"] * _standardised(learned.scores(index, taste))
+        terms["learned"] = w["learned"] * _kept(memo, "learned", lambda: _standardised(learned.scores(index, taste)))
 
 
-def _sparse_terms(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) -> dict[str, tuple[np.ndarray,
-                                                                                                    np.ndarray]]:
+def _sparse_terms(
+    index: StyleIndex, taste: CustomerTaste, w: dict[str, float], memo: SignalMemo | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The weighted ``behaviour`` and ``group`` terms where they can be non-zero: ``(rows, values)`` each, rows
     sorted; 0 elsewhere (no co-buyers and no shared group are "no evidence", not a penalty)."""
     none: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.float32))
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {"behaviour": none, "group": none}
     if taste.items and w["behaviour"] > 0:
-        rows = np.asarray([i.row for i in taste.items], np.int64)
-        item_weights = np.asarray([i.weight for i in taste.items], np.float32)
-        cooc_rows, cooc = index.behaviour.cooccurrence_sparse(rows, item_weights, taste.internal_id,
-                                                              shrinkage=BEHAVIOUR_SHRINKAGE)  # fmt: skip
-        total_weight = float(sum(i.weight for i in taste.items))
-        out["behaviour"] = (cooc_rows, w["behaviour"] * _behaviour_signal(cooc, total_weight))
+        cooc_rows, signal = _kept(memo, "behaviour", lambda: _behaviour_sparse(index, taste))
+        out["behaviour"] = (cooc_rows, w["behaviour"] * signal)
     if w["group"] > 0:
-        group_rows, values = group_signal_sparse(index, taste)
+        group_rows, values = _kept(memo, "group", lambda: group_signal_sparse(index, taste))
         out["group"] = (group_rows, w["group"] * values)
     return out
 
 
-def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float]) -> tuple[
+def _behaviour_sparse(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarray, np.ndarray]:
+    """The co-purchase signal (unweighted) where it is not zero: ``(rows, values)``, rows sorted."""
+    rows = np.asarray([i.row for i in taste.items], np.int64)
+    item_weights = np.asarray([i.weight for i in taste.items], np.float32)
+    cooc_rows, cooc = index.behaviour.cooccurrence_sparse(rows, item_weights, taste.internal_id,
+                                                          shrinkage=BEHAVIOUR_SHRINKAGE)  # fmt: skip
+    return cooc_rows, _behaviour_signal(cooc, float(sum(i.weight for i in taste.items)))
+
+
+def _look_stats(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The look queries ``(D, T * 4)`` and their cosines' catalog statistics (mean, std) over the index's sample."""
+    queries = _queries(index, taste)
+    sims = matmul32(index.sample[1], queries)
+    return queries, (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
+
+
+def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float], memo: SignalMemo | None = None) -> tuple[
     np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray
 ]:  # fmt: skip
     """The look queries ``(D, T * 4)``, their catalog statistics, and the weighted look score of each taste as one
     column ``(D, T)`` plus a constant ``(T,)`` (the first pass drops the soft bound; see :func:`score_catalog`)."""
-    queries = _queries(index, taste)
-    sims = matmul32(index.sample[1], queries)
-    stats = (sims.mean(axis=0), np.maximum(sims.std(axis=0), 1e-6))
+    queries, stats = _kept(memo, "looks", lambda: _look_stats(index, taste))
     tastes = len(taste.tastes)
     wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
     scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
@@ -380,7 +420,7 @@ def _at(rows: np.ndarray, sparse: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 def _score_candidates(
     index: StyleIndex, taste: CustomerTaste, w: dict[str, float], learned: LearnedScorer | None,
-    allowed: np.ndarray,
+    allowed: np.ndarray, memo: SignalMemo | None = None,
 ) -> CatalogScores:
     """:func:`score_catalog` on a candidate short list (:func:`.candidates.candidate_rows`), at its positions.
 
@@ -390,11 +430,11 @@ def _score_candidates(
     product in the storage precision (the first pass; :func:`refine` recomputes the short list's in float32). The
     neighbour signal is standardised by its statistics over the index's sample, as the look signals are."""
     count = int(np.count_nonzero(allowed))
-    sparse = _sparse_terms(index, taste, w)
+    sparse = _sparse_terms(index, taste, w, memo)
     popularity = index.behaviour.popularity_signal
     dense_learned = None
     if learned is not None and w["learned"] > 0:
-        dense_learned = w["learned"] * _standardised(learned.scores(index, taste))
+        dense_learned = w["learned"] * _kept(memo, "learned", lambda: _standardised(learned.scores(index, taste)))
 
     def others_at(rows: np.ndarray) -> np.ndarray:
         """The signals that are not looks, summed, at sorted ``rows``."""
@@ -403,7 +443,7 @@ def _score_candidates(
 
     queries = stats = scaled = offset = None
     if taste.tastes:
-        queries, stats, scaled, offset = _look_query(index, taste, w)
+        queries, stats, scaled, offset = _look_query(index, taste, w, memo)
     history, log_a = _history(taste) if taste.items and w["neighbour"] > 0 else (None, None)
     neighbour_stats = item_queries = None
     nb_offset = 0.0
@@ -570,19 +610,20 @@ def recommend(
     filters: Filters | None = None,
     diversity: float = 0.0,
     learned: LearnedScorer | None = None,
+    memo: SignalMemo | None = None,
 ) -> list[Recommendation]:
     """The ``k`` best products for ``taste`` that pass ``filters``, best first (``learned``: the catalog's learned
     model, when it has one).
 
     ``diversity`` 0..1 re-ranks with maximal marginal relevance (0 = pure score; 1 = as unlike the items already
-    picked as possible); the scores and components reported stay the blend's.
+    picked as possible); the scores and components reported stay the blend's. ``memo``: see :class:`SignalMemo`.
     """
     if k < 1:
         raise UserError(f"k must be at least 1, got {k}.")
     if not 0.0 <= diversity <= 1.0:
         raise UserError(f"Diversity must be between 0 and 1, got {diversity}.")
     mask = candidate_mask(index, taste, filters)
-    scores = score_catalog(index, taste, weights, learned, allowed=mask)
+    scores = score_catalog(index, taste, weights, learned, allowed=mask, memo=memo)
     # Positions to choose from: every allowed product, or a big catalog's candidates (all of them allowed).
     allowed = np.flatnonzero(mask) if scores.rows is None else np.arange(len(scores.rows))
     if allowed.size == 0:

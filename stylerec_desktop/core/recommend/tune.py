@@ -54,7 +54,7 @@ from stylerec_desktop.core.recommend.evaluate import (
     train_fold_models,
     units_of,
 )
-from stylerec_desktop.core.recommend.ranking import RankingWeights, recommend
+from stylerec_desktop.core.recommend.ranking import RankingWeights, SignalMemo, recommend
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings, customer_taste
 
 SETTING_NAME = "ranking"
@@ -64,6 +64,9 @@ MIN_VALIDATION_PURCHASES = 100
 # candidates apart, and it bounds the time on large catalogs.
 MAX_VALIDATION_UNITS = 1500
 RANDOM_CANDIDATES = 24
+# Memory the search may spend keeping each customer-window's weight-free signals between weight candidates (about
+# 1.5x faster); a search over more customer-windows x products than fit recomputes them for every candidate.
+MEMO_BYTES = 512 * 2**20
 # How many standard errors of the paired validation difference the best candidate of a step must gain to replace
 # the current one (0: any gain). See the module docstring for why the default is 0.
 EVIDENCE_SE = 0.0
@@ -242,6 +245,11 @@ class _Search:
         self.customers = np.asarray([u.customer for u in units])
         self.evidence_se = evidence_se
         self._tastes: dict[tuple, list[CustomerTaste]] = {}
+        # Each unit's weight-free signals under the taste settings scored last (weight candidates differ only in
+        # the blend), where they fit in MEMO_BYTES: two dense signals of every product per unit.
+        products = max((len(fold.index) for fold in folds), default=0)
+        self._memo_fits = len(units) * products * 16 <= MEMO_BYTES
+        self._memos: tuple[tuple, list[SignalMemo]] | None = None
         self._values: dict[tuple, np.ndarray] = {}
         self.evaluated = 0
 
@@ -276,10 +284,16 @@ class _Search:
         if not any(v > 0 for v in weights.as_dict().values()):
             return np.full(len(self.units), -1.0)
         tastes = self.tastes(settings)
+        memos: list[SignalMemo | None] = [None] * len(self.units)
+        if self._memo_fits:
+            if self._memos is None or self._memos[0] != _taste_key(settings):
+                self._memos = (_taste_key(settings), [SignalMemo() for _ in self.units])
+            memos = list(self._memos[1])
         return np.asarray([
             ranking_metrics([r.row for r in recommend(self.folds[u.fold].index, taste, k=self.k, weights=weights,
-                                                      learned=self.folds[u.fold].learned)], u.relevant, self.k)[0]
-            for u, taste in zip(self.units, tastes, strict=True)
+                                                      learned=self.folds[u.fold].learned, memo=memo)],
+                            u.relevant, self.k)[0]
+            for u, taste, memo in zip(self.units, tastes, memos, strict=True)
         ])  # fmt: skip
 
 
