@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -81,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     runner, thumbnails = JobRunner(), ThumbnailLoader()
     window = MainWindow(runner, thumbnails, settings)
     window.show()
-    window.open_catalog(args.catalog)
+    # The status bar shows the catalog's folder from the home folder: a copy under a stand-in home, so the pictures
+    # name the same folder on every machine (not this checkout's).
+    shown = work / "StyleRec" / "Demo catalog"
+    shutil.copytree(args.catalog, shown)
+    os.environ["HOME"] = str(work)
+    window.open_catalog(shown)
     catalog = window.catalog()
     assert catalog is not None
     spin(app, 60, lambda: window.catalog_panel.result_count() > 0 and runner.is_idle())

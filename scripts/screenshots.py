@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     _themes = THEME_CHOICES[args.theme]
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="stylerec-screenshots-"))
+    # The status bar shows the catalog's folder from the home folder: a stand-in home, the same on every machine.
+    os.environ["HOME"] = str(work)
     app = create_application([sys.argv[0]])
     logbook.configure_logging(work / "log")  # what the log picture shows; never the user's own log
     # Never the user's saved layout: the pictures must look the same on every machine.
@@ -251,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.catalog is not None:
         window.open_catalog(args.catalog)
     else:
-        print(f"Building the demo catalog in {work / 'catalog'} …")
-        window.build_demo(work / "catalog")
+        print(f"Building the demo catalog in {work / 'StyleRec' / 'Demo catalog'} …")
+        window.build_demo(work / "StyleRec" / "Demo catalog")
     spin(app, lambda: window.catalog() is not None, 600, "the catalog")
     catalog = window.catalog()
     assert catalog is not None

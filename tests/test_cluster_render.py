@@ -208,6 +208,56 @@ def test_export_with_a_worker_killed_writes_every_file_once_as_one_machine_does(
     assert not (tmp_path / "cluster" / JOURNAL_NAME).exists()
 
 
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small indexed demo catalog: customers with histories, for a campaign's segments."""
+    from stylerec_desktop.core.demo import build_demo_catalog
+    from stylerec_desktop.core.recommend.indexing import index_catalog
+
+    folder = tmp_path_factory.mktemp("cluster-campaign") / "catalog"
+    catalog = run_job(build_demo_catalog(folder, seed=7, n_products=30, n_customers=12))
+    run_job(index_catalog(catalog))
+    catalog.close()
+    return folder
+
+
+def test_a_campaign_on_the_cluster_writes_the_single_machine_files(
+    cluster: ClusterSession, demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """`export --campaign --cluster`: each segment restyled and framed on the workers, every file and manifest (and
+    campaign.json) byte for byte the single machine's."""
+    from stylerec_desktop.core.stylize import cluster as stylize_cluster
+
+    campaign = ("--catalog", str(demo_dir), "export", "--campaign", "2", "--top", "1", "--preset", "thumb,square",
+                "--json")  # fmt: skip
+    code, out, err = cli(capsys, *campaign, "--out", str(tmp_path / "single"))
+    assert code == 0, err
+    restyles: list[int] = []
+    real_restyle = stylize_cluster.restyled_on_cluster_job
+
+    def counted_restyle(*args: Any, **kwargs: Any) -> Any:
+        restyles.append(len(args[1]))
+        return real_restyle(*args, **kwargs)
+
+    monkeypatch.setattr(stylize_cluster, "restyled_on_cluster_job", counted_restyle)
+    written: Counter[str] = Counter()
+    write = export_cluster._write_file
+    monkeypatch.setattr(export_cluster, "_write_file",
+                        lambda out_dir, path, data: (written.update([f"{out_dir.name}/{path}"]),
+                                                     write(out_dir, path, data))[1])  # fmt: skip
+    code, out, err = cli(capsys, *campaign, "--out", str(tmp_path / "cluster"), "--cluster", "local[2]")
+    assert code == 0, err
+    assert json.loads(out)["segments"] == 2
+    assert restyles == [1, 1]  # each segment's product restyled on the cluster
+    assert sorted(written) == [f"segment-{n}/{name}" for n in (1, 2) for name in sorted(
+        digests(tmp_path / "single" / f"segment-{n}")) if not name.startswith("manifest.")]  # fmt: skip
+    assert set(written.values()) == {1}
+    assert digests(tmp_path / "cluster") == digests(tmp_path / "single")  # campaign.json
+    for segment in ("segment-1", "segment-2"):
+        assert digests(tmp_path / "cluster" / segment) == digests(tmp_path / "single" / segment)
+
+
 def test_a_bad_picture_gets_the_single_machine_sentence(
     cluster: ClusterSession, catalog_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -121,9 +121,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         args.style_customer or ()) > 1  # fmt: skip
     template = args.name or (_EXPORT_TEMPLATE_SEVERAL_STYLES if several else None)
     options = ExportOptions(zip=args.zip, template=template) if template else ExportOptions(zip=args.zip)
-    if args.cluster is not None and selection == "campaign":
-        raise UserError("--cluster does not run campaign exports yet: leave it out to export the campaign on this "
-                        "machine.")  # fmt: skip
     with open_catalog(args) as catalog, _cluster_for(args):
         if selection == "campaign":
             from stylerec_desktop.core.export.campaign import campaign_job
@@ -133,7 +130,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                                export_options=options, seed=args.seed, engine=args.engine,
                                min_fidelity=args.min_fidelity, flag_only=args.flag_only,
                                include_customer_ids=args.include_customer_ids, style_given=_export_given(args),
-                               audience_files=args.audience_files)  # fmt: skip
+                               audience_files=args.audience_files, cluster=args.cluster)  # fmt: skip
             campaign = run(job, args)
             findings = _privacy_report(catalog, args.out, args)
             if args.json:

@@ -30,3 +30,11 @@ def read_only_thumbnails_dir(catalog_folder: Path) -> Path:
 
     key = hashlib.sha256(str(catalog_folder.resolve()).encode("utf-8")).hexdigest()[:16]
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "thumbnails" / key
+
+
+def display_path(path: Path) -> str:
+    """``path`` as a person reads it: under the home folder as ``~/...`` (shorter, and the same for every user)."""
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):  # not under home, or no home folder known
+        return str(path)

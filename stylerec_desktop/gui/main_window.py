@@ -30,6 +30,7 @@ from shiboken6 import Shiboken
 from stylerec_desktop.core.catalog import Catalog, CatalogCounts
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.jobs import Job
+from stylerec_desktop.core.paths import display_path
 from stylerec_desktop.gui import dialogs, logbook, theme
 from stylerec_desktop.gui.batch_jobs import RecommendAllController
 from stylerec_desktop.gui.catalog_changes import CatalogChange, CatalogChanges, CatalogView, CatalogWatcher, Table
@@ -664,8 +665,9 @@ class MainWindow(FileDropTarget, QMainWindow):
     def _show_counts(self, catalog: Catalog, counts: CatalogCounts) -> None:
         self.catalog_label.setText(
             f"{counts.products:,} products · {counts.categories} categories · {counts.customers:,} customers · "
-            f"{counts.events:,} events   —   {catalog.folder}"
+            f"{counts.events:,} events   —   {display_path(catalog.folder)}"
         )
+        self.catalog_label.setToolTip(str(catalog.folder))
 
     # -- drag and drop -------------------------------------------------------------------------------------
 

@@ -50,6 +50,14 @@ def test_picking_a_customer_shows_their_ranked_recommendations_and_taste(
     rec, _ = panel.model.item(0)
     assert set(rec.components) == set(SIGNALS)
     assert rec.score == pytest.approx(expected.items[0][0].score)
+    # A narrow dock shortens the cards instead of scrolling them sideways (the list cut them off at the right).
+    view = panel.list_view
+    for width in (340, 520):
+        panel.resize(width, panel.height())
+        qtbot.waitUntil(lambda w=width: abs(panel.width() - w) <= 40, timeout=2000)  # noqa: B023
+        qtbot.waitUntil(lambda: view.visualRect(panel.model.index(0)).width() >= view.viewport().width() - 2,
+                        timeout=2000)  # fmt: skip
+        assert view.horizontalScrollBar().maximum() == 0
 
     taste = window.taste_panel
     assert taste.restyle_button.isEnabled()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from stylerec_desktop.core.catalog import Catalog
+from stylerec_desktop.core.cluster import ClusterSpec, open_cluster
 from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.export.items import product_items, restyle_items_job
 from stylerec_desktop.core.export.job import ExportItem, ExportOptions, ExportResult, export_job
@@ -274,6 +276,7 @@ def campaign_job(
     include_customer_ids: bool = False,
     audience_files: bool = False,
     style_given: Collection[str] = (),
+    cluster: ClusterSpec | None = None,
 ) -> Job[CampaignResult]:
     """Segment the customers, then per segment restyle its products in its mean taste and export them into
     ``out_dir/segment-<n>/`` (its own manifest). ``skus``: the same products for every segment (default: each
@@ -286,7 +289,9 @@ def campaign_job(
     writes ``segment-<n>-audience.csv`` per segment: the SHA-256 of each member's normalised email, the form ad
     platforms take for customer-match uploads (members without an email are counted, not listed).
     ``style_given`` names the restyle settings the user set, which a doubtful product mask does not override (see
-    ``export.items.restyle_items_job``)."""
+    ``export.items.restyle_items_job``). ``cluster``: every segment's renders and files are made on that Ray cluster
+    (one session for the whole campaign: a ``local[N]`` cluster starts once) and written here, as ``export
+    --cluster`` writes them: the same files as on one machine."""
     from stylerec_desktop.core.export.fidelity import gate_by_fidelity, with_gate
     from stylerec_desktop.core.stylize import StyleVector
 
@@ -311,18 +316,21 @@ def campaign_job(
     total = 2 * sum(len(items) for items in chosen.values())
     done = 0
     exports: dict[str, ExportResult] = {}
-    for segment in segmentation.segments:
-        items = chosen[segment.name]
-        source = StyleVector(segment.style_vector, label=segment.label)
-        restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name,
-                                    include_customer_ids=include_customer_ids, fallback=style_given)  # fmt: skip
-        rendered = yield from _offset(restyle, done, total)
-        done += len(items)
-        gate = None if min_fidelity is None else gate_by_fidelity(rendered, min_fidelity, flag_only)
-        job = export_job(gate.kept if gate else rendered, presets, out_dir / segment.name, export_options)
-        exported = yield from _offset(job, done, total)
-        exports[segment.name] = with_gate(exported, gate) if gate else exported
-        done += len(items)
+    with nullcontext() if cluster is None else open_cluster(cluster):
+        for segment in segmentation.segments:
+            items = chosen[segment.name]
+            source = StyleVector(segment.style_vector, label=segment.label)
+            restyle = restyle_items_job(items, source, style_options, engine, segment.name, segment.name,
+                                        include_customer_ids=include_customer_ids, fallback=style_given,
+                                        cluster=cluster)  # fmt: skip
+            rendered = yield from _offset(restyle, done, total)
+            done += len(items)
+            gate = None if min_fidelity is None else gate_by_fidelity(rendered, min_fidelity, flag_only)
+            job = export_job(gate.kept if gate else rendered, presets, out_dir / segment.name, export_options,
+                             cluster=cluster)  # fmt: skip
+            exported = yield from _offset(job, done, total)
+            exports[segment.name] = with_gate(exported, gate) if gate else exported
+            done += len(items)
     audiences, skipped = _write_audience_files(catalog, out_dir, segmentation, audience_names)
     campaign_file = out_dir / CAMPAIGN_FILE
     _write_campaign_file(campaign_file, segmentation, chosen, include_customer_ids, audience_names)

@@ -170,9 +170,13 @@ class RecommendationDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._model = model
 
+    #: The narrowest card: the list stretches cards to its width, and scrolls sideways only below this (a narrow
+    #: dock shortens the title, details and "why" instead; the bars take at most half of the text's width).
+    MIN_WIDTH = 260
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         line = QFontMetrics(option.font).height() + 2
-        return QSize(360, max(self._model.thumb_size, (2 + self.WHY_LINES) * line) + 16)
+        return QSize(self.MIN_WIDTH, max(self._model.thumb_size, (2 + self.WHY_LINES) * line) + 16)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         painter.save()
