@@ -208,6 +208,46 @@ def test_export_with_a_worker_killed_writes_every_file_once_as_one_machine_does(
     assert not (tmp_path / "cluster" / JOURNAL_NAME).exists()
 
 
+def test_each_folder_is_checked_a_picture_in_one_the_workers_cannot_read_travels_as_bytes(
+    cluster: ClusterSession, catalog_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The product pictures are on storage the workers read (a local cluster shares this disk): their paths are
+    sent. The style picture is in a folder the workers are made not to see: its bytes are sent, and the renders are
+    still the single machine's."""
+    from stylerec_desktop.core.stylize import cluster as stylize_cluster
+
+    private = tmp_path / "private"
+    private.mkdir()
+    painting(96).save(private / "style.png")
+    base = ("--catalog", str(catalog_dir), "stylize", *SKUS[:2], "--style-image", str(private / "style.png"),
+            "--device", "cpu", "--json")  # fmt: skip
+    code, out, err = cli(capsys, *base, "--out", str(tmp_path / "single"))
+    assert code == 0, err
+    real_sees = ClusterSession.sees_file
+    checked: list[Path] = []
+
+    def sees(session: ClusterSession, path: Path, sha: str) -> bool:
+        checked.append(path.parent)
+        return path.parent != private and real_sees(session, path, sha)
+
+    monkeypatch.setattr(ClusterSession, "sees_file", sees)
+    sent: list[tuple[bool, bool]] = []
+    real_item = stylize_cluster._Payloads.__getitem__
+
+    def item(payloads: Any, index: int) -> Any:
+        task = real_item(payloads, index)
+        sent.append((task.content is not None, task.style_image is not None))
+        return task
+
+    monkeypatch.setattr(stylize_cluster._Payloads, "__getitem__", item)
+    code, out, err = cli(capsys, *base, "--out", str(tmp_path / "cluster"), "--cluster", "local[2]")
+    assert code == 0, err
+    assert sorted(sent) == [(False, True), (False, True)]  # content by path, the style picture's bytes
+    assert checked.count(private) == 1 and len(checked) == len(set(checked))  # one check per folder
+    assert outputs_of(tmp_path / "cluster") == outputs_of(tmp_path / "single")
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small indexed demo catalog: customers with histories, for a campaign's segments."""

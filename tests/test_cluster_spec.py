@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import types
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +46,28 @@ def test_without_ray_the_message_says_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(UserError, match=r"stylerec-desktop\[cluster\]"):
         ray_module()
+
+
+def test_a_session_checks_each_folder_once_and_sends_bytes_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shared storage is mounted per folder: the first file asked about decides for its folder, for every job of
+    the session; past MAX_CHECKED_FOLDERS folders no more checks run and the bytes are sent."""
+    from stylerec_desktop.core.cluster import ClusterSession
+    from stylerec_desktop.core.cluster.engine import MAX_CHECKED_FOLDERS
+
+    asked: list[Path] = []
+
+    def sees(_session: ClusterSession, path: Path, _sha: str) -> bool:
+        asked.append(path)
+        return path.parent.name != "private"
+
+    monkeypatch.setattr(ClusterSession, "sees_file", sees)
+    session = ClusterSession(parse_cluster("local[2]"), ray=types.ModuleType("ray"))
+    assert session.reads_folder_of(Path("/shared/a.jpg"), "1") and session.reads_folder_of(Path("/shared/b.jpg"), "2")
+    assert not session.reads_folder_of(Path("/home/me/private/style.png"), "3")
+    assert not session.reads_folder_of(Path("/home/me/private/other.png"), "4")
+    assert asked == [Path("/shared/a.jpg"), Path("/home/me/private/style.png")]
+    for n in range(MAX_CHECKED_FOLDERS):
+        session.reads_folder_of(Path(f"/many/{n}/a.jpg"), "5")
+    assert len(asked) == MAX_CHECKED_FOLDERS
+    assert not session.reads_folder_of(Path("/one/more/a.jpg"), "6") and len(asked) == MAX_CHECKED_FOLDERS
+    assert session.reads_folder_of(Path("/shared/c.jpg"), "7")  # a folder checked before still counts

@@ -37,6 +37,9 @@ INSTALL_HINT = "pip install 'stylerec-desktop[cluster]'"
 #: Memory each local worker node reserves for Ray's object store (the image bytes in flight): small, because a
 #: local cluster shares this machine's memory with the app.
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024 * 1024
+#: The most folders a session checks for shared storage (:meth:`ClusterSession.reads_folder_of`); the files of any
+#: further folder travel as bytes.
+MAX_CHECKED_FOLDERS = 32
 #: The package's folder's parent, put first on the local workers' PYTHONPATH so they import this very code.
 _PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 
@@ -60,6 +63,8 @@ class ClusterSession:
     ray: ModuleType
     started: bool = False
     _local: Any = field(default=None, repr=False)
+    _folders: dict[Path, bool] = field(default_factory=dict, repr=False)  # folder -> the workers read its files
+    _folders_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def resources(self) -> dict[str, float]:
         """Ray's totals over the live nodes, e.g. ``{"CPU": 24.0, "GPU": 3.0, ...}``."""
@@ -88,6 +93,24 @@ class ClusterSession:
         except Exception as error:  # noqa: BLE001 - any failure means "not visible"; the bytes are sent instead
             log.info("the cluster's workers cannot read %s (%s); sending image bytes", path, error)
             return False
+
+    def reads_folder_of(self, path: Path, sha256: str) -> bool:
+        """Whether a task may name ``path`` instead of carrying its bytes. The first file asked about in a folder is
+        checked (:meth:`sees_file`) and decides for the folder, as shared storage is mounted per folder, not per
+        file; every job of the session (index, render, export) asks this, for each picture and style file. Past
+        :data:`MAX_CHECKED_FOLDERS` folders, the bytes are sent."""
+        folder = path.parent
+        with self._folders_lock:
+            known = self._folders.get(folder)
+            if known is None and len(self._folders) >= MAX_CHECKED_FOLDERS:
+                return False
+        if known is None:
+            known = self.sees_file(path, sha256)
+            with self._folders_lock:
+                self._folders[folder] = known
+            log.info("the cluster's workers %s %s", "read the files in" if known else
+                     "are sent the bytes of the files in", folder)  # fmt: skip
+        return known
 
     def close(self) -> None:
         if self.started:

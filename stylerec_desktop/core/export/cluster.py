@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -38,9 +37,6 @@ from stylerec_desktop.core.export.job import (
     _write_file,
 )
 from stylerec_desktop.core.jobs import Job, Progress
-
-if TYPE_CHECKING:
-    from stylerec_desktop.core.cluster import ClusterSession
 
 #: An item still to make: its task, the files to make with their input keys, and its picture file's SHA-256.
 _Work = tuple[_ItemTask, list[tuple[_PlannedFile, str]], str]
@@ -93,8 +89,8 @@ def export_item_task(payload: ExportTask) -> ExportedItem:
 class _Payloads(Sequence[ExportTask]):
     """The tasks, each picture read from disk only when its task is submitted (not all held in memory)."""
 
-    def __init__(self, work: Sequence[_Work], options: ExportOptions, send_bytes: bool) -> None:
-        self.work, self.options, self.send_bytes = work, options, send_bytes
+    def __init__(self, work: Sequence[_Work], options: ExportOptions, reads: Callable[[Path, str], bool]) -> None:
+        self.work, self.options, self.reads = work, options, reads  # reads(path, sha256): the workers read it
 
     def __len__(self) -> int:
         return len(self.work)
@@ -102,7 +98,7 @@ class _Payloads(Sequence[ExportTask]):
     def __getitem__(self, index: int) -> ExportTask:  # type: ignore[override]
         task, todo, sha256 = self.work[index]
         data = None
-        if not isinstance(task.item.image, Image.Image) and self.send_bytes:
+        if not isinstance(task.item.image, Image.Image) and not self.reads(Path(str(task.item.image)), sha256):
             # Gone since it was hashed: the worker then tries the path and reports it as one machine would.
             with contextlib.suppress(OSError):
                 data = Path(str(task.item.image)).read_bytes()
@@ -139,8 +135,8 @@ def export_on_cluster_job(
             if task.index not in sent:
                 record(_in_preset_order(checked[task.index], task))
                 done += 1
-        send_bytes = send == "bytes" or not _sees_first(session, work)
-        with closing(run_tasks(session, export_item_task, _Payloads(work, options, send_bytes))) as stream:
+        reads = _never if send == "bytes" else session.reads_folder_of
+        with closing(run_tasks(session, export_item_task, _Payloads(work, options, reads))) as stream:
             for position, exported in stream:
                 task = work[position][0]
                 outcome = checked[task.index]
@@ -155,9 +151,6 @@ def export_on_cluster_job(
                 yield Progress(done, total, f"Exported {done} of {total} items")
 
 
-def _sees_first(session: ClusterSession, work: Sequence[_Work]) -> bool:
-    """Whether the cluster reads this machine's first picture file unchanged (then paths are sent, not bytes)."""
-    for task, _, sha256 in work:
-        if not isinstance(task.item.image, Image.Image):
-            return session.sees_file(Path(str(task.item.image)), sha256)
+def _never(_path: Path, _sha256: str) -> bool:
+    """``send="bytes"``: every picture travels as its bytes."""
     return False

@@ -36,9 +36,6 @@ from stylerec_desktop.core.recommend.prepare import prepare_for_index
 
 log = logging.getLogger(__name__)
 
-#: Image folders checked for being readable on the workers (one small task each); images in further folders are
-#: sent as bytes, so a work list spread over thousands of folders does not wait on thousands of checks.
-MAX_CHECKED_FOLDERS = 32
 #: A task carries up to this many batches (each its own network pass, as on one machine) when there are enough of
 #: them to keep ``TASKS_PER_SLOT`` tasks per worker slot: Ray's cost per task (scheduling, the driver's wait, the
 #: result's transfer) is then paid per several batches. More tasks per slot keep the slots evenly busy to the end
@@ -194,20 +191,9 @@ class _TaskMaker:
         self._version = version
         self._device = device
         self._send_bytes = send_bytes
-        self._folders: dict[Path, bool] = {}
 
     def _workers_see(self, sha: str, path: Path) -> bool:
-        if self._send_bytes:
-            return False
-        folder = path.parent
-        if folder not in self._folders:
-            if len(self._folders) >= MAX_CHECKED_FOLDERS:
-                return False
-            # The first file of a folder decides for the folder: shared storage is mounted per folder, not per file.
-            self._folders[folder] = self._session.sees_file(path, sha)
-            log.info("the cluster's workers %s %s", "read the images in" if self._folders[folder] else
-                     "are sent the bytes of the images in", folder)  # fmt: skip
-        return self._folders[folder]
+        return not self._send_bytes and self._session.reads_folder_of(path, sha)
 
     def __call__(self, batches: list[list[tuple[str, Path]]]) -> IndexTask:
         from stylerec_desktop.core.imaging import read_image_bytes

@@ -42,7 +42,6 @@ from stylerec_desktop.core.stylize.options import StyleImage, StyleOptions, Styl
 
 if TYPE_CHECKING:
     from stylerec_desktop.core.catalog import Catalog, StoredRender
-    from stylerec_desktop.core.cluster import ClusterSession
     from stylerec_desktop.core.export.job import ExportItem
     from stylerec_desktop.core.stylize.matrix import MatrixContent, MatrixStyle
     from stylerec_desktop.core.stylize.recipe import Recipe
@@ -181,10 +180,13 @@ def _style_source(recipe: Recipe, picture: bytes | None, name: str) -> StyleSour
 class _Payloads(Sequence[RenderTask]):
     """The tasks, each read from disk only when it is submitted (a batch of 50,000 pictures is not held in memory).
 
-    ``drafts[i]`` is cell i's recipe; ``send_bytes`` False sends paths (the cluster sees the same files)."""
+    ``drafts[i]`` is cell i's recipe; ``reads(path, sha256)``: the workers read that file as it is here (then its
+    path is sent, else its bytes), asked for the content and for a style picture each."""
 
-    def __init__(self, drafts: Sequence[Recipe], cells: Sequence[RenderCell], send_bytes: bool) -> None:
-        self.drafts, self.cells, self.send_bytes = drafts, cells, send_bytes
+    def __init__(
+        self, drafts: Sequence[Recipe], cells: Sequence[RenderCell], reads: Callable[[Path, str], bool]
+    ) -> None:
+        self.drafts, self.cells, self.reads = drafts, cells, reads
 
     def __len__(self) -> int:
         return len(self.drafts)
@@ -194,10 +196,10 @@ class _Payloads(Sequence[RenderTask]):
 
         recipe = self.drafts[index]
         content = style = None
-        if self.send_bytes:
+        if not self.reads(Path(recipe.content.path), recipe.content.sha256):
             content = Path(recipe.content.path).read_bytes()
-            if isinstance(recipe.style, ImageStyleRecord):
-                style = Path(recipe.style.path).read_bytes()
+        if isinstance(recipe.style, ImageStyleRecord) and not self.reads(Path(recipe.style.path), recipe.style.sha256):
+            style = Path(recipe.style.path).read_bytes()
         cell = self.cells[index]
         fallback = None if cell.fallback is None else tuple(sorted(cell.fallback))
         style_name = str(cell.source.source) if isinstance(cell.source, StyleImage) else ""
@@ -259,9 +261,8 @@ def render_cells_job(
     results: list[T | None] = [None] * total
     with open_cluster(cluster) as session:
         yield Progress(0, total, f"Rendering {total} pictures {session.describe()}")
-        send_bytes = send == "bytes" or not drafts or not _sees_first(session, drafts[0])
-        log.info("batch render of %d pictures on %s: sending %s", total, cluster, "bytes" if send_bytes else "paths")
-        payloads = _Payloads(drafts, [cells[i] for i in runnable], send_bytes)
+        reads = _never if send == "bytes" else session.reads_folder_of
+        payloads = _Payloads(drafts, [cells[i] for i in runnable], reads)
         done = len(failures)
         # On a cluster with GPUs each render takes one (unless the options ask for the CPU): the networks run there.
         gpus = 1 if session.gpus and cells and cells[0].options.device not in ("cpu", "mps") else 0
@@ -279,9 +280,9 @@ def render_cells_job(
     return ClusterBatch(tuple(results), failures)
 
 
-def _sees_first(session: ClusterSession, recipe: Recipe) -> bool:
-    """Whether the cluster's workers read this machine's first content picture unchanged (then paths are sent)."""
-    return session.sees_file(Path(recipe.content.path), recipe.content.sha256)
+def _never(_path: Path, _sha256: str) -> bool:
+    """``send="bytes"``: every picture travels as its bytes."""
+    return False
 
 
 def render_matrix_on_cluster_job(
