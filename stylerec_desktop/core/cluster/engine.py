@@ -84,6 +84,11 @@ class ClusterSession:
         workers = f"{cpus} Ray worker{'s' if cpus != 1 else ''}"
         return f"running on {workers}, {gpus} GPU{'s' if gpus != 1 else ''} ({self.spec})"
 
+    def headline(self) -> str:
+        """:meth:`describe` as a job's first message: ``"Running on 12 Ray workers, 3 GPUs"``."""
+        where = self.describe()
+        return where[:1].upper() + where[1:]
+
     def sees_file(self, path: Path, sha256: str) -> bool:
         """Whether a worker can read ``path`` with the same content (checked by its sha256, not assumed from the
         path): then tasks may be sent paths on that shared storage instead of the bytes."""

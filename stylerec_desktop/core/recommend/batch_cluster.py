@@ -199,7 +199,7 @@ def recommend_batch_on_cluster(
                    else f"Connecting to the Ray cluster {cluster}")  # fmt: skip
     with open_cluster(cluster) as session:
         where = session.describe()
-        yield Progress(0, total, where[0].upper() + where[1:])
+        yield Progress(0, total, session.headline())
         index_started = time.perf_counter()
         yield Progress(0, total, f"Loading the style index, {where}")
         index = cache.get(catalog)

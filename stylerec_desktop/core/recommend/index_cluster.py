@@ -276,8 +276,7 @@ def index_on_cluster(
     done = 0
     with open_cluster(cluster) as session:
         placement = _placement(session, device)
-        where = session.describe()
-        yield Progress(0, len(pending), f"{where[0].upper()}{where[1:]}: {len(pending)} images to index "
+        yield Progress(0, len(pending), f"{session.headline()}: {len(pending)} images to index "
                                         f"({indexed_before} already indexed)")  # fmt: skip
         slots = int(session.gpus if placement.num_gpus else session.cpus // placement.num_cpus)
         per_task = batches_per_task(len(batches), slots)
