@@ -16,11 +16,10 @@ from stylerec_desktop.core.recommend.ranking import (
     Filters,
     RankingWeights,
     candidate_mask,
-    group_signal,
-    group_signal_sparse,
     recommend,
     score_catalog,
 )
+from stylerec_desktop.core.recommend.signals import group_signal, group_signal_sparse
 from stylerec_desktop.core.recommend.taste import CustomerTaste, customer_taste
 
 pytestmark = pytest.mark.skipif(not candidates.available(), reason="FAISS is not installed (pip install "

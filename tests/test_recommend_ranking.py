@@ -16,8 +16,9 @@ from stylerec_desktop.core.recommend.behaviour import Behaviour
 from stylerec_desktop.core.recommend.explain import explain, palette_matches
 from stylerec_desktop.core.recommend.index import StyleIndex, load_index
 from stylerec_desktop.core.recommend.indexing import index_catalog
-from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, SignalMemo, recommend
+from stylerec_desktop.core.recommend.ranking import Filters, RankingWeights, recommend
 from stylerec_desktop.core.recommend.service import taste_as_style
+from stylerec_desktop.core.recommend.signals import SignalMemo
 from stylerec_desktop.core.recommend.similar import similar_products
 from stylerec_desktop.core.recommend.taste import CustomerTaste, customer_taste, events_from_history
 

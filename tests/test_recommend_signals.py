@@ -10,7 +10,8 @@ import numpy as np
 from stylerec_desktop.core.recommend.behaviour import Behaviour
 from stylerec_desktop.core.recommend.explain import explain, material_signals
 from stylerec_desktop.core.recommend.index import StyleIndex
-from stylerec_desktop.core.recommend.ranking import RankingWeights, calibrated, neighbour_signal, recommend
+from stylerec_desktop.core.recommend.ranking import RankingWeights, calibrated, recommend
+from stylerec_desktop.core.recommend.signals import neighbour_signal
 from stylerec_desktop.core.recommend.taste import TasteSettings, customer_taste
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -137,7 +138,7 @@ def test_another_colour_of_something_they_bought_is_found_and_said() -> None:
     groups = ["DRESS-A"] * 3 + ["DRESS-B"] * 2 + [""] * (N - 5)
     index = _index(groups=groups)
     taste = _taste(index, [0, 120], TasteSettings(max_tastes=1), kinds=["purchase", "view"])
-    from stylerec_desktop.core.recommend.ranking import group_signal
+    from stylerec_desktop.core.recommend.signals import group_signal
 
     signal = group_signal(index, taste)
     assert signal[1] == signal[2] > 0  # the other colours of the bought dress

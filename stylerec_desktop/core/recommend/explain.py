@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from stylerec_desktop.core.recommend.index import StyleIndex
-from stylerec_desktop.core.recommend.ranking import NEIGHBOUR_BLOCKS, Recommendation, neighbour_contributions
+from stylerec_desktop.core.recommend.ranking import Recommendation
+from stylerec_desktop.core.recommend.signals import NEIGHBOUR_BLOCKS, neighbour_contributions
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 _MATCH_DELTA_E = 20.0

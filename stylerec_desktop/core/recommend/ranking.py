@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
@@ -47,6 +47,23 @@ from stylerec_desktop.core.errors import UserError
 from stylerec_desktop.core.recommend import candidates
 from stylerec_desktop.core.recommend.controls import Filters, RankingWeights
 from stylerec_desktop.core.recommend.index import COMPONENTS, StyleIndex, matmul32
+from stylerec_desktop.core.recommend.signals import (
+    NEIGHBOUR_ITEMS,
+    SignalMemo,
+    apply_standard,
+    behaviour_signal,
+    bound,
+    group_signal_sparse,
+    kept,
+    neighbour_history,
+    neighbour_on_sample,
+    neighbour_queries,
+    neighbour_signal,
+    neighbour_terms,
+    soft_maximum,
+    standard_stats,
+    standardised,
+)
 from stylerec_desktop.core.recommend.taste import CustomerTaste
 
 
@@ -55,15 +72,9 @@ class LearnedScorer(Protocol):
 
     def scores(self, index: StyleIndex, taste: CustomerTaste) -> np.ndarray: ...
 
-_T = TypeVar("_T")
 SIGNALS = (*COMPONENTS, "neighbour", "group", "behaviour", "popularity", "learned")
 # Co-occurrence resting on n shopper links counts n / (n + 10): one shared shopper is a tenth of the evidence.
 BEHAVIOUR_SHRINKAGE = 10.0
-_BOUND = 4.0
-# Sharpness of the neighbour signal's soft maximum (on standardised similarities) and the history items it looks at.
-NEIGHBOUR_SHARPNESS = 2.0
-NEIGHBOUR_ITEMS = 64
-NEIGHBOUR_BLOCKS = ("style", "visual")
 # Products re-scored in float32 after the first pass, at least (the first pass rounds to bfloat16 where the index
 # is stored so: near-ties can swap there only).
 REFINED = 200
@@ -99,7 +110,7 @@ class CatalogScores:
     queries: np.ndarray | None = None  # (D, T * 4) one column per (taste, look block)
     stats: tuple[np.ndarray, np.ndarray] | None = None  # mean, std of each query column over the catalog
     rows: np.ndarray | None = None
-    # How the raw neighbour signal is standardised (lowest, mean, std; see _standard_stats); None: no neighbour term.
+    # How the raw neighbour signal is standardised (lowest, mean, std; see standard_stats); None: no neighbour term.
     neighbour_stats: tuple[float, float, float] | None = None
 
     def row_at(self, positions: np.ndarray) -> np.ndarray:
@@ -109,165 +120,6 @@ class CatalogScores:
     def position_of(self, rows: np.ndarray) -> np.ndarray:
         """Positions of index ``rows`` (each must be scored)."""
         return rows if self.rows is None else np.searchsorted(self.rows, rows)
-
-
-class SignalMemo:
-    """The signals of one customer's taste on one index that no blend weight changes (the look queries and their
-    catalog statistics, the neighbour signal, co-purchases, the product group, the learned model's scores), kept
-    for the next call that differs only in its weights: a tuning search scores each customer-window under about a
-    hundred weight settings. Each value is computed as without a memo, so the rankings are the same to the bit."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, object] = {}
-
-    def get(self, name: str, make: Callable[[], _T]) -> _T:
-        if name not in self._values:
-            self._values[name] = make()
-        return self._values[name]  # type: ignore[return-value]  # stored by make() of the same name
-
-
-def _kept(memo: SignalMemo | None, name: str, make: Callable[[], _T]) -> _T:
-    return make() if memo is None else memo.get(name, make)
-
-
-def _bound(z: np.ndarray) -> np.ndarray:
-    return (_BOUND * np.tanh(z / _BOUND)).astype(np.float32)
-
-
-def _standardised(raw: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """A signal z-scored over the catalog and softly bounded; non-finite values count as the catalog's lowest.
-    ``reference``: the signal on a sample of the catalog, when ``raw`` covers only some products."""
-    return _apply_standard(raw, _standard_stats(raw if reference is None else reference))
-
-
-def _standard_stats(reference: np.ndarray) -> tuple[float, float, float] | None:
-    """(lowest, mean, std) of a signal over the catalog (or its sample), non-finite values counted as the lowest
-    finite one; None when none is finite (the signal then standardises to 0)."""
-    finite = np.isfinite(reference)
-    if not finite.any():
-        return None
-    lowest = float(reference[finite].min())
-    r = np.where(finite, reference, lowest).astype(np.float64)
-    return lowest, float(r.mean()), max(float(r.std()), 1e-6)
-
-
-def _apply_standard(raw: np.ndarray, stats: tuple[float, float, float] | None) -> np.ndarray:
-    if stats is None:
-        return np.zeros(len(raw), np.float32)
-    lowest, mean, std = stats
-    x = np.where(np.isfinite(raw), raw, lowest).astype(np.float64)
-    return _bound((x - mean) / std)
-
-
-def group_signal(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
-    """``(N,)`` float32, 0..4: the share of the history's weight on other members of each product's group, x 4."""
-    signal = np.zeros(len(index), np.float32)
-    rows, values = group_signal_sparse(index, taste)
-    signal[rows] = values
-    return signal
-
-
-def group_signal_sparse(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`group_signal` where it can be non-zero: the rows ``(m,)`` int64 (sorted) of the members of the
-    history's groups and their values ``(m,)`` float32 (the same as the dense signal's)."""
-    none = (np.zeros(0, np.int64), np.zeros(0, np.float32))
-    if not taste.items or not index.group_names:
-        return none
-    rows = np.asarray([i.row for i in taste.items], np.int64)
-    weights = np.asarray([i.weight for i in taste.items], np.float64)
-    share = weights / max(float(weights.sum()), 1e-12)
-    codes = index.group_codes[rows]
-    grouped = codes >= 0
-    if not grouped.any():
-        return none
-    per_group = np.bincount(codes[grouped], weights=share[grouped], minlength=len(index.group_names))
-    members = np.sort(np.concatenate([index.group_rows(int(r)) for r in rows[grouped]]))
-    members = members[np.r_[True, members[1:] != members[:-1]]]  # groups are disjoint; one history item each
-    values = per_group[index.group_codes[members]].astype(np.float32)
-    values[np.searchsorted(members, rows[grouped])] -= share[grouped]  # a product is not another colour of itself
-    return members, (_BOUND * np.clip(values, 0.0, 1.0)).astype(np.float32)
-
-
-def _behaviour_signal(cooc: np.ndarray, total_weight: float) -> np.ndarray:
-    """Co-occurrence as ``4 x`` the history-weighted mean cosine (0..4; 0 = no co-buyers). An absolute scale, not
-    a z-score or the customer's own maximum: those turned one shared shopper into full-strength evidence, and the
-    shrinkage in :meth:`Behaviour.cooccurrence` could not act."""
-    return (_BOUND * cooc / max(total_weight, 1e-9)).astype(np.float32)
-
-
-def _neighbour_queries(index: StyleIndex, rows: np.ndarray) -> tuple[np.ndarray, float]:
-    """History rows ``rows`` ``(H,)`` as queries ``(H, D)`` float32 and an offset such that
-    ``s(h, p) = looks[p] . queries[h] - offset`` (see :func:`neighbour_similarities`)."""
-    mean, std = index.pair_stats
-    history = index.rows(rows)  # (H, D)
-    queries = np.zeros_like(history)
-    offset = 0.0
-    for name in NEIGHBOUR_BLOCKS:
-        c, part = COMPONENTS.index(name), index.blocks[name]
-        queries[:, part] = history[:, part] / (len(NEIGHBOUR_BLOCKS) * std[c])
-        offset += mean[c] / (len(NEIGHBOUR_BLOCKS) * std[c])
-    return queries, float(offset)
-
-
-def neighbour_similarities(index: StyleIndex, rows: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-    """``s(h, p)``: the mean over :data:`NEIGHBOUR_BLOCKS` of the standardised cosine between history rows ``rows``
-    ``(H,)`` and products ``items`` (all products when None). Returns ``(len(items) or N, H)`` float32.
-
-    Standardising each block by the catalog's pairwise cosine statistics (:meth:`StyleIndex.pair_stats`) makes the
-    blocks count alike; it is linear, so the whole sum is one matrix product with a pre-scaled query per item."""
-    queries, offset = _neighbour_queries(index, rows)
-    if items is None:
-        return index.dot(queries.T) - offset
-    return matmul32(index.rows(items), queries.T) - offset
-
-
-def _history(taste: CustomerTaste) -> tuple[np.ndarray, np.ndarray]:
-    """The rows ``(H,)`` of the history items the neighbour signal looks at and ``log a_h`` ``(H,)`` float32."""
-    history = taste.items[:NEIGHBOUR_ITEMS]
-    rows = np.asarray([i.row for i in history], np.int64)
-    a = np.asarray([i.weight for i in history], np.float64)
-    return rows, np.log(np.maximum(a / a.sum(), 1e-12)).astype(np.float32)
-
-
-def _neighbour_terms(sims: np.ndarray, targets: np.ndarray, rows: np.ndarray, log_a: np.ndarray) -> np.ndarray:
-    """``(n, H)`` log-sum-exp terms from similarities ``sims`` ``(n, H)`` of products ``targets`` ``(n,)`` to the
-    history ``rows``; a product is not its own neighbour (``-inf``)."""
-    terms = NEIGHBOUR_SHARPNESS * sims + log_a
-    for i in np.flatnonzero(np.isin(targets, rows)):
-        terms[i, rows == targets[i]] = -np.inf
-    return terms
-
-
-def _soft_maximum(terms: np.ndarray) -> np.ndarray:
-    """``(n,)`` float32: ``(1/b) log sum_h exp(terms)`` per row, computed stably."""
-    top = terms.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore"):
-        return ((top[:, 0] + np.log(np.exp(terms - top).sum(axis=1))) / NEIGHBOUR_SHARPNESS).astype(np.float32)
-
-
-def neighbour_contributions(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
-    """``(n, H)``: each history item's term ``log a_h + b s(h, p)`` inside the neighbour signal's log-sum-exp (the
-    largest names the history item that carries it); a product is not its own neighbour (``-inf``)."""
-    rows, log_a = _history(taste)
-    targets = np.arange(len(index)) if items is None else np.asarray(items)
-    return _neighbour_terms(neighbour_similarities(index, rows, items), targets, rows, log_a)
-
-
-def neighbour_signal(index: StyleIndex, taste: CustomerTaste, items: np.ndarray | None = None) -> np.ndarray:
-    """``(N,)`` float32 (or one per row of ``items``): the raw neighbour signal of every product (see the module
-    docstring); 0 without history."""
-    if not taste.items:
-        return np.zeros(len(index) if items is None else len(items), np.float32)
-    return _soft_maximum(neighbour_contributions(index, taste, items))
-
-
-def _neighbour_on_sample(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
-    """:func:`neighbour_signal` (float32) on the index's statistics sample (:attr:`StyleIndex.sample`, in memory)."""
-    sample_rows, sample = index.sample
-    rows, log_a = _history(taste)
-    queries, offset = _neighbour_queries(index, rows)
-    return _soft_maximum(_neighbour_terms(matmul32(sample, queries.T) - offset, sample_rows, rows, log_a))
 
 
 def _queries(index: StyleIndex, taste: CustomerTaste) -> np.ndarray:
@@ -285,7 +137,7 @@ def _look_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """From raw cosines ``sims`` ``(n, T * 4)``: the standardised cosines ``(n, T, 4)`` and each taste's weighted
     look score ``(n, T)``."""
-    z = _bound((sims - stats[0]) / stats[1]).reshape(len(sims), len(taste.tastes), len(COMPONENTS))
+    z = bound((sims - stats[0]) / stats[1]).reshape(len(sims), len(taste.tastes), len(COMPONENTS))
     return z, z @ np.asarray([w[name] for name in COMPONENTS], np.float32)
 
 
@@ -330,8 +182,8 @@ def score_catalog(
             looks_total = per_taste.max(axis=1)
     if taste.items and w["neighbour"] > 0:
         # A big catalog standardises by a sample's statistics, as the looks do (and as its candidates must).
-        raw, neighbour_stats = _kept(memo, "neighbour", lambda: _neighbour_with_stats(index, taste))
-        terms["neighbour"] = w["neighbour"] * _apply_standard(raw, neighbour_stats)
+        raw, neighbour_stats = kept(memo, "neighbour", lambda: _neighbour_with_stats(index, taste))
+        terms["neighbour"] = w["neighbour"] * apply_standard(raw, neighbour_stats)
     _other_terms(index, taste, w, learned, terms, memo)
     total = looks_total + sum(terms[name] for name in ("neighbour", "group", "behaviour", "popularity", "learned"))
     return CatalogScores(total.astype(np.float32), terms, np.zeros(n, np.int64), queries, stats,
@@ -344,8 +196,8 @@ def _neighbour_with_stats(
     """The raw neighbour signal of every product and the statistics that standardise it (a big catalog's from a
     sample, as the looks' are)."""
     raw = neighbour_signal(index, taste)
-    sample = _neighbour_on_sample(index, taste) if len(index) >= candidates.ANN_MIN_PRODUCTS else raw
-    return raw, _standard_stats(sample)
+    sample = neighbour_on_sample(index, taste) if len(index) >= candidates.ANN_MIN_PRODUCTS else raw
+    return raw, standard_stats(sample)
 
 
 def _other_terms(
@@ -359,7 +211,7 @@ def _other_terms(
         terms[name][rows] = values
     terms["popularity"] = w["popularity"] * index.behaviour.popularity_signal
     if learned is not None and w["learned"] > 0:
-        terms["learned"] = w["learned"] * _kept(memo, "learned", lambda: _standardised(learned.scores(index, taste)))
+        terms["learned"] = w["learned"] * kept(memo, "learned", lambda: standardised(learned.scores(index, taste)))
 
 
 def _sparse_terms(
@@ -370,10 +222,10 @@ def _sparse_terms(
     none: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.float32))
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {"behaviour": none, "group": none}
     if taste.items and w["behaviour"] > 0:
-        cooc_rows, signal = _kept(memo, "behaviour", lambda: _behaviour_sparse(index, taste))
+        cooc_rows, signal = kept(memo, "behaviour", lambda: _behaviour_sparse(index, taste))
         out["behaviour"] = (cooc_rows, w["behaviour"] * signal)
     if w["group"] > 0:
-        group_rows, values = _kept(memo, "group", lambda: group_signal_sparse(index, taste))
+        group_rows, values = kept(memo, "group", lambda: group_signal_sparse(index, taste))
         out["group"] = (group_rows, w["group"] * values)
     return out
 
@@ -384,7 +236,7 @@ def _behaviour_sparse(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarr
     item_weights = np.asarray([i.weight for i in taste.items], np.float32)
     cooc_rows, cooc = index.behaviour.cooccurrence_sparse(rows, item_weights, taste.internal_id,
                                                           shrinkage=BEHAVIOUR_SHRINKAGE)  # fmt: skip
-    return cooc_rows, _behaviour_signal(cooc, float(sum(i.weight for i in taste.items)))
+    return cooc_rows, behaviour_signal(cooc, float(sum(i.weight for i in taste.items)))
 
 
 def _look_stats(index: StyleIndex, taste: CustomerTaste) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
@@ -399,7 +251,7 @@ def _look_query(index: StyleIndex, taste: CustomerTaste, w: dict[str, float], me
 ]:  # fmt: skip
     """The look queries ``(D, T * 4)``, their catalog statistics, and the weighted look score of each taste as one
     column ``(D, T)`` plus a constant ``(T,)`` (the first pass drops the soft bound; see :func:`score_catalog`)."""
-    queries, stats = _kept(memo, "looks", lambda: _look_stats(index, taste))
+    queries, stats = kept(memo, "looks", lambda: _look_stats(index, taste))
     tastes = len(taste.tastes)
     wvec = np.tile(np.asarray([w[name] for name in COMPONENTS], np.float32), tastes)
     scaled = (queries * (wvec / stats[1])).reshape(-1, tastes, len(COMPONENTS)).sum(axis=2)
@@ -434,7 +286,7 @@ def _score_candidates(
     popularity = index.behaviour.popularity_signal
     dense_learned = None
     if learned is not None and w["learned"] > 0:
-        dense_learned = w["learned"] * _kept(memo, "learned", lambda: _standardised(learned.scores(index, taste)))
+        dense_learned = w["learned"] * kept(memo, "learned", lambda: standardised(learned.scores(index, taste)))
 
     def others_at(rows: np.ndarray) -> np.ndarray:
         """The signals that are not looks, summed, at sorted ``rows``."""
@@ -444,12 +296,12 @@ def _score_candidates(
     queries = stats = scaled = offset = None
     if taste.tastes:
         queries, stats, scaled, offset = _look_query(index, taste, w, memo)
-    history, log_a = _history(taste) if taste.items and w["neighbour"] > 0 else (None, None)
+    history, log_a = neighbour_history(taste) if taste.items and w["neighbour"] > 0 else (None, None)
     neighbour_stats = item_queries = None
     nb_offset = 0.0
     if history is not None:
-        neighbour_stats = _standard_stats(_neighbour_on_sample(index, taste))
-        item_queries, nb_offset = _neighbour_queries(index, history)
+        neighbour_stats = standard_stats(neighbour_on_sample(index, taste))
+        item_queries, nb_offset = neighbour_queries(index, history)
     if count <= candidates.EXACT_BELOW:
         rows = np.flatnonzero(allowed)  # as cheap as a search: every allowed product
     else:
@@ -474,8 +326,8 @@ def _score_candidates(
                 total += per_taste.max(axis=1)
         if history is not None and log_a is not None:
             sims = first[:, first.shape[1] - len(history) :] - nb_offset
-            raw = _soft_maximum(_neighbour_terms(sims, rows, history, log_a))
-            terms["neighbour"] = w["neighbour"] * _apply_standard(raw, neighbour_stats)
+            raw = soft_maximum(neighbour_terms(sims, rows, history, log_a))
+            terms["neighbour"] = w["neighbour"] * apply_standard(raw, neighbour_stats)
             total += terms["neighbour"]
     return CatalogScores(total.astype(np.float32), terms, np.zeros(m, np.int64), queries, stats, rows=rows,
                          neighbour_stats=neighbour_stats)  # fmt: skip
@@ -569,10 +421,10 @@ def refine(
             scores.terms[name][positions] = w[name] * best[:, c]
         scores.taste[positions] = matched
     if taste.items and w["neighbour"] > 0:
-        history, log_a = _history(taste)
-        item_queries, offset = _neighbour_queries(index, history)
-        raw = _soft_maximum(_neighbour_terms(matmul32(looks, item_queries.T) - offset, rows, history, log_a))
-        scores.terms["neighbour"][positions] = w["neighbour"] * _apply_standard(raw, scores.neighbour_stats)
+        history, log_a = neighbour_history(taste)
+        item_queries, offset = neighbour_queries(index, history)
+        raw = soft_maximum(neighbour_terms(matmul32(looks, item_queries.T) - offset, rows, history, log_a))
+        scores.terms["neighbour"][positions] = w["neighbour"] * apply_standard(raw, scores.neighbour_stats)
     scores.total[positions] = np.sum([scores.terms[s][positions] for s in SIGNALS], axis=0)
 
 

@@ -54,7 +54,8 @@ from stylerec_desktop.core.recommend.evaluate import (
     train_fold_models,
     units_of,
 )
-from stylerec_desktop.core.recommend.ranking import RankingWeights, SignalMemo, recommend
+from stylerec_desktop.core.recommend.ranking import RankingWeights, recommend
+from stylerec_desktop.core.recommend.signals import SignalMemo
 from stylerec_desktop.core.recommend.taste import CustomerTaste, TasteSettings, customer_taste
 
 SETTING_NAME = "ranking"
