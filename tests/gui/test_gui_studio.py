@@ -13,7 +13,7 @@ from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.stylize.samples import product_shot
-from stylerec_desktop.gui.jobs import JobState, Lane
+from stylerec_desktop.gui.jobs import JobRunner, JobState, Lane
 from stylerec_desktop.gui.main_window import MainWindow
 from stylerec_desktop.gui.panels.studio import ENGINES, GATYS_NO_PREVIEW, SOURCES
 
@@ -287,3 +287,20 @@ def test_another_catalog_gets_a_clean_studio_and_no_retry_into_the_old_one(
     assert not window.runner.can_retry(job_id) and window.runner.retry(job_id) is None
     assert window.jobs_panel.row(job_id).retry_button.isHidden()  # type: ignore[union-attr]
     assert studio.contents() == [] and studio.variants() == [] and studio.strip.count() == 0
+
+
+def test_at_its_narrowest_every_studio_button_shows_its_whole_label(qtbot: QtBot, runner: JobRunner) -> None:
+    """The controls column at its minimum width (a small screen, the studio docked under the grid): no button's
+    label is cut off (the render row's four buttons once showed "ancel rende" and "Jse selectio")."""
+    from PySide6.QtWidgets import QPushButton
+
+    from stylerec_desktop.gui.panels.studio import StudioPanel
+
+    panel = StudioPanel(runner)
+    qtbot.addWidget(panel)
+    panel.resize(panel.minimumSizeHint().width(), 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    clipped = [(b.text(), b.width(), b.sizeHint().width()) for b in panel.findChildren(QPushButton)
+               if b.isVisible() and b.width() < b.sizeHint().width()]  # fmt: skip
+    assert clipped == []

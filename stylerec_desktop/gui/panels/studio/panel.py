@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QGridLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from stylerec_desktop.core.catalog import Catalog, Product
 from stylerec_desktop.core.catalog.catalog import StoredRender
@@ -135,12 +135,12 @@ class StudioPanel(FileDropTarget, QWidget):
         self.results.exportRequested.connect(self.exportRequested)
         self.results.comparisonShown.connect(self.comparisonShown)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.render_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.selection_button)
-        buttons.addWidget(self.files_button)
+        # Two rows: in one, the four labels did not fit the controls' 320 px and were cut off.
+        buttons = QGridLayout()
+        buttons.addWidget(self.render_button, 0, 0)
+        buttons.addWidget(self.cancel_button, 0, 1)
+        buttons.addWidget(self.selection_button, 1, 0)
+        buttons.addWidget(self.files_button, 1, 1)
         controls = QWidget()
         controls_layout = QVBoxLayout(controls)
         controls_layout.setContentsMargins(0, 0, 0, 0)
