@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import SMALL_PRODUCTS
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication
 from pytestqt.qtbot import QtBot
 
 from stylerec_desktop.core.catalog import Catalog
@@ -146,6 +146,17 @@ def test_the_default_layout_fits_a_laptop_screen(qtbot: QtBot, window: MainWindo
     window.restyle_products([window.catalog_panel.model.product_id(0)])
     studio = window.studio_panel
     qtbot.waitUntil(lambda: window.studio_dock.isVisible() and studio.height() >= 200, timeout=5000)
+    # Every button on screen shows its whole label (the studio's render row once read "ancel rende"; that row,
+    # scrolled out of this short dock here, is checked in test_gui_studio).
+    window.catalog_panel.select_product(window.catalog_panel.model.product_id(0))
+    detail = window.detail_panel
+    qtbot.waitUntil(lambda: detail.edit_button.isVisible() and not detail.edit_button.visibleRegion().isEmpty(),
+                    timeout=10_000)  # fmt: skip
+    shown = [b for b in window.findChildren(QAbstractButton) if b.isVisible() and not b.visibleRegion().isEmpty()]
+    assert {detail.edit_button, detail.find_similar_button, studio.results.rerender_button} <= set(shown)
+    cut = [(b.text(), b.width()) for b in shown
+           if b.text() and b.width() < b.fontMetrics().horizontalAdvance(b.text().replace("&", "")) + 6]  # fmt: skip
+    assert cut == []
 
 
 PANELS = ("catalog", "product_detail", "customers", "jobs", "similar", "recommendations", "taste", "inspector",
