@@ -281,6 +281,21 @@ def test_closing_never_pulls_a_connection_from_under_another_threads_query(catal
     assert catalog.open_connections() == 0
 
 
+def test_closing_with_the_other_threads_idle_closes_every_connection_and_folds_the_log_back(catalog: Catalog) -> None:
+    """At quit the app's workers have stopped: close(others_idle=True) closes their connections too, at once, and
+    the last one to close folds the write-ahead log into the database (no -wal file is left)."""
+    catalog.upsert_products([ProductRecord("WAL-1", "Logged", "tees")])
+    readers = [threading.Thread(target=catalog.counts) for _ in range(2)]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    wal = catalog.db_path.with_name(catalog.db_path.name + "-wal")
+    assert wal.exists() and catalog.open_connections() == 3
+    catalog.close(others_idle=True)
+    assert catalog.open_connections() == 0 and not wal.exists()
+
+
 def test_update_product_writes_the_fields_and_returns_what_undoes_it(catalog: Catalog) -> None:
     tee = catalog.product_by_sku("TEE-1")
     tags = ["stripes", " navy ", "", "navy"]

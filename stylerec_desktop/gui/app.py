@@ -130,7 +130,10 @@ class RunningApp:
         self.thumbnails.shutdown()
         catalog = self.window.catalog()
         if catalog is not None:
-            catalog.close()
+            # With no job left on a worker thread (the usual quit), the workers' connections are closed too, which
+            # leaves no -wal file beside the database; a job still running (a disposable one, cut off by the
+            # process's end) keeps its own until then.
+            catalog.close(others_idle=self.runner.workers_idle())
 
 
 #: How long after the window appears the style networks start loading in the background.

@@ -54,6 +54,25 @@ def test_main_opens_the_catalog_named_on_the_command_line(qtbot: QtBot, catalog_
     assert QApplication.organizationName() == "StyleRec"
 
 
+def test_quitting_with_every_job_done_leaves_no_write_ahead_log(qtbot: QtBot, catalog_dir: Path) -> None:
+    """The app's stop at quit (as ``main`` calls it): the workers are idle, so their connections close too and the
+    catalog folder holds the database alone, as a user may copy it."""
+    running = app_module.start(["--catalog", str(catalog_dir)])
+    qtbot.addWidget(running.window)
+    qtbot.waitUntil(lambda: running.window.catalog_panel.result_count() == SMALL_PRODUCTS, timeout=30_000)
+    qtbot.waitUntil(running.runner.is_idle, timeout=30_000)
+    catalog = running.window.catalog()
+    assert catalog is not None
+    catalog.update_product(running.window.catalog_panel.model.product_id(0), title="Edited before quitting")
+    assert (catalog_dir / "catalog.sqlite-wal").exists() and catalog.open_connections() >= 2  # workers read too
+    running.window.close()
+    running.stop(wait_for_disposable=False)
+    assert catalog.open_connections() == 0
+    assert not (catalog_dir / "catalog.sqlite-wal").exists()
+    with Catalog.open(catalog_dir) as again:
+        assert again.product(running.window.catalog_panel.model.product_id(0)).title == "Edited before quitting"
+
+
 def test_first_run_builds_the_demo_in_the_background_and_shows_it(
     qtbot: QtBot, small_catalog_source: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

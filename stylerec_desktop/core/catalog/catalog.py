@@ -197,20 +197,26 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
                 self._connections.add(conn)
         return db
 
-    def close(self) -> None:
+    def close(self, *, others_idle: bool = False) -> None:
         """Close the calling thread's connection and let go of every other thread's.
 
         Another thread's connection is not closed from here: a query it is running would be left on a freed
         connection (CPython's sqlite3 crashes the process then). Without the catalog's reference, each one is closed
         by Python's collector once no thread uses it (a connection's statement cache refers back to it, so it goes
         with the next collection, not at once): a job told to stop finishes its read first. Worker threads that end
-        before the catalog closes call :meth:`close_thread_connection`."""
+        before the catalog closes call :meth:`close_thread_connection`.
+
+        ``others_idle``: the caller knows no other thread is using the catalog (the app's workers have all stopped,
+        at quit): every connection is closed now, and the last one folds SQLite's write-ahead log back into the
+        database file (no ``-wal`` file is left beside it)."""
         mine = getattr(self._local, "db", None)
         self._local = threading.local()  # drops every thread's reference (the threads' own frames keep theirs)
-        if mine is not None:
-            with self._connections_lock:
-                self._connections.discard(mine.conn)
-            mine.conn.close()
+        with self._connections_lock:
+            closing = list(self._connections) if others_idle else [mine.conn] if mine is not None else []
+            for conn in closing:
+                self._connections.discard(conn)
+        for conn in closing:
+            conn.close()
 
     def open_connections(self) -> int:
         """How many threads' connections are still open (in use, or held by a thread's frame)."""
