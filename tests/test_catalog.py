@@ -239,7 +239,8 @@ def test_each_thread_reads_on_its_own_connection_while_another_writes(catalog: C
 def test_closing_never_pulls_a_connection_from_under_another_threads_query(catalog: Catalog) -> None:
     """close() on one thread while a worker is halfway through reading rows (a job the app stops at quit, a test's
     clean-up): the worker finishes its query on its own connection, which is closed once it lets go; an idle
-    thread's is closed by the next collection. (Closing a connection under a running query crashed the process.)"""
+    thread gets a fresh connection at its next use, and its old one goes. (Closing a connection under a running
+    query crashed the process.)"""
     halfway, closed, release = threading.Event(), threading.Event(), threading.Event()
     got: list[int] = []
     errors: list[BaseException] = []
@@ -256,10 +257,13 @@ def test_closing_never_pulls_a_connection_from_under_another_threads_query(catal
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
+    idle_counts: list[int] = []
+
     def idle() -> None:
         catalog.counts()
         halfway.set()
         release.wait(10)
+        idle_counts.append(catalog.counts().products)  # after the close: on a new connection
 
     idler = threading.Thread(target=idle)
     idler.start()
@@ -271,14 +275,46 @@ def test_closing_never_pulls_a_connection_from_under_another_threads_query(catal
     assert catalog.open_connections() == 3  # this thread's (the fixture wrote), the idle thread's, the reader's
     catalog.close()
     gc.collect()
-    assert catalog.open_connections() == 1  # only the reader's, held by its half-read rows
+    assert catalog.open_connections() == 2  # the reader's, held by its half-read rows, and the idle thread's
     closed.set()
     worker.join(10)
-    release.set()
-    idler.join(10)
     assert errors == [] and got == list(range(1, 5001))
     gc.collect()
+    assert catalog.open_connections() == 1  # the reader let go of its connection as it ended
+    release.set()
+    idler.join(10)
+    assert idle_counts == [3]
+    gc.collect()
     assert catalog.open_connections() == 0
+
+
+def test_a_write_begun_before_another_thread_closes_the_catalog_commits_on_its_own_connection(catalog: Catalog) -> None:
+    """A write job inside its transaction when the catalog is closed elsewhere (a quit that did not wait for it):
+    the transaction's later statements stay on its connection, so they neither wait on its own lock nor miss its
+    own writes, and it commits whole."""
+    inside, closed = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    seen: list[int] = []
+
+    def writer() -> None:
+        try:
+            with catalog.transaction():
+                catalog.upsert_products([ProductRecord("TX-1", "First", "tees")])
+                inside.set()
+                closed.wait(10)
+                catalog.upsert_products([ProductRecord("TX-2", "Second", "tees")])
+                seen.append(catalog.counts().products)  # its own writes, not yet committed
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert inside.wait(10)
+    catalog.close()
+    closed.set()
+    thread.join(30)
+    assert errors == [] and seen == [5]
+    assert {"TX-1", "TX-2"} <= {p.sku for p in catalog.products()}  # committed, read on a new connection
 
 
 def test_closing_with_the_other_threads_idle_closes_every_connection_and_folds_the_log_back(catalog: Catalog) -> None:

@@ -452,10 +452,11 @@ class JobRunner(QObject):
         with self._must_finish_changed:
             return self._must_finish_changed.wait_for(lambda: self._must_finish == 0, timeout_ms / 1000)
 
-    def workers_idle(self) -> bool:
-        """Whether no job runs on any worker thread now. Read from Qt's pools, so it holds on any thread and after
-        the event loop has ended (when the GUI's own job states are no longer updated)."""
-        return all(pool.activeThreadCount() == 0 for pool in self._pools.values())
+    def workers_idle(self, wait_ms: int = 100) -> bool:
+        """Whether no job runs on any worker thread, waiting up to ``wait_ms`` for the pools' threads to return (a
+        job that has just stopped may not have left its thread yet). Read from Qt's pools, so it holds on any
+        thread and after the event loop has ended (when the GUI's own job states are no longer updated)."""
+        return all(pool.waitForDone(wait_ms) for pool in self._pools.values())
 
     def _one_less_to_finish(self) -> None:
         """On a worker thread, when a job that quitting waits for has stopped."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from gui_helpers import SMALL_PRODUCTS
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication
 from pytestqt.qtbot import QtBot
 
@@ -249,6 +249,8 @@ def test_every_panel_opens_alone(
             if widget.isVisible() and widget.windowTitle().endswith(str(catalog_dir.resolve())):
                 shown.append(widget.windowTitle())
                 widget.close()
+                widget.deleteLater()  # not left behind for the worker's later tests (a signal's closure holds it)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         return 0
 
     monkeypatch.setattr(QApplication, "exec", event_loop)

@@ -59,6 +59,13 @@ class _Connection(sqlite3.Connection):
     """A SQLite connection that can be weakly referenced (the catalog keeps no thread's connection alive)."""
 
 
+def _in_transaction(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.in_transaction
+    except sqlite3.ProgrammingError:  # closed (close(others_idle=True)): no transaction to finish
+        return False
+
+
 def is_writable(folder: Path) -> bool:
     """Whether this user may change the catalog in ``folder``: write its database file, and create files in the
     folder (SQLite's WAL and shared-memory files sit beside the database)."""
@@ -84,6 +91,9 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
         self.thumbnails_dir = read_only_thumbnails_dir(self.folder) if read_only else self.folder / "thumbnails"
         self.renders_dir = self.folder / "renders"
         self._local = threading.local()
+        # Bumped by close(): a thread's connection of an older generation is let go of at its next use (see db),
+        # unless a transaction of its own is still open on it.
+        self._generation = 0
         self._write_lock = threading.RLock()
         # Every thread's connection while it is alive, held weakly: each is closed by its thread (its last
         # reference going, or close_thread_connection), never under a query another thread is running.
@@ -181,6 +191,11 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
     def db(self) -> sqlite_utils.Database:
         """This thread's connection."""
         db = getattr(self._local, "db", None)
+        if db is not None and self._local.generation != self._generation and not _in_transaction(db.conn):
+            # The catalog was closed since this thread last used it: a fresh connection. The old one is not closed
+            # here (a cursor of it may still be being read); it closes when nothing refers to it any more. A write
+            # transaction begun before the close goes on to its commit or rollback on its own connection.
+            db = None
         if db is None:
             if self.read_only:
                 conn = self._connect_read_only()
@@ -193,6 +208,7 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
             conn.execute("PRAGMA foreign_keys = ON")
             db = sqlite_utils.Database(conn)
             self._local.db = db
+            self._local.generation = self._generation
             with self._connections_lock:
                 self._connections.add(conn)
         return db
@@ -201,16 +217,18 @@ class Catalog(ProductQueries, CustomerQueries, FeatureQueries, RenderQueries, Se
         """Close the calling thread's connection and let go of every other thread's.
 
         Another thread's connection is not closed from here: a query it is running would be left on a freed
-        connection (CPython's sqlite3 crashes the process then). Without the catalog's reference, each one is closed
-        by Python's collector once no thread uses it (a connection's statement cache refers back to it, so it goes
-        with the next collection, not at once): a job told to stop finishes its read first. Worker threads that end
-        before the catalog closes call :meth:`close_thread_connection`.
+        connection (CPython's sqlite3 crashes the process then), and a transaction it has open would lose its
+        connection halfway. The thread lets go of it at its next use of the catalog (then opening a new one) or when
+        it ends, and Python's collector closes it once nothing refers to it (a connection's statement cache refers
+        back to it, so at a collection, not at once): a job told to stop finishes its read or its write first.
+        Worker threads that end before the catalog closes call :meth:`close_thread_connection`.
 
         ``others_idle``: the caller knows no other thread is using the catalog (the app's workers have all stopped,
         at quit): every connection is closed now, and the last one folds SQLite's write-ahead log back into the
         database file (no ``-wal`` file is left beside it)."""
         mine = getattr(self._local, "db", None)
-        self._local = threading.local()  # drops every thread's reference (the threads' own frames keep theirs)
+        self._local.db = None
+        self._generation += 1
         with self._connections_lock:
             closing = list(self._connections) if others_idle else [mine.conn] if mine is not None else []
             for conn in closing:
