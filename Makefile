@@ -19,7 +19,8 @@ run: setup
 	$(BIN)/stylerec-desktop
 
 # pytest on every core (pytest-xdist; whole test files per worker, so module fixtures are built once), with mypy
-# running beside it at low priority, on the CPU the tests leave idle (its report printed after pytest's). Any of ruff, mypy and pytest failing fails the target.
+# running beside it at low priority, on the CPU the tests leave idle (its report printed after pytest's). Any of
+# ruff, mypy and pytest failing fails the target.
 # PYTEST_WORKERS=0 runs the tests in this one process. A worker that crashes is not replaced (pytest-xdist 3.8
 # with --dist loadfile can wait forever for a replacement): the run ends, naming the test it crashed in. A test
 # still running after 10 minutes has every thread's traceback printed and its worker ended.

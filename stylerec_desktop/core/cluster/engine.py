@@ -117,11 +117,20 @@ class ClusterSession:
                      "are sent the bytes of the files in", folder)  # fmt: skip
         return known
 
+    def file_check(self, send: str) -> Callable[[Path, str], bool]:
+        """What a job asks before naming a file in a task instead of its bytes: :meth:`reads_folder_of` for
+        ``send="auto"``; ``send="bytes"`` sends every file's bytes."""
+        return _never_reads if send == "bytes" else self.reads_folder_of
+
     def close(self) -> None:
         if self.started:
             self.ray.shutdown()
             if self._local is not None:
                 self._local.shutdown()
+
+
+def _never_reads(_path: Path, _sha256: str) -> bool:
+    return False
 
 
 def _file_sha256(path: str) -> str | None:

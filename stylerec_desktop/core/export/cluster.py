@@ -135,8 +135,8 @@ def export_on_cluster_job(
             if task.index not in sent:
                 record(_in_preset_order(checked[task.index], task))
                 done += 1
-        reads = _never if send == "bytes" else session.reads_folder_of
-        with closing(run_tasks(session, export_item_task, _Payloads(work, options, reads))) as stream:
+        payloads = _Payloads(work, options, session.file_check(send))
+        with closing(run_tasks(session, export_item_task, payloads)) as stream:
             for position, exported in stream:
                 task = work[position][0]
                 outcome = checked[task.index]
@@ -149,8 +149,3 @@ def export_on_cluster_job(
                 record(_in_preset_order(outcome, task))
                 done += 1
                 yield Progress(done, total, f"Exported {done} of {total} items")
-
-
-def _never(_path: Path, _sha256: str) -> bool:
-    """``send="bytes"``: every picture travels as its bytes."""
-    return False

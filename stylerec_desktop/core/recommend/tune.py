@@ -285,11 +285,12 @@ class _Search:
         if not any(v > 0 for v in weights.as_dict().values()):
             return np.full(len(self.units), -1.0)
         tastes = self.tastes(settings)
-        memos: list[SignalMemo | None] = [None] * len(self.units)
+        memos: list[SignalMemo] | list[None] = [None] * len(self.units)
         if self._memo_fits:
-            if self._memos is None or self._memos[0] != _taste_key(settings):
-                self._memos = (_taste_key(settings), [SignalMemo() for _ in self.units])
-            memos = list(self._memos[1])
+            key = _taste_key(settings)
+            if self._memos is None or self._memos[0] != key:
+                self._memos = (key, [SignalMemo() for _ in self.units])
+            memos = self._memos[1]
         return np.asarray([
             ranking_metrics([r.row for r in recommend(self.folds[u.fold].index, taste, k=self.k, weights=weights,
                                                       learned=self.folds[u.fold].learned, memo=memo)],

@@ -261,8 +261,7 @@ def render_cells_job(
     results: list[T | None] = [None] * total
     with open_cluster(cluster) as session:
         yield Progress(0, total, f"Rendering {total} pictures {session.describe()}")
-        reads = _never if send == "bytes" else session.reads_folder_of
-        payloads = _Payloads(drafts, [cells[i] for i in runnable], reads)
+        payloads = _Payloads(drafts, [cells[i] for i in runnable], session.file_check(send))
         done = len(failures)
         # On a cluster with GPUs each render takes one (unless the options ask for the CPU): the networks run there.
         gpus = 1 if session.gpus and cells and cells[0].options.device not in ("cpu", "mps") else 0
@@ -278,11 +277,6 @@ def render_cells_job(
                 done += 1
                 yield Progress(done, total, f"{names[index]} ({done} of {total})")
     return ClusterBatch(tuple(results), failures)
-
-
-def _never(_path: Path, _sha256: str) -> bool:
-    """``send="bytes"``: every picture travels as its bytes."""
-    return False
 
 
 def render_matrix_on_cluster_job(
